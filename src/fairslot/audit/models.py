@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fairslot.db.base import Base, UTCDateTime
+
+
+class RequestRecord(Base):
+    """The context of every channel request that acts for a patient, allowed or refused.
+
+    Written in its own short transaction after the request, so a refusal (which rolls
+    the request back) is still recorded for risk analysis.
+    """
+
+    __tablename__ = "request_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(48))
+    channel_id: Mapped[int | None] = mapped_column()
+    account_id: Mapped[int | None] = mapped_column()
+    patient_key: Mapped[str | None] = mapped_column(String(64))
+    booking_id: Mapped[str | None] = mapped_column(String(36))
+    slot_id: Mapped[str | None] = mapped_column(String(36))
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    wifi_id: Mapped[str | None] = mapped_column(String(128))
+    payment_account_hash: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (
+        Index("ix_request_records_account_at", "account_id", "at"),
+        Index("ix_request_records_device_at", "device_id", "at"),
+    )

@@ -1,0 +1,72 @@
+"""Settings, read from the environment (prefix ``FAIRSLOT_``) or a ``.env`` file.
+
+Built by :func:`load_settings`, never at import time, so tests pass their own.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktZG8tbm90LXVzZS0xMjM="
+DEV_HASH_KEY = "dev-only-hash-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAIRSLOT_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development | production")
+    database_url: str = "sqlite:///./fairslot.db"
+    redis_url: str | None = None
+    db_pool_size: int = 10
+    db_lock_timeout_ms: int = 5000
+
+    # Personal data protection. Development falls back to published dev keys; production
+    # refuses to start without real ones (see ``check_production``).
+    data_key: str | None = Field(None, description="Fernet key (urlsafe base64, 32 bytes)")
+    hash_key: str | None = Field(None, description="secret for keyed hashes of ID numbers etc.")
+
+    default_timezone: str = "Asia/Shanghai"
+
+    # Booking rules.
+    hold_minutes: int = 5
+    max_patients_per_account: int = 4
+    max_accounts_per_phone: int = 2
+    max_bookings_per_patient_per_day: int = 2
+    max_active_future_bookings: int = 5
+    cancel_cutoff_minutes: int = 120
+    no_show_ban_days: list[int] = [30, 60, 90]
+    no_show_window_days: int = 365
+
+    # Random re-release of cancelled slots.
+    cooling_min_minutes: int = 10
+    cooling_max_minutes: int = 180
+    window_cancellations_return: bool = False
+
+    @field_validator("cooling_max_minutes")
+    @classmethod
+    def _cooling_range(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("cooling_max_minutes must be >= 0")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def effective_data_key(self) -> str:
+        return self.data_key or DEV_DATA_KEY
+
+    def effective_hash_key(self) -> str:
+        return self.hash_key or DEV_HASH_KEY
+
+    def check_production(self) -> None:
+        """Refuse to run a production platform on the published development keys."""
+        if self.is_production and (not self.data_key or not self.hash_key):
+            raise RuntimeError(
+                "FAIRSLOT_DATA_KEY and FAIRSLOT_HASH_KEY must be set in production"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,23 @@
+"""Imports every model so that ``Base.metadata`` is complete (for Alembic and tests)."""
+
+from fairslot.audit import models as audit_models
+from fairslot.bookings import models as booking_models
+from fairslot.channels import models as channel_models
+from fairslot.db.base import Base
+from fairslot.hospitals import models as hospital_models
+from fairslot.ledger import models as ledger_models
+from fairslot.notifications import models as notification_models
+from fairslot.patients import models as patient_models
+from fairslot.schedules import models as schedule_models
+
+__all__ = [
+    "Base",
+    "audit_models",
+    "booking_models",
+    "channel_models",
+    "hospital_models",
+    "ledger_models",
+    "notification_models",
+    "patient_models",
+    "schedule_models",
+]

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import enum
+from datetime import time
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fairslot.db.base import Base
+from fairslot.db.types import str_enum
+
+
+class SexRestriction(enum.StrEnum):
+    ANY = "any"
+    FEMALE = "female"
+    MALE = "male"
+
+
+class DoctorTitle(enum.StrEnum):
+    CHIEF = "chief"
+    ASSOCIATE_CHIEF = "associate_chief"
+    ATTENDING = "attending"
+    RESIDENT = "resident"
+
+
+class Hospital(Base):
+    """A hospital and its release policy (times are wall-clock in the hospital's zone)."""
+
+    __tablename__ = "hospitals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    days_ahead: Mapped[int] = mapped_column(Integer, default=7)
+    push_time: Mapped[time] = mapped_column(Time, default=time(0, 0))
+    release_time: Mapped[time] = mapped_column(Time, default=time(0, 30))
+    booking_close_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        CheckConstraint("days_ahead >= 0 AND days_ahead <= 60", name="days_ahead_range"),
+        CheckConstraint("booking_close_minutes >= 0", name="close_minutes_positive"),
+    )
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    specialty: Mapped[str] = mapped_column(String(64))
+    sex_restriction: Mapped[SexRestriction] = mapped_column(
+        str_enum(SexRestriction, "sex_restriction"), default=SexRestriction.ANY
+    )
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("hospital_id", "code"),)
+
+
+class Doctor(Base):
+    __tablename__ = "doctors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[DoctorTitle] = mapped_column(str_enum(DoctorTitle, "doctor_title"))
+
+    __table_args__ = (UniqueConstraint("hospital_id", "code"),)

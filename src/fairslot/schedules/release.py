@@ -1,0 +1,78 @@
+"""The release rule, computed from the clock. Pure: no I/O.
+
+A session on local date D is pushed at ``D - days_ahead`` at ``push_time`` and released at
+``D - days_ahead`` at ``release_time`` (hospital wall-clock). Booking closes
+``booking_close_minutes`` before the session starts. Nothing is visible before release;
+because the rule is a comparison with "now", no job has to run for a release to happen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class ReleasePolicy:
+    timezone: str = "Asia/Shanghai"
+    days_ahead: int = 7
+    push_time: time = time(0, 0)
+    release_time: time = time(0, 30)
+    booking_close_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    starts_at: datetime
+    ends_at: datetime
+    push_at: datetime
+    release_at: datetime
+    closes_at: datetime
+
+
+def local_to_utc(day: date, at: time, tz: str) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def session_times(
+    policy: ReleasePolicy, *, session_date: date, local_start: time, local_end: time
+) -> SessionTimes:
+    release_day = session_date - timedelta(days=policy.days_ahead)
+    starts_at = local_to_utc(session_date, local_start, policy.timezone)
+    release_at = local_to_utc(release_day, policy.release_time, policy.timezone)
+    closes_at = starts_at - timedelta(minutes=policy.booking_close_minutes)
+    return SessionTimes(
+        starts_at=starts_at,
+        ends_at=local_to_utc(session_date, local_end, policy.timezone),
+        push_at=local_to_utc(release_day, policy.push_time, policy.timezone),
+        release_at=release_at,
+        # A session imported too late to be bookable is closed at its release.
+        closes_at=max(closes_at, release_at),
+    )
+
+
+def is_released(release_at: datetime, now: datetime) -> bool:
+    return now >= release_at
+
+
+def is_bookable_window(*, release_at: datetime, closes_at: datetime, now: datetime) -> bool:
+    return release_at <= now < closes_at
+
+
+def slot_windows(
+    *, starts_at: datetime, ends_at: datetime, capacity: int
+) -> list[tuple[datetime, datetime]]:
+    """Split a session evenly into ``capacity`` numbered time windows (1-based order)."""
+    if capacity <= 0:
+        return []
+    step = (ends_at - starts_at) / capacity
+    return [(starts_at + step * i, starts_at + step * (i + 1)) for i in range(capacity)]
+
+
+def reserved_numbers(capacity: int, share: float) -> list[int]:
+    """Slot numbers kept for a channel's reserved share, spread evenly over the session."""
+    count = int(capacity * share)
+    if count <= 0:
+        return []
+    return sorted({capacity - int(i * capacity / count) for i in range(count)})

@@ -1,0 +1,131 @@
+"""Shared fixtures: a migrated database per backend, a manual clock and a seeded RNG.
+
+SQLite: the schema is built once with the migrations into a template file that each test
+copies. PostgreSQL: one database per test worker, built with the migrations, truncated
+between tests. Outside CI a missing PostgreSQL skips its tests with a reason; under
+``CI=true`` it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from fairslot.bootstrap import Platform, bootstrap
+from fairslot.clock import ManualClock
+from fairslot.config import Settings, load_settings
+from fairslot.db import migrate
+from fairslot.db.engine import make_engine
+from fairslot.db.registry import Base
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get(
+    "FAIRSLOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+START = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}"
+    return None
+
+
+def require_postgres() -> None:
+    reason = _pg_available()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(load_settings(database_url=f"sqlite:///{path}"))
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    require_postgres()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"fairslot_test_{worker}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(load_settings(database_url=url))
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "fairslot.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database_url=database_url, db_pool_size=5)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def platform(settings: Settings, clock: ManualClock, backend: str) -> Iterator[Platform]:
+    plat = bootstrap(settings, clock=clock, rng=random.Random(1234))
+    if backend == "postgresql":
+        _truncate(plat.engine)
+    yield plat
+    plat.engine.dispose()
+
+
+@pytest.fixture
+def db(platform: Platform) -> Iterator[Session]:
+    """A session for arranging and checking; tests commit what they arrange."""
+    session = platform.sessions()
+    yield session
+    session.rollback()
+    session.close()
