@@ -63,9 +63,7 @@ class Settings(BaseSettings):
     def check_production(self) -> None:
         """Refuse to run a production platform on the published development keys."""
         if self.is_production and (not self.data_key or not self.hash_key):
-            raise RuntimeError(
-                "FAIRSLOT_DATA_KEY and FAIRSLOT_HASH_KEY must be set in production"
-            )
+            raise RuntimeError("FAIRSLOT_DATA_KEY and FAIRSLOT_HASH_KEY must be set in production")
 
 
 def load_settings(**overrides: object) -> Settings:

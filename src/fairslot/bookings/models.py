@@ -9,9 +9,7 @@ from fairslot.bookings.states import OCCUPYING, BookingStatus
 from fairslot.db.base import Base, UTCDateTime, new_guid
 from fairslot.db.types import str_enum
 
-_OCCUPYING_SQL = text(
-    "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(OCCUPYING)) + ")"
-)
+_OCCUPYING_SQL = text("status IN (" + ", ".join(f"'{s.value}'" for s in sorted(OCCUPYING)) + ")")
 
 
 class Booking(Base):

@@ -1,0 +1,103 @@
+"""Request dependencies: the platform, one transaction per request, and authentication.
+
+The edge owns the transaction: ``db`` commits when the endpoint returns and rolls back
+when it raises. Services only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fairslot.bootstrap import Platform
+from fairslot.channels.models import Channel
+from fairslot.context import RequestContext
+from fairslot.crypto import hash_api_key
+from fairslot.errors import Unauthorized
+from fairslot.hospitals.models import Hospital
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_db(platform: PlatformDep) -> Iterator[Session]:
+    session = platform.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def current_channel(db: DbDep, x_channel_key: Annotated[str | None, Header()] = None) -> Channel:
+    if not x_channel_key:
+        raise Unauthorized(
+            "Send the channel's API key in the X-Channel-Key header.", code="channel_key_missing"
+        )
+    channel = db.scalars(
+        select(Channel).where(Channel.api_key_hash == hash_api_key(x_channel_key))
+    ).one_or_none()
+    if channel is None or not channel.active:
+        raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
+    return channel
+
+
+ChannelDep = Annotated[Channel, Depends(current_channel)]
+
+
+def current_hospital(db: DbDep, x_hospital_key: Annotated[str | None, Header()] = None) -> Hospital:
+    if not x_hospital_key:
+        raise Unauthorized(
+            "Send the hospital's API key in the X-Hospital-Key header.", code="hospital_key_missing"
+        )
+    hospital = db.scalars(
+        select(Hospital).where(Hospital.api_key_hash == hash_api_key(x_hospital_key))
+    ).one_or_none()
+    if hospital is None:
+        raise Unauthorized("The hospital API key is not valid.", code="hospital_key_invalid")
+    return hospital
+
+
+HospitalDep = Annotated[Hospital, Depends(current_hospital)]
+
+
+def request_context(
+    request: Request,
+    channel: ChannelDep,
+    x_device_id: Annotated[str | None, Header(max_length=128)] = None,
+    x_wifi_id: Annotated[str | None, Header(max_length=128)] = None,
+    x_end_user_ip: Annotated[str | None, Header(max_length=64)] = None,
+    user_agent: Annotated[str | None, Header()] = None,
+) -> RequestContext:
+    """The end user's context as relayed by an authenticated channel.
+
+    A channel's server is the HTTP peer, so the end user's IP is the channel's word
+    (``X-End-User-IP``); only authenticated channels can give it.
+    """
+    peer = request.client.host if request.client else None
+    return RequestContext(
+        actor="patient",
+        channel_id=channel.id,
+        device_id=x_device_id,
+        ip=x_end_user_ip or peer,
+        wifi_id=x_wifi_id,
+        user_agent=(user_agent or "")[:256] or None,
+    )
+
+
+ContextDep = Annotated[RequestContext, Depends(request_context)]

@@ -1,0 +1,327 @@
+"""Every state change of a booking and its slot, one named function each.
+
+Each one moves the rows with a compare-and-set and appends the slot-ledger event in the
+same transaction. Nothing else in fairslot assigns a booking status or a slot state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from fairslot.bookings import repository as repo
+from fairslot.bookings.errors import StateConflict
+from fairslot.bookings.models import Booking
+from fairslot.bookings.states import BookingStatus
+from fairslot.context import SYSTEM, RequestContext
+from fairslot.ledger import service as ledger
+from fairslot.ledger.events import EventKind
+from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.states import SlotState
+
+
+def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetime) -> None:
+    """Write the ledger events the clock has made due (release, re-release).
+
+    Releases are computed from the clock, so the gate never waits for this; it only makes
+    the history complete. Runs whenever a slot is touched, and from the worker's sweep.
+    """
+    if (
+        not slot.release_logged
+        and session.release_at <= now
+        and repo.mark_release_logged(db, slot_id=slot.id)
+    ):
+        ledger.record(
+            db,
+            slot_id=slot.id,
+            kind=EventKind.RELEASED,
+            at=session.release_at,
+            recorded_at=now,
+            ctx=SYSTEM,
+        )
+        slot.release_logged = True
+    if slot.state == SlotState.COOLING and slot.reopen_at is not None and slot.reopen_at <= now:
+        reopen_at = slot.reopen_at
+        if repo.move_slot(
+            db, slot_id=slot.id, expected=[SlotState.COOLING], target=SlotState.OPEN, reopen_at=None
+        ):
+            ledger.record(
+                db,
+                slot_id=slot.id,
+                kind=EventKind.RE_RELEASED,
+                at=reopen_at,
+                recorded_at=now,
+                ctx=SYSTEM,
+            )
+            slot.state, slot.reopen_at = SlotState.OPEN, None
+
+
+def expire_hold(db: Session, *, booking: Booking, now: datetime) -> bool:
+    """A hold not paid in time lapses and the slot is free again at once."""
+    if not repo.move_booking(
+        db,
+        booking_id=booking.id,
+        expected=BookingStatus.HELD,
+        target=BookingStatus.EXPIRED,
+        extra_where=[Booking.expires_at <= now],
+        ended_at=now,
+    ):
+        return False
+    if not repo.move_slot(
+        db,
+        slot_id=booking.slot_id,
+        expected=[SlotState.HELD],
+        target=SlotState.OPEN,
+        hold_expires_at=None,
+    ):
+        raise StateConflict("The slot was not held by this booking.")
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=EventKind.HOLD_EXPIRED,
+        at=booking.expires_at,
+        recorded_at=now,
+        ctx=SYSTEM,
+        booking_id=booking.id,
+        patient_key=_patient_key(db, booking),
+    )
+    booking.status = BookingStatus.EXPIRED
+    return True
+
+
+def record_hold(
+    db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
+) -> None:
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=EventKind.HELD,
+        at=now,
+        recorded_at=now,
+        ctx=ctx,
+        booking_id=booking.id,
+        patient_key=patient_key,
+        data={"expires_at": booking.expires_at.isoformat()},
+    )
+
+
+def confirm(
+    db: Session,
+    *,
+    booking: Booking,
+    patient_key: str,
+    now: datetime,
+    ctx: RequestContext,
+    payment_account_hash: str,
+    payment_account_masked: str,
+    payment_reference: str,
+) -> None:
+    if not repo.move_booking(
+        db,
+        booking_id=booking.id,
+        expected=BookingStatus.HELD,
+        target=BookingStatus.BOOKED,
+        extra_where=[Booking.expires_at > now],
+        booked_at=now,
+        payment_account_hash=payment_account_hash,
+        payment_account_masked=payment_account_masked,
+        payment_reference=payment_reference,
+    ):
+        raise StateConflict(
+            "Only a hold that has not expired can be confirmed.", code="hold_not_active"
+        )
+    if not repo.move_slot(
+        db,
+        slot_id=booking.slot_id,
+        expected=[SlotState.HELD],
+        target=SlotState.BOOKED,
+        hold_expires_at=None,
+    ):
+        raise StateConflict("The slot is no longer held for this booking.")
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=EventKind.BOOKED,
+        at=now,
+        recorded_at=now,
+        ctx=ctx,
+        booking_id=booking.id,
+        patient_key=patient_key,
+        data={"payment_reference": payment_reference},
+    )
+    booking.status = BookingStatus.BOOKED
+
+
+def cancel(
+    db: Session,
+    *,
+    booking: Booking,
+    patient_key: str,
+    now: datetime,
+    ctx: RequestContext,
+    cooling: timedelta | None,
+) -> SlotState:
+    """Cancel a hold or a booking. The slot cools for ``cooling`` (drawn by the caller),
+    or is retired for good when ``cooling`` is None."""
+    was = booking.status
+    if not repo.move_booking(
+        db, booking_id=booking.id, expected=was, target=BookingStatus.CANCELLED, ended_at=now
+    ):
+        raise StateConflict("The booking changed while it was being cancelled; try again.")
+    expected = SlotState.HELD if was == BookingStatus.HELD else SlotState.BOOKED
+    kind = EventKind.HOLD_RELEASED if was == BookingStatus.HELD else EventKind.CANCELLED
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=kind,
+        at=now,
+        recorded_at=now,
+        ctx=ctx,
+        booking_id=booking.id,
+        patient_key=patient_key,
+    )
+    if cooling is None:
+        target = SlotState.RETIRED
+        values: dict[str, datetime | None] = {"hold_expires_at": None}
+        event, data = EventKind.RETIRED, {}
+    else:
+        reopen_at = now + cooling
+        target, values = SlotState.COOLING, {"hold_expires_at": None, "reopen_at": reopen_at}
+        event, data = EventKind.COOLING, {"reopen_at": reopen_at.isoformat()}
+    if not repo.move_slot(
+        db, slot_id=booking.slot_id, expected=[expected], target=target, **values
+    ):
+        raise StateConflict("The slot changed while the booking was being cancelled.")
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=event,
+        at=now,
+        recorded_at=now,
+        ctx=SYSTEM,
+        booking_id=booking.id,
+        data=data,
+    )
+    booking.status = BookingStatus.CANCELLED
+    return target
+
+
+def check_in(
+    db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
+) -> None:
+    _finish(
+        db,
+        booking=booking,
+        patient_key=patient_key,
+        now=now,
+        ctx=ctx,
+        status=BookingStatus.CHECKED_IN,
+        slot_state=SlotState.ATTENDED,
+        event=EventKind.CHECKED_IN,
+    )
+
+
+def mark_no_show(
+    db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
+) -> None:
+    _finish(
+        db,
+        booking=booking,
+        patient_key=patient_key,
+        now=now,
+        ctx=ctx,
+        status=BookingStatus.NO_SHOW,
+        slot_state=SlotState.NO_SHOW,
+        event=EventKind.NO_SHOW,
+    )
+
+
+def _finish(
+    db: Session,
+    *,
+    booking: Booking,
+    patient_key: str,
+    now: datetime,
+    ctx: RequestContext,
+    status: BookingStatus,
+    slot_state: SlotState,
+    event: EventKind,
+) -> None:
+    if not repo.move_booking(
+        db, booking_id=booking.id, expected=BookingStatus.BOOKED, target=status, ended_at=now
+    ):
+        raise StateConflict(
+            f"Only a confirmed booking can be marked {status.value}.", code="booking_not_confirmed"
+        )
+    if not repo.move_slot(
+        db, slot_id=booking.slot_id, expected=[SlotState.BOOKED], target=slot_state
+    ):
+        raise StateConflict("The slot is not booked.")
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=event,
+        at=now,
+        recorded_at=now,
+        ctx=ctx,
+        booking_id=booking.id,
+        patient_key=patient_key,
+    )
+    booking.status = status
+
+
+def withdraw_slot(
+    db: Session, *, slot: Slot, now: datetime, ctx: RequestContext, reason: str
+) -> Booking | None:
+    """The hospital withdrew this slot (session cancelled or capacity lowered).
+
+    Any pending booking on it becomes WITHDRAWN and is returned so the caller can notify.
+    """
+    booking = repo.occupying_for_slot(db, slot.id)
+    withdrawn: Booking | None = None
+    if booking is not None and booking.status in (BookingStatus.HELD, BookingStatus.BOOKED):
+        if not repo.move_booking(
+            db,
+            booking_id=booking.id,
+            expected=booking.status,
+            target=BookingStatus.WITHDRAWN,
+            ended_at=now,
+        ):
+            raise StateConflict("The booking changed while the slot was being withdrawn.")
+        booking.status = BookingStatus.WITHDRAWN
+        withdrawn = booking
+    if not repo.move_slot(
+        db,
+        slot_id=slot.id,
+        expected=[
+            SlotState.OPEN,
+            SlotState.HELD,
+            SlotState.BOOKED,
+            SlotState.COOLING,
+            SlotState.RETIRED,
+        ],
+        target=SlotState.WITHDRAWN,
+        hold_expires_at=None,
+        reopen_at=None,
+    ):
+        raise StateConflict(
+            "Only a slot that has not been used can be withdrawn.", code="slot_not_withdrawable"
+        )
+    ledger.record(
+        db,
+        slot_id=slot.id,
+        kind=EventKind.WITHDRAWN,
+        at=now,
+        recorded_at=now,
+        ctx=ctx,
+        booking_id=withdrawn.id if withdrawn else None,
+        patient_key=_patient_key(db, withdrawn) if withdrawn else None,
+        data={"reason": reason},
+    )
+    slot.state = SlotState.WITHDRAWN
+    return withdrawn
+
+
+def _patient_key(db: Session, booking: Booking) -> str | None:
+    return repo.patient_key(db, booking.patient_id)
