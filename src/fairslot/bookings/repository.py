@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
+from fairslot.hospitals.models import Department, Hospital
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
@@ -210,3 +211,22 @@ def mark_release_logged(db: Session, *, slot_id: str) -> bool:
 
 def patient_key(db: Session, patient_id: int) -> str | None:
     return db.scalar(select(Patient.id_hash).where(Patient.id == patient_id))
+
+
+def lock_patient(db: Session, *, patient_id: int) -> None:
+    db.execute(
+        update(Patient)
+        .where(Patient.id == patient_id)
+        .values(booking_guard=Patient.booking_guard + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get_department(db: Session, department_id: int) -> Department:
+    department = db.get(Department, department_id)
+    assert department is not None  # foreign key
+    return department
+
+
+def hospital_timezone(db: Session, hospital_id: int) -> str:
+    return str(db.scalar(select(Hospital.timezone).where(Hospital.id == hospital_id)))

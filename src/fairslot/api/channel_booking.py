@@ -1,0 +1,222 @@
+"""Channel API: released availability, hold, confirm, cancel, booking status, feed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+
+from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep
+from fairslot.api.localtime import local, local_or_none
+from fairslot.audit.service import PendingRecord
+from fairslot.availability import service as availability
+from fairslot.bookings import repository as booking_repo
+from fairslot.bookings import service as bookings
+from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import booking_policy
+from fairslot.bookings.schemas import (
+    AccountRequest,
+    BookingView,
+    ConfirmRequest,
+    FreeSlotView,
+    HoldRequest,
+    NotificationView,
+    SessionAvailabilityView,
+)
+from fairslot.context import RequestContext
+from fairslot.hospitals.models import DoctorTitle
+from fairslot.notifications import repository as feed
+
+router = APIRouter(prefix="/v1", tags=["channel"])
+
+
+@router.get("/availability", response_model=list[SessionAvailabilityView])
+def get_availability(
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    ctx: ContextDep,
+    department_id: Annotated[int, Query(ge=1, le=2**62)],
+    date_from: date,
+    date_to: date,
+    title: DoctorTitle | None = None,
+) -> list[SessionAvailabilityView]:
+    now = platform.clock.now()
+    request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx)
+    result = availability.availability(
+        db,
+        department_id=department_id,
+        date_from=date_from,
+        date_to=date_to,
+        title=title,
+        now=now,
+        channel_id=ctx.channel_id or 0,
+    )
+    tz = booking_repo.hospital_timezone(db, result[0].hospital_id) if result else "UTC"
+    return [
+        SessionAvailabilityView(
+            **{k: v for k, v in vars(s).items() if k not in ("slots", "starts_at", "ends_at")},
+            starts_at=local(s.starts_at, tz),
+            ends_at=local(s.ends_at, tz),
+            slots=[
+                FreeSlotView(
+                    slot_id=f.slot_id,
+                    number=f.number,
+                    starts_at=local(f.starts_at, tz),
+                    ends_at=local(f.ends_at, tz),
+                )
+                for f in s.slots
+            ],
+        )
+        for s in result
+    ]
+
+
+@router.post("/holds", response_model=BookingView, status_code=201)
+def create_hold(
+    body: HoldRequest, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
+) -> BookingView:
+    now = platform.clock.now()
+    ctx = _for_account(ctx, body.account_id)
+    pending = PendingRecord(
+        action="hold", at=now, ctx=ctx, account_id=body.account_id, slot_id=body.slot_id
+    )
+    request.state.audit = pending
+    slot_id = body.slot_id or bookings.first_free_slot(
+        db, session_id=body.session_id or 0, now=now, channel_id=ctx.channel_id or 0
+    )
+    pending.slot_id = slot_id
+    booking = bookings.hold(
+        db,
+        account_id=body.account_id,
+        patient_id=body.patient_id,
+        slot_id=slot_id,
+        now=now,
+        ctx=ctx,
+        policy=booking_policy(platform.settings),
+    )
+    pending.booking_id = booking.id
+    return booking_view(db, booking)
+
+
+@router.post("/bookings/{booking_id}/confirm", response_model=BookingView)
+def confirm_booking(
+    booking_id: str,
+    body: ConfirmRequest,
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    ctx: ContextDep,
+) -> BookingView:
+    now = platform.clock.now()
+    ctx = _for_account(ctx, body.account_id)
+    request.state.audit = PendingRecord(
+        action="confirm",
+        at=now,
+        ctx=ctx,
+        account_id=body.account_id,
+        booking_id=booking_id,
+        payment_account_hash=platform.protector.keyed_hash(
+            body.payment_account.strip(), purpose="payment_account"
+        ),
+    )
+    booking = bookings.confirm(
+        db,
+        booking_id=booking_id,
+        account_id=body.account_id,
+        payment_account=body.payment_account,
+        payment_reference=body.payment_reference,
+        now=now,
+        ctx=ctx,
+        protector=platform.protector,
+    )
+    return booking_view(db, booking)
+
+
+@router.post("/bookings/{booking_id}/cancel", response_model=BookingView)
+def cancel_booking(
+    booking_id: str,
+    body: AccountRequest,
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    ctx: ContextDep,
+    channel: ChannelDep,
+) -> BookingView:
+    now = platform.clock.now()
+    ctx = _for_account(ctx, body.account_id)
+    request.state.audit = PendingRecord(
+        action="cancel", at=now, ctx=ctx, account_id=body.account_id, booking_id=booking_id
+    )
+    booking = bookings.cancel(
+        db,
+        booking_id=booking_id,
+        account_id=body.account_id,
+        now=now,
+        ctx=ctx,
+        channel_kind=channel.kind,
+        policy=booking_policy(platform.settings),
+        rng=platform.rng,
+    )
+    return booking_view(db, booking)
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingView)
+def get_booking(
+    booking_id: str,
+    db: DbDep,
+    _: ChannelDep,
+    account_id: Annotated[int, Query(ge=1, le=2**62)],
+) -> BookingView:
+    return booking_view(db, bookings.get_booking(db, booking_id=booking_id, account_id=account_id))
+
+
+@router.get("/notifications", response_model=list[NotificationView])
+def notifications(
+    db: DbDep,
+    channel: ChannelDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[NotificationView]:
+    return [
+        NotificationView(
+            id=n.id,
+            kind=n.kind,
+            account_id=n.account_id,
+            booking_id=n.booking_id,
+            payload=n.payload,
+            created_at=n.created_at,
+        )
+        for n in feed.channel_feed(db, channel_id=channel.id, after=after, limit=limit)
+    ]
+
+
+def booking_view(db: Session, booking: Booking) -> BookingView:
+    slot = booking_repo.get_slot(db, booking.slot_id)
+    session = booking_repo.get_session(db, booking.session_id)
+    assert slot is not None and session is not None
+    tz = booking_repo.hospital_timezone(db, session.hospital_id)
+    fresh = booking_repo.get_booking(db, booking.id) or booking
+    return BookingView(
+        booking_id=fresh.id,
+        status=fresh.status,
+        slot_id=slot.id,
+        slot_number=slot.number,
+        session_id=session.id,
+        department_id=session.department_id,
+        session_date=session.session_date,
+        slot_starts_at=local(slot.starts_at, tz),
+        slot_ends_at=local(slot.ends_at, tz),
+        held_at=local(fresh.held_at, tz),
+        hold_expires_at=local(fresh.expires_at, tz),
+        booked_at=local_or_none(fresh.booked_at, tz),
+        ended_at=local_or_none(fresh.ended_at, tz),
+        payment_account=fresh.payment_account_masked,
+    )
+
+
+def _for_account(ctx: RequestContext, account_id: int) -> RequestContext:
+    return replace(ctx, account_id=account_id)

@@ -1,0 +1,70 @@
+"""Hospital API: check-in, no-show, and the hospital's feed of bookings to carry out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from fairslot.api.channel_booking import booking_view
+from fairslot.api.deps import DbDep, HospitalDep, PlatformDep
+from fairslot.bookings import attendance
+from fairslot.bookings.schemas import BookingView, NotificationView
+from fairslot.context import RequestContext
+from fairslot.notifications import repository as feed
+
+router = APIRouter(prefix="/hospital/v1", tags=["hospital"])
+
+
+def _ctx(hospital_code: str) -> RequestContext:
+    return RequestContext(actor=f"hospital:{hospital_code}")
+
+
+@router.post("/bookings/{booking_id}/check-in", response_model=BookingView)
+def check_in(
+    booking_id: str, db: DbDep, platform: PlatformDep, hospital: HospitalDep
+) -> BookingView:
+    booking = attendance.check_in(
+        db,
+        hospital_id=hospital.id,
+        booking_id=booking_id,
+        now=platform.clock.now(),
+        ctx=_ctx(hospital.code),
+    )
+    return booking_view(db, booking)
+
+
+@router.post("/bookings/{booking_id}/no-show", response_model=BookingView)
+def no_show(
+    booking_id: str, db: DbDep, platform: PlatformDep, hospital: HospitalDep
+) -> BookingView:
+    booking = attendance.mark_no_show(
+        db,
+        hospital_id=hospital.id,
+        booking_id=booking_id,
+        now=platform.clock.now(),
+        ctx=_ctx(hospital.code),
+    )
+    return booking_view(db, booking)
+
+
+@router.get("/feed", response_model=list[NotificationView])
+def hospital_feed(
+    db: DbDep,
+    hospital: HospitalDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[NotificationView]:
+    """Bookings confirmed, cancelled or withdrawn, for the hospital's system to carry out
+    (the platform is a proxy: every booking reaches the source). Resume with ``after``."""
+    return [
+        NotificationView(
+            id=n.id,
+            kind=n.kind,
+            account_id=None,
+            booking_id=n.booking_id,
+            payload=n.payload,
+            created_at=n.created_at,
+        )
+        for n in feed.hospital_feed(db, hospital_id=hospital.id, after=after, limit=limit)
+    ]

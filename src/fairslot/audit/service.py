@@ -1,0 +1,47 @@
+"""Recording the context of channel requests (allowed or refused)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fairslot.audit.models import RequestRecord
+from fairslot.context import RequestContext
+
+
+@dataclass
+class PendingRecord:
+    """Filled in by an endpoint as it learns who the request is for."""
+
+    action: str
+    at: datetime
+    ctx: RequestContext
+    account_id: int | None = None
+    patient_key: str | None = None
+    booking_id: str | None = None
+    slot_id: str | None = None
+    payment_account_hash: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def write(db: Session, *, pending: PendingRecord, outcome: str) -> None:
+    ctx = pending.ctx
+    db.add(
+        RequestRecord(
+            at=pending.at,
+            action=pending.action,
+            outcome=outcome,
+            channel_id=ctx.channel_id,
+            account_id=pending.account_id,
+            patient_key=pending.patient_key,
+            booking_id=pending.booking_id,
+            slot_id=pending.slot_id,
+            device_id=ctx.device_id,
+            ip=ctx.ip,
+            wifi_id=ctx.wifi_id,
+            payment_account_hash=pending.payment_account_hash or ctx.payment_account_hash,
+            user_agent=ctx.user_agent,
+        )
+    )

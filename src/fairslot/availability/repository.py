@@ -1,0 +1,84 @@
+"""The channel-facing read of the pool. The release gate is in these WHERE clauses too:
+a session whose release time has not come does not exist for any channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from fairslot.hospitals.models import Department, Doctor, DoctorTitle
+from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.states import SessionStatus, SlotState
+
+
+def slot_is_free(*, now: datetime, channel_id: int) -> ColumnElement[bool]:
+    """A slot anyone on this channel could hold right now."""
+    return and_(
+        or_(
+            Slot.state == SlotState.OPEN,
+            and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now),
+            and_(Slot.state == SlotState.HELD, Slot.hold_expires_at <= now),
+        ),
+        or_(
+            Slot.reserved_channel_id.is_(None),
+            Slot.reserved_channel_id == channel_id,
+            Slot.reserved_until <= now,
+        ),
+    )
+
+
+def released_sessions(
+    db: Session,
+    *,
+    now: datetime,
+    department_id: int,
+    date_from: date,
+    date_to: date,
+    title: DoctorTitle | None,
+    limit: int = 200,
+) -> Sequence[tuple[ClinicSession, Doctor, Department]]:
+    stmt = (
+        select(ClinicSession, Doctor, Department)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .join(Department, Department.id == ClinicSession.department_id)
+        .where(
+            ClinicSession.department_id == department_id,
+            ClinicSession.session_date >= date_from,
+            ClinicSession.session_date <= date_to,
+            ClinicSession.status == SessionStatus.ACTIVE,
+            ClinicSession.release_at <= now,
+            ClinicSession.closes_at > now,
+        )
+        .order_by(ClinicSession.starts_at, ClinicSession.id)
+        .limit(limit)
+    )
+    if title is not None:
+        stmt = stmt.where(Doctor.title == title)
+    return [(s, d, dep) for s, d, dep in db.execute(stmt).all()]
+
+
+def free_slots(
+    db: Session, *, session_ids: list[int], now: datetime, channel_id: int
+) -> Sequence[Slot]:
+    if not session_ids:
+        return []
+    return list(
+        db.scalars(
+            select(Slot)
+            .where(Slot.session_id.in_(session_ids), slot_is_free(now=now, channel_id=channel_id))
+            .order_by(Slot.session_id, Slot.number)
+        )
+    )
+
+
+def released_session(db: Session, *, session_id: int, now: datetime) -> ClinicSession | None:
+    return db.scalars(
+        select(ClinicSession).where(
+            ClinicSession.id == session_id,
+            ClinicSession.status == SessionStatus.ACTIVE,
+            ClinicSession.release_at <= now,
+        )
+    ).one_or_none()

@@ -1,0 +1,99 @@
+"""Released availability by department, date range and doctor title."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from fairslot.availability import repository as repo
+from fairslot.errors import InvalidInput
+from fairslot.hospitals.models import DoctorTitle
+from fairslot.schedules.states import Period
+
+MAX_RANGE_DAYS = 31
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    slot_id: str
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionAvailability:
+    session_id: int
+    hospital_id: int
+    department_id: int
+    department_name: str
+    doctor_id: int
+    doctor_name: str
+    doctor_title: DoctorTitle
+    session_date: date
+    period: Period
+    starts_at: datetime
+    ends_at: datetime
+    fee: Decimal
+    capacity: int
+    free: int
+    slots: list[FreeSlot]
+
+
+def availability(
+    db: Session,
+    *,
+    department_id: int,
+    date_from: date,
+    date_to: date,
+    title: DoctorTitle | None,
+    now: datetime,
+    channel_id: int,
+) -> list[SessionAvailability]:
+    if date_to < date_from:
+        raise InvalidInput("date_to must not be before date_from.", code="invalid_date_range")
+    if date_to - date_from > timedelta(days=MAX_RANGE_DAYS):
+        raise InvalidInput(
+            f"Ask for at most {MAX_RANGE_DAYS} days at a time.", code="invalid_date_range"
+        )
+    rows = repo.released_sessions(
+        db,
+        now=now,
+        department_id=department_id,
+        date_from=date_from,
+        date_to=date_to,
+        title=title,
+    )
+    by_session: dict[int, list[FreeSlot]] = defaultdict(list)
+    for slot in repo.free_slots(
+        db, session_ids=[s.id for s, _, _ in rows], now=now, channel_id=channel_id
+    ):
+        by_session[slot.session_id].append(
+            FreeSlot(
+                slot_id=slot.id, number=slot.number, starts_at=slot.starts_at, ends_at=slot.ends_at
+            )
+        )
+    return [
+        SessionAvailability(
+            session_id=s.id,
+            hospital_id=s.hospital_id,
+            department_id=dep.id,
+            department_name=dep.name,
+            doctor_id=doc.id,
+            doctor_name=doc.name,
+            doctor_title=doc.title,
+            session_date=s.session_date,
+            period=s.period,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            fee=s.fee,
+            capacity=s.capacity,
+            free=len(by_session[s.id]),
+            slots=by_session[s.id],
+        )
+        for s, doc, dep in rows
+    ]

@@ -1,0 +1,61 @@
+"""Hospital-side use cases: the patient came (check-in) or did not (no-show)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from fairslot.bookings import repository as repo
+from fairslot.bookings import transitions
+from fairslot.bookings.errors import BookingNotFound, StateConflict
+from fairslot.bookings.models import Booking
+from fairslot.context import RequestContext
+from fairslot.schedules.models import ClinicSession
+
+# Patients may check in from this long before the session until this long after it.
+CHECK_IN_OPENS = timedelta(hours=12)
+CHECK_IN_GRACE = timedelta(hours=2)
+
+
+def check_in(
+    db: Session, *, hospital_id: int, booking_id: str, now: datetime, ctx: RequestContext
+) -> Booking:
+    booking, session = _hospital_booking(db, hospital_id=hospital_id, booking_id=booking_id)
+    if not session.starts_at - CHECK_IN_OPENS <= now <= session.ends_at + CHECK_IN_GRACE:
+        raise StateConflict(
+            "Check-in is possible only on the day of the session, up to two hours after it.",
+            code="check_in_outside_session",
+        )
+    transitions.check_in(db, booking=booking, patient_key=_key(db, booking), now=now, ctx=ctx)
+    return booking
+
+
+def mark_no_show(
+    db: Session, *, hospital_id: int, booking_id: str, now: datetime, ctx: RequestContext
+) -> Booking:
+    booking, session = _hospital_booking(db, hospital_id=hospital_id, booking_id=booking_id)
+    if now < session.ends_at:
+        raise StateConflict(
+            "A no-show can be recorded only after the session has ended.",
+            code="session_not_over",
+        )
+    transitions.mark_no_show(db, booking=booking, patient_key=_key(db, booking), now=now, ctx=ctx)
+    return booking
+
+
+def _hospital_booking(
+    db: Session, *, hospital_id: int, booking_id: str
+) -> tuple[Booking, ClinicSession]:
+    booking = repo.get_booking(db, booking_id)
+    session = repo.get_session(db, booking.session_id) if booking else None
+    # Another hospital's booking is reported as missing, not as forbidden.
+    if booking is None or session is None or session.hospital_id != hospital_id:
+        raise BookingNotFound("No booking with this id at this hospital.")
+    return booking, session
+
+
+def _key(db: Session, booking: Booking) -> str:
+    key = repo.patient_key(db, booking.patient_id)
+    assert key is not None
+    return key

@@ -1,0 +1,340 @@
+"""Booking use cases for channels: hold, confirm, cancel.
+
+Every use case takes the session from the edge (which commits or rolls back), reads the
+facts, asks the pure rules, then changes state only through ``transitions``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fairslot.availability import repository as availability
+from fairslot.bookings import repository as repo
+from fairslot.bookings import rules, transitions
+from fairslot.bookings.errors import (
+    BookingNotFound,
+    BookingRefused,
+    NotYourBooking,
+    SlotUnavailable,
+    StateConflict,
+)
+from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import BookingPolicy
+from fairslot.bookings.states import BookingStatus
+from fairslot.channels.models import ChannelKind
+from fairslot.context import RequestContext
+from fairslot.crypto import Protector, mask_account
+from fairslot.errors import DomainError, InvalidInput, NotFound
+from fairslot.notifications import service as notify
+from fairslot.patients.models import Patient
+from fairslot.patients.service import require_binding
+from fairslot.schedules.models import ClinicSession, Slot
+
+
+def refuse(refusal: rules.Refusal) -> DomainError:
+    error = BookingRefused(refusal.detail, code=refusal.code, detail_zh=refusal.detail_zh)
+    error.status = refusal.status  # type: ignore[misc]
+    return error
+
+
+def hold(
+    db: Session,
+    *,
+    account_id: int,
+    patient_id: int,
+    slot_id: str,
+    now: datetime,
+    ctx: RequestContext,
+    policy: BookingPolicy,
+) -> Booking:
+    """Hold a released slot for a bound patient for ``policy.hold_minutes``."""
+    _, patient = require_binding(db, account_id=account_id, patient_id=patient_id)
+    slot, session = _visible_slot(db, slot_id=slot_id, now=now)
+    if now >= session.closes_at:
+        raise SlotUnavailable(
+            "Booking for this session has closed.",
+            code="booking_closed",
+            detail_zh="该时段已停止预约。",
+        )
+    # Serialise this patient's concurrent requests (a row lock) so that the per-patient
+    # limits below are counted on committed data; other patients are not held up.
+    repo.lock_patient(db, patient_id=patient.id)
+    for stale in repo.stale_holds(db, now=now, patient_id=patient.id):
+        transitions.expire_hold(db, booking=stale, now=now)
+    for stale in repo.stale_holds(db, now=now, slot_id=slot.id):
+        transitions.expire_hold(db, booking=stale, now=now)
+    transitions.settle_slot(db, slot=slot, session=session, now=now)
+    _check_rules(db, patient=patient, session=session, now=now, policy=policy)
+
+    hold_until = now + timedelta(minutes=policy.hold_minutes)
+    if not repo.claim_slot(
+        db, slot_id=slot.id, channel_id=ctx.channel_id or 0, now=now, hold_until=hold_until
+    ):
+        raise SlotUnavailable(
+            "This slot is no longer available; choose another slot or session.",
+            code="slot_taken",
+            detail_zh="该号源已被预约，请选择其他号源。",
+        )
+    booking = Booking(
+        slot_id=slot.id,
+        session_id=session.id,
+        department_id=session.department_id,
+        session_date=session.session_date,
+        patient_id=patient.id,
+        account_id=account_id,
+        channel_id=ctx.channel_id or 0,
+        status=BookingStatus.HELD,
+        held_at=now,
+        expires_at=hold_until,
+        device_id=ctx.device_id,
+        ip=ctx.ip,
+        wifi_id=ctx.wifi_id,
+        user_agent=ctx.user_agent,
+    )
+    db.add(booking)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        # The partial unique indexes caught a race the checks above could not see.
+        raise StateConflict(
+            "This slot or this patient's department-day was just taken by another request.",
+            code="booking_conflict",
+        ) from exc
+    transitions.record_hold(db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx)
+    return booking
+
+
+def confirm(
+    db: Session,
+    *,
+    booking_id: str,
+    account_id: int,
+    payment_account: str,
+    payment_reference: str,
+    now: datetime,
+    ctx: RequestContext,
+    protector: Protector,
+) -> Booking:
+    booking = _own_booking(db, booking_id=booking_id, account_id=account_id)
+    if booking.status == BookingStatus.BOOKED and booking.payment_reference == payment_reference:
+        return booking  # a retried confirmation is answered, not refused
+    if booking.status != BookingStatus.HELD:
+        raise StateConflict(
+            f"This booking is {booking.status.value}; only a hold can be confirmed.",
+            code="hold_not_active",
+        )
+    if booking.expires_at <= now:
+        raise StateConflict(
+            "The hold expired before payment; hold the slot again if it is still free.",
+            code="hold_expired",
+            detail_zh="锁号已超时，请重新选择号源。",
+        )
+    payment_account = payment_account.strip()
+    if not payment_account or not payment_reference.strip():
+        raise InvalidInput(
+            "A payment account and a payment reference are required.", code="payment_required"
+        )
+    payment_hash = protector.keyed_hash(payment_account, purpose="payment_account")
+    ctx = _with_payment(ctx, payment_hash)
+    patient_key = _patient_key(db, booking)
+    transitions.confirm(
+        db,
+        booking=booking,
+        patient_key=patient_key,
+        now=now,
+        ctx=ctx,
+        payment_account_hash=payment_hash,
+        payment_account_masked=mask_account(payment_account),
+        payment_reference=payment_reference.strip(),
+    )
+    booking.payment_reference = payment_reference.strip()
+    session = _session(db, booking)
+    notify.to_hospital(
+        db,
+        hospital_id=session.hospital_id,
+        kind="booking_confirmed",
+        at=now,
+        booking_id=booking.id,
+        payload=_hospital_payload(db, booking, session),
+    )
+    return booking
+
+
+def cancel(
+    db: Session,
+    *,
+    booking_id: str,
+    account_id: int,
+    now: datetime,
+    ctx: RequestContext,
+    channel_kind: ChannelKind,
+    policy: BookingPolicy,
+    rng: random.Random,
+) -> Booking:
+    """Cancel a hold or a booking. The slot then cools for a random delay before anyone,
+    the canceller included, can see it again (or never returns, for window cancellations
+    when that setting is off)."""
+    booking = _own_booking(db, booking_id=booking_id, account_id=account_id)
+    if booking.status not in (BookingStatus.HELD, BookingStatus.BOOKED):
+        raise StateConflict(
+            f"This booking is {booking.status.value} and cannot be cancelled.",
+            code="booking_not_cancellable",
+        )
+    session = _session(db, booking)
+    was_booked = booking.status == BookingStatus.BOOKED
+    if was_booked:
+        refusal = rules.check_cancellable(
+            session_starts_at=session.starts_at, now=now, limits=policy.limits
+        )
+        if refusal:
+            raise refuse(refusal)
+    cooling: timedelta | None = rules.draw_cooling(
+        rng=rng, min_minutes=policy.cooling_min_minutes, max_minutes=policy.cooling_max_minutes
+    )
+    if channel_kind == ChannelKind.WINDOW and not policy.window_cancellations_return:
+        cooling = None
+    transitions.cancel(
+        db,
+        booking=booking,
+        patient_key=_patient_key(db, booking),
+        now=now,
+        ctx=ctx,
+        cooling=cooling,
+    )
+    if was_booked:
+        notify.to_hospital(
+            db,
+            hospital_id=session.hospital_id,
+            kind="booking_cancelled",
+            at=now,
+            booking_id=booking.id,
+            payload=_hospital_payload(db, booking, session),
+        )
+    return booking
+
+
+def get_booking(db: Session, *, booking_id: str, account_id: int) -> Booking:
+    return _own_booking(db, booking_id=booking_id, account_id=account_id)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _visible_slot(db: Session, *, slot_id: str, now: datetime) -> tuple[Slot, ClinicSession]:
+    """The slot and its session, or 404 — an unreleased slot does not exist for channels."""
+    slot = repo.get_slot(db, slot_id)
+    session = repo.get_session(db, slot.session_id) if slot else None
+    if slot is None or session is None or session.release_at > now:
+        raise NotFound("No such slot is open for booking.", code="slot_not_found")
+    return slot, session
+
+
+def _check_rules(
+    db: Session,
+    *,
+    patient: Patient,
+    session: ClinicSession,
+    now: datetime,
+    policy: BookingPolicy,
+) -> None:
+    department = repo.get_department(db, session.department_id)
+    tz = ZoneInfo(repo.hospital_timezone(db, session.hospital_id))
+    ban_until = rules.no_show_ban_until(
+        no_show_times=repo.no_show_times(
+            db,
+            patient_id=patient.id,
+            since=now - timedelta(days=policy.limits.no_show_window_days),
+        ),
+        now=now,
+        limits=policy.limits,
+    )
+    same_day = [
+        b.department_id
+        for b in repo.patient_bookings_on(db, patient_id=patient.id, day=session.session_date)
+    ]
+    checks = [
+        rules.check_no_show_ban(
+            ban_until=ban_until, local_date=ban_until.astimezone(tz).date() if ban_until else None
+        ),
+        rules.check_eligibility(
+            patient=rules.PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
+            department=rules.DepartmentFacts(
+                department_id=department.id,
+                sex_restriction=department.sex_restriction,
+                min_age=department.min_age,
+                max_age=department.max_age,
+            ),
+            session_date=session.session_date,
+        ),
+        rules.check_daily_limits(
+            same_day_departments=same_day,
+            department_id=session.department_id,
+            limits=policy.limits,
+        ),
+        rules.check_future_limit(
+            pending_future=repo.count_pending_future(
+                db, patient_id=patient.id, today=now.astimezone(tz).date()
+            ),
+            limits=policy.limits,
+        ),
+    ]
+    for refusal in checks:
+        if refusal:
+            raise refuse(refusal)
+
+
+def _own_booking(db: Session, *, booking_id: str, account_id: int) -> Booking:
+    booking = repo.get_booking(db, booking_id)
+    if booking is None:
+        raise BookingNotFound("No booking with this id.")
+    if booking.account_id != account_id:
+        raise NotYourBooking("This booking was made by another account.")
+    return booking
+
+
+def _session(db: Session, booking: Booking) -> ClinicSession:
+    session = repo.get_session(db, booking.session_id)
+    assert session is not None  # a foreign key guarantees it
+    return session
+
+
+def _patient_key(db: Session, booking: Booking) -> str:
+    key = repo.patient_key(db, booking.patient_id)
+    assert key is not None
+    return key
+
+
+def _with_payment(ctx: RequestContext, payment_hash: str) -> RequestContext:
+    return replace(ctx, payment_account_hash=payment_hash)
+
+
+def _hospital_payload(db: Session, booking: Booking, session: ClinicSession) -> dict[str, object]:
+    slot = repo.get_slot(db, booking.slot_id)
+    return {
+        "his_session_id": session.his_session_id,
+        "slot_id": booking.slot_id,
+        "slot_number": slot.number if slot else None,
+        "patient_key": _patient_key(db, booking),
+        "status": booking.status.value,
+    }
+
+
+def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: int) -> str:
+    """The lowest-numbered slot a channel could hold now in a released session."""
+    session = availability.released_session(db, session_id=session_id, now=now)
+    free = availability.free_slots(
+        db, session_ids=[session.id] if session else [], now=now, channel_id=channel_id
+    )
+    if session is None:
+        raise NotFound("No such session is open for booking.", code="session_not_found")
+    if not free:
+        raise SlotUnavailable(
+            "This session is fully booked.", code="session_full", detail_zh="该时段号源已约满。"
+        )
+    return free[0].id

@@ -1,0 +1,17 @@
+"""The ``fairslot`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from fairslot.cli import channel_cmd, db_cmd, serve_cmd, slot_cmd
+
+app = typer.Typer(
+    help="fairslot: a fair hospital slot pool. Settings come from FAIRSLOT_* variables.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(slot_cmd.app, name="slot")
+app.add_typer(channel_cmd.app, name="channel")
+app.command("serve")(serve_cmd.serve)
