@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,8 +66,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     require_postgres()
+    # Unique per run and per worker: parallel runs on one server must not share a database.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"fairslot_test_{worker}"
+    name = f"fairslot_test_{worker}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

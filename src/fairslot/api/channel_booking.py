@@ -39,7 +39,7 @@ def get_availability(
     db: DbDep,
     platform: PlatformDep,
     ctx: ContextDep,
-    department_id: Annotated[int, Query(ge=1, le=2**62)],
+    department_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
     date_from: date,
     date_to: date,
     title: DoctorTitle | None = None,
@@ -168,17 +168,22 @@ def cancel_booking(
 def get_booking(
     booking_id: str,
     db: DbDep,
-    _: ChannelDep,
-    account_id: Annotated[int, Query(ge=1, le=2**62)],
+    channel: ChannelDep,
+    account_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
 ) -> BookingView:
-    return booking_view(db, bookings.get_booking(db, booking_id=booking_id, account_id=account_id))
+    return booking_view(
+        db,
+        bookings.get_booking(
+            db, booking_id=booking_id, account_id=account_id, channel_id=channel.id
+        ),
+    )
 
 
 @router.get("/notifications", response_model=list[NotificationView])
 def notifications(
     db: DbDep,
     channel: ChannelDep,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[NotificationView]:
     return [

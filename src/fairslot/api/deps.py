@@ -10,14 +10,16 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fairslot.audit import service as audit
 from fairslot.bootstrap import Platform
+from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
 from fairslot.context import RequestContext
 from fairslot.crypto import hash_api_key
-from fairslot.errors import Unauthorized
+from fairslot.errors import DomainError, Unauthorized
+from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
 
 
@@ -29,16 +31,33 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_db(platform: PlatformDep) -> Iterator[Session]:
+def get_db(request: Request, platform: PlatformDep) -> Iterator[Session]:
     session = platform.sessions()
     try:
         yield session
+        pending = getattr(request.state, "audit", None)
+        if pending is not None:
+            audit.write(session, pending=pending, outcome="ok")
         session.commit()
+    except DomainError as exc:
+        session.rollback()
+        _record_refusal(request, session, exc)
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _record_refusal(request: Request, session: Session, exc: DomainError) -> None:
+    """A refused request is still evidence (a radar, a grab script): record it after the
+    rollback, in a transaction of its own."""
+    pending = getattr(request.state, "audit", None)
+    if pending is None:
+        return
+    audit.write(session, pending=pending, outcome=exc.code)
+    session.commit()
 
 
 DbDep = Annotated[Session, Depends(get_db)]
@@ -49,9 +68,7 @@ def current_channel(db: DbDep, x_channel_key: Annotated[str | None, Header()] = 
         raise Unauthorized(
             "Send the channel's API key in the X-Channel-Key header.", code="channel_key_missing"
         )
-    channel = db.scalars(
-        select(Channel).where(Channel.api_key_hash == hash_api_key(x_channel_key))
-    ).one_or_none()
+    channel = channel_repo.by_key_hash(db, hash_api_key(x_channel_key))
     if channel is None or not channel.active:
         raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
     return channel
@@ -65,9 +82,7 @@ def current_hospital(db: DbDep, x_hospital_key: Annotated[str | None, Header()] 
         raise Unauthorized(
             "Send the hospital's API key in the X-Hospital-Key header.", code="hospital_key_missing"
         )
-    hospital = db.scalars(
-        select(Hospital).where(Hospital.api_key_hash == hash_api_key(x_hospital_key))
-    ).one_or_none()
+    hospital = hospitals_repo.by_key_hash(db, hash_api_key(x_hospital_key))
     if hospital is None:
         raise Unauthorized("The hospital API key is not valid.", code="hospital_key_invalid")
     return hospital

@@ -52,7 +52,7 @@ def no_show(
 def hospital_feed(
     db: DbDep,
     hospital: HospitalDep,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[NotificationView]:
     """Bookings confirmed, cancelled or withdrawn, for the hospital's system to carry out

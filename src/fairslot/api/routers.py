@@ -4,4 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ALL: list[APIRouter] = []
+from fairslot.api import channel_accounts, channel_booking, hospital_attendance, hospital_routes
+
+ALL: list[APIRouter] = [
+    channel_accounts.router,
+    channel_booking.router,
+    hospital_attendance.router,
+    hospital_routes.router,
+]

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from fairslot.hospitals.models import SexRestriction
+from fairslot.hospitals.kinds import SexRestriction
 from fairslot.patients.identity import Sex, age_on
 
 

@@ -12,14 +12,15 @@ from fairslot.bookings.states import BookingStatus
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.schedules.states import Period
 
-DbId = Field(ge=1, le=2**62)
+MAX_ID = 2**31 - 1
+DbId = Field(ge=1, le=MAX_ID)
 
 
 class HoldRequest(BaseModel):
     account_id: int = DbId
     patient_id: int = DbId
     slot_id: str | None = Field(None, min_length=1, max_length=36)
-    session_id: int | None = Field(None, ge=1, le=2**62)
+    session_id: int | None = Field(None, ge=1, le=MAX_ID)
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:

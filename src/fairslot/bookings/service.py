@@ -33,7 +33,7 @@ from fairslot.crypto import Protector, mask_account
 from fairslot.errors import DomainError, InvalidInput, NotFound
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
-from fairslot.patients.service import require_binding
+from fairslot.patients.service import get_account, require_binding
 from fairslot.schedules.models import ClinicSession, Slot
 
 
@@ -54,7 +54,13 @@ def hold(
     policy: BookingPolicy,
 ) -> Booking:
     """Hold a released slot for a bound patient for ``policy.hold_minutes``."""
-    _, patient = require_binding(db, account_id=account_id, patient_id=patient_id)
+    # Serialise this patient's concurrent requests (a row lock, taken first so that an
+    # unbind cannot slip in between) so that the per-patient limits below are counted on
+    # committed data; other patients are not held up.
+    repo.lock_patient(db, patient_id=patient_id)
+    _, patient = require_binding(
+        db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
+    )
     slot, session = _visible_slot(db, slot_id=slot_id, now=now)
     if now >= session.closes_at:
         raise SlotUnavailable(
@@ -62,9 +68,6 @@ def hold(
             code="booking_closed",
             detail_zh="该时段已停止预约。",
         )
-    # Serialise this patient's concurrent requests (a row lock) so that the per-patient
-    # limits below are counted on committed data; other patients are not held up.
-    repo.lock_patient(db, patient_id=patient.id)
     for stale in repo.stale_holds(db, now=now, patient_id=patient.id):
         transitions.expire_hold(db, booking=stale, now=now)
     for stale in repo.stale_holds(db, now=now, slot_id=slot.id):
@@ -121,7 +124,9 @@ def confirm(
     ctx: RequestContext,
     protector: Protector,
 ) -> Booking:
-    booking = _own_booking(db, booking_id=booking_id, account_id=account_id)
+    booking = _own_booking(
+        db, booking_id=booking_id, account_id=account_id, channel_id=ctx.channel_id
+    )
     if booking.status == BookingStatus.BOOKED and booking.payment_reference == payment_reference:
         return booking  # a retried confirmation is answered, not refused
     if booking.status != BookingStatus.HELD:
@@ -180,7 +185,9 @@ def cancel(
     """Cancel a hold or a booking. The slot then cools for a random delay before anyone,
     the canceller included, can see it again (or never returns, for window cancellations
     when that setting is off)."""
-    booking = _own_booking(db, booking_id=booking_id, account_id=account_id)
+    booking = _own_booking(
+        db, booking_id=booking_id, account_id=account_id, channel_id=ctx.channel_id
+    )
     if booking.status not in (BookingStatus.HELD, BookingStatus.BOOKED):
         raise StateConflict(
             f"This booking is {booking.status.value} and cannot be cancelled.",
@@ -219,8 +226,8 @@ def cancel(
     return booking
 
 
-def get_booking(db: Session, *, booking_id: str, account_id: int) -> Booking:
-    return _own_booking(db, booking_id=booking_id, account_id=account_id)
+def get_booking(db: Session, *, booking_id: str, account_id: int, channel_id: int) -> Booking:
+    return _own_booking(db, booking_id=booking_id, account_id=account_id, channel_id=channel_id)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -289,7 +296,10 @@ def _check_rules(
             raise refuse(refusal)
 
 
-def _own_booking(db: Session, *, booking_id: str, account_id: int) -> Booking:
+def _own_booking(
+    db: Session, *, booking_id: str, account_id: int, channel_id: int | None
+) -> Booking:
+    get_account(db, account_id=account_id, channel_id=channel_id)
     booking = repo.get_booking(db, booking_id)
     if booking is None:
         raise BookingNotFound("No booking with this id.")

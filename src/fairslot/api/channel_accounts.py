@@ -1,0 +1,116 @@
+"""Channel API: accounts and the real-name patients they book for.
+
+Any authenticated channel may act for any account: one person may use several apps.
+Responses carry masked personal data only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from fairslot.api.deps import ContextDep, DbDep, PlatformDep
+from fairslot.audit.service import PendingRecord
+from fairslot.context import RequestContext
+from fairslot.patients import service as patients
+from fairslot.patients.schemas import AccountCreate, AccountView, PatientBind, PatientView
+
+router = APIRouter(prefix="/v1", tags=["channel"])
+
+# Ids are 32-bit integer columns; a larger number must be a 404, not a database error.
+_MAX_ID = 2**31 - 1
+AccountId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+PatientId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+
+
+@router.post("/accounts", response_model=AccountView, status_code=201)
+def create_account(
+    body: AccountCreate, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
+) -> AccountView:
+    now = platform.clock.now()
+    pending = PendingRecord(action="register_account", at=now, ctx=ctx)
+    request.state.audit = pending
+    account = patients.register_account(
+        db,
+        phone=body.phone,
+        channel_id=ctx.channel_id or 0,
+        external_ref=body.external_ref,
+        now=now,
+        protector=platform.protector,
+        max_per_phone=platform.settings.max_accounts_per_phone,
+    )
+    pending.account_id = account.id
+    return patients.account_view(account, protector=platform.protector)
+
+
+@router.post("/accounts/{account_id}/patients", response_model=PatientView, status_code=201)
+def bind_patient(
+    account_id: AccountId,
+    body: PatientBind,
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    ctx: ContextDep,
+) -> PatientView:
+    now = platform.clock.now()
+    request.state.audit = PendingRecord(
+        action="bind_patient",
+        at=now,
+        ctx=_for_account(ctx, account_id),
+        account_id=account_id,
+        patient_key=patients.patient_key_for(body.id_number, protector=platform.protector),
+    )
+    account = patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
+    patient = patients.bind_patient(
+        db,
+        account=account,
+        name=body.name,
+        id_number=body.id_number,
+        phone=body.phone,
+        insurance_card=body.insurance_card,
+        relation=body.relation,
+        now=now,
+        protector=platform.protector,
+        max_bound=platform.settings.max_patients_per_account,
+    )
+    return patients.bound_patient_view(
+        db, account_id=account_id, patient_id=patient.id, now=now, protector=platform.protector
+    )
+
+
+@router.get("/accounts/{account_id}/patients", response_model=list[PatientView])
+def list_patients(
+    account_id: AccountId, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
+) -> list[PatientView]:
+    now = platform.clock.now()
+    request.state.audit = PendingRecord(
+        action="list_patients", at=now, ctx=_for_account(ctx, account_id), account_id=account_id
+    )
+    patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
+    return patients.list_patients(db, account_id=account_id, now=now, protector=platform.protector)
+
+
+@router.delete("/accounts/{account_id}/patients/{patient_id}", status_code=204)
+def unbind_patient(
+    account_id: AccountId,
+    patient_id: PatientId,
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    ctx: ContextDep,
+) -> Response:
+    request.state.audit = PendingRecord(
+        action="unbind_patient",
+        at=platform.clock.now(),
+        ctx=_for_account(ctx, account_id),
+        account_id=account_id,
+    )
+    patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
+    patients.unbind_patient(db, account_id=account_id, patient_id=patient_id)
+    return Response(status_code=204)
+
+
+def _for_account(ctx: RequestContext, account_id: int) -> RequestContext:
+    return replace(ctx, account_id=account_id)
