@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import time
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, UniqueConstraint
@@ -8,19 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fairslot.db.base import Base
 from fairslot.db.types import str_enum
+from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
 
-
-class SexRestriction(enum.StrEnum):
-    ANY = "any"
-    FEMALE = "female"
-    MALE = "male"
-
-
-class DoctorTitle(enum.StrEnum):
-    CHIEF = "chief"
-    ASSOCIATE_CHIEF = "associate_chief"
-    ATTENDING = "attending"
-    RESIDENT = "resident"
+__all__ = ["Department", "Doctor", "DoctorTitle", "Hospital", "SexRestriction"]
 
 
 class Hospital(Base):
