@@ -82,3 +82,15 @@ def released_session(db: Session, *, session_id: int, now: datetime) -> ClinicSe
             ClinicSession.release_at <= now,
         )
     ).one_or_none()
+
+
+def slots_of_session(db: Session, session_id: int) -> Sequence[Slot]:
+    """All slots of a session in number order, whatever their state (for staff and tests)."""
+    return list(
+        db.scalars(
+            select(Slot)
+            .where(Slot.session_id == session_id)
+            .order_by(Slot.number)
+            .execution_options(populate_existing=True)
+        )
+    )

@@ -158,7 +158,6 @@ def confirm(
         payment_account_masked=mask_account(payment_account),
         payment_reference=payment_reference.strip(),
     )
-    booking.payment_reference = payment_reference.strip()
     session = _session(db, booking)
     notify.to_hospital(
         db,

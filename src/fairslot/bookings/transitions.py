@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fairslot.bookings import repository as repo
 from fairslot.bookings.errors import StateConflict
@@ -40,7 +41,7 @@ def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
             recorded_at=now,
             ctx=SYSTEM,
         )
-        slot.release_logged = True
+        _sync(slot, release_logged=True)
     if slot.state == SlotState.COOLING and slot.reopen_at is not None and slot.reopen_at <= now:
         reopen_at = slot.reopen_at
         if repo.move_slot(
@@ -54,7 +55,7 @@ def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
                 recorded_at=now,
                 ctx=SYSTEM,
             )
-            slot.state, slot.reopen_at = SlotState.OPEN, None
+            _sync(slot, state=SlotState.OPEN, reopen_at=None)
 
 
 def expire_hold(db: Session, *, booking: Booking, now: datetime) -> bool:
@@ -86,7 +87,7 @@ def expire_hold(db: Session, *, booking: Booking, now: datetime) -> bool:
         booking_id=booking.id,
         patient_key=_patient_key(db, booking),
     )
-    booking.status = BookingStatus.EXPIRED
+    _sync(booking, status=BookingStatus.EXPIRED, ended_at=now)
     return True
 
 
@@ -150,7 +151,14 @@ def confirm(
         patient_key=patient_key,
         data={"payment_reference": payment_reference},
     )
-    booking.status = BookingStatus.BOOKED
+    _sync(
+        booking,
+        status=BookingStatus.BOOKED,
+        booked_at=now,
+        payment_account_hash=payment_account_hash,
+        payment_account_masked=payment_account_masked,
+        payment_reference=payment_reference,
+    )
 
 
 def cancel(
@@ -203,7 +211,7 @@ def cancel(
         booking_id=booking.id,
         data=data,
     )
-    booking.status = BookingStatus.CANCELLED
+    _sync(booking, status=BookingStatus.CANCELLED, ended_at=now)
     return target
 
 
@@ -268,7 +276,7 @@ def _finish(
         booking_id=booking.id,
         patient_key=patient_key,
     )
-    booking.status = status
+    _sync(booking, status=status, ended_at=now)
 
 
 def withdraw_slot(
@@ -289,7 +297,7 @@ def withdraw_slot(
             ended_at=now,
         ):
             raise StateConflict("The booking changed while the slot was being withdrawn.")
-        booking.status = BookingStatus.WITHDRAWN
+        _sync(booking, status=BookingStatus.WITHDRAWN)
         withdrawn = booking
     if not repo.move_slot(
         db,
@@ -319,9 +327,19 @@ def withdraw_slot(
         patient_key=_patient_key(db, withdrawn) if withdrawn else None,
         data={"reason": reason},
     )
-    slot.state = SlotState.WITHDRAWN
+    _sync(slot, state=SlotState.WITHDRAWN)
     return withdrawn
 
 
 def _patient_key(db: Session, booking: Booking) -> str | None:
     return repo.patient_key(db, booking.patient_id)
+
+
+def _sync(obj: object, **values: object) -> None:
+    """Mirror a compare-and-set result onto a loaded object without marking it dirty.
+
+    Assigning attributes would make the ORM write them back at the next flush and could
+    overwrite a later compare-and-set (e.g. re-release then claim in one transaction).
+    """
+    for name, value in values.items():
+        set_committed_value(obj, name, value)

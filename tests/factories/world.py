@@ -1,0 +1,126 @@
+"""A small released world to book in: one hospital, a department, a doctor, sessions,
+a channel and bound patients. Built through the services, committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from factories.demand import create_account, create_channel, create_patient
+from factories.supply import create_department, create_doctor, create_hospital, import_session
+from fairslot.availability.repository import slots_of_session
+from fairslot.bookings.policy import BookingPolicy, booking_policy
+from fairslot.bootstrap import Platform
+from fairslot.channels.models import Channel, ChannelKind
+from fairslot.context import RequestContext
+from fairslot.hospitals.models import Department, Doctor, Hospital
+from fairslot.patients.identity import Sex
+from fairslot.patients.models import Account, Patient
+from fairslot.schedules.models import ClinicSession, Slot
+
+# START (tests/conftest.py) is 2026-11-22 08:00 Shanghai: sessions up to 2026-11-29 are
+# released (at 00:30 seven days before); 2026-11-30 is released at 2026-11-23 00:30.
+RELEASED_DAY = dt.date(2026, 11, 25)
+UNRELEASED_DAY = dt.date(2026, 11, 30)
+
+
+@dataclass
+class World:
+    db: Session
+    platform: Platform
+    hospital: Hospital
+    department: Department
+    doctor: Doctor
+    channel: Channel
+    channel_key: str
+    sessions: list[ClinicSession] = field(default_factory=list)
+
+    @property
+    def policy(self) -> BookingPolicy:
+        return booking_policy(self.platform.settings)
+
+    def now(self) -> dt.datetime:
+        return self.platform.clock.now()
+
+    def ctx(self, account: Account | None = None, **overrides: Any) -> RequestContext:
+        values: dict[str, Any] = {
+            "actor": "patient",
+            "channel_id": self.channel.id,
+            "account_id": account.id if account else None,
+            "device_id": "device-1",
+            "ip": "10.0.0.1",
+        }
+        values.update(overrides)
+        return RequestContext(**values)
+
+    def session(
+        self,
+        *,
+        day: dt.date = RELEASED_DAY,
+        capacity: int = 5,
+        department: Department | None = None,
+        **overrides: Any,
+    ) -> ClinicSession:
+        department = department or self.department
+        doctor = (
+            self.doctor
+            if department is self.department
+            else create_doctor(self.db, hospital=self.hospital, department=department)
+        )
+        session = import_session(
+            self.db,
+            hospital=self.hospital,
+            department=department,
+            doctor=doctor,
+            date=day,
+            now=self.now(),
+            capacity=capacity,
+            **overrides,
+        )
+        self.db.commit()
+        self.sessions.append(session)
+        return session
+
+    def slots(self, session: ClinicSession) -> list[Slot]:
+        return list(slots_of_session(self.db, session.id))
+
+    def department_(self, **overrides: Any) -> Department:
+        department = create_department(self.db, hospital=self.hospital, **overrides)
+        self.db.commit()
+        return department
+
+    def patient(
+        self,
+        *,
+        account: Account | None = None,
+        sex: Sex = Sex.FEMALE,
+        birth_date: dt.date = dt.date(1985, 3, 14),
+    ) -> tuple[Account, Patient]:
+        account = account or create_account(self.db, self.platform, channel_id=self.channel.id)
+        patient = create_patient(
+            self.db, self.platform, account=account, sex=sex, birth_date=birth_date
+        )
+        self.db.commit()
+        return account, patient
+
+
+def make_world(
+    db: Session, platform: Platform, *, channel_kind: ChannelKind = ChannelKind.WECHAT
+) -> World:
+    hospital = create_hospital(db)
+    department = create_department(db, hospital=hospital)
+    doctor = create_doctor(db, hospital=hospital, department=department)
+    channel, key = create_channel(db, kind=channel_kind)
+    db.commit()
+    return World(
+        db=db,
+        platform=platform,
+        hospital=hospital,
+        department=department,
+        doctor=doctor,
+        channel=channel,
+        channel_key=key,
+    )
