@@ -24,7 +24,7 @@ from fairslot.bootstrap import Platform, bootstrap
 from fairslot.clock import ManualClock
 from fairslot.config import Settings, load_settings
 from fairslot.db import migrate
-from fairslot.db.engine import make_engine
+from fairslot.db.engine import make_engine, make_session_factory
 from fairslot.db.registry import Base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -126,8 +126,12 @@ def platform(settings: Settings, clock: ManualClock, backend: str) -> Iterator[P
 
 @pytest.fixture
 def db(platform: Platform) -> Iterator[Session]:
-    """A session for arranging and checking; tests commit what they arrange."""
-    session = platform.sessions()
+    """A session for arranging and checking; tests commit what they arrange.
+
+    On SQLite it begins deferred, so a test reading between requests does not hold the
+    write lock the API needs.
+    """
+    session = make_session_factory(platform.engine, reader=True)()
     yield session
     session.rollback()
     session.close()

@@ -64,6 +64,7 @@ class World:
         department: Department | None = None,
         **overrides: Any,
     ) -> ClinicSession:
+        self.db.commit()  # end any read snapshot before writing (SQLite WAL)
         department = department or self.department
         doctor = (
             self.doctor
@@ -85,9 +86,12 @@ class World:
         return session
 
     def slots(self, session: ClinicSession) -> list[Slot]:
-        return list(slots_of_session(self.db, session.id))
+        slots = list(slots_of_session(self.db, session.id))
+        self.db.commit()  # a read must not keep a snapshot open across API calls
+        return slots
 
     def department_(self, **overrides: Any) -> Department:
+        self.db.commit()
         department = create_department(self.db, hospital=self.hospital, **overrides)
         self.db.commit()
         return department
@@ -99,6 +103,7 @@ class World:
         sex: Sex = Sex.FEMALE,
         birth_date: dt.date = dt.date(1985, 3, 14),
     ) -> tuple[Account, Patient]:
+        self.db.commit()
         account = account or create_account(self.db, self.platform, channel_id=self.channel.id)
         patient = create_patient(
             self.db, self.platform, account=account, sex=sex, birth_date=birth_date

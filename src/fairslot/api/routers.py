@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fairslot.api import channel_accounts, channel_booking, hospital_attendance, hospital_routes
+from fairslot.api import (
+    channel_accounts,
+    channel_booking,
+    channel_catalog,
+    hospital_attendance,
+    hospital_routes,
+)
 
 ALL: list[APIRouter] = [
     channel_accounts.router,
     channel_booking.router,
+    channel_catalog.router,
     hospital_attendance.router,
     hospital_routes.router,
 ]

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from fairslot.hospitals.models import Department, Doctor, DoctorTitle
+from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
 
@@ -94,3 +94,7 @@ def slots_of_session(db: Session, session_id: int) -> Sequence[Slot]:
             .execution_options(populate_existing=True)
         )
     )
+
+
+def hospital_exists(db: Session, hospital_id: int) -> bool:
+    return db.get(Hospital, hospital_id) is not None

@@ -54,14 +54,19 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Writers serialise at BEGIN; SQLite is the single-hospital/demo backend.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers serialise at BEGIN; SQLite is the single-hospital/demo backend. A
+        # session that only reads may ask for a deferred BEGIN (see make_session_factory).
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(engine: Engine, *, reader: bool = False) -> sessionmaker[Session]:
+    """Sessions for use cases. ``reader=True`` sessions start with a deferred BEGIN on
+    SQLite, so they do not hold the write lock while they only read (PostgreSQL: no-op)."""
+    bind = engine.execution_options(sqlite_begin="DEFERRED") if reader else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
 
 
 @contextmanager

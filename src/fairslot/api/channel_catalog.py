@@ -1,0 +1,42 @@
+"""Channel API: browse hospitals, departments and doctors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from fairslot.api.deps import ChannelDep, DbDep
+from fairslot.availability import catalog
+from fairslot.availability.schemas import DepartmentCard, DoctorCard, HospitalCard
+from fairslot.hospitals.models import DoctorTitle
+
+router = APIRouter(prefix="/v1", tags=["channel"])
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/hospitals", response_model=list[HospitalCard])
+def hospitals(
+    db: DbDep,
+    _: ChannelDep,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    grade: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[HospitalCard]:
+    return catalog.hospitals_list(db, city=city, grade=grade)
+
+
+@router.get("/hospitals/{hospital_id}/departments", response_model=list[DepartmentCard])
+def departments(
+    hospital_id: Id,
+    db: DbDep,
+    _: ChannelDep,
+    specialty: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[DepartmentCard]:
+    return catalog.departments_list(db, hospital_id=hospital_id, specialty=specialty)
+
+
+@router.get("/departments/{department_id}/doctors", response_model=list[DoctorCard])
+def doctors(
+    department_id: Id, db: DbDep, _: ChannelDep, title: DoctorTitle | None = None
+) -> list[DoctorCard]:
+    return catalog.doctors_list(db, department_id=department_id, title=title)
