@@ -12,6 +12,7 @@ from fairslot.clock import Clock, SystemClock
 from fairslot.config import Settings
 from fairslot.crypto import Protector
 from fairslot.db.engine import make_engine, make_session_factory
+from fairslot.gate.ratelimit import RateLimiter, make_rate_limiter
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Platform:
     clock: Clock
     rng: random.Random
     protector: Protector
+    limiter: RateLimiter
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -43,5 +45,11 @@ def bootstrap(
         rng=rng or random.SystemRandom(),
         protector=Protector(
             data_key=settings.effective_data_key(), hash_key=settings.effective_hash_key()
+        ),
+        limiter=make_rate_limiter(
+            limits=settings.rate_limits,
+            redis_url=settings.redis_url,
+            enabled=settings.rate_limit_enabled,
+            namespace=settings.redis_namespace,
         ),
     )

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
 
     default_timezone: str = "Asia/Shanghai"
 
+    # Request-rate limits per account, device and IP (``limits`` notation, ";"-separated).
+    rate_limits: str = "100/minute"
+    rate_limit_enabled: bool = True
+    redis_namespace: str = "fairslot"
+
     # Booking rules.
     hold_minutes: int = 5
     max_patients_per_account: int = 4

@@ -6,14 +6,12 @@ Responses carry masked personal data only.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from fairslot.api.deps import ContextDep, DbDep, PlatformDep
+from fairslot.api.deps import ContextDep, DbDep, PlatformDep, for_account
 from fairslot.audit.service import PendingRecord
-from fairslot.context import RequestContext
 from fairslot.patients import service as patients
 from fairslot.patients.schemas import AccountCreate, AccountView, PatientBind, PatientView
 
@@ -58,7 +56,7 @@ def bind_patient(
     request.state.audit = PendingRecord(
         action="bind_patient",
         at=now,
-        ctx=_for_account(ctx, account_id),
+        ctx=for_account(platform, ctx, account_id),
         account_id=account_id,
         patient_key=patients.patient_key_for(body.id_number, protector=platform.protector),
     )
@@ -86,7 +84,10 @@ def list_patients(
 ) -> list[PatientView]:
     now = platform.clock.now()
     request.state.audit = PendingRecord(
-        action="list_patients", at=now, ctx=_for_account(ctx, account_id), account_id=account_id
+        action="list_patients",
+        at=now,
+        ctx=for_account(platform, ctx, account_id),
+        account_id=account_id,
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     return patients.list_patients(db, account_id=account_id, now=now, protector=platform.protector)
@@ -104,13 +105,9 @@ def unbind_patient(
     request.state.audit = PendingRecord(
         action="unbind_patient",
         at=platform.clock.now(),
-        ctx=_for_account(ctx, account_id),
+        ctx=for_account(platform, ctx, account_id),
         account_id=account_id,
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     patients.unbind_patient(db, account_id=account_id, patient_id=patient_id)
     return Response(status_code=204)
-
-
-def _for_account(ctx: RequestContext, account_id: int) -> RequestContext:
-    return replace(ctx, account_id=account_id)

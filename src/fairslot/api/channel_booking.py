@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep
+from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, for_account
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import service as availability
@@ -26,7 +25,6 @@ from fairslot.bookings.schemas import (
     NotificationView,
     SessionAvailabilityView,
 )
-from fairslot.context import RequestContext
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.notifications import repository as feed
 
@@ -80,7 +78,7 @@ def create_hold(
     body: HoldRequest, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
 ) -> BookingView:
     now = platform.clock.now()
-    ctx = _for_account(ctx, body.account_id)
+    ctx = for_account(platform, ctx, body.account_id)
     pending = PendingRecord(
         action="hold", at=now, ctx=ctx, account_id=body.account_id, slot_id=body.slot_id
     )
@@ -112,7 +110,7 @@ def confirm_booking(
     ctx: ContextDep,
 ) -> BookingView:
     now = platform.clock.now()
-    ctx = _for_account(ctx, body.account_id)
+    ctx = for_account(platform, ctx, body.account_id)
     request.state.audit = PendingRecord(
         action="confirm",
         at=now,
@@ -147,7 +145,7 @@ def cancel_booking(
     channel: ChannelDep,
 ) -> BookingView:
     now = platform.clock.now()
-    ctx = _for_account(ctx, body.account_id)
+    ctx = for_account(platform, ctx, body.account_id)
     request.state.audit = PendingRecord(
         action="cancel", at=now, ctx=ctx, account_id=body.account_id, booking_id=booking_id
     )
@@ -221,7 +219,3 @@ def booking_view(db: Session, booking: Booking) -> BookingView:
         ended_at=local_or_none(fresh.ended_at, tz),
         payment_account=fresh.payment_account_masked,
     )
-
-
-def _for_account(ctx: RequestContext, account_id: int) -> RequestContext:
-    return replace(ctx, account_id=account_id)

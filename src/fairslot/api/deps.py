@@ -6,7 +6,9 @@ when it raises. Services only flush.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -18,7 +20,8 @@ from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
 from fairslot.context import RequestContext
 from fairslot.crypto import hash_api_key
-from fairslot.errors import DomainError, Unauthorized
+from fairslot.errors import DomainError, InvalidInput, Unauthorized
+from fairslot.gate.ratelimit import Subject
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
 
@@ -105,14 +108,35 @@ def request_context(
     (``X-End-User-IP``); only authenticated channels can give it.
     """
     peer = request.client.host if request.client else None
+    ip = _valid_ip(x_end_user_ip) if x_end_user_ip else peer
+    platform: Platform = request.app.state.platform
+    subjects = [Subject("ip", ip or "unknown")]
+    if x_device_id:
+        subjects.append(Subject("device", x_device_id))
+    platform.limiter.hit(*subjects)
     return RequestContext(
         actor="patient",
         channel_id=channel.id,
         device_id=x_device_id,
-        ip=x_end_user_ip or peer,
+        ip=ip,
         wifi_id=x_wifi_id,
         user_agent=(user_agent or "")[:256] or None,
     )
+
+
+def _valid_ip(raw: str) -> str:
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError as exc:
+        raise InvalidInput(
+            "X-End-User-IP must be an IPv4 or IPv6 address.", code="invalid_end_user_ip"
+        ) from exc
+
+
+def for_account(platform: Platform, ctx: RequestContext, account_id: int) -> RequestContext:
+    """The context of a request acting for ``account_id``, counted against its rate limit."""
+    platform.limiter.hit(Subject("account", str(account_id)))
+    return replace(ctx, account_id=account_id)
 
 
 ContextDep = Annotated[RequestContext, Depends(request_context)]

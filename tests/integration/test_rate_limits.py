@@ -1,0 +1,111 @@
+"""Rate limits per device, IP and account, in memory and shared through Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factories.world import World, make_world
+from fairslot.api.app import create_app
+from fairslot.bootstrap import bootstrap
+from fairslot.config import load_settings
+from fairslot.gate.ratelimit import RateLimited, Subject, make_rate_limiter
+
+REDIS_URL = os.environ.get("FAIRSLOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_redis() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        reason = f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+
+
+def test_the_101st_request_in_a_minute_from_one_device_is_refused() -> None:
+    limiter = make_rate_limiter(limits="100/minute", redis_url=None, enabled=True)
+    for _ in range(100):
+        limiter.hit(Subject("device", "imei-1"))
+    with pytest.raises(RateLimited) as info:
+        limiter.hit(Subject("device", "imei-1"))
+    assert info.value.status == 429 and info.value.code == "rate_limited"
+    limiter.hit(Subject("device", "imei-2"))  # another device is not affected
+
+
+def test_layered_limits_refuse_a_burst_before_the_minute_is_used() -> None:
+    limiter = make_rate_limiter(limits="5/second;100/minute", redis_url=None, enabled=True)
+    for _ in range(5):
+        limiter.hit(Subject("ip", "198.51.100.7"))
+    with pytest.raises(RateLimited):
+        limiter.hit(Subject("ip", "198.51.100.7"))
+
+
+@pytest.mark.redis
+def test_redis_shares_the_counters_between_worker_processes() -> None:
+    require_redis()
+    namespace = f"test-{uuid.uuid4().hex}"
+    first = make_rate_limiter(
+        limits="10/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
+    )
+    second = make_rate_limiter(
+        limits="10/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
+    )
+    for _ in range(5):
+        first.hit(Subject("account", "42"))
+        second.hit(Subject("account", "42"))
+    with pytest.raises(RateLimited):
+        first.hit(Subject("account", "42"))
+
+
+@pytest.fixture
+def world(db, platform) -> World:
+    return make_world(db, platform)
+
+
+def test_slot_radar_polling_availability_is_throttled_over_http(world: World) -> None:
+    world.platform.limiter = make_rate_limiter(limits="20/minute", redis_url=None, enabled=True)
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "radar"}
+    params = {
+        "department_id": world.department.id,
+        "date_from": "2026-11-25",
+        "date_to": "2026-11-25",
+    }
+    with TestClient(create_app(world.platform)) as client:
+        codes = [
+            client.get("/v1/availability", headers=headers, params=params).status_code
+            for _ in range(25)
+        ]
+        other = client.get(
+            "/v1/availability",
+            params=params,
+            headers={**headers, "X-Device-Id": "patient", "X-End-User-IP": "192.0.2.44"},
+        )
+    assert codes[:20] == [200] * 20 and codes[20:] == [429] * 5
+    assert other.status_code == 200
+
+
+@pytest.mark.redis
+def test_the_platform_uses_redis_when_configured(database_url: str) -> None:
+    require_redis()
+    settings = load_settings(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        rate_limits="3/minute",
+        redis_namespace=f"t-{uuid.uuid4().hex}",
+    )
+    one, two = bootstrap(settings), bootstrap(settings)
+    one.limiter.hit(Subject("ip", "192.0.2.1"))
+    two.limiter.hit(Subject("ip", "192.0.2.1"))
+    one.limiter.hit(Subject("ip", "192.0.2.1"))
+    with pytest.raises(RateLimited):
+        two.limiter.hit(Subject("ip", "192.0.2.1"))
+    one.engine.dispose()
+    two.engine.dispose()
