@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairslot.errors import DomainError
@@ -41,6 +41,26 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A constraint caught a race that the rules did not see; nothing was changed.
+        log.info("constraint refused a change: %s", exc.orig.__class__.__name__)
+        return JSONResponse(
+            _body(
+                "conflict",
+                "The request conflicted with another change; nothing was "
+                "changed. Reload and try again.",
+            ),
+            status_code=409,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        log.info("database refused a value: %s", exc.orig.__class__.__name__)
+        return JSONResponse(
+            _body("invalid_value", "A value in the request is out of range."), status_code=422
+        )
 
     @app.exception_handler(OperationalError)
     async def _busy(_: Request, exc: OperationalError) -> JSONResponse:
