@@ -15,7 +15,7 @@ from fairslot.schedules.release import (
     session_times,
     slot_windows,
 )
-from fairslot.schedules.service import assign_reserved
+from fairslot.schedules.reservations import assign_reserved
 
 SHANGHAI = ReleasePolicy()
 

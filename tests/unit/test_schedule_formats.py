@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fairslot.hospitals.models import DoctorTitle, SexRestriction
 from fairslot.schedules.errors import ScheduleInvalid
@@ -168,6 +170,16 @@ def test_yesterday_is_accepted_but_older_dates_are_not() -> None:
     assert _locations(_doc(_session(date="2026-11-20"))) == {"sessions[0].date"}
 
 
+def test_a_date_more_than_a_year_ahead_is_refused() -> None:
+    assert _locations(_doc(_session(date="9999-12-31"))) == {"sessions[0].date"}
+
+
+def test_names_may_not_hold_control_characters() -> None:
+    data = _doc(departments=[{"code": "G", "name": "妇\x00科", "specialty": "gynecology"}])
+
+    assert _locations(data) == {"departments[0].name"}
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -220,6 +232,21 @@ def test_a_department_with_an_impossible_age_range_is_refused() -> None:
     )
 
     assert _locations(data) == {"departments[0]"}
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+
+
+@given(field=st.sampled_from(sorted(_session())), value=JSON_VALUES)
+def test_no_value_in_any_field_breaks_the_json_reader(field: str, value: Any) -> None:
+    try:
+        parse_json_document(_doc(_session(**{field: value})), today=TODAY)
+    except ScheduleInvalid as exc:
+        assert exc.problems
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -329,3 +356,11 @@ def test_a_duplicated_csv_session_is_named_by_line() -> None:
     assert problems == [
         {"location": "line 3: session_id", "message": "'S1' already given at line 2"}
     ]
+
+
+@given(text=st.text(max_size=300))
+def test_no_text_breaks_the_csv_reader(text: str) -> None:
+    try:
+        parse_csv(f"{HEADER}\n{text}", today=TODAY)
+    except ScheduleInvalid as exc:
+        assert exc.problems

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fairslot.api.deps import DbDep, HospitalDep, PlatformDep
 from fairslot.context import RequestContext
 from fairslot.hospitals.models import Hospital
-from fairslot.schedules import formats, service
+from fairslot.hospitals.schemas import CODE_PATTERN
+from fairslot.schedules import formats, service, views, withdrawal
 from fairslot.schedules.errors import ScheduleInvalid, ScheduleTooLarge
 from fairslot.schedules.schemas import ImportReport, SessionView, WithdrawalReport, WithdrawRequest
 
@@ -73,7 +74,7 @@ def push_schedule(
     hospital: HospitalDep, body: RawBody, request: Request, db: DbDep, platform: PlatformDep
 ) -> ImportReport:
     now = platform.clock.now()
-    doc = formats.parse_json(body, today=service.local_today(hospital, now))
+    doc = formats.parse_json(body, today=views.local_today(hospital, now))
     return service.import_schedule(
         db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
     )
@@ -90,7 +91,7 @@ def push_schedule_csv(
 ) -> ImportReport:
     now = platform.clock.now()
     text = _decode(body, content_type=request.headers.get("content-type", ""))
-    doc = formats.parse_csv(text, today=service.local_today(hospital, now))
+    doc = formats.parse_csv(text, today=views.local_today(hospital, now))
     return service.import_schedule(
         db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
     )
@@ -99,14 +100,14 @@ def push_schedule_csv(
 @router.post("/sessions/{his_session_id}/withdraw", response_model=WithdrawalReport)
 def withdraw_session(
     hospital: HospitalDep,
-    his_session_id: Annotated[str, Path(min_length=1, max_length=64)],
+    his_session_id: Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)],
     request: Request,
     db: DbDep,
     platform: PlatformDep,
     body: WithdrawRequest | None = None,
 ) -> WithdrawalReport:
     """Cancel a session (停诊): its holds and bookings are withdrawn and the channels told."""
-    return service.withdraw_session(
+    return withdrawal.withdraw_session(
         db,
         hospital=hospital,
         his_session_id=his_session_id,
@@ -127,8 +128,8 @@ def list_sessions(
 ) -> list[SessionView]:
     """The hospital's own sessions on a date, released or not, with slot counts by state."""
     now = platform.clock.now()
-    return service.list_sessions(
-        db, hospital=hospital, day=day or service.local_today(hospital, now), now=now
+    return views.list_sessions(
+        db, hospital=hospital, day=day or views.local_today(hospital, now), now=now
     )
 
 

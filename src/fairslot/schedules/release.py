@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 
@@ -70,9 +71,13 @@ def slot_windows(
     return [(starts_at + step * i, starts_at + step * (i + 1)) for i in range(capacity)]
 
 
-def reserved_numbers(capacity: int, share: float) -> list[int]:
-    """Slot numbers kept for a channel's reserved share, spread evenly over the session."""
-    count = int(capacity * share)
+def reserved_numbers(capacity: int, share: Decimal | float | str) -> list[int]:
+    """Slot numbers kept for a channel's reserved share, spread evenly over the session.
+
+    Decimal arithmetic: a float product can land a hair below a whole number
+    (100 x 0.29 = 28.999...) and lose a slot.
+    """
+    count = int(capacity * Decimal(str(share)))
     if count <= 0:
         return []
     return sorted({capacity - int(i * capacity / count) for i in range(count)})

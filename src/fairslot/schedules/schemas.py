@@ -1,0 +1,90 @@
+"""What the schedule use cases answer: the import report, the hospital's view of its
+sessions, and the result of a withdrawal."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from fairslot.hospitals.schemas import PLAIN_TEXT_PATTERN
+from fairslot.schedules.states import Period, SessionStatus
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+
+
+class SessionOutcome(BaseModel):
+    session_id: str
+    outcome: Outcome
+    # Slots the session now has (not withdrawn); absent for a rejected new session.
+    capacity: int | None = None
+    # Why a session was rejected, or why it changed less than asked.
+    reason: str | None = None
+
+
+class UpsertSummary(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class ImportReport(BaseModel):
+    hospital: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    rejected: int = 0
+    departments: UpsertSummary = Field(default_factory=UpsertSummary)
+    doctors: UpsertSummary = Field(default_factory=UpsertSummary)
+    sessions: list[SessionOutcome] = Field(default_factory=list)
+
+
+class WithdrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=200, pattern=PLAIN_TEXT_PATTERN
+        ),
+    ] = "withdrawn_by_hospital"
+
+
+class WithdrawalReport(BaseModel):
+    session_id: str
+    status: SessionStatus
+    slots_withdrawn: int
+    bookings_withdrawn: int
+    already_withdrawn: bool = False
+
+
+class SessionView(BaseModel):
+    """A session as its hospital sees it, released or not. Times are in the hospital's zone."""
+
+    session_id: str
+    department: str
+    department_name: str
+    doctor: str
+    doctor_name: str
+    date: date
+    period: Period
+    start: time
+    end: time
+    fee: Decimal
+    capacity: int
+    status: SessionStatus
+    push_at: datetime
+    release_at: datetime
+    closes_at: datetime
+    released: bool
+    slots: dict[str, int]

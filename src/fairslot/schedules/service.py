@@ -1,0 +1,442 @@
+"""Schedule use cases: a hospital pushes its sessions, changes them, withdraws them.
+
+The platform never invents a slot: every slot is one the hospital pushed, and every change
+a push asks for is carried out only where it cannot hurt a patient who already holds or
+booked a slot. Imports are idempotent on (hospital, HIS session id): pushing the same
+document twice changes nothing and writes nothing. Services only flush; the edge commits,
+so an import is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fairslot.bookings import transitions
+from fairslot.channels import repository as channels
+from fairslot.channels.models import Channel
+from fairslot.context import RequestContext
+from fairslot.db.base import new_guid
+from fairslot.hospitals import repository as hospitals_repo
+from fairslot.hospitals import service as hospitals
+from fairslot.hospitals.errors import HospitalNotFound
+from fairslot.hospitals.models import Department, Doctor, Hospital
+from fairslot.hospitals.service import UpsertCounts, policy_of
+from fairslot.ledger import service as ledger
+from fairslot.ledger.events import EventKind
+from fairslot.schedules import repository as repo
+from fairslot.schedules import withdrawal
+from fairslot.schedules.errors import ScheduleInvalid, WrongHospital
+from fairslot.schedules.formats import ScheduleDocument, SessionSpec
+from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.release import (
+    ReleasePolicy,
+    session_times,
+    slot_windows,
+)
+from fairslot.schedules.reservations import assign_reserved
+from fairslot.schedules.schemas import (
+    ImportReport,
+    Outcome,
+    SessionOutcome,
+    UpsertSummary,
+)
+from fairslot.schedules.states import FREE_STATES, SessionStatus, SlotState
+
+# A patient who holds or booked a slot was told its time window; it never changes.
+KEEP_WINDOW = frozenset({SlotState.HELD, SlotState.BOOKED, SlotState.ATTENDED, SlotState.NO_SHOW})
+TAKEN = frozenset({SlotState.HELD, SlotState.BOOKED})
+HAS_BOOKINGS = "has_bookings: withdraw it and push a new session"
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every session of one import needs to know."""
+
+    hospital: Hospital
+    policy: ReleasePolicy
+    channels: Sequence[Channel]
+    now: datetime
+    ctx: RequestContext
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+def import_schedule(
+    db: Session,
+    *,
+    doc: ScheduleDocument,
+    now: datetime,
+    ctx: RequestContext,
+    as_hospital: Hospital | None = None,
+) -> ImportReport:
+    """Apply a schedule document; returns what happened to every session in it.
+
+    ``as_hospital`` is the authenticated hospital, if any: a document for another hospital
+    is refused. Departments and doctors in the document are upserted first.
+    """
+    hospital = _target_hospital(db, doc=doc, as_hospital=as_hospital)
+    _check_unique_sessions(doc)
+    hospitals_repo.lock(db, hospital_id=hospital.id)
+    report = ImportReport(hospital=hospital.code)
+    report.departments = _summary(
+        hospitals.upsert_departments(db, hospital=hospital, specs=doc.departments)
+    )
+    _check_doctor_departments(db, hospital=hospital, doc=doc)
+    report.doctors = _summary(hospitals.upsert_doctors(db, hospital=hospital, specs=doc.doctors))
+
+    run = _Run(
+        hospital=hospital,
+        policy=policy_of(hospital),
+        channels=channels.list_active_reserving(db),
+        now=now,
+        ctx=ctx,
+    )
+    departments = hospitals_repo.departments_by_codes(
+        db, hospital_id=hospital.id, codes={s.department for s in doc.sessions}
+    )
+    doctors = hospitals_repo.doctors_by_codes(
+        db, hospital_id=hospital.id, codes={s.doctor for s in doc.sessions}
+    )
+    existing = repo.sessions_by_his_ids(
+        db, hospital_id=hospital.id, his_session_ids=[s.his_session_id for s in doc.sessions]
+    )
+    created: list[ClinicSession] = []
+    for spec in doc.sessions:
+        department, doctor = departments.get(spec.department), doctors.get(spec.doctor)
+        current = existing.get(spec.his_session_id)
+        if department is None:
+            outcome = _rejected(
+                spec, f"unknown_department: no department {spec.department!r} at this hospital"
+            )
+        elif doctor is None:
+            outcome = _rejected(spec, f"unknown_doctor: no doctor {spec.doctor!r} at this hospital")
+        elif current is None:
+            session = _new_session(run, spec=spec, department=department, doctor=doctor)
+            db.add(session)
+            created.append(session)
+            outcome = SessionOutcome(
+                session_id=spec.his_session_id,
+                outcome=Outcome.CREATED
+                if spec.status == SessionStatus.ACTIVE
+                else Outcome.WITHDRAWN,
+                capacity=session.capacity,
+            )
+        else:
+            outcome = _update_session(
+                db, run, session=current, spec=spec, department=department, doctor=doctor
+            )
+        report.sessions.append(outcome)
+    _push_new_sessions(db, run, sessions=created)
+    db.flush()
+    for outcome in report.sessions:
+        setattr(report, outcome.outcome.value, getattr(report, outcome.outcome.value) + 1)
+    return report
+
+
+def _target_hospital(
+    db: Session, *, doc: ScheduleDocument, as_hospital: Hospital | None
+) -> Hospital:
+    if as_hospital is not None:
+        if doc.hospital != as_hospital.code:
+            raise WrongHospital(
+                f"This API key belongs to hospital {as_hospital.code!r}; the document is for "
+                f"{doc.hospital!r}. A hospital can push only its own schedule."
+            )
+        return as_hospital
+    hospital = hospitals_repo.by_code(db, doc.hospital)
+    if hospital is None:
+        raise HospitalNotFound(f"No hospital has the code {doc.hospital!r}.")
+    return hospital
+
+
+def _check_unique_sessions(doc: ScheduleDocument) -> None:
+    # The readers in ``formats`` already refuse this; a document built in code might not.
+    seen: set[str] = set()
+    for index, spec in enumerate(doc.sessions):
+        if spec.his_session_id in seen:
+            raise ScheduleInvalid(
+                [{"location": f"sessions[{index}].session_id", "message": "appears twice"}]
+            )
+        seen.add(spec.his_session_id)
+
+
+def _check_doctor_departments(db: Session, *, hospital: Hospital, doc: ScheduleDocument) -> None:
+    known = hospitals_repo.departments_by_codes(
+        db, hospital_id=hospital.id, codes={d.department for d in doc.doctors}
+    )
+    problems = [
+        {
+            "location": f"doctors[{index}].department",
+            "message": f"doctor {doctor.code!r}: unknown department {doctor.department!r} "
+            "(not at this hospital and not in 'departments')",
+        }
+        for index, doctor in enumerate(doc.doctors)
+        if doctor.department not in known
+    ]
+    if problems:
+        raise ScheduleInvalid(problems)
+
+
+def _new_session(
+    run: _Run, *, spec: SessionSpec, department: Department, doctor: Doctor
+) -> ClinicSession:
+    times = session_times(
+        run.policy,
+        session_date=spec.session_date,
+        local_start=spec.local_start,
+        local_end=spec.local_end,
+    )
+    # A session first heard of as withdrawn is kept (with no slots) so that its id can
+    # never be activated later.
+    active = spec.status == SessionStatus.ACTIVE
+    return ClinicSession(
+        hospital_id=run.hospital.id,
+        his_session_id=spec.his_session_id,
+        department_id=department.id,
+        doctor_id=doctor.id,
+        session_date=spec.session_date,
+        period=spec.period,
+        local_start=spec.local_start,
+        local_end=spec.local_end,
+        starts_at=times.starts_at,
+        ends_at=times.ends_at,
+        push_at=times.push_at,
+        release_at=times.release_at,
+        closes_at=times.closes_at,
+        fee=spec.fee,
+        capacity=spec.capacity if active else 0,
+        status=spec.status,
+        imported_at=run.now,
+    )
+
+
+def _push_new_sessions(db: Session, run: _Run, *, sessions: list[ClinicSession]) -> None:
+    """Create the slots of new sessions in three batched flushes (ids, slots, ledger)."""
+    if not sessions:
+        return
+    db.flush()
+    pushed = [
+        (session, _add_slots(db, run, session=session, numbers=range(1, session.capacity + 1)))
+        for session in sessions
+    ]
+    db.flush()
+    for session, slots in pushed:
+        _record_pushed(db, run, session=session, slots=slots)
+
+
+def _update_session(
+    db: Session,
+    run: _Run,
+    *,
+    session: ClinicSession,
+    spec: SessionSpec,
+    department: Department,
+    doctor: Doctor,
+) -> SessionOutcome:
+    if session.status == SessionStatus.WITHDRAWN:
+        if spec.status == SessionStatus.WITHDRAWN:
+            return _outcome(session, Outcome.UNCHANGED)
+        return _rejected(
+            spec,
+            "session_withdrawn: a withdrawn session cannot be re-activated; push a new session id",
+        )
+    if spec.status == SessionStatus.WITHDRAWN:
+        withdrawal.withdraw_all(
+            db,
+            hospital=run.hospital,
+            session=session,
+            now=run.now,
+            ctx=run.ctx,
+            reason="withdrawn_by_hospital",
+        )
+        return _outcome(session, Outcome.WITHDRAWN)
+
+    moved = (department.id, doctor.id, spec.session_date, spec.period) != (
+        session.department_id,
+        session.doctor_id,
+        session.session_date,
+        session.period,
+    ) or (spec.local_start, spec.local_end) != (session.local_start, session.local_end)
+    fee_changed = Decimal(spec.fee) != Decimal(session.fee)
+    if not (moved or fee_changed or spec.capacity != session.capacity):
+        return _outcome(session, Outcome.UNCHANGED)
+
+    slots = repo.lock_slots(db, session_id=session.id)
+    if moved and any(slot.state in TAKEN for slot in slots):
+        return _rejected(spec, HAS_BOOKINGS)
+    if moved:
+        _move(session, slots=slots, spec=spec, department=department, doctor=doctor, run=run)
+    if fee_changed:
+        session.fee = spec.fee
+    active = [slot for slot in slots if slot.state != SlotState.WITHDRAWN]
+    note = None
+    if spec.capacity > len(active):
+        start = max((slot.number for slot in slots), default=0) + 1
+        added = _add_slots(
+            db, run, session=session, numbers=range(start, start + spec.capacity - len(active))
+        )
+        db.flush()
+        _record_pushed(db, run, session=session, slots=added)
+        slots += added
+    elif spec.capacity < len(active):
+        note = _lower_capacity(db, run, slots=slots, active=len(active), wanted=spec.capacity)
+    active = [slot for slot in slots if slot.state != SlotState.WITHDRAWN]
+    resized = len(active) != session.capacity
+    session.capacity = len(active)
+    if moved or resized:
+        _rewindow(session, active=active)
+    changed = moved or fee_changed or resized
+    return _outcome(session, Outcome.UPDATED if changed else Outcome.UNCHANGED, reason=note)
+
+
+def _move(
+    session: ClinicSession,
+    *,
+    slots: list[Slot],
+    spec: SessionSpec,
+    department: Department,
+    doctor: Doctor,
+    run: _Run,
+) -> None:
+    """Move a session nobody holds or booked to its new doctor, department or time."""
+    times = session_times(
+        run.policy,
+        session_date=spec.session_date,
+        local_start=spec.local_start,
+        local_end=spec.local_end,
+    )
+    shift = times.starts_at - session.starts_at
+    session.department_id = department.id
+    session.doctor_id = doctor.id
+    session.session_date = spec.session_date
+    session.period = spec.period
+    session.local_start = spec.local_start
+    session.local_end = spec.local_end
+    session.starts_at = times.starts_at
+    session.ends_at = times.ends_at
+    session.push_at = times.push_at
+    session.release_at = times.release_at
+    session.closes_at = times.closes_at
+    for slot in slots:
+        if slot.reserved_until is not None:
+            # A reservation returns to the pool a fixed time before the session starts.
+            slot.reserved_until = slot.reserved_until + shift
+
+
+def _lower_capacity(
+    db: Session, run: _Run, *, slots: list[Slot], active: int, wanted: int
+) -> str | None:
+    """Withdraw free slots, highest numbers first; a held or booked slot is never touched."""
+    free = sorted(
+        (slot for slot in slots if slot.state in FREE_STATES),
+        key=lambda slot: slot.number,
+        reverse=True,
+    )
+    surplus = active - wanted
+    for slot in free[:surplus]:
+        transitions.withdraw_slot(
+            db, slot=slot, now=run.now, ctx=run.ctx, reason="capacity_lowered"
+        )
+    if len(free) >= surplus:
+        return None
+    kept = active - len(free)
+    return (
+        f"capacity_partly_lowered: {kept - wanted} more slot(s) are held, booked or used; "
+        f"capacity is {kept}, not {wanted}"
+    )
+
+
+def _add_slots(db: Session, run: _Run, *, session: ClinicSession, numbers: range) -> list[Slot]:
+    windows = slot_windows(
+        starts_at=session.starts_at, ends_at=session.ends_at, capacity=len(numbers)
+    )
+    reserved = assign_reserved(
+        list(numbers), shares=[(channel.id, channel.reserved_share) for channel in run.channels]
+    )
+    return_minutes = {channel.id: channel.reserve_return_minutes for channel in run.channels}
+    slots: list[Slot] = []
+    for number, (starts_at, ends_at) in zip(numbers, windows, strict=True):
+        channel_id = reserved.get(number)
+        slot = Slot(
+            id=new_guid(),
+            session_id=session.id,
+            number=number,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            state=SlotState.OPEN,
+            version=1,
+            release_logged=False,
+            reserved_channel_id=channel_id,
+            reserved_until=(
+                session.starts_at - timedelta(minutes=return_minutes[channel_id])
+                if channel_id is not None
+                else None
+            ),
+        )
+        db.add(slot)
+        slots.append(slot)
+    return slots
+
+
+def _record_pushed(db: Session, run: _Run, *, session: ClinicSession, slots: list[Slot]) -> None:
+    for slot in slots:
+        data: dict[str, Any] = {
+            "hospital": run.hospital.code,
+            "session_id": session.his_session_id,
+            "number": slot.number,
+            "date": session.session_date.isoformat(),
+            "period": session.period.value,
+            "starts_at": slot.starts_at.isoformat(),
+            "release_at": session.release_at.isoformat(),
+        }
+        if slot.reserved_channel_id is not None:
+            data["reserved_channel_id"] = slot.reserved_channel_id
+        ledger.record(
+            db,
+            slot_id=slot.id,
+            kind=EventKind.PUSHED,
+            at=run.now,
+            recorded_at=run.now,
+            ctx=run.ctx,
+            data=data,
+        )
+
+
+def _rewindow(session: ClinicSession, *, active: list[Slot]) -> None:
+    """Spread the session's slots over its time again (free slots only)."""
+    ordered = sorted(active, key=lambda slot: slot.number)
+    windows = slot_windows(
+        starts_at=session.starts_at, ends_at=session.ends_at, capacity=len(ordered)
+    )
+    for slot, (starts_at, ends_at) in zip(ordered, windows, strict=True):
+        if slot.state not in KEEP_WINDOW:
+            slot.starts_at, slot.ends_at = starts_at, ends_at
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+
+def _outcome(
+    session: ClinicSession, outcome: Outcome, *, reason: str | None = None
+) -> SessionOutcome:
+    return SessionOutcome(
+        session_id=session.his_session_id,
+        outcome=outcome,
+        capacity=session.capacity,
+        reason=reason,
+    )
+
+
+def _rejected(spec: SessionSpec, reason: str) -> SessionOutcome:
+    return SessionOutcome(session_id=spec.his_session_id, outcome=Outcome.REJECTED, reason=reason)
+
+
+def _summary(counts: UpsertCounts) -> UpsertSummary:
+    return UpsertSummary(created=counts.created, updated=counts.updated, unchanged=counts.unchanged)
