@@ -12,6 +12,7 @@ from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, for_ac
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import service as availability
+from fairslot.availability.schemas import SessionAvailabilityView
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
@@ -20,10 +21,8 @@ from fairslot.bookings.schemas import (
     AccountRequest,
     BookingView,
     ConfirmRequest,
-    FreeSlotView,
     HoldRequest,
     NotificationView,
-    SessionAvailabilityView,
 )
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.notifications import repository as feed
@@ -44,7 +43,7 @@ def get_availability(
 ) -> list[SessionAvailabilityView]:
     now = platform.clock.now()
     request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx)
-    result = availability.availability(
+    return availability.availability(
         db,
         department_id=department_id,
         date_from=date_from,
@@ -53,24 +52,6 @@ def get_availability(
         now=now,
         channel_id=ctx.channel_id or 0,
     )
-    tz = booking_repo.hospital_timezone(db, result[0].hospital_id) if result else "UTC"
-    return [
-        SessionAvailabilityView(
-            **{k: v for k, v in vars(s).items() if k not in ("slots", "starts_at", "ends_at")},
-            starts_at=local(s.starts_at, tz),
-            ends_at=local(s.ends_at, tz),
-            slots=[
-                FreeSlotView(
-                    slot_id=f.slot_id,
-                    number=f.number,
-                    starts_at=local(f.starts_at, tz),
-                    ends_at=local(f.ends_at, tz),
-                )
-                for f in s.slots
-            ],
-        )
-        for s in result
-    ]
 
 
 @router.post("/holds", response_model=BookingView, status_code=201)

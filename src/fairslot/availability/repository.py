@@ -98,3 +98,11 @@ def slots_of_session(db: Session, session_id: int) -> Sequence[Slot]:
 
 def hospital_exists(db: Session, hospital_id: int) -> bool:
     return db.get(Hospital, hospital_id) is not None
+
+
+def hospital_timezone_of_department(db: Session, department_id: int) -> str | None:
+    return db.scalar(
+        select(Hospital.timezone)
+        .join(Department, Department.hospital_id == Hospital.id)
+        .where(Department.id == department_id)
+    )

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from fairslot.availability import repository as repo
+from fairslot.availability.schemas import FreeSlotView, SessionAvailabilityView
 from fairslot.errors import InvalidInput
 from fairslot.hospitals.models import DoctorTitle
-from fairslot.schedules.states import Period
 
 MAX_RANGE_DAYS = 31
-
-
-@dataclass(frozen=True)
-class FreeSlot:
-    slot_id: str
-    number: int
-    starts_at: datetime
-    ends_at: datetime
-
-
-@dataclass(frozen=True)
-class SessionAvailability:
-    session_id: int
-    hospital_id: int
-    department_id: int
-    department_name: str
-    doctor_id: int
-    doctor_name: str
-    doctor_title: DoctorTitle
-    session_date: date
-    period: Period
-    starts_at: datetime
-    ends_at: datetime
-    fee: Decimal
-    capacity: int
-    free: int
-    slots: list[FreeSlot]
 
 
 def availability(
@@ -53,7 +25,8 @@ def availability(
     title: DoctorTitle | None,
     now: datetime,
     channel_id: int,
-) -> list[SessionAvailability]:
+) -> list[SessionAvailabilityView]:
+    """Released sessions with their free slots, times in the hospital's zone."""
     if date_to < date_from:
         raise InvalidInput("date_to must not be before date_from.", code="invalid_date_range")
     if date_to - date_from > timedelta(days=MAX_RANGE_DAYS):
@@ -68,17 +41,21 @@ def availability(
         date_to=date_to,
         title=title,
     )
-    by_session: dict[int, list[FreeSlot]] = defaultdict(list)
+    by_session: dict[int, list[FreeSlotView]] = defaultdict(list)
+    tz = ZoneInfo(repo.hospital_timezone_of_department(db, department_id) or "UTC")
     for slot in repo.free_slots(
         db, session_ids=[s.id for s, _, _ in rows], now=now, channel_id=channel_id
     ):
         by_session[slot.session_id].append(
-            FreeSlot(
-                slot_id=slot.id, number=slot.number, starts_at=slot.starts_at, ends_at=slot.ends_at
+            FreeSlotView(
+                slot_id=slot.id,
+                number=slot.number,
+                starts_at=slot.starts_at.astimezone(tz),
+                ends_at=slot.ends_at.astimezone(tz),
             )
         )
     return [
-        SessionAvailability(
+        SessionAvailabilityView(
             session_id=s.id,
             hospital_id=s.hospital_id,
             department_id=dep.id,
@@ -88,8 +65,8 @@ def availability(
             doctor_title=doc.title,
             session_date=s.session_date,
             period=s.period,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
+            starts_at=s.starts_at.astimezone(tz),
+            ends_at=s.ends_at.astimezone(tz),
             fee=s.fee,
             capacity=s.capacity,
             free=len(by_session[s.id]),

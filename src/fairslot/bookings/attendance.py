@@ -10,6 +10,7 @@ from fairslot.bookings import repository as repo
 from fairslot.bookings import transitions
 from fairslot.bookings.errors import BookingNotFound, StateConflict
 from fairslot.bookings.models import Booking
+from fairslot.bookings.states import BookingStatus
 from fairslot.context import RequestContext
 from fairslot.schedules.models import ClinicSession
 
@@ -27,8 +28,7 @@ def check_in(
             "Check-in is possible only on the day of the session, up to two hours after it.",
             code="check_in_outside_session",
         )
-    transitions.check_in(db, booking=booking, patient_key=_key(db, booking), now=now, ctx=ctx)
-    return booking
+    return _record(db, booking=booking, outcome=BookingStatus.CHECKED_IN, now=now, ctx=ctx)
 
 
 def mark_no_show(
@@ -40,7 +40,17 @@ def mark_no_show(
             "A no-show can be recorded only after the session has ended.",
             code="session_not_over",
         )
-    transitions.mark_no_show(db, booking=booking, patient_key=_key(db, booking), now=now, ctx=ctx)
+    return _record(db, booking=booking, outcome=BookingStatus.NO_SHOW, now=now, ctx=ctx)
+
+
+def _record(
+    db: Session, *, booking: Booking, outcome: BookingStatus, now: datetime, ctx: RequestContext
+) -> Booking:
+    key = repo.patient_key(db, booking.patient_id)
+    assert key is not None
+    transitions.record_attendance(
+        db, booking=booking, outcome=outcome, patient_key=key, now=now, ctx=ctx
+    )
     return booking
 
 
@@ -53,9 +63,3 @@ def _hospital_booking(
     if booking is None or session is None or session.hospital_id != hospital_id:
         raise BookingNotFound("No booking with this id at this hospital.")
     return booking, session
-
-
-def _key(db: Session, booking: Booking) -> str:
-    key = repo.patient_key(db, booking.patient_id)
-    assert key is not None
-    return key

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
 from fairslot.bookings.states import BookingStatus
-from fairslot.hospitals.models import DoctorTitle
-from fairslot.schedules.states import Period
 
 MAX_ID = 2**31 - 1
 DbId = Field(ge=1, le=MAX_ID)
@@ -54,31 +51,6 @@ class BookingView(BaseModel):
     booked_at: datetime | None
     ended_at: datetime | None
     payment_account: str | None = Field(description="masked")
-
-
-class FreeSlotView(BaseModel):
-    slot_id: str
-    number: int
-    starts_at: datetime
-    ends_at: datetime
-
-
-class SessionAvailabilityView(BaseModel):
-    session_id: int
-    hospital_id: int
-    department_id: int
-    department_name: str
-    doctor_id: int
-    doctor_name: str
-    doctor_title: DoctorTitle
-    session_date: date
-    period: Period
-    starts_at: datetime
-    ends_at: datetime
-    fee: Decimal
-    capacity: int
-    free: int
-    slots: list[FreeSlotView]
 
 
 class NotificationView(BaseModel):

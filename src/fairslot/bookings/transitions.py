@@ -215,52 +215,30 @@ def cancel(
     return target
 
 
-def check_in(
-    db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
-) -> None:
-    _finish(
-        db,
-        booking=booking,
-        patient_key=patient_key,
-        now=now,
-        ctx=ctx,
-        status=BookingStatus.CHECKED_IN,
-        slot_state=SlotState.ATTENDED,
-        event=EventKind.CHECKED_IN,
-    )
+# What attendance does to the slot, and the ledger event it writes.
+_ATTENDANCE = {
+    BookingStatus.CHECKED_IN: (SlotState.ATTENDED, EventKind.CHECKED_IN),
+    BookingStatus.NO_SHOW: (SlotState.NO_SHOW, EventKind.NO_SHOW),
+}
 
 
-def mark_no_show(
-    db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
-) -> None:
-    _finish(
-        db,
-        booking=booking,
-        patient_key=patient_key,
-        now=now,
-        ctx=ctx,
-        status=BookingStatus.NO_SHOW,
-        slot_state=SlotState.NO_SHOW,
-        event=EventKind.NO_SHOW,
-    )
-
-
-def _finish(
+def record_attendance(
     db: Session,
     *,
     booking: Booking,
+    outcome: BookingStatus,
     patient_key: str,
     now: datetime,
     ctx: RequestContext,
-    status: BookingStatus,
-    slot_state: SlotState,
-    event: EventKind,
 ) -> None:
+    """The patient came (CHECKED_IN) or did not (NO_SHOW): the booking and slot end."""
+    slot_state, event = _ATTENDANCE[outcome]
     if not repo.move_booking(
-        db, booking_id=booking.id, expected=BookingStatus.BOOKED, target=status, ended_at=now
+        db, booking_id=booking.id, expected=BookingStatus.BOOKED, target=outcome, ended_at=now
     ):
         raise StateConflict(
-            f"Only a confirmed booking can be marked {status.value}.", code="booking_not_confirmed"
+            f"Only a confirmed booking can be marked {outcome.value}.",
+            code="booking_not_confirmed",
         )
     if not repo.move_slot(
         db, slot_id=booking.slot_id, expected=[SlotState.BOOKED], target=slot_state
@@ -276,7 +254,7 @@ def _finish(
         booking_id=booking.id,
         patient_key=patient_key,
     )
-    _sync(booking, status=status, ended_at=now)
+    _sync(booking, status=outcome, ended_at=now)
 
 
 def withdraw_slot(
