@@ -30,8 +30,13 @@ def main(pytest_args: list[str]) -> None:
     step("import contracts", str(BIN / "lint-imports"))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/check.db"
-        step("alembic check (models match migrations)", str(BIN / "fairslot"), "db", "check",
-             env={"FAIRSLOT_DATABASE_URL": url})
+        step(
+            "alembic check (models match migrations)",
+            str(BIN / "fairslot"),
+            "db",
+            "check",
+            env={"FAIRSLOT_DATABASE_URL": url},
+        )
     workers = os.environ.get("FAIRSLOT_TEST_WORKERS", "2")
     step("pytest", str(BIN / "pytest"), "-n", workers, "-p", "no:cacheprovider", *pytest_args)
 

@@ -21,7 +21,8 @@ def _patient(sex=Sex.FEMALE, born=date(1990, 5, 1)):
 
 def test_a_man_cannot_book_gynaecology():
     refusal = rules.check_eligibility(
-        patient=_patient(Sex.MALE), department=_dept(SexRestriction.FEMALE),
+        patient=_patient(Sex.MALE),
+        department=_dept(SexRestriction.FEMALE),
         session_date=date(2026, 11, 29),
     )
     assert refusal is not None and refusal.code == "department_sex_restricted"
@@ -29,24 +30,35 @@ def test_a_man_cannot_book_gynaecology():
 
 
 def test_a_woman_cannot_book_andrology_but_can_book_gynaecology():
-    assert rules.check_eligibility(
-        patient=_patient(Sex.FEMALE), department=_dept(SexRestriction.MALE),
-        session_date=date(2026, 11, 29),
-    ).code == "department_sex_restricted"
-    assert rules.check_eligibility(
-        patient=_patient(Sex.FEMALE), department=_dept(SexRestriction.FEMALE),
-        session_date=date(2026, 11, 29),
-    ) is None
+    assert (
+        rules.check_eligibility(
+            patient=_patient(Sex.FEMALE),
+            department=_dept(SexRestriction.MALE),
+            session_date=date(2026, 11, 29),
+        ).code
+        == "department_sex_restricted"
+    )
+    assert (
+        rules.check_eligibility(
+            patient=_patient(Sex.FEMALE),
+            department=_dept(SexRestriction.FEMALE),
+            session_date=date(2026, 11, 29),
+        )
+        is None
+    )
 
 
 def test_paediatrics_refuses_a_patient_older_than_its_age_range_on_the_session_day():
     dept = _dept(max_age=14)
     # 14 until the day before the 15th birthday
     child = _patient(born=date(2012, 11, 30))
-    assert rules.check_eligibility(patient=child, department=dept,
-                                   session_date=date(2026, 11, 29)) is None
-    refusal = rules.check_eligibility(patient=child, department=dept,
-                                      session_date=date(2027, 11, 30))
+    assert (
+        rules.check_eligibility(patient=child, department=dept, session_date=date(2026, 11, 29))
+        is None
+    )
+    refusal = rules.check_eligibility(
+        patient=child, department=dept, session_date=date(2027, 11, 30)
+    )
     assert refusal is not None and refusal.code == "department_age_restricted"
 
 
@@ -57,10 +69,10 @@ def test_one_booking_per_department_per_day():
 
 
 def test_at_most_two_bookings_per_patient_per_day():
-    assert rules.check_daily_limits(same_day_departments=[1], department_id=7,
-                                    limits=LIMITS) is None
-    refusal = rules.check_daily_limits(same_day_departments=[1, 2], department_id=7,
-                                       limits=LIMITS)
+    assert (
+        rules.check_daily_limits(same_day_departments=[1], department_id=7, limits=LIMITS) is None
+    )
+    refusal = rules.check_daily_limits(same_day_departments=[1, 2], department_id=7, limits=LIMITS)
     assert refusal is not None and refusal.code == "daily_limit"
 
 
@@ -103,10 +115,16 @@ def test_ban_refusal_names_the_local_date():
 
 def test_cancellation_is_refused_inside_the_cut_off():
     starts = NOW + timedelta(minutes=119)
-    assert rules.check_cancellable(session_starts_at=starts, now=NOW,
-                                   limits=LIMITS).code == "cancel_cutoff"
-    assert rules.check_cancellable(session_starts_at=NOW + timedelta(minutes=121), now=NOW,
-                                   limits=LIMITS) is None
+    assert (
+        rules.check_cancellable(session_starts_at=starts, now=NOW, limits=LIMITS).code
+        == "cancel_cutoff"
+    )
+    assert (
+        rules.check_cancellable(
+            session_starts_at=NOW + timedelta(minutes=121), now=NOW, limits=LIMITS
+        )
+        is None
+    )
 
 
 def test_cooling_delay_is_drawn_within_the_configured_range():

@@ -10,19 +10,31 @@ REOPEN = datetime(2026, 11, 22, 3, 0, tzinfo=UTC).isoformat()
 
 
 def test_a_booked_then_cancelled_slot_replays_to_cooling_with_its_reopen_time():
-    result = replay([
-        (E.PUSHED, {}), (E.RELEASED, {}), (E.HELD, {}), (E.BOOKED, {}),
-        (E.CANCELLED, {}), (E.COOLING, {"reopen_at": REOPEN}),
-    ])
+    result = replay(
+        [
+            (E.PUSHED, {}),
+            (E.RELEASED, {}),
+            (E.HELD, {}),
+            (E.BOOKED, {}),
+            (E.CANCELLED, {}),
+            (E.COOLING, {"reopen_at": REOPEN}),
+        ]
+    )
     assert result.state == SlotState.COOLING
     assert result.reopen_at == datetime.fromisoformat(REOPEN)
 
 
 def test_a_re_released_slot_replays_to_open_and_can_be_held_again():
-    result = replay([
-        (E.PUSHED, {}), (E.HELD, {}), (E.HOLD_RELEASED, {}),
-        (E.COOLING, {"reopen_at": REOPEN}), (E.RE_RELEASED, {}), (E.HELD, {}),
-    ])
+    result = replay(
+        [
+            (E.PUSHED, {}),
+            (E.HELD, {}),
+            (E.HOLD_RELEASED, {}),
+            (E.COOLING, {"reopen_at": REOPEN}),
+            (E.RE_RELEASED, {}),
+            (E.HELD, {}),
+        ]
+    )
     assert result.state == SlotState.HELD
 
 

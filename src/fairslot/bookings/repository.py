@@ -81,6 +81,22 @@ def move_slot(
     return _one(result)
 
 
+def reopen_slot(db: Session, *, slot_id: str, now: datetime) -> bool:
+    """Move a COOLING slot whose drawn re-release time has come back to OPEN.
+
+    The due time is part of the compare-and-set: between a caller's read and this update
+    the slot may have been claimed, cancelled and put to cool again with a new delay,
+    which must not be cut short.
+    """
+    result = db.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.state == SlotState.COOLING, Slot.reopen_at <= now)
+        .values(state=SlotState.OPEN, reopen_at=None, version=Slot.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _one(result)
+
+
 def move_booking(
     db: Session,
     *,

@@ -44,9 +44,7 @@ def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
         _sync(slot, release_logged=True)
     if slot.state == SlotState.COOLING and slot.reopen_at is not None and slot.reopen_at <= now:
         reopen_at = slot.reopen_at
-        if repo.move_slot(
-            db, slot_id=slot.id, expected=[SlotState.COOLING], target=SlotState.OPEN, reopen_at=None
-        ):
+        if repo.reopen_slot(db, slot_id=slot.id, now=now):
             ledger.record(
                 db,
                 slot_id=slot.id,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from fairslot.cli import channel_cmd, db_cmd, serve_cmd, slot_cmd
+from fairslot.cli import (
+    channel_cmd,
+    db_cmd,
+    demo_cmd,
+    hospital_cmd,
+    schedule_cmd,
+    serve_cmd,
+    slot_cmd,
+)
 
 app = typer.Typer(
     help="fairslot: a fair hospital slot pool. Settings come from FAIRSLOT_* variables.",
@@ -14,4 +22,7 @@ app = typer.Typer(
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(slot_cmd.app, name="slot")
 app.add_typer(channel_cmd.app, name="channel")
+app.add_typer(hospital_cmd.app, name="hospital")
+app.add_typer(schedule_cmd.app, name="schedule")
 app.command("serve")(serve_cmd.serve)
+app.command("demo")(demo_cmd.demo)

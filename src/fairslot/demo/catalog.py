@@ -1,12 +1,21 @@
-"""Realistic demo supply: three hospitals of different grades in one city, a dozen
-departments (some restricted by sex or age) and doctors of mixed titles. Pure data."""
+"""Realistic demo data: four hospitals of different grades in one city, a dozen
+departments (some restricted by sex or age), doctors of mixed titles with their weekly
+clinics, the booking channels and a few people. Pure: data, and plans drawn from a seeded
+random generator; ``seed.py`` stores them through the services."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
 
-from fairslot.hospitals.models import DoctorTitle, SexRestriction
+from fairslot.channels.models import ChannelKind
+from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
+from fairslot.patients.identity import Sex
+from fairslot.schedules.formats import SessionSpec
+from fairslot.schedules.states import Period
 
 
 @dataclass(frozen=True)
@@ -83,3 +92,186 @@ FEES = {
 def person_name(rng: random.Random) -> str:
     given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
     return rng.choice(SURNAMES) + given
+
+
+# Doctors per department by hospital grade; a tertiary hospital's scarce (expert)
+# departments have one more.
+DOCTORS_PER_DEPARTMENT = {"三级甲等": 3, "二级甲等": 2, "一级甲等": 1}
+# The titles a hospital of each grade employs besides the head of a tertiary department
+# (a chief physician, or an associate chief in a department that is not scarce); a
+# community centre has no chief physicians.
+GRADE_TITLES = {
+    "三级甲等": TITLE_MIX[1:],
+    "二级甲等": [
+        DoctorTitle.ASSOCIATE_CHIEF,
+        DoctorTitle.ATTENDING,
+        DoctorTitle.ATTENDING,
+        DoctorTitle.RESIDENT,
+    ],
+    "一级甲等": [DoctorTitle.ATTENDING, DoctorTitle.RESIDENT],
+}
+# Half-days a week a doctor holds a clinic: experts are rare, residents see most patients.
+HALF_DAYS_PER_WEEK = {
+    DoctorTitle.CHIEF: 2,
+    DoctorTitle.ASSOCIATE_CHIEF: 3,
+    DoctorTitle.ATTENDING: 4,
+    DoctorTitle.RESIDENT: 5,
+}
+# Slots per morning session (an afternoon is shorter and has a little fewer).
+CAPACITY = {
+    DoctorTitle.CHIEF: (10, 15),
+    DoctorTitle.ASSOCIATE_CHIEF: (15, 20),
+    DoctorTitle.ATTENDING: (20, 25),
+    DoctorTitle.RESIDENT: (24, 30),
+}
+SCARCE_CHIEF_CAPACITY = (8, 10)
+# Departments that also hold a Sunday clinic.
+SUNDAY_DEPARTMENTS = frozenset({"PED", "GEN"})
+
+
+@dataclass(frozen=True)
+class DemoChannel:
+    code: str
+    name: str
+    kind: ChannelKind
+    reserved_share: Decimal = Decimal(0)
+    reserve_return_minutes: int = 120
+
+
+CHANNELS = [
+    DemoChannel("hospital_app", "Hospital app 医院App", ChannelKind.HOSPITAL_APP),
+    DemoChannel("wechat", "WeChat mini-program 微信小程序", ChannelKind.WECHAT),
+    DemoChannel("alipay", "Alipay mini-program 支付宝小程序", ChannelKind.ALIPAY),
+    DemoChannel("third_party", "Third-party app 第三方平台", ChannelKind.THIRD_PARTY),
+    DemoChannel("phone", "Phone line 114 电话预约", ChannelKind.PHONE),
+    # The window keeps a fifth of every session for people who come in person (the
+    # elderly, those without a smartphone); unused, it returns to the pool 2 h before.
+    DemoChannel("window", "Registration window 挂号窗口", ChannelKind.WINDOW, Decimal("0.2"), 120),
+]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str  # how the seed and its accounts refer to the person
+    sex: Sex
+    age: int
+    household: str  # people of one household share one phone number
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    key: str
+    channel: str  # the channel the account was opened through
+    household: str  # whose phone the account is registered with
+    bindings: tuple[tuple[str, str], ...]  # (person key, relation), "self" first
+
+
+# A family of three sharing one phone (the mother also has her own Alipay account on it:
+# two accounts per phone is the limit), an elderly woman who books by phone and a young
+# man who uses the hospital's app.
+PEOPLE = [
+    DemoPerson("father", Sex.MALE, 38, "family"),
+    DemoPerson("mother", Sex.FEMALE, 36, "family"),
+    DemoPerson("child", Sex.MALE, 6, "family"),
+    DemoPerson("grandmother", Sex.FEMALE, 72, "grandmother"),
+    DemoPerson("young_man", Sex.MALE, 27, "young_man"),
+]
+ACCOUNTS = [
+    DemoAccount(
+        "family",
+        "wechat",
+        "family",
+        (("father", "self"), ("mother", "spouse"), ("child", "child")),
+    ),
+    DemoAccount("mother", "alipay", "family", (("mother", "self"),)),
+    DemoAccount("grandmother", "phone", "grandmother", (("grandmother", "self"),)),
+    DemoAccount("young_man", "hospital_app", "young_man", (("young_man", "self"),)),
+]
+
+
+# --- the plan: who works when (pure, drawn from the seeded generator) ----------------
+
+PERIODS = {
+    Period.MORNING: (time(8, 0), time(12, 0)),
+    Period.AFTERNOON: (time(13, 30), time(17, 0)),
+}
+AFTERNOON_CAPACITY = 0.85  # three and a half hours instead of four
+
+
+@dataclass(frozen=True)
+class PlannedDoctor:
+    code: str
+    name: str
+    department: DemoDepartment
+    title: DoctorTitle
+    week: frozenset[tuple[int, Period]]  # (weekday, period) of the doctor's clinics
+    capacity: int  # slots of a morning session
+
+
+def departments_of(demo: DemoHospital) -> list[DemoDepartment]:
+    codes = HOSPITAL_DEPARTMENTS[demo.code]
+    return [d for d in DEPARTMENTS if d.code in codes]
+
+
+def plan_doctors(
+    demo: DemoHospital, *, department: DemoDepartment, rng: random.Random
+) -> list[PlannedDoctor]:
+    """A department's doctors with their titles and weekly clinics. Pure."""
+    tertiary = demo.grade.startswith("三级")
+    count = DOCTORS_PER_DEPARTMENT[demo.grade] + (1 if tertiary and department.scarce else 0)
+    titles = [rng.choice(GRADE_TITLES[demo.grade]) for _ in range(count)]
+    if tertiary:
+        # A tertiary department is led by an expert; a scarce one by a chief physician.
+        titles[0] = (
+            DoctorTitle.CHIEF
+            if department.scarce
+            else rng.choice([DoctorTitle.CHIEF, DoctorTitle.ASSOCIATE_CHIEF])
+        )
+    weekdays = range(7) if department.code in SUNDAY_DEPARTMENTS else range(6)
+    half_days = [(day, period) for day in weekdays for period in PERIODS]
+    doctors = []
+    for n, title in enumerate(titles, 1):
+        low, high = (
+            SCARCE_CHIEF_CAPACITY
+            if department.scarce and title == DoctorTitle.CHIEF
+            else CAPACITY[title]
+        )
+        week = rng.sample(half_days, HALF_DAYS_PER_WEEK[title])
+        doctors.append(
+            PlannedDoctor(
+                code=f"{department.code}-{n:02d}",
+                name=person_name(rng),
+                department=department,
+                title=title,
+                week=frozenset(week),
+                capacity=rng.randint(low, high),
+            )
+        )
+    return doctors
+
+
+def plan_sessions(staff: Sequence[PlannedDoctor], *, days: Iterable[date]) -> list[SessionSpec]:
+    """The sessions the doctors' weekly clinics give on ``days``. Pure."""
+    specs = []
+    for day in days:
+        for doctor in staff:
+            for period, (start, end) in PERIODS.items():
+                if (day.weekday(), period) not in doctor.week:
+                    continue
+                capacity = doctor.capacity
+                if period == Period.AFTERNOON:
+                    capacity = max(1, round(capacity * AFTERNOON_CAPACITY))
+                specs.append(
+                    SessionSpec(
+                        his_session_id=f"{doctor.code}-{day:%Y%m%d}-{period.value}",
+                        department=doctor.department.code,
+                        doctor=doctor.code,
+                        session_date=day,
+                        period=period,
+                        local_start=start,
+                        local_end=end,
+                        fee=Decimal(FEES[doctor.title]),
+                        capacity=capacity,
+                    )
+                )
+    return specs

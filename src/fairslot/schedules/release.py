@@ -64,11 +64,13 @@ def is_bookable_window(*, release_at: datetime, closes_at: datetime, now: dateti
 def slot_windows(
     *, starts_at: datetime, ends_at: datetime, capacity: int
 ) -> list[tuple[datetime, datetime]]:
-    """Split a session evenly into ``capacity`` numbered time windows (1-based order)."""
+    """Split a session into ``capacity`` numbered time windows (1-based order), on whole
+    minutes so patients are told times like 09:12, not 09:12:51.4."""
     if capacity <= 0:
         return []
-    step = (ends_at - starts_at) / capacity
-    return [(starts_at + step * i, starts_at + step * (i + 1)) for i in range(capacity)]
+    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    bounds = [starts_at + timedelta(minutes=(i * minutes) // capacity) for i in range(capacity)]
+    return [(bounds[i], bounds[i + 1] if i + 1 < capacity else ends_at) for i in range(capacity)]
 
 
 def reserved_numbers(capacity: int, share: Decimal | float | str) -> list[int]:

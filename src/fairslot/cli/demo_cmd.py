@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from fairslot.api.app import create_app
+from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.db import migrate
+from fairslot.demo.seed import DemoSeed, seed_demo
+from fairslot.hospitals import service as hospitals
+
+DEFAULT_DB = Path(".fairslot/demo.db")
+DEFAULT_SEED = 2026
+
+
+def demo(
+    port: int = typer.Option(8000, "--port"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    db_path: Path = typer.Option(DEFAULT_DB, "--db", help="SQLite file of the demo"),
+    keep: bool = typer.Option(
+        False, "--keep", help="keep an existing demo database instead of recreating it"
+    ),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the API afterwards"),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="seed of the demo data"),
+) -> None:
+    """(Re)create a demo platform on SQLite, print its keys and examples, and serve it.
+
+    Four hospitals, their departments, doctors and a week of sessions pushed through the
+    same import a hospital uses, plus day+8 pushed but not yet released; six channels
+    (the window reserves 20% of each session); a family and a few other patients.
+    """
+    path = db_path.expanduser().resolve()
+    if not keep:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    platform = make_platform(f"sqlite:///{path}")
+    migrate.upgrade(platform.engine)
+    with command_transaction(platform) as db:
+        seeded = None
+        if not hospitals.list_hospitals(db):
+            seeded = seed_demo(
+                db,
+                now=platform.clock.now(),
+                rng=random.Random(seed),
+                protector=platform.protector,
+                settings=platform.settings,
+            )
+    base = f"http://{host}:{port}"
+    console.print(
+        Panel.fit(
+            f"database  {escape(str(path))}\n"
+            f"API docs  {base}/docs\n"
+            f"OpenAPI   {base}/openapi.json\n"
+            f"health    {base}/healthz",
+            title="fairslot demo",
+        )
+    )
+    if seeded is None:
+        console.print(
+            "[yellow]kept the existing demo data[/]; its API keys were printed when it was "
+            "made and are not stored (run without --keep to start afresh)."
+        )
+    else:
+        _print_seed(seeded, base=base)
+    if serve:
+        console.print(f"serving on {base} (Ctrl+C to stop)")
+        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+
+
+def _print_seed(seeded: DemoSeed, *, base: str) -> None:
+    # Keys never wrap or shorten (they are copied); names are in `fairslot hospital list`
+    # and `fairslot channel list`.
+    channels = Table("channel", "reserved", title="channels (header X-Channel-Key)")
+    channels.add_column("API key", style="yellow", no_wrap=True, overflow="fold")
+    for c in seeded.channels:
+        channels.add_row(c.code, f"{c.reserved_share:.0%}", c.key)
+    console.print(channels)
+    hospitals_table = Table("hospital", "grade", title="hospitals (header X-Hospital-Key)")
+    hospitals_table.add_column("API key", style="yellow", no_wrap=True, overflow="fold")
+    for h in seeded.hospitals:
+        hospitals_table.add_row(h.code, h.grade, h.key)
+    console.print(hospitals_table)
+
+    s, ex = seeded.summary, seeded.example
+    release = ex.unreleased_release_at
+    counts = Table("demo data", "count", title="what was seeded")
+    titles = ", ".join(f"{n} {title}" for title, n in s.doctors_by_title.items())
+    for label, value in (
+        ("hospitals", str(s.hospitals)),
+        ("departments", str(s.departments)),
+        ("doctors", f"{s.doctors} ({titles})"),
+        ("sessions released (bookable up to today+7)", str(s.sessions_released)),
+        (
+            "sessions pushed, not yet released",
+            f"{s.sessions_unreleased} (day+8 = {ex.unreleased_date} is released at "
+            f"{release:%Y-%m-%d %H:%M} {release.tzname()})",
+        ),
+        ("slots", str(s.slots)),
+        ("channels", str(s.channels)),
+        ("accounts", str(s.accounts)),
+        ("patients", str(s.patients)),
+        ("bookings", str(s.bookings)),
+    ):
+        counts.add_row(label, value)
+    console.print(counts)
+
+    wechat = next(c.key for c in seeded.channels if c.code == "wechat")
+    hospital = next(h.key for h in seeded.hospitals if h.code == ex.hospital)
+    session = ex.session_id or 1
+    examples = [
+        f"# free slots in {ex.department_name} at {ex.hospital}, as WeChat sees them",
+        f'curl -s "{base}/v1/availability?department_id={ex.department_id}'
+        f'&date_from={ex.date_from}&date_to={ex.date_to}" \\',
+        f'  -H "X-Channel-Key: {wechat}" -H "X-Device-Id: demo-device-1"',
+        "",
+        f"# hold a slot of session {session} for the family's father "
+        f"(account {ex.account_id}, patient {ex.patient_id})",
+        f"curl -s -X POST {base}/v1/holds \\",
+        f'  -H "X-Channel-Key: {wechat}" -H "X-Device-Id: demo-device-1" \\',
+        '  -H "Content-Type: application/json" \\',
+        f'  -d \'{{"account_id": {ex.account_id}, "patient_id": {ex.patient_id}, '
+        f'"session_id": {session}}}\'',
+        "",
+        f"# the bookings {ex.hospital}'s own system must carry out",
+        f'curl -s {base}/hospital/v1/feed -H "X-Hospital-Key: {hospital}"',
+    ]
+    console.rule("try it")
+    # Soft wrap and no markup: the commands must survive copy and paste.
+    console.print("\n".join(examples), markup=False, highlight=False, soft_wrap=True)
