@@ -341,3 +341,26 @@ def test_openapi_docs_and_health_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/holds" in spec["paths"] and "/hospital/v1/schedule" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(client: TestClient, world: World) -> None:
+    response = client.post("/v1/holds", headers=h(world), content=b"x" * (65 * 1024))
+    assert response.status_code == 413 and response.json()["error"] == "body_too_large"
+
+
+def test_a_payment_account_of_control_characters_is_refused(
+    client: TestClient, world: World
+) -> None:
+    session = world.session(capacity=1)
+    account_id, patient_id = account_with_patient(client, world)
+    booking = client.post(
+        "/v1/holds",
+        headers=h(world),
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
+    ).json()
+    response = client.post(
+        f"/v1/bookings/{booking['booking_id']}/confirm",
+        headers=h(world),
+        json={"account_id": account_id, "payment_account": "\u0000", "payment_reference": "\u0000"},
+    )
+    assert response.status_code == 422 and response.json()["error"] == "invalid_request"

@@ -290,3 +290,19 @@ def test_a_session_id_with_a_control_character_is_a_422(client: TestClient, key:
     response = client.post("/hospital/v1/sessions/S%001/withdraw", headers=_h(key))
 
     _refusal(response, 422, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("charset", "body"),
+    [("punycode", b"abc-9999999"), ("undefined", b"a"), ("idna", b"xn--a.b"), ("zzz", b"a")],
+)
+def test_a_csv_push_in_an_unsupported_charset_is_refused_not_crashed(
+    client: TestClient, key: str, charset: str, body: bytes
+) -> None:
+    response = client.post(
+        "/hospital/v1/schedule/csv",
+        content=body,
+        headers=_h(key, **{"Content-Type": f"text/csv; charset={charset}"}),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "schedule_invalid"

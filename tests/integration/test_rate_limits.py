@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from factories.world import World, make_world
 from fairslot.api.app import create_app
+from fairslot.audit.models import RequestRecord
 from fairslot.bootstrap import bootstrap
 from fairslot.config import load_settings
 from fairslot.gate.ratelimit import RateLimited, Subject, make_rate_limiter
@@ -90,6 +92,33 @@ def test_slot_radar_polling_availability_is_throttled_over_http(world: World) ->
         )
     assert codes[:20] == [200] * 20 and codes[20:] == [429] * 5
     assert other.status_code == 200
+    outcomes = [
+        r.outcome
+        for r in world.db.scalars(select(RequestRecord).where(RequestRecord.device_id == "radar"))
+    ]
+    # the throttled polls are evidence too
+    assert outcomes.count("ok") == 20 and outcomes.count("rate_limited") == 5
+
+
+def test_requests_without_the_end_user_ip_are_not_limited_on_the_channel_server_ip(
+    world: World,
+) -> None:
+    world.platform.limiter = make_rate_limiter(limits="5/minute", redis_url=None, enabled=True)
+    params = {
+        "department_id": world.department.id,
+        "date_from": "2026-11-25",
+        "date_to": "2026-11-25",
+    }
+    with TestClient(create_app(world.platform)) as client:
+        codes = {
+            client.get(
+                "/v1/availability",
+                params=params,
+                headers={"X-Channel-Key": world.channel_key, "X-Device-Id": f"phone-{i}"},
+            ).status_code
+            for i in range(10)
+        }
+    assert codes == {200}
 
 
 @pytest.mark.redis

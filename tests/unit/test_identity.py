@@ -170,3 +170,12 @@ def test_age_counts_whole_years_up_to_the_birthday() -> None:
 
     assert age_on(born, date(2026, 6, 14)) == 35
     assert age_on(born, date(2026, 6, 15)) == 36
+
+
+def test_only_mainland_mobile_numbers_are_accepted() -> None:
+    from fairslot.patients.identity import IdentityError, normalise_phone
+
+    assert normalise_phone("13800138000") == "+8613800138000"
+    for raw in ("+12025550123", "010-12345678", "+85291234567"):
+        with pytest.raises(IdentityError):
+            normalise_phone(raw)

@@ -56,7 +56,7 @@ def bind_patient(
     request.state.audit = PendingRecord(
         action="bind_patient",
         at=now,
-        ctx=for_account(platform, ctx, account_id),
+        ctx=for_account(request, platform, ctx, account_id),
         account_id=account_id,
         patient_key=patients.patient_key_for(body.id_number, protector=platform.protector),
     )
@@ -86,7 +86,7 @@ def list_patients(
     request.state.audit = PendingRecord(
         action="list_patients",
         at=now,
-        ctx=for_account(platform, ctx, account_id),
+        ctx=for_account(request, platform, ctx, account_id),
         account_id=account_id,
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
@@ -105,7 +105,7 @@ def unbind_patient(
     request.state.audit = PendingRecord(
         action="unbind_patient",
         at=platform.clock.now(),
-        ctx=for_account(platform, ctx, account_id),
+        ctx=for_account(request, platform, ctx, account_id),
         account_id=account_id,
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)

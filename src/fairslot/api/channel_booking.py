@@ -59,7 +59,7 @@ def create_hold(
     body: HoldRequest, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
 ) -> BookingView:
     now = platform.clock.now()
-    ctx = for_account(platform, ctx, body.account_id)
+    ctx = for_account(request, platform, ctx, body.account_id)
     pending = PendingRecord(
         action="hold", at=now, ctx=ctx, account_id=body.account_id, slot_id=body.slot_id
     )
@@ -91,7 +91,7 @@ def confirm_booking(
     ctx: ContextDep,
 ) -> BookingView:
     now = platform.clock.now()
-    ctx = for_account(platform, ctx, body.account_id)
+    ctx = for_account(request, platform, ctx, body.account_id)
     request.state.audit = PendingRecord(
         action="confirm",
         at=now,
@@ -126,7 +126,7 @@ def cancel_booking(
     channel: ChannelDep,
 ) -> BookingView:
     now = platform.clock.now()
-    ctx = for_account(platform, ctx, body.account_id)
+    ctx = for_account(request, platform, ctx, body.account_id)
     request.state.audit = PendingRecord(
         action="cancel", at=now, ctx=ctx, account_id=body.account_id, booking_id=booking_id
     )

@@ -15,13 +15,14 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from fairslot.audit import service as audit
+from fairslot.audit.service import PendingRecord
 from fairslot.bootstrap import Platform
 from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
 from fairslot.context import RequestContext
 from fairslot.crypto import hash_api_key
 from fairslot.errors import DomainError, InvalidInput, Unauthorized
-from fairslot.gate.ratelimit import Subject
+from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
 
@@ -96,6 +97,7 @@ HospitalDep = Annotated[Hospital, Depends(current_hospital)]
 
 def request_context(
     request: Request,
+    platform: PlatformDep,
     channel: ChannelDep,
     x_device_id: Annotated[str | None, Header(max_length=128)] = None,
     x_wifi_id: Annotated[str | None, Header(max_length=128)] = None,
@@ -109,12 +111,7 @@ def request_context(
     """
     peer = request.client.host if request.client else None
     ip = _valid_ip(x_end_user_ip) if x_end_user_ip else peer
-    platform: Platform = request.app.state.platform
-    subjects = [Subject("ip", ip or "unknown")]
-    if x_device_id:
-        subjects.append(Subject("device", x_device_id))
-    platform.limiter.hit(*subjects)
-    return RequestContext(
+    ctx = RequestContext(
         actor="patient",
         channel_id=channel.id,
         device_id=x_device_id,
@@ -122,6 +119,26 @@ def request_context(
         wifi_id=x_wifi_id,
         user_agent=(user_agent or "")[:256] or None,
     )
+    # Without the end user's IP the peer is the channel's own server, shared by all its
+    # users: limiting on it would let one bot throttle a whole channel.
+    subjects = [Subject("ip", ip)] if x_end_user_ip and ip else []
+    if x_device_id:
+        subjects.append(Subject("device", x_device_id))
+    try:
+        platform.limiter.hit(*subjects)
+    except RateLimited:
+        # A throttled grab script is evidence too: record the refusal (get_db writes it).
+        request.state.audit = PendingRecord(
+            action=_action_of(request), at=platform.clock.now(), ctx=ctx
+        )
+        raise
+    return ctx
+
+
+def _action_of(request: Request) -> str:
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    return str(name or request.url.path)[:32]
 
 
 def _valid_ip(raw: str) -> str:
@@ -133,10 +150,19 @@ def _valid_ip(raw: str) -> str:
         ) from exc
 
 
-def for_account(platform: Platform, ctx: RequestContext, account_id: int) -> RequestContext:
+def for_account(
+    request: Request, platform: Platform, ctx: RequestContext, account_id: int
+) -> RequestContext:
     """The context of a request acting for ``account_id``, counted against its rate limit."""
-    platform.limiter.hit(Subject("account", str(account_id)))
-    return replace(ctx, account_id=account_id)
+    ctx = replace(ctx, account_id=account_id)
+    try:
+        platform.limiter.hit(Subject("account", str(account_id)))
+    except RateLimited:
+        request.state.audit = PendingRecord(
+            action=_action_of(request), at=platform.clock.now(), ctx=ctx, account_id=account_id
+        )
+        raise
+    return ctx
 
 
 ContextDep = Annotated[RequestContext, Depends(request_context)]

@@ -7,7 +7,6 @@ schedule. Bodies are read here, within a size limit, and parsed by
 
 from __future__ import annotations
 
-import codecs
 from datetime import date
 from typing import Annotated, Any
 
@@ -133,17 +132,24 @@ def list_sessions(
     )
 
 
+# The text encodings a hospital system may send CSV in. Anything else (idna, punycode,
+# binary codecs...) is refused: those codecs raise errors of their own, or decode nonsense.
+CSV_CHARSETS = {"utf-8", "utf8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "utf-16"}
+
+
 def _decode(body: bytes, *, content_type: str) -> str:
     charset = "utf-8-sig"
     for param in content_type.split(";")[1:]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip('"')
+            charset = value.strip().strip('"').lower()
+    if charset not in CSV_CHARSETS:
+        message = f"unsupported charset {charset[:40]!r}; use one of " + ", ".join(
+            sorted(CSV_CHARSETS)
+        )
+        raise ScheduleInvalid([{"location": "document", "message": message}])
     try:
-        codecs.lookup(charset)
-        return body.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
-    except LookupError:
-        message = f"unknown charset {charset[:40]!r}"
-    except UnicodeDecodeError:
+        return body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
+    except UnicodeError:
         message = f"is not valid {charset} text"
     raise ScheduleInvalid([{"location": "document", "message": message}])

@@ -26,10 +26,14 @@ class HoldRequest(BaseModel):
         return self
 
 
+# Printable text only: a payment account of control characters is not an account.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
 class ConfirmRequest(BaseModel):
     account_id: int = DbId
-    payment_account: str = Field(min_length=1, max_length=64)
-    payment_reference: str = Field(min_length=1, max_length=128)
+    payment_account: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
+    payment_reference: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
 
 
 class AccountRequest(BaseModel):

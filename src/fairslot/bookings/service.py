@@ -203,7 +203,9 @@ def cancel(
     cooling: timedelta | None = rules.draw_cooling(
         rng=rng, min_minutes=policy.cooling_min_minutes, max_minutes=policy.cooling_max_minutes
     )
-    if channel_kind == ChannelKind.WINDOW and not policy.window_cancellations_return:
+    # A booking cancelled at the window is retired (unless returns are on); a hold
+    # released there only cools, like any hold: HELD never goes to RETIRED.
+    if was_booked and channel_kind == ChannelKind.WINDOW and not policy.window_cancellations_return:
         cooling = None
     transitions.cancel(
         db,

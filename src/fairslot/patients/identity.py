@@ -58,6 +58,14 @@ def normalise_phone(raw: str, *, region: str = "CN") -> str:
         raise IdentityError("The phone number could not be read; use digits only.") from exc
     if not phonenumbers.is_valid_number(parsed):
         raise IdentityError("The phone number is not a valid number.")
+    # Accounts are verified by SMS: only mobile numbers of the platform's region qualify.
+    if phonenumbers.region_code_for_number(parsed) != region or phonenumbers.number_type(
+        parsed
+    ) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise IdentityError(f"Use a mobile phone number of region {region} (11 digits).")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
