@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from fairslot.api.deps import ContextDep, DbDep, PlatformDep, for_account
+from fairslot.api.deps import ContextDep, DbDep, PlatformDep, done, for_account
 from fairslot.audit.service import PendingRecord
 from fairslot.patients import service as patients
 from fairslot.patients.schemas import AccountCreate, AccountView, PatientBind, PatientView
@@ -40,7 +40,7 @@ def create_account(
         max_per_phone=platform.settings.max_accounts_per_phone,
     )
     pending.account_id = account.id
-    return patients.account_view(account, protector=platform.protector)
+    return done(request, db, patients.account_view(account, protector=platform.protector))
 
 
 @router.post("/accounts/{account_id}/patients", response_model=PatientView, status_code=201)
@@ -73,8 +73,12 @@ def bind_patient(
         protector=platform.protector,
         max_bound=platform.settings.max_patients_per_account,
     )
-    return patients.bound_patient_view(
-        db, account_id=account_id, patient_id=patient.id, now=now, protector=platform.protector
+    return done(
+        request,
+        db,
+        patients.bound_patient_view(
+            db, account_id=account_id, patient_id=patient.id, now=now, protector=platform.protector
+        ),
     )
 
 
@@ -90,7 +94,11 @@ def list_patients(
         account_id=account_id,
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
-    return patients.list_patients(db, account_id=account_id, now=now, protector=platform.protector)
+    return done(
+        request,
+        db,
+        patients.list_patients(db, account_id=account_id, now=now, protector=platform.protector),
+    )
 
 
 @router.delete("/accounts/{account_id}/patients/{patient_id}", status_code=204)
@@ -110,4 +118,4 @@ def unbind_patient(
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     patients.unbind_patient(db, account_id=account_id, patient_id=patient_id)
-    return Response(status_code=204)
+    return done(request, db, Response(status_code=204))

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, for_account
+from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import service as availability
@@ -43,14 +43,18 @@ def get_availability(
 ) -> list[SessionAvailabilityView]:
     now = platform.clock.now()
     request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx)
-    return availability.availability(
+    return done(
+        request,
         db,
-        department_id=department_id,
-        date_from=date_from,
-        date_to=date_to,
-        title=title,
-        now=now,
-        channel_id=ctx.channel_id or 0,
+        availability.availability(
+            db,
+            department_id=department_id,
+            date_from=date_from,
+            date_to=date_to,
+            title=title,
+            now=now,
+            channel_id=ctx.channel_id or 0,
+        ),
     )
 
 
@@ -78,7 +82,7 @@ def create_hold(
         policy=booking_policy(platform.settings),
     )
     pending.booking_id = booking.id
-    return booking_view(db, booking)
+    return done(request, db, booking_view(db, booking))
 
 
 @router.post("/bookings/{booking_id}/confirm", response_model=BookingView)
@@ -112,7 +116,7 @@ def confirm_booking(
         ctx=ctx,
         protector=platform.protector,
     )
-    return booking_view(db, booking)
+    return done(request, db, booking_view(db, booking))
 
 
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingView)
@@ -140,42 +144,52 @@ def cancel_booking(
         policy=booking_policy(platform.settings),
         rng=platform.rng,
     )
-    return booking_view(db, booking)
+    return done(request, db, booking_view(db, booking))
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingView)
 def get_booking(
+    request: Request,
     booking_id: str,
     db: DbDep,
     channel: ChannelDep,
     account_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
 ) -> BookingView:
-    return booking_view(
+    return done(
+        request,
         db,
-        bookings.get_booking(
-            db, booking_id=booking_id, account_id=account_id, channel_id=channel.id
+        booking_view(
+            db,
+            bookings.get_booking(
+                db, booking_id=booking_id, account_id=account_id, channel_id=channel.id
+            ),
         ),
     )
 
 
 @router.get("/notifications", response_model=list[NotificationView])
 def notifications(
+    request: Request,
     db: DbDep,
     channel: ChannelDep,
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[NotificationView]:
-    return [
-        NotificationView(
-            id=n.id,
-            kind=n.kind,
-            account_id=n.account_id,
-            booking_id=n.booking_id,
-            payload=n.payload,
-            created_at=n.created_at,
-        )
-        for n in feed.channel_feed(db, channel_id=channel.id, after=after, limit=limit)
-    ]
+    return done(
+        request,
+        db,
+        [
+            NotificationView(
+                id=n.id,
+                kind=n.kind,
+                account_id=n.account_id,
+                booking_id=n.booking_id,
+                payload=n.payload,
+                created_at=n.created_at,
+            )
+            for n in feed.channel_feed(db, channel_id=channel.id, after=after, limit=limit)
+        ],
+    )
 
 
 def booking_view(db: Session, booking: Booking) -> BookingView:

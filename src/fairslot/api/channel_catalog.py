@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from fairslot.api.deps import ChannelDep, DbDep
+from fairslot.api.deps import ChannelDep, DbDep, done
 from fairslot.availability import catalog
 from fairslot.availability.schemas import DepartmentCard, DoctorCard, HospitalCard
 from fairslot.hospitals.models import DoctorTitle
@@ -17,26 +17,30 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.get("/hospitals", response_model=list[HospitalCard])
 def hospitals(
+    request: Request,
     db: DbDep,
     _: ChannelDep,
     city: Annotated[str | None, Query(max_length=100)] = None,
     grade: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[HospitalCard]:
-    return catalog.hospitals_list(db, city=city, grade=grade)
+    return done(request, db, catalog.hospitals_list(db, city=city, grade=grade))
 
 
 @router.get("/hospitals/{hospital_id}/departments", response_model=list[DepartmentCard])
 def departments(
+    request: Request,
     hospital_id: Id,
     db: DbDep,
     _: ChannelDep,
     specialty: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[DepartmentCard]:
-    return catalog.departments_list(db, hospital_id=hospital_id, specialty=specialty)
+    return done(
+        request, db, catalog.departments_list(db, hospital_id=hospital_id, specialty=specialty)
+    )
 
 
 @router.get("/departments/{department_id}/doctors", response_model=list[DoctorCard])
 def doctors(
-    department_id: Id, db: DbDep, _: ChannelDep, title: DoctorTitle | None = None
+    request: Request, department_id: Id, db: DbDep, _: ChannelDep, title: DoctorTitle | None = None
 ) -> list[DoctorCard]:
-    return catalog.doctors_list(db, department_id=department_id, title=title)
+    return done(request, db, catalog.doctors_list(db, department_id=department_id, title=title))

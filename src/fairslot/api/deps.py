@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
@@ -25,6 +25,8 @@ from fairslot.errors import DomainError, InvalidInput, Unauthorized
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
+
+T = TypeVar("T")
 
 
 def get_platform(request: Request) -> Platform:
@@ -54,6 +56,27 @@ def get_db(request: Request, platform: PlatformDep) -> Iterator[Session]:
         session.close()
 
 
+def commit(request: Request, db: Session) -> None:
+    """Commit the request's work now, inside the endpoint's own worker thread.
+
+    An endpoint calls this once its response is built. Leaving the commit to the
+    dependency's teardown would keep the claim's row lock (or SQLite's write lock) until
+    after response validation, which needs a worker thread of its own: with every thread
+    waiting on that lock, the request holding it could never finish.
+    """
+    pending = getattr(request.state, "audit", None)
+    if pending is not None:
+        audit.write(db, pending=pending, outcome="ok")
+        request.state.audit = None
+    db.commit()
+
+
+def done(request: Request, db: Session, value: T) -> T:
+    """Commit (see :func:`commit`) and hand back the already-built response value."""
+    commit(request, db)
+    return value
+
+
 def _record_refusal(request: Request, session: Session, exc: DomainError) -> None:
     """A refused request is still evidence (a radar, a grab script): record it after the
     rollback, in a transaction of its own."""
@@ -73,9 +96,21 @@ def current_channel(db: DbDep, x_channel_key: Annotated[str | None, Header()] = 
             "Send the channel's API key in the X-Channel-Key header.", code="channel_key_missing"
         )
     channel = channel_repo.by_key_hash(db, hash_api_key(x_channel_key))
+    _end_lookup(db)
     if channel is None or not channel.active:
         raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
     return channel
+
+
+def _end_lookup(db: Session) -> None:
+    """End the authentication look-up's transaction at once.
+
+    Each sync dependency runs in a worker thread of its own; a transaction left open here
+    (on SQLite, one that holds the write lock) would wait for the endpoint's thread while
+    every thread waits for the lock. The request's real transaction starts in the endpoint.
+    Loaded objects stay usable: sessions do not expire them on commit.
+    """
+    db.commit()
 
 
 ChannelDep = Annotated[Channel, Depends(current_channel)]
@@ -87,6 +122,7 @@ def current_hospital(db: DbDep, x_hospital_key: Annotated[str | None, Header()] 
             "Send the hospital's API key in the X-Hospital-Key header.", code="hospital_key_missing"
         )
     hospital = hospitals_repo.by_key_hash(db, hash_api_key(x_hospital_key))
+    _end_lookup(db)
     if hospital is None:
         raise Unauthorized("The hospital API key is not valid.", code="hospital_key_invalid")
     return hospital

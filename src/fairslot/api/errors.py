@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairslot.errors import DomainError
@@ -66,8 +67,18 @@ def install(app: FastAPI) -> None:
     async def _busy(_: Request, exc: OperationalError) -> JSONResponse:
         # A lock wait that timed out under load: the request changed nothing; retry.
         log.warning("database busy: %s", exc.orig)
-        return JSONResponse(
-            _body("busy", "The platform is busy; nothing was changed. Try again shortly."),
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
+        return _busy_response()
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed in use for the whole pool timeout: as above.
+        log.warning("database busy: %s", exc)
+        return _busy_response()
+
+
+def _busy_response() -> JSONResponse:
+    return JSONResponse(
+        _body("busy", "The platform is busy; nothing was changed. Try again shortly."),
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from fairslot.api.channel_booking import booking_view
-from fairslot.api.deps import DbDep, HospitalDep, PlatformDep
+from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, done
 from fairslot.bookings import attendance
 from fairslot.bookings.schemas import BookingView, NotificationView
 from fairslot.context import RequestContext
@@ -22,7 +22,7 @@ def _ctx(hospital_code: str) -> RequestContext:
 
 @router.post("/bookings/{booking_id}/check-in", response_model=BookingView)
 def check_in(
-    booking_id: str, db: DbDep, platform: PlatformDep, hospital: HospitalDep
+    request: Request, booking_id: str, db: DbDep, platform: PlatformDep, hospital: HospitalDep
 ) -> BookingView:
     booking = attendance.check_in(
         db,
@@ -31,12 +31,12 @@ def check_in(
         now=platform.clock.now(),
         ctx=_ctx(hospital.code),
     )
-    return booking_view(db, booking)
+    return done(request, db, booking_view(db, booking))
 
 
 @router.post("/bookings/{booking_id}/no-show", response_model=BookingView)
 def no_show(
-    booking_id: str, db: DbDep, platform: PlatformDep, hospital: HospitalDep
+    request: Request, booking_id: str, db: DbDep, platform: PlatformDep, hospital: HospitalDep
 ) -> BookingView:
     booking = attendance.mark_no_show(
         db,
@@ -45,11 +45,12 @@ def no_show(
         now=platform.clock.now(),
         ctx=_ctx(hospital.code),
     )
-    return booking_view(db, booking)
+    return done(request, db, booking_view(db, booking))
 
 
 @router.get("/feed", response_model=list[NotificationView])
 def hospital_feed(
+    request: Request,
     db: DbDep,
     hospital: HospitalDep,
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -57,14 +58,18 @@ def hospital_feed(
 ) -> list[NotificationView]:
     """Bookings confirmed, cancelled or withdrawn, for the hospital's system to carry out
     (the platform is a proxy: every booking reaches the source). Resume with ``after``."""
-    return [
-        NotificationView(
-            id=n.id,
-            kind=n.kind,
-            account_id=None,
-            booking_id=n.booking_id,
-            payload=n.payload,
-            created_at=n.created_at,
-        )
-        for n in feed.hospital_feed(db, hospital_id=hospital.id, after=after, limit=limit)
-    ]
+    return done(
+        request,
+        db,
+        [
+            NotificationView(
+                id=n.id,
+                kind=n.kind,
+                account_id=None,
+                booking_id=n.booking_id,
+                payload=n.payload,
+                created_at=n.created_at,
+            )
+            for n in feed.hospital_feed(db, hospital_id=hospital.id, after=after, limit=limit)
+        ],
+    )

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from fairslot.api.deps import DbDep, HospitalDep, PlatformDep
+from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, done
 from fairslot.context import RequestContext
 from fairslot.hospitals.models import Hospital
 from fairslot.hospitals.schemas import CODE_PATTERN
@@ -74,8 +74,12 @@ def push_schedule(
 ) -> ImportReport:
     now = platform.clock.now()
     doc = formats.parse_json(body, today=views.local_today(hospital, now))
-    return service.import_schedule(
-        db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
+    return done(
+        request,
+        db,
+        service.import_schedule(
+            db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
+        ),
     )
 
 
@@ -91,8 +95,12 @@ def push_schedule_csv(
     now = platform.clock.now()
     text = _decode(body, content_type=request.headers.get("content-type", ""))
     doc = formats.parse_csv(text, today=views.local_today(hospital, now))
-    return service.import_schedule(
-        db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
+    return done(
+        request,
+        db,
+        service.import_schedule(
+            db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
+        ),
     )
 
 
@@ -106,18 +114,23 @@ def withdraw_session(
     body: WithdrawRequest | None = None,
 ) -> WithdrawalReport:
     """Cancel a session (停诊): its holds and bookings are withdrawn and the channels told."""
-    return withdrawal.withdraw_session(
+    return done(
+        request,
         db,
-        hospital=hospital,
-        his_session_id=his_session_id,
-        now=platform.clock.now(),
-        ctx=_ctx(request, hospital),
-        reason=(body or WithdrawRequest()).reason,
+        withdrawal.withdraw_session(
+            db,
+            hospital=hospital,
+            his_session_id=his_session_id,
+            now=platform.clock.now(),
+            ctx=_ctx(request, hospital),
+            reason=(body or WithdrawRequest()).reason,
+        ),
     )
 
 
 @router.get("/sessions", response_model=list[SessionView])
 def list_sessions(
+    request: Request,
     hospital: HospitalDep,
     db: DbDep,
     platform: PlatformDep,
@@ -127,8 +140,12 @@ def list_sessions(
 ) -> list[SessionView]:
     """The hospital's own sessions on a date, released or not, with slot counts by state."""
     now = platform.clock.now()
-    return views.list_sessions(
-        db, hospital=hospital, day=day or views.local_today(hospital, now), now=now
+    return done(
+        request,
+        db,
+        views.list_sessions(
+            db, hospital=hospital, day=day or views.local_today(hospital, now), now=now
+        ),
     )
 
 
