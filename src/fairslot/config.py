@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     cooling_min_minutes: int = 10
     cooling_max_minutes: int = 180
     window_cancellations_return: bool = False
+    # Slots pushed after their release time go on sale after a random delay in this range.
+    late_release_min_minutes: int = 5
+    late_release_max_minutes: int = 60
 
     @field_validator("cooling_max_minutes")
     @classmethod

@@ -45,7 +45,7 @@ def _session(**overrides: Any) -> dict[str, Any]:
         "session_id": "S1",
         "department": "GYN",
         "doctor": "DR1",
-        "date": "2026-11-25",
+        "date": "2026-11-30",
         "period": "am",
         "start": "08:00",
         "end": "12:00",
@@ -306,3 +306,22 @@ def test_a_csv_push_in_an_unsupported_charset_is_refused_not_crashed(
     )
     assert response.status_code == 422
     assert response.json()["error"] == "schedule_invalid"
+
+
+def test_a_late_push_goes_on_sale_only_after_a_random_delay(
+    client: TestClient, key: str, db: Session, platform: Platform
+) -> None:
+    # 2026-11-25 was released on 2026-11-18: pushed now, it is late supply that a radar
+    # would otherwise catch the instant it appears.
+    response = client.post(
+        "/hospital/v1/schedule", json=_doc(_session(date="2026-11-25")), headers=_h(key)
+    )
+    slots = db.scalars(select(Slot)).all()
+    events = db.scalars(select(SlotEvent).order_by(SlotEvent.id)).all()
+
+    assert response.status_code == 200
+    assert {s.state.value for s in slots} == {"cooling"}
+    delays = {(s.reopen_at - platform.clock.now()).total_seconds() for s in slots}
+    assert all(5 * 60 <= d <= 60 * 60 for d in delays) and len(delays) > 1  # each its own
+    assert [e.kind.value for e in events[:2]] == ["pushed", "cooling"]
+    assert events[1].data["reason"] == "late_supply"

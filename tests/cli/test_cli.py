@@ -433,7 +433,9 @@ def test_slot_trace_shows_the_pushed_event_and_a_matching_replay(
 
     out = cli("slot", "trace", guid).output
     assert "pushed" in out
-    assert "released" in out  # day+1 was released six days ago; the trace writes it
+    # day+1 was released six days ago: pushed now, it is late supply released after a
+    # random delay, and the trace shows it cooling
+    assert "cooling" in out and "late_supply" in out
     assert "replay matches" in out
 
 
@@ -488,3 +490,8 @@ def test_hospital_create_schedule_import_and_slot_trace_on_postgresql(
     out = run("slot", "trace", guid).output
     assert "pushed" in out
     assert "replay matches" in out
+
+
+def test_worker_once_sweeps_and_reports(cli: Cli) -> None:
+    out = cli("worker", "--once").output
+    assert "holds expired: 0" in out and "slots re-released: 0" in out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from fairslot.schedules import repository as schedules_repo
 from fairslot.schedules import service as schedules
 from fairslot.schedules.formats import ScheduleDocument, SessionSpec
 from fairslot.schedules.models import ClinicSession
+from fairslot.schedules.release import session_times
 from fairslot.schedules.schemas import ImportReport
 from fairslot.schedules.states import Period, SessionStatus
 
@@ -94,14 +96,40 @@ def session_spec(
 
 
 def push(
-    db: Session, *, hospital: Hospital, sessions: list[SessionSpec], now: dt.datetime
+    db: Session,
+    *,
+    hospital: Hospital,
+    sessions: list[SessionSpec],
+    now: dt.datetime,
+    on_time: bool = True,
 ) -> ImportReport:
-    """Push a schedule document of ``sessions`` as the hospital's system would."""
+    """Push a schedule document of ``sessions`` as the hospital's system would.
+
+    ``on_time``: the HIS pushed them at their push time (never later than ``now``), so
+    they are released on the policy's clock; ``False`` pushes at ``now``, which makes
+    already-released sessions late supply (released after a random delay).
+    """
+    at = now
+    if on_time and sessions:
+        policy = hospitals.policy_of(hospital)
+        at = min(
+            now,
+            *(
+                session_times(
+                    policy,
+                    session_date=s.session_date,
+                    local_start=s.local_start,
+                    local_end=s.local_end,
+                ).push_at
+                for s in sessions
+            ),
+        )
     return schedules.import_schedule(
         db,
         doc=ScheduleDocument(hospital=hospital.code, sessions=tuple(sessions)),
-        now=now,
+        now=at,
         ctx=RequestContext(actor=f"hospital:{hospital.code}"),
+        rng=random.Random(7),
     )
 
 

@@ -36,6 +36,7 @@ def hold(world: World, account, patient, slot_id: str, **ctx):
         now=world.now(),
         ctx=world.ctx(account, **ctx),
         policy=world.policy,
+        rng=world.platform.rng,
     )
     world.db.commit()
     return booking
@@ -156,27 +157,23 @@ def test_a_second_patient_cannot_hold_a_held_slot(world: World) -> None:
     refused("slot_taken", hold, world, a2, p2, slot.id)
 
 
-def test_an_unpaid_hold_expires_after_five_minutes_and_the_slot_is_free_again(
-    world: World,
-) -> None:
+def test_an_unpaid_hold_expires_after_five_minutes(world: World) -> None:
     session = world.session()
     a1, p1 = world.patient()
-    a2, p2 = world.patient()
     slot = world.slots(session)[0]
     first = hold(world, a1, p1, slot.id)
 
     world.platform.clock.advance(5 * MIN)
     refused("hold_expired", confirm, world, a1, first)
-    second = hold(world, a2, p2, slot.id)
+    sweeps.sweep(world.db, now=world.now(), policy=world.policy, rng=world.platform.rng)
+    world.db.commit()
 
-    assert second.status == BookingStatus.HELD
     assert (
         bookings.get_booking(
             world.db, booking_id=first.id, account_id=a1.id, channel_id=world.channel.id
         ).status
         == BookingStatus.EXPIRED
     )
-    assert kinds(world, slot.id)[-2:] == [EventKind.HOLD_EXPIRED, EventKind.HELD]
     assert_replay_matches(world, slot.id)
 
 
@@ -187,11 +184,11 @@ def test_the_sweep_expires_lapsed_holds_nobody_touches(world: World) -> None:
     hold(world, account, patient, slot.id)
     world.platform.clock.advance(6 * MIN)
 
-    report = sweeps.sweep(world.db, now=world.now())
+    report = sweeps.sweep(world.db, now=world.now(), policy=world.policy, rng=world.platform.rng)
     world.db.commit()
 
     assert report.holds_expired == 1
-    assert world.slots(session)[0].state == SlotState.OPEN
+    assert world.slots(session)[0].state == SlotState.COOLING
     assert_replay_matches(world, slot.id)
 
 
@@ -429,3 +426,25 @@ def world_sex(value: str):
     from fairslot.patients.identity import Sex
 
     return Sex(value)
+
+
+def test_a_lapsed_hold_cools_so_its_holder_cannot_re_hold_it_at_the_expiry_instant(
+    world: World,
+) -> None:
+    session = world.session(capacity=1)
+    scalper_account, scalper = world.patient()
+    buyer_account, buyer = world.patient()
+    slot = world.slots(session)[0]
+    hold(world, scalper_account, scalper, slot.id)
+
+    world.platform.clock.advance(5 * MIN)  # the hold lapses, to the second
+    refused("slot_taken", hold, world, scalper_account, scalper, slot.id)
+    refused("slot_taken", hold, world, buyer_account, buyer, slot.id)
+    sweeps.sweep(world.db, now=world.now(), policy=world.policy, rng=world.platform.rng)
+    world.db.commit()
+    cooled = world.slots(session)[0]
+
+    assert cooled.state == SlotState.COOLING
+    assert cooled.reopen_at >= world.now() + 10 * MIN  # drawn from the expiry instant
+    assert kinds(world, slot.id)[-2:] == [EventKind.HOLD_EXPIRED, EventKind.COOLING]
+    assert_replay_matches(world, slot.id)

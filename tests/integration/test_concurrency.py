@@ -33,6 +33,7 @@ from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings import sweeps, transitions
 from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.states import OCCUPYING, BookingStatus
 from fairslot.bootstrap import Platform
 from fairslot.channels.models import ChannelKind
@@ -144,6 +145,7 @@ def holding(world: World, *, account_id: int, patient_id: int, slot_id: str) -> 
             now=clock.now(),
             ctx=ctx,
             policy=policy,
+            rng=random.Random(),
         )
         return booking.id
 
@@ -242,7 +244,7 @@ _E = EventKind
 BOOKING_HISTORIES: dict[BookingStatus, set[tuple[EventKind, ...]]] = {
     BookingStatus.HELD: {(_E.HELD,)},
     BookingStatus.BOOKED: {(_E.HELD, _E.BOOKED)},
-    BookingStatus.EXPIRED: {(_E.HELD, _E.HOLD_EXPIRED)},
+    BookingStatus.EXPIRED: {(_E.HELD, _E.HOLD_EXPIRED, _E.COOLING)},
     BookingStatus.CANCELLED: {
         (_E.HELD, _E.HOLD_RELEASED, _E.COOLING),
         (_E.HELD, _E.BOOKED, _E.CANCELLED, _E.COOLING),
@@ -588,7 +590,17 @@ def test_hold_confirm_cancel_cycles_on_ten_slots_keep_every_slot_and_ledger_soun
     def run_sweeps() -> None:
         barrier.wait(timeout=60)
         while not done.is_set():
-            one_request(platform, lambda db: sweeps.sweep(db, now=clock.now()), sweeps_run, lock)
+            one_request(
+                platform,
+                lambda db: sweeps.sweep(
+                    db,
+                    now=clock.now(),
+                    policy=booking_policy(platform.settings),
+                    rng=random.Random(),
+                ),
+                sweeps_run,
+                lock,
+            )
             time.sleep(0.02)
 
     started = time.perf_counter()

@@ -257,6 +257,7 @@ class SlotPool(RuleBasedStateMachine):
                     now=now,
                     ctx=ctx,
                     policy=policy,
+                    rng=random.Random(self.rng.random()),
                 ).id
             ),
         )
@@ -359,7 +360,12 @@ class SlotPool(RuleBasedStateMachine):
             self.clock.set(max(self.now(), moments[step[1]]))
         if then_sweep:
             now = self.now()
-            self.request("sweep", lambda db: sweeps.sweep(db, now=now))
+            self.request(
+                "sweep",
+                lambda db: sweeps.sweep(
+                    db, now=now, policy=self.world.policy, rng=random.Random(self.rng.random())
+                ),
+            )
 
     @precondition(lambda self: self.held)
     @rule(which=st.integers(0, 50), came=st.booleans())
@@ -500,7 +506,7 @@ _E = EventKind
 BOOKING_HISTORIES: dict[BookingStatus, set[tuple[EventKind, ...]]] = {
     BookingStatus.HELD: {(_E.HELD,)},
     BookingStatus.BOOKED: {(_E.HELD, _E.BOOKED)},
-    BookingStatus.EXPIRED: {(_E.HELD, _E.HOLD_EXPIRED)},
+    BookingStatus.EXPIRED: {(_E.HELD, _E.HOLD_EXPIRED, _E.COOLING)},
     BookingStatus.CANCELLED: {
         (_E.HELD, _E.HOLD_RELEASED, _E.COOLING),
         (_E.HELD, _E.BOOKED, _E.CANCELLED, _E.COOLING),

@@ -117,6 +117,7 @@ def _hold(db: Session, platform: Platform, slot: Slot, channel: Channel | None =
         now=platform.clock.now(),
         ctx=RequestContext(actor="patient", channel_id=channel.id, account_id=account.id),
         policy=booking_policy(platform.settings),
+        rng=platform.rng,
     )
     db.commit()
     return booking

@@ -167,3 +167,38 @@ def test_assigned_reservations_never_exceed_the_capacity(capacity: int) -> None:
 
     assert set(reserved) <= set(range(1, capacity + 1))
     assert len(reserved) == sum(int(capacity * 0.3 + 1e-9) for _ in range(3))
+
+
+def test_late_supply_is_released_after_a_random_delay_within_the_range() -> None:
+    import random
+
+    from fairslot.schedules.release import late_release_at
+
+    now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    closes = now + timedelta(hours=6)
+    rng = random.Random(3)
+    times = [
+        late_release_at(now=now, closes_at=closes, rng=rng, min_minutes=5, max_minutes=60)
+        for _ in range(500)
+    ]
+    assert all(now + timedelta(minutes=5) <= t <= now + timedelta(minutes=60) for t in times)
+    assert len(set(times)) > 100  # not one predictable instant
+
+
+def test_late_supply_shortly_before_closing_still_goes_on_sale_before_it_closes() -> None:
+    import random
+
+    from fairslot.schedules.release import late_release_at
+
+    now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    closes = now + timedelta(minutes=3)
+    at = late_release_at(
+        now=now, closes_at=closes, rng=random.Random(1), min_minutes=5, max_minutes=60
+    )
+    assert now <= at < closes
+    assert (
+        late_release_at(
+            now=closes, closes_at=closes, rng=random.Random(1), min_minutes=5, max_minutes=60
+        )
+        == closes
+    )

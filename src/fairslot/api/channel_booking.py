@@ -80,6 +80,7 @@ def create_hold(
         now=now,
         ctx=ctx,
         policy=booking_policy(platform.settings),
+        rng=platform.rng,
     )
     pending.booking_id = booking.id
     return done(request, db, booking_view(db, booking))

@@ -7,17 +7,20 @@ schedule. Bodies are read here, within a size limit, and parsed by
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.orm import Session
 
 from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, done
+from fairslot.bootstrap import Platform
 from fairslot.context import RequestContext
 from fairslot.hospitals.models import Hospital
 from fairslot.hospitals.schemas import CODE_PATTERN
 from fairslot.schedules import formats, service, views, withdrawal
 from fairslot.schedules.errors import ScheduleInvalid, ScheduleTooLarge
+from fairslot.schedules.formats import ScheduleDocument
 from fairslot.schedules.schemas import ImportReport, SessionView, WithdrawalReport, WithdrawRequest
 
 router = APIRouter(prefix="/hospital/v1", tags=["hospital"])
@@ -50,6 +53,27 @@ def _ctx(request: Request, hospital: Hospital) -> RequestContext:
     )
 
 
+def _import(
+    db: Session,
+    *,
+    request: Request,
+    platform: Platform,
+    hospital: Hospital,
+    doc: ScheduleDocument,
+    now: datetime,
+) -> ImportReport:
+    settings = platform.settings
+    return service.import_schedule(
+        db,
+        doc=doc,
+        now=now,
+        ctx=_ctx(request, hospital),
+        as_hospital=hospital,
+        rng=platform.rng,
+        late_release_minutes=(settings.late_release_min_minutes, settings.late_release_max_minutes),
+    )
+
+
 def _body_doc(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -77,9 +101,7 @@ def push_schedule(
     return done(
         request,
         db,
-        service.import_schedule(
-            db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
-        ),
+        _import(db, request=request, platform=platform, hospital=hospital, doc=doc, now=now),
     )
 
 
@@ -98,9 +120,7 @@ def push_schedule_csv(
     return done(
         request,
         db,
-        service.import_schedule(
-            db, doc=doc, now=now, ctx=_ctx(request, hospital), as_hospital=hospital
-        ),
+        _import(db, request=request, platform=platform, hospital=hospital, doc=doc, now=now),
     )
 
 

@@ -20,7 +20,6 @@ def slot_is_free(*, now: datetime, channel_id: int) -> ColumnElement[bool]:
         or_(
             Slot.state == SlotState.OPEN,
             and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now),
-            and_(Slot.state == SlotState.HELD, Slot.hold_expires_at <= now),
         ),
         or_(
             Slot.reserved_channel_id.is_(None),

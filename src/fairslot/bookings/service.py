@@ -52,6 +52,7 @@ def hold(
     now: datetime,
     ctx: RequestContext,
     policy: BookingPolicy,
+    rng: random.Random,
 ) -> Booking:
     """Hold a released slot for a bound patient for ``policy.hold_minutes``."""
     # Serialise this patient's concurrent requests (a row lock, taken first so that an
@@ -68,10 +69,11 @@ def hold(
             code="booking_closed",
             detail_zh="该时段已停止预约。",
         )
-    for stale in repo.stale_holds(db, now=now, patient_id=patient.id):
-        transitions.expire_hold(db, booking=stale, now=now)
-    for stale in repo.stale_holds(db, now=now, slot_id=slot.id):
-        transitions.expire_hold(db, booking=stale, now=now)
+    for stale in [
+        *repo.stale_holds(db, now=now, patient_id=patient.id),
+        *repo.stale_holds(db, now=now, slot_id=slot.id),
+    ]:
+        transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
     transitions.settle_slot(db, slot=slot, session=session, now=now)
     _check_rules(db, patient=patient, session=session, now=now, policy=policy)
 
@@ -200,9 +202,7 @@ def cancel(
         )
         if refusal:
             raise refuse(refusal)
-    cooling: timedelta | None = rules.draw_cooling(
-        rng=rng, min_minutes=policy.cooling_min_minutes, max_minutes=policy.cooling_max_minutes
-    )
+    cooling: timedelta | None = cooling_delay(policy, rng)
     # A booking cancelled at the window is retired (unless returns are on); a hold
     # released there only cools, like any hold: HELD never goes to RETIRED.
     if was_booked and channel_kind == ChannelKind.WINDOW and not policy.window_cancellations_return:
@@ -225,6 +225,12 @@ def cancel(
             payload=_hospital_payload(db, booking, session),
         )
     return booking
+
+
+def cooling_delay(policy: BookingPolicy, rng: random.Random) -> timedelta:
+    return rules.draw_cooling(
+        rng=rng, min_minutes=policy.cooling_min_minutes, max_minutes=policy.cooling_max_minutes
+    )
 
 
 def get_booking(db: Session, *, booking_id: str, account_id: int, channel_id: int) -> Booking:

@@ -4,6 +4,7 @@ re-released slots) so histories are complete even for slots nobody touches."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from fairslot.bookings import repository as repo
 from fairslot.bookings import transitions
+from fairslot.bookings.policy import BookingPolicy
+from fairslot.bookings.service import cooling_delay
 
 
 @dataclass(frozen=True)
@@ -19,11 +22,13 @@ class SweepReport:
     slots_re_released: int
 
 
-def sweep(db: Session, *, now: datetime, limit: int = 500) -> SweepReport:
+def sweep(
+    db: Session, *, now: datetime, policy: BookingPolicy, rng: random.Random, limit: int = 500
+) -> SweepReport:
     expired = sum(
         1
         for booking in repo.stale_holds(db, now=now, limit=limit)
-        if transitions.expire_hold(db, booking=booking, now=now)
+        if transitions.expire_hold(db, booking=booking, now=now, cooling=cooling_delay(policy, rng))
     )
     reopened = 0
     for slot in repo.cooling_due(db, now=now, limit=limit):

@@ -56,8 +56,13 @@ def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
             _sync(slot, state=SlotState.OPEN, reopen_at=None)
 
 
-def expire_hold(db: Session, *, booking: Booking, now: datetime) -> bool:
-    """A hold not paid in time lapses and the slot is free again at once."""
+def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:
+    """A hold not paid in time lapses; the slot then cools like a cancelled one.
+
+    Were it free again at once, the holder (who knows the expiry to the second) could
+    re-hold it forever, or hand it to a buyer at that instant.
+    """
+    reopen_at = booking.expires_at + cooling
     if not repo.move_booking(
         db,
         booking_id=booking.id,
@@ -71,20 +76,26 @@ def expire_hold(db: Session, *, booking: Booking, now: datetime) -> bool:
         db,
         slot_id=booking.slot_id,
         expected=[SlotState.HELD],
-        target=SlotState.OPEN,
+        target=SlotState.COOLING,
         hold_expires_at=None,
+        reopen_at=reopen_at,
     ):
         raise StateConflict("The slot was not held by this booking.")
-    ledger.record(
-        db,
-        slot_id=booking.slot_id,
-        kind=EventKind.HOLD_EXPIRED,
-        at=booking.expires_at,
-        recorded_at=now,
-        ctx=SYSTEM,
-        booking_id=booking.id,
-        patient_key=_patient_key(db, booking),
-    )
+    for kind, data in (
+        (EventKind.HOLD_EXPIRED, {}),
+        (EventKind.COOLING, {"reopen_at": reopen_at.isoformat(), "reason": "hold_expired"}),
+    ):
+        ledger.record(
+            db,
+            slot_id=booking.slot_id,
+            kind=kind,
+            at=booking.expires_at,
+            recorded_at=now,
+            ctx=SYSTEM,
+            booking_id=booking.id,
+            patient_key=_patient_key(db, booking),
+            data=data,
+        )
     _sync(booking, status=BookingStatus.EXPIRED, ended_at=now)
     return True
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from fairslot.api.app import create_app
 from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.db import migrate
 from fairslot.demo.seed import DemoSeed, seed_demo
 from fairslot.hospitals import service as hospitals
@@ -71,6 +72,7 @@ def demo(
         _print_seed(seeded, base=base)
     if serve:
         console.print(f"serving on {base} (Ctrl+C to stop)")
+        start_background_sweeper(platform, every=15.0)
         uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
 
 

@@ -12,6 +12,7 @@ from fairslot.cli import (
     schedule_cmd,
     serve_cmd,
     slot_cmd,
+    worker_cmd,
 )
 
 app = typer.Typer(
@@ -25,4 +26,5 @@ app.add_typer(channel_cmd.app, name="channel")
 app.add_typer(hospital_cmd.app, name="hospital")
 app.add_typer(schedule_cmd.app, name="schedule")
 app.command("serve")(serve_cmd.serve)
+app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)

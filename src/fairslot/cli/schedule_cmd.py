@@ -69,8 +69,17 @@ def import_(
     with command_transaction(platform) as db:
         try:
             doc = _parse(db, platform, raw=raw, kind=kind, encoding=encoding, now=now)
+            settings = platform.settings
             report = schedules.import_schedule(
-                db, doc=doc, now=now, ctx=RequestContext(actor="cli")
+                db,
+                doc=doc,
+                now=now,
+                ctx=RequestContext(actor="cli"),
+                rng=platform.rng,
+                late_release_minutes=(
+                    settings.late_release_min_minutes,
+                    settings.late_release_max_minutes,
+                ),
             )
         except ScheduleInvalid as exc:
             _print_problems(exc, file=file)

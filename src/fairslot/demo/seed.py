@@ -171,6 +171,7 @@ def seed_demo(
             now=now,
             protector=protector,
             settings=settings,
+            rng=rng,
         )
         summary.bookings += 1
 
@@ -303,13 +304,31 @@ def _push(
         catalog.plan_sessions(staff, days=horizon),
         catalog.plan_sessions(staff, days=[horizon[-1] + timedelta(days=1)]),
     ]
-    for specs in pushes:
+    policy = hospitals.policy_of(hospital)
+    by_day: dict[date, list[SessionSpec]] = {}
+    for spec in (spec for specs in pushes for spec in specs):
+        by_day.setdefault(spec.session_date, []).append(spec)
+    for _day, specs in sorted(by_day.items()):
+        # The HIS pushed each day at its push time (00:00, seven days ahead), so the demo's
+        # past pushes are dated then, before their release; day+8 is pushed early, now.
+        pushed_at = min(now, _push_at(policy, specs[0]))
         doc = ScheduleDocument(hospital=hospital.code, sessions=tuple(specs))
-        report = schedules.import_schedule(db, doc=doc, now=now, ctx=ctx, as_hospital=hospital)
+        report = schedules.import_schedule(
+            db, doc=doc, now=pushed_at, ctx=ctx, as_hospital=hospital
+        )
         if report.rejected:  # the plan is ours: a rejection is a bug in it
             reasons = {s.reason for s in report.sessions if s.reason}
             raise RuntimeError(f"demo sessions rejected at {hospital.code}: {reasons}")
     return [spec for specs in pushes for spec in specs]
+
+
+def _push_at(policy: ReleasePolicy, spec: SessionSpec) -> datetime:
+    return session_times(
+        policy,
+        session_date=spec.session_date,
+        local_start=spec.local_start,
+        local_end=spec.local_end,
+    ).push_at
 
 
 def _release_at(policy: ReleasePolicy, spec: SessionSpec) -> datetime:
@@ -418,6 +437,7 @@ def _book(
     now: datetime,
     protector: Protector,
     settings: Settings,
+    rng: random.Random,
 ) -> None:
     """The family books the child into paediatrics through WeChat and pays."""
     ctx = RequestContext(
@@ -438,6 +458,7 @@ def _book(
         now=now,
         ctx=ctx,
         policy=booking_policy(settings),
+        rng=rng,
     )
     bookings.confirm(
         db,

@@ -17,7 +17,7 @@ _TARGET: dict[EventKind, SlotState | None] = {
     EventKind.PUSHED: SlotState.OPEN,
     EventKind.RELEASED: None,  # visibility follows the clock; the state is unchanged
     EventKind.HELD: SlotState.HELD,
-    EventKind.HOLD_EXPIRED: SlotState.OPEN,
+    EventKind.HOLD_EXPIRED: None,  # followed by COOLING
     EventKind.HOLD_RELEASED: None,  # followed by COOLING or RETIRED
     EventKind.BOOKED: SlotState.BOOKED,
     EventKind.CANCELLED: None,  # followed by COOLING or RETIRED

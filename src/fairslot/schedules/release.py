@@ -8,6 +8,7 @@ because the rule is a comparison with "now", no job has to run for a release to 
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -83,3 +84,19 @@ def reserved_numbers(capacity: int, share: Decimal | float | str) -> list[int]:
     if count <= 0:
         return []
     return sorted({capacity - int(i * capacity / count) for i in range(count)})
+
+
+def late_release_at(
+    *, now: datetime, closes_at: datetime, rng: random.Random, min_minutes: int, max_minutes: int
+) -> datetime:
+    """When a slot pushed after its release time goes on sale: after a random delay.
+
+    Supply that appears late (a late push, a raised capacity) would otherwise go to
+    whoever polls fastest at the instant of the push. The delay is drawn uniformly, like a
+    returned slot's, and kept before booking closes so the slot can still be booked.
+    """
+    low, high = sorted((min_minutes * 60, max_minutes * 60))
+    room = int((closes_at - now).total_seconds()) - 1
+    if room <= 0:
+        return now
+    return now + timedelta(seconds=rng.randint(min(low, room), min(high, room)))

@@ -9,6 +9,7 @@ so an import is all-or-nothing.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from fairslot.schedules.formats import ScheduleDocument, SessionSpec
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.release import (
     ReleasePolicy,
+    late_release_at,
     session_times,
     slot_windows,
 )
@@ -63,6 +65,8 @@ class _Run:
     channels: Sequence[Channel]
     now: datetime
     ctx: RequestContext
+    rng: random.Random
+    late_release_minutes: tuple[int, int]
 
 
 # --- import ----------------------------------------------------------------------------
@@ -75,11 +79,15 @@ def import_schedule(
     now: datetime,
     ctx: RequestContext,
     as_hospital: Hospital | None = None,
+    rng: random.Random | None = None,
+    late_release_minutes: tuple[int, int] = (5, 60),
 ) -> ImportReport:
     """Apply a schedule document; returns what happened to every session in it.
 
     ``as_hospital`` is the authenticated hospital, if any: a document for another hospital
-    is refused. Departments and doctors in the document are upserted first.
+    is refused. Departments and doctors in the document are upserted first. Slots pushed
+    after their session's release time (a late push, a raised capacity) cool until a
+    random time ``late_release_minutes`` ahead (``rng``: OS randomness by default).
     """
     hospital = _target_hospital(db, doc=doc, as_hospital=as_hospital)
     _check_unique_sessions(doc)
@@ -97,6 +105,8 @@ def import_schedule(
         channels=channels.list_active_reserving(db),
         now=now,
         ctx=ctx,
+        rng=rng or random.SystemRandom(),
+        late_release_minutes=late_release_minutes,
     )
     departments = hospitals_repo.departments_by_codes(
         db, hospital_id=hospital.id, codes={s.department for s in doc.sessions}
@@ -362,6 +372,7 @@ def _add_slots(db: Session, run: _Run, *, session: ClinicSession, numbers: range
     )
     return_minutes = {channel.id: channel.reserve_return_minutes for channel in run.channels}
     slots: list[Slot] = []
+    late = session.release_at <= run.now
     for number, (starts_at, ends_at) in zip(numbers, windows, strict=True):
         channel_id = reserved.get(number)
         slot = Slot(
@@ -370,9 +381,11 @@ def _add_slots(db: Session, run: _Run, *, session: ClinicSession, numbers: range
             number=number,
             starts_at=starts_at,
             ends_at=ends_at,
-            state=SlotState.OPEN,
+            state=SlotState.COOLING if late else SlotState.OPEN,
+            reopen_at=_late_release(run, session=session) if late else None,
             version=1,
-            release_logged=False,
+            # Late supply has no separate "released" event: its re-release is its release.
+            release_logged=late,
             reserved_channel_id=channel_id,
             reserved_until=(
                 session.starts_at - timedelta(minutes=return_minutes[channel_id])
@@ -407,6 +420,23 @@ def _record_pushed(db: Session, run: _Run, *, session: ClinicSession, slots: lis
             ctx=run.ctx,
             data=data,
         )
+        if slot.state == SlotState.COOLING and slot.reopen_at is not None:
+            ledger.record(
+                db,
+                slot_id=slot.id,
+                kind=EventKind.COOLING,
+                at=run.now,
+                recorded_at=run.now,
+                ctx=run.ctx,
+                data={"reopen_at": slot.reopen_at.isoformat(), "reason": "late_supply"},
+            )
+
+
+def _late_release(run: _Run, *, session: ClinicSession) -> datetime:
+    low, high = run.late_release_minutes
+    return late_release_at(
+        now=run.now, closes_at=session.closes_at, rng=run.rng, min_minutes=low, max_minutes=high
+    )
 
 
 def _rewindow(session: ClinicSession, *, active: list[Slot]) -> None:

@@ -28,10 +28,11 @@ class Period(enum.StrEnum):
 
 
 SLOT_TRANSITIONS: dict[SlotState, frozenset[SlotState]] = {
-    SlotState.OPEN: frozenset({SlotState.HELD, SlotState.WITHDRAWN}),
-    SlotState.HELD: frozenset(
-        {SlotState.BOOKED, SlotState.OPEN, SlotState.COOLING, SlotState.WITHDRAWN}
-    ),
+    # OPEN -> COOLING: supply pushed after its release time is released after a random
+    # delay (late supply), like a returned slot.
+    SlotState.OPEN: frozenset({SlotState.HELD, SlotState.COOLING, SlotState.WITHDRAWN}),
+    # A hold that lapses or is released cools (never straight back to OPEN).
+    SlotState.HELD: frozenset({SlotState.BOOKED, SlotState.COOLING, SlotState.WITHDRAWN}),
     SlotState.BOOKED: frozenset(
         {
             SlotState.COOLING,

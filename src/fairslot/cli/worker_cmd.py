@@ -1,0 +1,74 @@
+"""``fairslot worker``: housekeeping the clock makes due, run without anyone awake.
+
+Today it expires lapsed holds (their slots then cool) and writes the re-releases of slots
+whose cooling is over. The release gate never waits for it; it keeps the ledger complete
+and lets lapsed holds return to sale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import typer
+
+from fairslot.bookings import sweeps
+from fairslot.bookings.policy import booking_policy
+from fairslot.bootstrap import Platform
+from fairslot.cli.common import console, make_platform
+from fairslot.db.engine import unit_of_work
+
+log = logging.getLogger("fairslot.worker")
+
+
+def sweep_once(platform: Platform) -> sweeps.SweepReport:
+    with unit_of_work(platform.sessions) as db:
+        return sweeps.sweep(
+            db,
+            now=platform.clock.now(),
+            policy=booking_policy(platform.settings),
+            rng=platform.rng,
+        )
+
+
+def run_sweeper(platform: Platform, *, every: float, stop: threading.Event) -> None:
+    """Sweep every ``every`` seconds until ``stop`` is set; a failed round is logged and
+    retried next time (every step is compare-and-set, so a retry is safe)."""
+    while not stop.is_set():
+        try:
+            sweep_once(platform)
+        except Exception:
+            log.exception("sweep failed; retrying in %.0f s", every)
+        stop.wait(every)
+
+
+def start_background_sweeper(platform: Platform, *, every: float) -> threading.Event:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_sweeper,
+        args=(platform,),
+        kwargs={"every": every, "stop": stop},
+        name="fairslot-sweeper",
+        daemon=True,
+    )
+    thread.start()
+    return stop
+
+
+def worker(
+    every: float = typer.Option(15.0, "--every", help="seconds between sweeps"),
+    once: bool = typer.Option(False, "--once", help="sweep once and exit"),
+) -> None:
+    """Expire lapsed holds and re-release cooled slots, every few seconds."""
+    platform = make_platform()
+    if once:
+        report = sweep_once(platform)
+        console.print(
+            f"holds expired: {report.holds_expired}, slots re-released: {report.slots_re_released}"
+        )
+        return
+    console.print(f"fairslot worker: sweeping every {every:.0f} s (Ctrl-C to stop)")
+    try:
+        run_sweeper(platform, every=every, stop=threading.Event())
+    except KeyboardInterrupt:
+        console.print("stopped")
