@@ -364,3 +364,29 @@ def test_a_payment_account_of_control_characters_is_refused(
         json={"account_id": account_id, "payment_account": "\u0000", "payment_reference": "\u0000"},
     )
     assert response.status_code == 422 and response.json()["error"] == "invalid_request"
+
+
+def test_check_in_refuses_an_id_card_that_is_not_the_booked_patients(
+    client: TestClient, world: World, hospital_key: str
+) -> None:
+    session = world.session(capacity=1)
+    account_id, patient_id = account_with_patient(client, world)
+    booking = client.post(
+        "/v1/holds",
+        headers=h(world),
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
+    ).json()
+    client.post(
+        f"/v1/bookings/{booking['booking_id']}/confirm",
+        headers=h(world),
+        json={"account_id": account_id, "payment_account": "wx:1234567", "payment_reference": "R"},
+    )
+    world.platform.clock.set(session.starts_at)
+    url = f"/hospital/v1/bookings/{booking['booking_id']}/check-in"
+    hk = {"X-Hospital-Key": hospital_key}
+
+    stranger = client.post(url, headers=hk, json={"id_number": resident_id()})
+    garbage = client.post(url, headers=hk, json={"id_number": "123456789012345678"})
+
+    assert stranger.status_code == 409 and stranger.json()["error"] == "identity_mismatch"
+    assert garbage.status_code == 422

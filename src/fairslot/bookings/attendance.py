@@ -20,12 +20,29 @@ CHECK_IN_GRACE = timedelta(hours=2)
 
 
 def check_in(
-    db: Session, *, hospital_id: int, booking_id: str, now: datetime, ctx: RequestContext
+    db: Session,
+    *,
+    hospital_id: int,
+    booking_id: str,
+    now: datetime,
+    ctx: RequestContext,
+    presented_id_key: str | None = None,
 ) -> Booking:
+    """The patient came. ``presented_id_key`` is the keyed hash of the ID card shown at the
+    desk: when given, it must be the booked patient's, so the ledger says who really came
+    (a bought slot used by someone else is refused here, not recorded as attended)."""
     booking, session = _hospital_booking(db, hospital_id=hospital_id, booking_id=booking_id)
+    if presented_id_key is not None and presented_id_key != repo.patient_key(
+        db, booking.patient_id
+    ):
+        raise StateConflict(
+            "The ID card shown is not the booked patient's; a booking cannot be used by "
+            "another person.",
+            code="identity_mismatch",
+        )
     if not session.starts_at - CHECK_IN_OPENS <= now <= session.ends_at + CHECK_IN_GRACE:
         raise StateConflict(
-            "Check-in is possible only on the day of the session, up to two hours after it.",
+            "Check-in opens 12 hours before the session and closes two hours after it ends.",
             code="check_in_outside_session",
         )
     return _record(db, booking=booking, outcome=BookingStatus.CHECKED_IN, now=now, ctx=ctx)

@@ -184,14 +184,19 @@ def count_pending_future(db: Session, *, patient_id: int, today: date) -> int:
 
 
 def no_show_times(db: Session, *, patient_id: int, since: datetime) -> list[datetime]:
-    rows = db.scalars(
-        select(Booking.ended_at).where(
-            Booking.patient_id == patient_id,
-            Booking.status == BookingStatus.NO_SHOW,
-            Booking.ended_at >= since,
+    """When the sessions the patient missed started (a ban runs from the missed visit,
+    not from whenever the hospital got round to marking it)."""
+    return list(
+        db.scalars(
+            select(ClinicSession.starts_at)
+            .join(Booking, Booking.session_id == ClinicSession.id)
+            .where(
+                Booking.patient_id == patient_id,
+                Booking.status == BookingStatus.NO_SHOW,
+                ClinicSession.starts_at >= since,
+            )
         )
     )
-    return [r for r in rows if r is not None]
 
 
 def bookings_for_session(db: Session, session_id: int) -> list[Booking]:

@@ -35,7 +35,7 @@ from fairslot.hospitals.schemas import (
     HospitalView,
 )
 from fairslot.schedules import repository as schedules
-from fairslot.schedules.release import ReleasePolicy, session_times
+from fairslot.schedules.release import ReleasePolicy, next_release_instant, session_times
 
 MAX_DAYS_AHEAD = 60  # also a check constraint on the table
 MAX_CLOSE_MINUTES = 24 * 60
@@ -147,7 +147,9 @@ def update_release_policy(
     """Change the release policy and recompute the times of every session still to come.
 
     A session already released keeps its push and release times (what people have seen
-    cannot be unseen); only its closing time follows the new policy. Returns the number of
+    cannot be unseen); only its closing time follows the new policy. A session the new
+    policy would have released in the past is released at the next regular release time,
+    never at the moment of the change (a radar would be first). Returns the number of
     sessions recomputed.
     """
     _apply_policy(
@@ -171,9 +173,10 @@ def update_release_policy(
             local_end=session.local_end,
         )
         if session.release_at > now:
-            session.push_at = times.push_at
-            session.release_at = times.release_at
-            session.closes_at = times.closes_at
+            release_at = max(times.release_at, next_release_instant(policy, now=now))
+            session.push_at = min(times.push_at, release_at)
+            session.release_at = release_at
+            session.closes_at = max(times.closes_at, release_at)
         else:
             closes_at = session.starts_at - timedelta(minutes=policy.booking_close_minutes)
             session.closes_at = max(closes_at, session.release_at)

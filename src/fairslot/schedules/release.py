@@ -100,3 +100,13 @@ def late_release_at(
     if room <= 0:
         return now
     return now + timedelta(seconds=rng.randint(min(low, room), min(high, room)))
+
+
+def next_release_instant(policy: ReleasePolicy, *, now: datetime) -> datetime:
+    """The first release time (``release_time`` in the hospital's zone) after ``now``."""
+    zone = ZoneInfo(policy.timezone)
+    today = now.astimezone(zone).date()
+    candidate = local_to_utc(today, policy.release_time, policy.timezone)
+    if candidate <= now:
+        candidate = local_to_utc(today + timedelta(days=1), policy.release_time, policy.timezone)
+    return candidate
