@@ -1,5 +1,6 @@
 """Imports every model so that ``Base.metadata`` is complete (for Alembic and tests)."""
 
+from fairslot.allocation import models as allocation_models
 from fairslot.audit import models as audit_models
 from fairslot.bookings import models as booking_models
 from fairslot.channels import models as channel_models
@@ -9,9 +10,11 @@ from fairslot.ledger import models as ledger_models
 from fairslot.notifications import models as notification_models
 from fairslot.patients import models as patient_models
 from fairslot.schedules import models as schedule_models
+from fairslot.waitlist import models as waitlist_models
 
 __all__ = [
     "Base",
+    "allocation_models",
     "audit_models",
     "booking_models",
     "channel_models",
@@ -20,4 +23,5 @@ __all__ = [
     "notification_models",
     "patient_models",
     "schedule_models",
+    "waitlist_models",
 ]

@@ -5,6 +5,7 @@ from datetime import time
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fairslot.allocation.states import AllocationMode
 from fairslot.db.base import Base
 from fairslot.db.types import str_enum
 from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
@@ -28,6 +29,8 @@ class Hospital(Base):
     release_time: Mapped[time] = mapped_column(Time, default=time(0, 30))
     booking_close_minutes: Mapped[int] = mapped_column(Integer, default=30)
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Intents for release draws open this long before the release (None: at the push time).
+    intent_lead_minutes: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("days_ahead >= 0 AND days_ahead <= 60", name="days_ahead_range"),
@@ -48,6 +51,12 @@ class Department(Base):
     )
     min_age: Mapped[int | None] = mapped_column(Integer)
     max_age: Mapped[int | None] = mapped_column(Integer)
+    # Scarce expert clinics are allocated by a release draw; ordinary ones first-come.
+    allocation_mode: Mapped[AllocationMode] = mapped_column(
+        str_enum(AllocationMode, "allocation_mode"),
+        default=AllocationMode.FIRST_COME,
+        server_default=AllocationMode.FIRST_COME.value,
+    )
 
     __table_args__ = (UniqueConstraint("hospital_id", "code"),)
 
