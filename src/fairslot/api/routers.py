@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fairslot.api import (
+    allocation_routes,
+    alternatives_routes,
     channel_accounts,
     channel_booking,
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    waitlist_routes,
 )
 
 ALL: list[APIRouter] = [
@@ -18,4 +21,7 @@ ALL: list[APIRouter] = [
     channel_catalog.router,
     hospital_attendance.router,
     hospital_routes.router,
+    allocation_routes.router,
+    waitlist_routes.router,
+    alternatives_routes.router,
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from fairslot.cli import (
+    alternatives_cmd,
     channel_cmd,
     db_cmd,
     demo_cmd,
+    draw_cmd,
     hospital_cmd,
     schedule_cmd,
     serve_cmd,
@@ -25,6 +27,8 @@ app.add_typer(slot_cmd.app, name="slot")
 app.add_typer(channel_cmd.app, name="channel")
 app.add_typer(hospital_cmd.app, name="hospital")
 app.add_typer(schedule_cmd.app, name="schedule")
+app.add_typer(draw_cmd.app, name="draw")
+app.add_typer(alternatives_cmd.app, name="alternatives")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)
