@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
+from fairslot.alternatives import service as alternatives
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
@@ -15,8 +16,10 @@ from fairslot.availability import service as availability
 from fairslot.availability.schemas import SessionAvailabilityView
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
+from fairslot.bookings.errors import SlotUnavailable
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import booking_policy
+from fairslot.bookings.rules import Limits
 from fairslot.bookings.schemas import (
     AccountRequest,
     BookingView,
@@ -24,6 +27,7 @@ from fairslot.bookings.schemas import (
     HoldRequest,
     NotificationView,
 )
+from fairslot.errors import DomainError
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.notifications import repository as feed
 
@@ -68,20 +72,28 @@ def create_hold(
         action="hold", at=now, ctx=ctx, account_id=body.account_id, slot_id=body.slot_id
     )
     request.state.audit = pending
-    slot_id = body.slot_id or bookings.first_free_slot(
-        db, session_id=body.session_id or 0, now=now, channel_id=ctx.channel_id or 0
-    )
-    pending.slot_id = slot_id
-    booking = bookings.hold(
-        db,
-        account_id=body.account_id,
-        patient_id=body.patient_id,
-        slot_id=slot_id,
-        now=now,
-        ctx=ctx,
-        policy=booking_policy(platform.settings),
-        rng=platform.rng,
-    )
+    policy = booking_policy(platform.settings)
+    try:
+        slot_id = body.slot_id or bookings.first_free_slot(
+            db, session_id=body.session_id or 0, now=now, channel_id=ctx.channel_id or 0
+        )
+        pending.slot_id = slot_id
+        booking = bookings.hold(
+            db,
+            account_id=body.account_id,
+            patient_id=body.patient_id,
+            slot_id=slot_id,
+            now=now,
+            ctx=ctx,
+            policy=policy,
+            rng=platform.rng,
+        )
+    except SlotUnavailable as exc:
+        if exc.code not in CAPACITY_REFUSALS:
+            raise
+        raise _with_alternatives(
+            db, exc, body=body, now=now, channel_id=ctx.channel_id or 0, limits=policy.limits
+        ) from exc
     pending.booking_id = booking.id
     return done(request, db, booking_view(db, booking))
 
@@ -191,6 +203,53 @@ def notifications(
             for n in feed.channel_feed(db, channel_id=channel.id, after=after, limit=limit)
         ],
     )
+
+
+# Refusals for lack of capacity answer with ranked alternatives.
+CAPACITY_REFUSALS = frozenset({"slot_taken", "session_full"})
+
+
+def _with_alternatives(
+    db: Session,
+    exc: SlotUnavailable,
+    *,
+    body: HoldRequest,
+    now: datetime,
+    channel_id: int,
+    limits: Limits,
+) -> SlotUnavailable:
+    """The same refusal, with alternatives read after the failed hold is rolled back.
+
+    The request record is untouched: ``get_db`` still rolls back and records the refusal
+    under the same code.
+    """
+    db.rollback()
+    # Only reads follow: on SQLite, begin deferred so that a burst of refused grabs does
+    # not queue on the write lock for them (a no-op on PostgreSQL).
+    db.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    session_id = body.session_id
+    if session_id is None and body.slot_id is not None:
+        slot = booking_repo.get_slot(db, body.slot_id)
+        session_id = slot.session_id if slot else None
+    found: list[dict[str, Any]] = []
+    if session_id is not None:
+        try:
+            found = [
+                view.model_dump(mode="json")
+                for view in alternatives.alternatives_for(
+                    db,
+                    session_id=session_id,
+                    patient_id=body.patient_id,
+                    account_id=body.account_id,
+                    now=now,
+                    channel_id=channel_id,
+                    limits=limits,
+                )
+            ]
+        except DomainError:
+            # e.g. the patient is not bound to the account: the refusal stands on its own.
+            found = []
+    return SlotUnavailable(exc.detail, code=exc.code, **exc.extra, alternatives=found)
 
 
 def booking_view(db: Session, booking: Booking) -> BookingView:

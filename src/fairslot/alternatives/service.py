@@ -1,0 +1,175 @@
+"""Ranked alternatives to a session: for a refused hold, a lost draw, or on request."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from fairslot.alternatives import repository as repo
+from fairslot.alternatives import rules
+from fairslot.alternatives.schemas import AlternativeView
+from fairslot.bookings.rules import DepartmentFacts, Limits, PatientFacts
+from fairslot.errors import InvalidInput, NotFound
+from fairslot.patients.service import require_binding
+
+MAX_LIMIT = 50
+# Hospitals open at most 60 days ahead (a check constraint); one day of slack either side
+# covers every zone's "today".
+_HORIZON = timedelta(days=62)
+
+
+def alternatives_for(
+    db: Session,
+    *,
+    session_id: int,
+    patient_id: int | None,
+    now: datetime,
+    channel_id: int,
+    limit: int = rules.DEFAULT_LIMIT,
+    account_id: int | None = None,
+    limits: Limits | None = None,
+    include_enterable: bool = False,
+) -> list[AlternativeView]:
+    """Alternatives to ``session_id`` that ``patient_id`` (if given) could book now.
+
+    With ``account_id`` the account must be allowed to act for the patient (else 404/403),
+    so a channel cannot probe a stranger's bookings through this read.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit")
+    wanted_row = repo.released_session_row(db, session_id=session_id, now=now)
+    if wanted_row is None:
+        raise NotFound("No such session is open for booking.", code="session_not_found")
+    wanted = _wanted(wanted_row)
+    rows = repo.candidate_sessions(
+        db,
+        now=now,
+        channel_id=channel_id,
+        doctor_id=wanted.doctor_id,
+        specialty=wanted.specialty,
+        title=wanted.title,
+        hospital_id=wanted.hospital_id,
+        grade=wanted.grade,
+        city=wanted.city,
+        date_from=(now - timedelta(days=1)).date(),
+        date_to=(now + _HORIZON).date(),
+        with_free_only=not include_enterable,
+    )
+    rows = [r for r in rows if _within_horizon(r, now)]
+    booker = _booker(
+        db,
+        patient_id=patient_id,
+        account_id=account_id,
+        channel_id=channel_id,
+        days=[r.session.session_date for r in rows],
+        limits=limits or Limits(),
+    )
+    by_id = {r.session.id: r for r in rows}
+    ranked = rules.rank(
+        wanted=wanted,
+        candidates=[_candidate(r) for r in rows],
+        booker=booker,
+        include_enterable=include_enterable,
+        limit=limit,
+    )
+    return [_view(i, r, by_id[r.candidate.session_id]) for i, r in enumerate(ranked, 1)]
+
+
+def _wanted(row: repo.SessionRow) -> rules.Wanted:
+    return rules.Wanted(
+        session_id=row.session.id,
+        hospital_id=row.hospital.id,
+        grade=row.hospital.grade,
+        city=row.hospital.city,
+        specialty=row.department.specialty,
+        doctor_id=row.doctor.id,
+        title=row.doctor.title,
+        session_date=row.session.session_date,
+    )
+
+
+def _candidate(row: repo.SessionRow) -> rules.Candidate:
+    return rules.Candidate(
+        session_id=row.session.id,
+        hospital_id=row.hospital.id,
+        grade=row.hospital.grade,
+        city=row.hospital.city,
+        department=DepartmentFacts(
+            department_id=row.department.id,
+            sex_restriction=row.department.sex_restriction,
+            min_age=row.department.min_age,
+            max_age=row.department.max_age,
+        ),
+        specialty=row.department.specialty,
+        doctor_id=row.doctor.id,
+        title=row.doctor.title,
+        session_date=row.session.session_date,
+        starts_at=row.session.starts_at,
+        free=row.free,
+    )
+
+
+def _within_horizon(row: repo.SessionRow, now: datetime) -> bool:
+    """Today to ``days_ahead`` days ahead, in the session's hospital's zone."""
+    today = now.astimezone(ZoneInfo(row.hospital.timezone)).date()
+    return today <= row.session.session_date <= today + timedelta(days=row.hospital.days_ahead)
+
+
+def _booker(
+    db: Session,
+    *,
+    patient_id: int | None,
+    account_id: int | None,
+    channel_id: int,
+    days: list[date],
+    limits: Limits,
+) -> rules.Booker | None:
+    if patient_id is None:
+        return None
+    if account_id is not None:
+        _, patient = require_binding(
+            db, account_id=account_id, patient_id=patient_id, channel_id=channel_id
+        )
+    else:
+        found = repo.get_patient(db, patient_id)
+        if found is None:
+            raise NotFound("No such patient.", code="patient_not_found")
+        patient = found
+    booked: dict[date, list[int]] = defaultdict(list)
+    if days:
+        for day, department_id in repo.occupied_department_days(
+            db, patient_id=patient.id, date_from=min(days), date_to=max(days)
+        ):
+            booked[day].append(department_id)
+    return rules.Booker(
+        patient=PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
+        booked_departments=booked,
+        limits=limits,
+    )
+
+
+def _view(position: int, ranked: rules.Ranked, row: repo.SessionRow) -> AlternativeView:
+    tz = ZoneInfo(row.hospital.timezone)
+    return AlternativeView(
+        rank=position,
+        tier=int(ranked.tier),
+        reason=ranked.reason,
+        reason_zh=ranked.reason_zh,
+        session_id=row.session.id,
+        hospital_id=row.hospital.id,
+        hospital_name=row.hospital.name,
+        department_id=row.department.id,
+        department_name=row.department.name,
+        doctor_id=row.doctor.id,
+        doctor_name=row.doctor.name,
+        doctor_title=row.doctor.title,
+        session_date=row.session.session_date,
+        period=row.session.period,
+        starts_at=row.session.starts_at.astimezone(tz),
+        ends_at=row.session.ends_at.astimezone(tz),
+        fee=row.session.fee,
+        free=row.free,
+    )
