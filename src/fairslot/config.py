@@ -5,6 +5,8 @@ Built by :func:`load_settings`, never at import time, so tests pass their own.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     # Slots pushed after their release time go on sale after a random delay in this range.
     late_release_min_minutes: int = 5
     late_release_max_minutes: int = 60
+    # Who gets a returned slot of a full session: a waiting patient drawn at random
+    # ("random"), or the one who joined the waitlist first ("first_come").
+    waitlist_order: Literal["random", "first_come"] = "random"
 
     @field_validator("cooling_max_minutes")
     @classmethod

@@ -78,6 +78,10 @@ def create_hold(
             db, session_id=body.session_id or 0, now=now, channel_id=ctx.channel_id or 0
         )
         pending.slot_id = slot_id
+        # What the clock made due on this slot (a lapsed hold, the waitlist's turn) is
+        # committed first: a refusal below must not undo a waiting patient's booking.
+        bookings.settle_before_hold(db, slot_id=slot_id, now=now, policy=policy, rng=platform.rng)
+        db.commit()
         booking = bookings.hold(
             db,
             account_id=body.account_id,

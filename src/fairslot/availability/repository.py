@@ -9,17 +9,72 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from fairslot.allocation.models import Draw
+from fairslot.allocation.states import AllocationMode, DrawStatus
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
+from fairslot.waitlist.models import WaitlistEntry, WaitStatus
+
+
+def session_on_sale() -> ColumnElement[bool]:
+    """The session's department sells first-come, or its draw for that day has run.
+
+    Correlated on ``ClinicSession``: a draw-mode session is not for sale before its
+    draw, even after its release time (the draw books its winners first).
+    """
+    first_come = (
+        select(Department.id)
+        .where(
+            Department.id == ClinicSession.department_id,
+            Department.allocation_mode == AllocationMode.FIRST_COME,
+        )
+        .correlate(ClinicSession)
+        .exists()
+    )
+    drawn = (
+        select(Draw.id)
+        .where(
+            Draw.department_id == ClinicSession.department_id,
+            Draw.session_date == ClinicSession.session_date,
+            Draw.status == DrawStatus.DRAWN,
+        )
+        .correlate(ClinicSession)
+        .exists()
+    )
+    return or_(first_come, drawn)
+
+
+def slot_on_sale() -> ColumnElement[bool]:
+    """:func:`session_on_sale` for the session of ``Slot`` (correlated on ``Slot``)."""
+    return (
+        select(ClinicSession.id)
+        .where(ClinicSession.id == Slot.session_id, session_on_sale())
+        .correlate(Slot)
+        .exists()
+    )
+
+
+def _someone_waiting() -> ColumnElement[bool]:
+    return (
+        select(WaitlistEntry.id)
+        .where(
+            WaitlistEntry.session_id == Slot.session_id,
+            WaitlistEntry.status == WaitStatus.WAITING,
+        )
+        .correlate(Slot)
+        .exists()
+    )
 
 
 def slot_is_free(*, now: datetime, channel_id: int) -> ColumnElement[bool]:
     """A slot anyone on this channel could hold right now."""
     return and_(
+        slot_on_sale(),
         or_(
             Slot.state == SlotState.OPEN,
-            and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now),
+            # a returned slot is the waitlist's first: it is not shown while anyone waits
+            and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now, ~_someone_waiting()),
         ),
         or_(
             Slot.reserved_channel_id.is_(None),
@@ -50,6 +105,7 @@ def released_sessions(
             ClinicSession.status == SessionStatus.ACTIVE,
             ClinicSession.release_at <= now,
             ClinicSession.closes_at > now,
+            session_on_sale(),
         )
         .order_by(ClinicSession.starts_at, ClinicSession.id)
         .limit(limit)
@@ -79,6 +135,7 @@ def released_session(db: Session, *, session_id: int, now: datetime) -> ClinicSe
             ClinicSession.id == session_id,
             ClinicSession.status == SessionStatus.ACTIVE,
             ClinicSession.release_at <= now,
+            session_on_sale(),
         )
     ).one_or_none()
 

@@ -15,6 +15,7 @@ class BookingPolicy:
     cooling_min_minutes: int
     cooling_max_minutes: int
     window_cancellations_return: bool
+    waitlist_order: str = "random"  # "random" | "first_come" (fairslot.waitlist.rules)
 
 
 def booking_policy(settings: Settings) -> BookingPolicy:
@@ -30,4 +31,5 @@ def booking_policy(settings: Settings) -> BookingPolicy:
         cooling_min_minutes=settings.cooling_min_minutes,
         cooling_max_minutes=settings.cooling_max_minutes,
         window_cancellations_return=settings.window_cancellations_return,
+        waitlist_order=settings.waitlist_order,
     )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from fairslot.availability.repository import session_on_sale
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
 from fairslot.hospitals.models import Department, Hospital
@@ -26,7 +27,8 @@ def claim_slot(
 
     Claimable: the session is active, released and not yet closed; the slot is OPEN, or
     COOLING past its drawn re-release time; it is not reserved for another channel, or
-    that reservation has lapsed.
+    that reservation has lapsed; and the session is on sale: first-come, or its release
+    draw has run (the draw books its own winners after marking itself drawn).
     """
     gate = (
         select(ClinicSession.id)
@@ -35,6 +37,7 @@ def claim_slot(
             ClinicSession.status == SessionStatus.ACTIVE,
             ClinicSession.release_at <= now,
             ClinicSession.closes_at > now,
+            session_on_sale(),
         )
         .exists()
     )

@@ -35,6 +35,7 @@ from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 from fairslot.patients.service import get_account, require_binding
 from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.waitlist import placement as waitlist
 
 
 def refuse(refusal: rules.Refusal) -> DomainError:
@@ -74,7 +75,17 @@ def hold(
         *repo.stale_holds(db, now=now, slot_id=slot.id),
     ]:
         transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
-    transitions.settle_slot(db, slot=slot, session=session, now=now)
+    # A slot whose cooling just ended goes to the session's waitlist (候补) first; the
+    # claim below then finds it taken, and this request gets 409 like any other.
+    transitions.settle_slot(
+        db,
+        slot=slot,
+        session=session,
+        now=now,
+        take_returned=waitlist.returned_slot_taker(
+            db, now=now, policy=policy, rng=rng, check_rules=_check_rules
+        ),
+    )
     _check_rules(db, patient=patient, session=session, now=now, policy=policy)
 
     hold_until = now + timedelta(minutes=policy.hold_minutes)
@@ -303,6 +314,11 @@ def _check_rules(
             raise refuse(refusal)
 
 
+# The booking rules as one call, for use cases that book under the same rules
+# (the waitlist); raises the first refusal.
+check_rules = _check_rules
+
+
 def _own_booking(
     db: Session, *, booking_id: str, account_id: int, channel_id: int | None
 ) -> Booking:
@@ -355,3 +371,29 @@ def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: 
             "This session is fully booked.", code="session_full", detail_zh="该时段号源已约满。"
         )
     return free[0].id
+
+
+def settle_before_hold(
+    db: Session, *, slot_id: str, now: datetime, policy: BookingPolicy, rng: random.Random
+) -> None:
+    """Do what the clock has made due on a slot before anyone may claim it: expire its
+    lapsed hold, and hand it to the waitlist if its cooling is over.
+
+    The edge commits this on its own, before the hold: the hold that follows may be
+    refused (and rolled back), but the waiting patient's booking must stand.
+    """
+    slot = repo.get_slot(db, slot_id)
+    session = repo.get_session(db, slot.session_id) if slot else None
+    if slot is None or session is None or session.release_at > now:
+        return
+    for stale in repo.stale_holds(db, now=now, slot_id=slot.id):
+        transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
+    transitions.settle_slot(
+        db,
+        slot=slot,
+        session=session,
+        now=now,
+        take_returned=waitlist.returned_slot_taker(
+            db, now=now, policy=policy, rng=rng, check_rules=_check_rules
+        ),
+    )

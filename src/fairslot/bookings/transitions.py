@@ -6,6 +6,7 @@ same transaction. Nothing else in fairslot assigns a booking status or a slot st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,13 +21,31 @@ from fairslot.ledger import service as ledger
 from fairslot.ledger.events import EventKind
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
+from fairslot.waitlist import repository as waitlist_repo
+
+# Called by ``settle_slot`` with a slot it has just re-released (OPEN, in this
+# transaction); returns True when it booked the slot for a waiting patient (候补).
+ReturnedSlotTaker = Callable[[Slot, ClinicSession], bool]
 
 
-def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetime) -> None:
+def settle_slot(
+    db: Session,
+    *,
+    slot: Slot,
+    session: ClinicSession,
+    now: datetime,
+    take_returned: ReturnedSlotTaker | None = None,
+) -> bool:
     """Write the ledger events the clock has made due (release, re-release).
 
     Releases are computed from the clock, so the gate never waits for this; it only makes
     the history complete. Runs whenever a slot is touched, and from the worker's sweep.
+
+    A slot whose cooling is over goes to the session's waitlist first: it is re-released
+    and handed to ``take_returned`` in the same transaction, so nobody else can see it
+    OPEN in between. Without a taker, a slot with patients waiting is left cooling for a
+    caller that has one (the hold path, the sweep) — re-releasing it here would put it
+    on open sale to whoever asks first. Returns True when the slot went to the waitlist.
     """
     if (
         not slot.release_logged
@@ -42,18 +61,26 @@ def settle_slot(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
             ctx=SYSTEM,
         )
         _sync(slot, release_logged=True)
-    if slot.state == SlotState.COOLING and slot.reopen_at is not None and slot.reopen_at <= now:
-        reopen_at = slot.reopen_at
-        if repo.reopen_slot(db, slot_id=slot.id, now=now):
-            ledger.record(
-                db,
-                slot_id=slot.id,
-                kind=EventKind.RE_RELEASED,
-                at=reopen_at,
-                recorded_at=now,
-                ctx=SYSTEM,
-            )
-            _sync(slot, state=SlotState.OPEN, reopen_at=None)
+    if slot.state != SlotState.COOLING or slot.reopen_at is None or slot.reopen_at > now:
+        return False
+    if take_returned is None and waitlist_repo.has_waiting(db, session_id=session.id):
+        return False
+    reopen_at = slot.reopen_at
+    if not repo.reopen_slot(db, slot_id=slot.id, now=now):
+        return False
+    ledger.record(
+        db,
+        slot_id=slot.id,
+        kind=EventKind.RE_RELEASED,
+        at=reopen_at,
+        recorded_at=now,
+        ctx=SYSTEM,
+    )
+    _sync(slot, state=SlotState.OPEN, reopen_at=None)
+    if take_returned is not None and take_returned(slot, session):
+        _sync(slot, state=SlotState.BOOKED)
+        return True
+    return False
 
 
 def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:

@@ -1,8 +1,9 @@
 """``fairslot worker``: housekeeping the clock makes due, run without anyone awake.
 
-Today it expires lapsed holds (their slots then cool) and writes the re-releases of slots
-whose cooling is over. The release gate never waits for it; it keeps the ledger complete
-and lets lapsed holds return to sale.
+It runs due release draws (a draw-mode session is on sale only after its draw), expires
+lapsed holds (their slots then cool) and writes the re-releases of slots whose cooling is
+over. The release gate never waits for the sweeps; they keep the ledger complete and let
+lapsed holds return to sale.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 
 import typer
 
+from fairslot.allocation.worker import DrawReport, run_due_draws
 from fairslot.bookings import sweeps
 from fairslot.bookings.policy import booking_policy
 from fairslot.bootstrap import Platform
@@ -21,7 +23,24 @@ from fairslot.db.engine import unit_of_work
 log = logging.getLogger("fairslot.worker")
 
 
+def draws_once(platform: Platform) -> DrawReport:
+    """Open draws whose window began and run those due (one transaction)."""
+    with unit_of_work(platform.sessions) as db:
+        return run_due_draws(
+            db,
+            now=platform.clock.now(),
+            policy=booking_policy(platform.settings),
+            rng=platform.rng,
+            protector=platform.protector,
+        )
+
+
 def sweep_once(platform: Platform) -> sweeps.SweepReport:
+    # Draws first: a draw that fell due while the worker was down runs now, and its
+    # sessions go on open sale only after it.
+    draws = draws_once(platform)
+    if draws.opened or draws.drawn:
+        log.info("draws opened: %d, draws run: %d", draws.opened, draws.drawn)
     with unit_of_work(platform.sessions) as db:
         return sweeps.sweep(
             db,
@@ -59,7 +78,7 @@ def worker(
     every: float = typer.Option(15.0, "--every", help="seconds between sweeps"),
     once: bool = typer.Option(False, "--once", help="sweep once and exit"),
 ) -> None:
-    """Expire lapsed holds and re-release cooled slots, every few seconds."""
+    """Run due release draws, expire lapsed holds and re-release cooled slots."""
     platform = make_platform()
     if once:
         report = sweep_once(platform)

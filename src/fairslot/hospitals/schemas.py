@@ -8,6 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from fairslot.allocation.states import AllocationMode
 from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
 
 # Codes travel in URLs and CSV cells: keep them plain.
@@ -51,6 +52,8 @@ class DepartmentIn(BaseModel):
     sex_restriction: SexRestriction = SexRestriction.ANY
     min_age: Age | None = None
     max_age: Age | None = None
+    # "draw": scarce sessions go to a verifiable release draw; "first_come": instant sale.
+    allocation_mode: AllocationMode = AllocationMode.FIRST_COME
 
     @model_validator(mode="after")
     def _age_range(self) -> Self:
@@ -91,6 +94,7 @@ class DepartmentView(BaseModel):
     sex_restriction: SexRestriction
     min_age: int | None
     max_age: int | None
+    allocation_mode: AllocationMode = AllocationMode.FIRST_COME
 
 
 class DoctorView(BaseModel):

@@ -203,6 +203,7 @@ def upsert_departments(
                 sex_restriction=spec.sex_restriction,
                 min_age=spec.min_age,
                 max_age=spec.max_age,
+                allocation_mode=spec.allocation_mode,
             )
             db.add(department)
             existing[spec.code] = department
@@ -212,7 +213,7 @@ def upsert_departments(
         # out sex_restriction must not lift a gynaecology restriction.
         wanted = {"name": spec.name, "specialty": spec.specialty} | {
             name: getattr(spec, name)
-            for name in ("sex_restriction", "min_age", "max_age")
+            for name in ("sex_restriction", "min_age", "max_age", "allocation_mode")
             if name in spec.model_fields_set
         }
         counts.add(spec.code, _assign(department, wanted))

@@ -52,6 +52,7 @@ CSV_COLUMNS = (
     "department",
     "department_name",
     "specialty",
+    "allocation_mode",
     "doctor",
     "doctor_name",
     "doctor_title",
@@ -435,6 +436,7 @@ def _csv_department(
     if "department_name" not in row and "specialty" not in row:
         return
     names = {"code": "department", "name": "department_name", "specialty": "specialty"}
+    names |= {"allocation_mode": "allocation_mode"}
     data = {key: row[column] for key, column in names.items() if column in row}
     _csv_upsert(
         DepartmentIn, data, names, code=lambda d: d.code, line=line, seen=seen, problems=problems

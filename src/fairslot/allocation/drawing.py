@@ -1,0 +1,299 @@
+"""Running a due release draw: once, and booking its winners through the normal path.
+
+The draw is claimed with a compare-and-set on its status and version (a second worker
+finds nothing to claim), marked DRAWN before any booking so the sale gate lets its own
+holds through, and its winners are held and confirmed like any patient's booking, so
+every booking rule and ledger row applies to them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fairslot.allocation import repository as repo
+from fairslot.allocation import rules
+from fairslot.allocation.models import Draw, Intent
+from fairslot.allocation.states import DrawStatus, IntentStatus
+from fairslot.alternatives.service import alternatives_for
+from fairslot.bookings import repository as booking_repo
+from fairslot.bookings import service as bookings
+from fairslot.bookings import transitions
+from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import BookingPolicy
+from fairslot.context import RequestContext
+from fairslot.crypto import Protector
+from fairslot.errors import DomainError
+from fairslot.notifications import service as notify
+
+
+@dataclass
+class DrawOutcome:
+    draw_id: int
+    won: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def run_draw(
+    db: Session,
+    *,
+    draw: Draw,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random,
+    protector: Protector,
+) -> DrawOutcome | None:
+    """Run a due draw once; None when it is not due or another runner has it."""
+    if draw.status != DrawStatus.OPEN or now < draw.due_at:
+        return None
+    seed = protector.decrypt(draw.seed_encrypted)
+    if rules.commitment(seed) != draw.seed_commitment:
+        raise DomainError("The stored seed does not match its commitment.", code="seed_mismatch")
+    # DRAWN first, in this transaction: that opens the sale gate for the draw's own
+    # holds, and a second runner's compare-and-set finds nothing to claim.
+    if not repo.mark_drawn(db, draw_id=draw.id, version=draw.version, seed=seed, now=now):
+        return None
+    intents = {
+        i.id: i for i in repo.intents_of(db, draw_id=draw.id, status=IntentStatus.REGISTERED)
+    }
+    entries = [
+        rules.Entry(
+            intent_id=i.id,
+            session_id=i.session_id,
+            title=i.title.value if i.title else None,
+            channel_id=i.channel_id,
+        )
+        for i in intents.values()
+    ]
+    titles = {
+        s.id: title
+        for s, title in repo.department_day_sessions(
+            db, department_id=draw.department_id, session_date=draw.session_date
+        )
+    }
+    free = [
+        rules.FreeSlot(
+            slot_id=slot.id,
+            session_id=slot.session_id,
+            number=slot.number,
+            title=titles[slot.session_id],
+            reserved_for=(
+                slot.reserved_channel_id
+                if slot.reserved_channel_id is not None
+                and (slot.reserved_until is None or slot.reserved_until > now)
+                else None
+            ),
+        )
+        for slot, _ in repo.free_slots_for_draw(db, session_ids=list(titles), now=now)
+    ]
+    outcome = DrawOutcome(draw_id=draw.id)
+    booked: dict[str, Booking] = {}
+
+    def book(entry: rules.Entry, slot: rules.FreeSlot) -> bool:
+        intent = intents[entry.intent_id]
+        try:
+            with db.begin_nested():
+                booked[intent.id] = _book_winner(
+                    db,
+                    draw=draw,
+                    intent=intent,
+                    slot_id=slot.slot_id,
+                    now=now,
+                    policy=policy,
+                    rng=rng,
+                )
+        except DomainError as exc:
+            outcome.refused[intent.id] = exc.code
+            return False
+        return True
+
+    assignment = rules.walk(seed=seed, entries=entries, slots=free, book=book)
+    result = {
+        "algorithm": "sha256-mt19937-shuffle-v1",
+        "entries": [
+            {
+                "intent_id": e.intent_id,
+                "session_id": e.session_id,
+                "title": e.title,
+                "channel_id": e.channel_id,
+            }
+            for e in sorted(entries, key=lambda e: e.intent_id)
+        ],
+        "slots": [
+            {
+                "slot_id": s.slot_id,
+                "session_id": s.session_id,
+                "number": s.number,
+                "title": s.title,
+                "reserved_for": s.reserved_for,
+            }
+            for s in free
+        ],
+        "refused": sorted(outcome.refused),
+        "assignment": assignment,
+    }
+    repo.record_result(
+        db, draw_id=draw.id, inputs_digest=rules.inputs_digest(intents), result=result
+    )
+    for intent_id in assignment:
+        _settle_intent(
+            db,
+            draw=draw,
+            intent=intents[intent_id],
+            booking=booked.get(intent_id),
+            reason=outcome.refused.get(intent_id),
+            now=now,
+            outcome=outcome,
+            policy=policy,
+        )
+    db.expire(draw)
+    return outcome
+
+
+def _book_winner(
+    db: Session,
+    *,
+    draw: Draw,
+    intent: Intent,
+    slot_id: str,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random,
+) -> Booking:
+    """Hold and confirm through the normal path, as the intent's account and device,
+    with the intent's pre-authorised payment. The ledger names the draw as the actor."""
+    ctx = RequestContext(
+        actor=f"draw:{draw.id}",
+        channel_id=intent.channel_id,
+        account_id=intent.account_id,
+        device_id=intent.device_id,
+        ip=intent.ip,
+        wifi_id=intent.wifi_id,
+        payment_account_hash=intent.payment_account_hash,
+    )
+    booking = bookings.hold(
+        db,
+        account_id=intent.account_id,
+        patient_id=intent.patient_id,
+        slot_id=slot_id,
+        now=now,
+        ctx=ctx,
+        policy=policy,
+        rng=rng,
+    )
+    patient_key = booking_repo.patient_key(db, intent.patient_id)
+    assert patient_key is not None
+    transitions.confirm(
+        db,
+        booking=booking,
+        patient_key=patient_key,
+        now=now,
+        ctx=replace(ctx, payment_account_hash=intent.payment_account_hash),
+        payment_account_hash=intent.payment_account_hash,
+        payment_account_masked=intent.payment_account_masked,
+        payment_reference=intent.payment_reference,
+    )
+    session = booking_repo.get_session(db, booking.session_id)
+    slot = booking_repo.get_slot(db, booking.slot_id)
+    assert session is not None and slot is not None
+    notify.to_hospital(
+        db,
+        hospital_id=session.hospital_id,
+        kind="booking_confirmed",
+        at=now,
+        booking_id=booking.id,
+        payload={
+            "his_session_id": session.his_session_id,
+            "slot_id": booking.slot_id,
+            "slot_number": slot.number,
+            "patient_key": patient_key,
+            "status": booking.status.value,
+            "draw_id": draw.id,
+        },
+    )
+    return booking
+
+
+def _settle_intent(
+    db: Session,
+    *,
+    draw: Draw,
+    intent: Intent,
+    booking: Booking | None,
+    reason: str | None,
+    now: datetime,
+    outcome: DrawOutcome,
+    policy: BookingPolicy,
+) -> None:
+    payload: dict[str, Any] = {
+        "intent_id": intent.id,
+        "draw_id": draw.id,
+        "seed_commitment": draw.seed_commitment,
+        "patient_id": intent.patient_id,
+    }
+    if booking is not None:
+        target, kind = IntentStatus.WON, "draw_won"
+        outcome.won.append(intent.id)
+        payload |= {"booking_id": booking.id, "session_id": booking.session_id}
+    elif reason is not None:
+        target, kind = IntentStatus.REFUSED, "draw_refused"
+        payload |= {"reason": reason, "preauthorisation": "released"}
+    else:
+        target, kind = IntentStatus.LOST, "draw_lost"
+        outcome.lost.append(intent.id)
+        payload |= {
+            "preauthorisation": "released",
+            "alternatives": _alternatives(db, draw=draw, intent=intent, now=now, policy=policy),
+        }
+    repo.move_intent(
+        db,
+        intent_id=intent.id,
+        expected=IntentStatus.REGISTERED,
+        target=target,
+        booking_id=booking.id if booking else None,
+        reason=reason,
+        decided_at=now,
+    )
+    notify.to_channel(
+        db,
+        channel_id=intent.channel_id,
+        kind=kind,
+        at=now,
+        account_id=intent.account_id,
+        booking_id=booking.id if booking else None,
+        payload=payload,
+    )
+
+
+def _alternatives(
+    db: Session, *, draw: Draw, intent: Intent, now: datetime, policy: BookingPolicy
+) -> list[dict[str, Any]]:
+    """A few ranked alternatives for a loser (the slots left after the draw among them)."""
+    session_id = intent.session_id
+    if session_id is None:
+        sessions = repo.department_day_sessions(
+            db, department_id=draw.department_id, session_date=draw.session_date
+        )
+        title = intent.title.value if intent.title else None
+        session_id = next((s.id for s, t in sessions if t == title), None)
+    if session_id is None:
+        return []
+    try:
+        found = alternatives_for(
+            db,
+            session_id=session_id,
+            patient_id=intent.patient_id,
+            account_id=intent.account_id,
+            now=now,
+            channel_id=intent.channel_id,
+            limits=policy.limits,
+            limit=3,
+        )
+    except DomainError:
+        return []  # e.g. the patient was unbound since: the loss stands on its own
+    return [view.model_dump(mode="json") for view in found]

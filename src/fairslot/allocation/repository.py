@@ -1,0 +1,180 @@
+"""Every allocation query. Draw and intent state changes are compare-and-set, like slots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from fairslot.allocation.models import Draw, Intent
+from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
+from fairslot.hospitals.models import Department, Doctor, Hospital
+from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.states import SessionStatus, SlotState
+
+
+def get_draw(db: Session, draw_id: int) -> Draw | None:
+    return db.get(Draw, draw_id, populate_existing=True)
+
+
+def draw_for(db: Session, *, department_id: int, session_date: date) -> Draw | None:
+    return db.scalars(
+        select(Draw)
+        .where(Draw.department_id == department_id, Draw.session_date == session_date)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def due_draws(db: Session, *, now: datetime, limit: int = 100) -> list[Draw]:
+    return list(
+        db.scalars(
+            select(Draw)
+            .where(Draw.status == DrawStatus.OPEN, Draw.due_at <= now)
+            .order_by(Draw.due_at, Draw.id)
+            .limit(limit)
+        )
+    )
+
+
+def undrawn_department_days(
+    db: Session, *, now: datetime, pushed_before: datetime, limit: int = 500
+) -> list[tuple[int, date]]:
+    """Draw-mode department-days with an active, still open session pushed (on the
+    policy's clock) before ``pushed_before``, and no draw row yet."""
+    has_draw = (
+        select(Draw.id)
+        .where(
+            Draw.department_id == ClinicSession.department_id,
+            Draw.session_date == ClinicSession.session_date,
+        )
+        .exists()
+    )
+    rows = db.execute(
+        select(ClinicSession.department_id, ClinicSession.session_date)
+        .join(Department, Department.id == ClinicSession.department_id)
+        .where(
+            Department.allocation_mode == AllocationMode.DRAW,
+            ClinicSession.status == SessionStatus.ACTIVE,
+            ClinicSession.closes_at > now,
+            ClinicSession.push_at <= pushed_before,
+            ~has_draw,
+        )
+        .group_by(ClinicSession.department_id, ClinicSession.session_date)
+        .order_by(ClinicSession.session_date, ClinicSession.department_id)
+        .limit(limit)
+    ).all()
+    return [(int(dep), day) for dep, day in rows]
+
+
+def department_day_sessions(
+    db: Session, *, department_id: int, session_date: date
+) -> list[tuple[ClinicSession, str]]:
+    """The active sessions of a department-day with their doctor's title."""
+    rows = db.execute(
+        select(ClinicSession, Doctor.title)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .where(
+            ClinicSession.department_id == department_id,
+            ClinicSession.session_date == session_date,
+            ClinicSession.status == SessionStatus.ACTIVE,
+        )
+        .order_by(ClinicSession.id)
+    ).all()
+    return [(session, str(title.value)) for session, title in rows]
+
+
+def free_slots_for_draw(
+    db: Session, *, session_ids: Sequence[int], now: datetime
+) -> list[tuple[Slot, ClinicSession]]:
+    """Slots the draw hands out: OPEN ones in a session not yet closed. A cooling slot
+    (late supply) keeps its own random delay and then goes the way of returned slots."""
+    if not session_ids:
+        return []
+    rows = db.execute(
+        select(Slot, ClinicSession)
+        .join(ClinicSession, ClinicSession.id == Slot.session_id)
+        .where(
+            Slot.session_id.in_(list(session_ids)),
+            Slot.state == SlotState.OPEN,
+            ClinicSession.closes_at > now,
+        )
+        .order_by(Slot.number, Slot.session_id)
+    ).all()
+    return [(slot, session) for slot, session in rows]
+
+
+def department(db: Session, department_id: int) -> Department | None:
+    return db.get(Department, department_id)
+
+
+def hospital(db: Session, hospital_id: int) -> Hospital | None:
+    return db.get(Hospital, hospital_id)
+
+
+def get_session(db: Session, session_id: int) -> ClinicSession | None:
+    return db.get(ClinicSession, session_id)
+
+
+def mark_drawn(db: Session, *, draw_id: int, version: int, seed: str, now: datetime) -> bool:
+    """Claim the draw: only one runner moves it from OPEN; the gate opens with it."""
+    result = db.execute(
+        update(Draw)
+        .where(Draw.id == draw_id, Draw.status == DrawStatus.OPEN, Draw.version == version)
+        .values(status=DrawStatus.DRAWN, seed=seed, drawn_at=now, version=Draw.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def record_result(db: Session, *, draw_id: int, inputs_digest: str, result: dict[str, Any]) -> None:
+    db.execute(
+        update(Draw)
+        .where(Draw.id == draw_id, Draw.status == DrawStatus.DRAWN)
+        .values(inputs_digest=inputs_digest, result=result)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get_intent(db: Session, intent_id: str) -> Intent | None:
+    return db.get(Intent, intent_id, populate_existing=True)
+
+
+def intent_of(db: Session, *, draw_id: int, patient_id: int) -> Intent | None:
+    return db.scalars(
+        select(Intent)
+        .where(Intent.draw_id == draw_id, Intent.patient_id == patient_id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def intents_of(db: Session, *, draw_id: int, status: IntentStatus | None = None) -> list[Intent]:
+    stmt = select(Intent).where(Intent.draw_id == draw_id)
+    if status is not None:
+        stmt = stmt.where(Intent.status == status)
+    return list(db.scalars(stmt.order_by(Intent.id)))
+
+
+def count_intents(db: Session, *, draw_id: int, status: IntentStatus) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(Intent)
+            .where(Intent.draw_id == draw_id, Intent.status == status)
+        )
+        or 0
+    )
+
+
+def move_intent(
+    db: Session, *, intent_id: str, expected: IntentStatus, target: IntentStatus, **values: Any
+) -> bool:
+    result = db.execute(
+        update(Intent)
+        .where(Intent.id == intent_id, Intent.status == expected)
+        .values(status=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

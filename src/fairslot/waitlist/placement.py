@@ -1,0 +1,289 @@
+"""Booking a returned slot for a waiting patient (候补).
+
+A slot that comes back (its cooling is over) is offered to the session's waitlist before
+anyone else: ``transitions.settle_slot`` re-releases it and hands it to the taker built
+here, in the same transaction, so no other request ever sees it OPEN while someone waits.
+
+The booking goes through the lower-level pieces the hold path uses — claim, booking row,
+``record_hold``, ``confirm`` — not through ``bookings.service.hold``, which itself
+settles slots (and would recurse). The rules are the booking rules, passed in by the
+caller (``bookings.service.check_rules``), so this module does not import the service.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fairslot.bookings import repository as booking_repo
+from fairslot.bookings import transitions
+from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import BookingPolicy
+from fairslot.bookings.states import BookingStatus
+from fairslot.context import RequestContext
+from fairslot.errors import DomainError
+from fairslot.notifications import service as notify
+from fairslot.patients import repository as patients_repo
+from fairslot.patients.models import Patient
+from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.states import SessionStatus
+from fairslot.waitlist import repository as repo
+from fairslot.waitlist import rules
+from fairslot.waitlist.models import WaitlistEntry, WaitStatus
+
+ACTOR = "waitlist"
+
+
+class RuleCheck(Protocol):
+    """Raises a DomainError when a booking rule refuses this patient for this session."""
+
+    def __call__(
+        self,
+        db: Session,
+        *,
+        patient: Patient,
+        session: ClinicSession,
+        now: datetime,
+        policy: BookingPolicy,
+    ) -> None: ...
+
+
+def returned_slot_taker(
+    db: Session,
+    *,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random,
+    check_rules: RuleCheck,
+) -> transitions.ReturnedSlotTaker:
+    """The hook ``settle_slot`` calls with a slot it has just re-released."""
+
+    def take(slot: Slot, session: ClinicSession) -> bool:
+        placed = place_returned_slot(
+            db,
+            slot=slot,
+            session=session,
+            now=now,
+            policy=policy,
+            rng=rng,
+            check_rules=check_rules,
+        )
+        return placed is not None
+
+    return take
+
+
+def place_returned_slot(
+    db: Session,
+    *,
+    slot: Slot,
+    session: ClinicSession,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random,
+    check_rules: RuleCheck,
+) -> Booking | None:
+    """Book the (OPEN, just re-released) slot for one waiting patient, or return None
+    when nobody waiting can have it — the slot then stays on open sale."""
+    if not _on_sale(session, now):
+        return None
+    entries = {e.id: e for e in repo.waiting_for_session(db, session.id)}
+    if not entries:
+        return None
+    order = rules.offer_order(
+        [rules.Candidate(entry_id=e.id, joined_at=e.created_at) for e in entries.values()],
+        order=rules.WaitlistOrder(policy.waitlist_order),
+        rng=rng,
+    )
+    for entry_id in order:
+        entry = entries[entry_id]
+        if _reserved_for_another_channel(slot, channel_id=entry.channel_id, now=now):
+            continue  # this slot is kept for another channel's patients; try the next
+        booking = _book_for(
+            db, entry=entry, slot=slot, session=session, now=now, policy=policy, check=check_rules
+        )
+        if booking is not None:
+            return booking
+    return None
+
+
+def close_entry(db: Session, *, entry: WaitlistEntry, now: datetime, reason: str) -> bool:
+    """The entry can no longer be served (a rule refuses it now, the session closed or
+    was withdrawn). Its pre-authorisation is released; the channel is told why."""
+    if not repo.move_entry(
+        db,
+        entry_id=entry.id,
+        expected=WaitStatus.WAITING,
+        target=WaitStatus.CLOSED,
+        decided_at=now,
+    ):
+        return False
+    notify.to_channel(
+        db,
+        channel_id=entry.channel_id,
+        kind="waitlist_closed",
+        at=now,
+        account_id=entry.account_id,
+        payload={"waitlist_id": entry.id, "session_id": entry.session_id, "reason": reason},
+    )
+    return True
+
+
+def close_stale_entries(db: Session, *, now: datetime, limit: int = 500) -> int:
+    closed = 0
+    for entry in repo.stale_waiting(db, now=now, limit=limit):
+        session = booking_repo.get_session(db, entry.session_id)
+        withdrawn = session is not None and session.status != SessionStatus.ACTIVE
+        reason = "session_withdrawn" if withdrawn else "booking_closed"
+        closed += close_entry(db, entry=entry, now=now, reason=reason)
+    return closed
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+class _NotPlaced(Exception):
+    """Rolls the savepoint of one attempt back."""
+
+
+def _book_for(
+    db: Session,
+    *,
+    entry: WaitlistEntry,
+    slot: Slot,
+    session: ClinicSession,
+    now: datetime,
+    policy: BookingPolicy,
+    check: RuleCheck,
+) -> Booking | None:
+    # The same per-patient serialisation as a hold: the limits below are counted on
+    # committed data even if this patient is booking elsewhere at this moment.
+    booking_repo.lock_patient(db, patient_id=entry.patient_id)
+    patient = patients_repo.get_patient(db, entry.patient_id)
+    if patient is None or (
+        patients_repo.get_binding(db, account_id=entry.account_id, patient_id=entry.patient_id)
+        is None
+    ):
+        close_entry(db, entry=entry, now=now, reason="patient_not_bound")
+        return None
+    try:
+        check(db, patient=patient, session=session, now=now, policy=policy)
+    except DomainError as refusal:
+        close_entry(db, entry=entry, now=now, reason=refusal.code)
+        return None
+
+    ctx = RequestContext(
+        actor=ACTOR,
+        channel_id=entry.channel_id,
+        account_id=entry.account_id,
+        device_id=entry.device_id,
+        ip=entry.ip,
+        wifi_id=entry.wifi_id,
+        payment_account_hash=entry.payment_account_hash,
+    )
+    hold_until = now + timedelta(minutes=policy.hold_minutes)
+    try:
+        # One savepoint for the whole booking: if anything below refuses, the slot is
+        # left as it was (OPEN) for the next entry.
+        with db.begin_nested():
+            if not booking_repo.claim_slot(
+                db, slot_id=slot.id, channel_id=entry.channel_id, now=now, hold_until=hold_until
+            ):
+                raise _NotPlaced
+            booking = Booking(
+                slot_id=slot.id,
+                session_id=session.id,
+                department_id=session.department_id,
+                session_date=session.session_date,
+                patient_id=patient.id,
+                account_id=entry.account_id,
+                channel_id=entry.channel_id,
+                status=BookingStatus.HELD,
+                held_at=now,
+                expires_at=hold_until,
+                device_id=entry.device_id,
+                ip=entry.ip,
+                wifi_id=entry.wifi_id,
+            )
+            db.add(booking)
+            db.flush()
+            transitions.record_hold(
+                db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx
+            )
+            transitions.confirm(
+                db,
+                booking=booking,
+                patient_key=patient.id_hash,
+                now=now,
+                ctx=ctx,
+                payment_account_hash=entry.payment_account_hash,
+                payment_account_masked=entry.payment_account_masked,
+                payment_reference=entry.payment_reference,
+            )
+            if not repo.move_entry(
+                db,
+                entry_id=entry.id,
+                expected=WaitStatus.WAITING,
+                target=WaitStatus.BOOKED,
+                booking_id=booking.id,
+                decided_at=now,
+            ):
+                # The patient left the waitlist in a transaction that committed after
+                # our read: undo this booking and offer the slot to the next entry.
+                raise _NotPlaced
+    except _NotPlaced:
+        return None
+    except IntegrityError:
+        # A unique index saw a booking the checks could not (a race on this patient's
+        # department-day): this entry cannot have the slot; the next one may.
+        close_entry(db, entry=entry, now=now, reason="booking_conflict")
+        return None
+    notify.to_channel(
+        db,
+        channel_id=entry.channel_id,
+        kind="waitlist_booked",
+        at=now,
+        account_id=entry.account_id,
+        booking_id=booking.id,
+        payload={
+            "waitlist_id": entry.id,
+            "session_id": session.id,
+            "slot_id": slot.id,
+            "slot_number": slot.number,
+        },
+    )
+    notify.to_hospital(
+        db,
+        hospital_id=session.hospital_id,
+        kind="booking_confirmed",
+        at=now,
+        booking_id=booking.id,
+        payload={
+            "his_session_id": session.his_session_id,
+            "slot_id": slot.id,
+            "slot_number": slot.number,
+            "patient_key": patient.id_hash,
+            "status": BookingStatus.BOOKED.value,
+        },
+    )
+    return booking
+
+
+def _on_sale(session: ClinicSession, now: datetime) -> bool:
+    return (
+        session.status == SessionStatus.ACTIVE
+        and session.release_at <= now
+        and session.closes_at > now
+    )
+
+
+def _reserved_for_another_channel(slot: Slot, *, channel_id: int, now: datetime) -> bool:
+    return (
+        slot.reserved_channel_id is not None
+        and slot.reserved_channel_id != channel_id
+        and (slot.reserved_until is None or slot.reserved_until > now)
+    )

@@ -1,0 +1,185 @@
+"""A release draw end to end over HTTP, through release day with time travel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factories.demand import resident_id
+from factories.world import UNRELEASED_DAY, World, make_world
+from fairslot.api.app import create_app
+from fairslot.cli.worker_cmd import sweep_once
+from fairslot.hospitals.service import rotate_hospital_key
+from fairslot.schedules.repository import session_by_his_id
+
+PUSH_AT = dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.UTC)  # 00:00 Shanghai, 2026-11-23
+RELEASE_AT = dt.datetime(2026, 11, 22, 16, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def world(db, platform) -> World:
+    return make_world(db, platform)
+
+
+@pytest.fixture
+def client(platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def h(world: World, device: str = "imei-1") -> dict[str, str]:
+    return {
+        "X-Channel-Key": world.channel_key,
+        "X-Device-Id": device,
+        "X-End-User-IP": "203.0.113.9",
+        "X-Wifi-Id": "home-ap",
+    }
+
+
+def push_expert_clinic(client: TestClient, world: World, *, capacity: int) -> dict[str, Any]:
+    key = rotate_hospital_key(world.db, hospital=world.hospital)
+    world.db.commit()
+    doc = {
+        "hospital": world.hospital.code,
+        "departments": [
+            {"code": "EXP", "name": "专家门诊", "specialty": "internal", "allocation_mode": "draw"}
+        ],
+        "doctors": [{"code": "DRX", "name": "张医生", "title": "chief", "department": "EXP"}],
+        "sessions": [
+            {
+                "session_id": "X1",
+                "department": "EXP",
+                "doctor": "DRX",
+                "date": str(UNRELEASED_DAY),
+                "period": "am",
+                "start": "08:00",
+                "end": "12:00",
+                "fee": "100.00",
+                "capacity": capacity,
+            }
+        ],
+    }
+    pushed = client.post("/hospital/v1/schedule", json=doc, headers={"X-Hospital-Key": key})
+    assert pushed.status_code == 200, pushed.text
+    found = session_by_his_id(world.db, hospital_id=world.hospital.id, his_session_id="X1")
+    assert found is not None
+    world.db.commit()
+    return {"id": found.id}
+
+
+def patient(client: TestClient, world: World, phone: str) -> tuple[int, int]:
+    account = client.post("/v1/accounts", json={"phone": phone}, headers=h(world))
+    assert account.status_code == 201, account.text
+    account_id = account.json()["account_id"]
+    bound = client.post(
+        f"/v1/accounts/{account_id}/patients",
+        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
+        headers=h(world),
+    )
+    assert bound.status_code == 201, bound.text
+    return account_id, bound.json()["patient_id"]
+
+
+def test_intents_a_draw_at_release_and_a_public_verification(
+    client: TestClient, world: World
+) -> None:
+    session = push_expert_clinic(client, world, capacity=1)
+    people = [patient(client, world, f"1380013800{n}") for n in range(3)]
+
+    def register(account_id: int, patient_id: int, device: str = "imei-1") -> Any:
+        return client.post(
+            "/v1/intents",
+            headers=h(world, device),
+            json={
+                "account_id": account_id,
+                "patient_id": patient_id,
+                "session_id": session["id"],
+                "payment_account": "alipay:fang@example",
+                "payment_reference": f"pre-{patient_id}",
+            },
+        )
+
+    early = register(*people[0])
+    assert early.status_code == 404 and early.json()["error"] == "session_not_found"
+
+    world.platform.clock.set(PUSH_AT + dt.timedelta(minutes=5))
+    made = [register(*p) for p in people]
+    assert [r.status_code for r in made] == [201, 201, 201], made[0].text
+    again = register(*people[0], device="bot-2")
+    assert again.status_code == 200 and again.json()["id"] == made[0].json()["id"]
+    draw_id = made[0].json()["draw_id"]
+
+    before = client.get(f"/v1/draws/{draw_id}", headers=h(world)).json()
+    assert before["status"] == "open" and before["intents"] == 3
+    assert before["seed"] is None and before["verified"] is None
+    assert before["seed_commitment"] == made[0].json()["seed_commitment"]
+
+    # Released, not drawn: nothing to hold, whoever asks first.
+    world.platform.clock.set(RELEASE_AT)
+    grab = client.post(
+        "/v1/holds",
+        headers=h(world, "bot-3"),
+        json={"account_id": people[0][0], "patient_id": people[0][1], "session_id": session["id"]},
+    )
+    assert grab.status_code == 404, grab.text
+    late = register(*people[1])
+    assert late.status_code == 409 and late.json()["error"] == "intent_window_closed"
+
+    sweep_once(world.platform)
+
+    after = client.get(f"/v1/draws/{draw_id}", headers=h(world)).json()
+    assert after["status"] == "drawn" and after["verified"] is True
+    assert after["recomputed"] == after["assignment"]
+    assert sorted(after["intent_ids"]) == sorted(r.json()["id"] for r in made)
+    statuses = [
+        client.get(
+            f"/v1/intents/{r.json()['id']}", headers=h(world), params={"account_id": account_id}
+        ).json()
+        for r, (account_id, _) in zip(made, people, strict=True)
+    ]
+    assert sorted(s["status"] for s in statuses) == ["lost", "lost", "won"]
+    winner = next(s for s in statuses if s["status"] == "won")
+    booking = client.get(
+        f"/v1/bookings/{winner['booking_id']}",
+        headers=h(world),
+        params={"account_id": winner["account_id"]},
+    )
+    assert booking.status_code == 200 and booking.json()["status"] == "booked"
+    feed = client.get("/v1/notifications", headers=h(world)).json()
+    assert sorted(n["kind"] for n in feed if n["kind"].startswith("draw_")) == [
+        "draw_lost",
+        "draw_lost",
+        "draw_won",
+    ]
+    found = client.get(
+        "/v1/draws",
+        headers=h(world),
+        params={"department_id": after["department_id"], "date": str(UNRELEASED_DAY)},
+    )
+    assert found.status_code == 200 and found.json()["id"] == draw_id
+
+
+def test_a_withdrawn_intent_before_the_draw(client: TestClient, world: World) -> None:
+    session = push_expert_clinic(client, world, capacity=1)
+    account_id, patient_id = patient(client, world, "13800138009")
+    world.platform.clock.set(PUSH_AT + dt.timedelta(minutes=1))
+    made = client.post(
+        "/v1/intents",
+        headers=h(world),
+        json={
+            "account_id": account_id,
+            "patient_id": patient_id,
+            "session_id": session["id"],
+            "payment_account": "6222020000001234",
+            "payment_reference": "pre-1",
+        },
+    )
+    assert made.status_code == 201, made.text
+    gone = client.delete(
+        f"/v1/intents/{made.json()['id']}", headers=h(world), params={"account_id": account_id}
+    )
+    assert gone.status_code == 200 and gone.json()["status"] == "withdrawn"
