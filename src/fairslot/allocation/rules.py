@@ -1,6 +1,6 @@
 """The release draw as a pure function. No database, no web: anyone can re-run it.
 
-The algorithm (also in docs/allocation.md), given the revealed ``seed`` (64 hex digits),
+The algorithm (also in the README, "Fair allocation"), given the revealed ``seed`` (64 hex digits),
 the draw's intents and the free slots at draw time:
 
 1. ``ids`` = the intent ids sorted as strings; ``inputs = ",".join(ids)``.
