@@ -337,6 +337,11 @@ def test_fairslot_draw_verify_rechecks_a_draw_from_the_command_line(
     shown = json.loads(after.output)
     assert shown["verified"] is True and shown["intents"] == 3
     assert sum(1 for slot in shown["recomputed"].values() if slot) == 1
+    by_session = runner.invoke(
+        app, ["draw", "verify", "--session", str(session.id), "--json"], env=env
+    )
+    assert by_session.exit_code == 0, by_session.output
+    assert json.loads(by_session.output)["draw_id"] == made[0].draw_id
     missing = runner.invoke(app, ["draw", "verify", "999999"], env=env)
     assert missing.exit_code == 1
 

@@ -126,6 +126,14 @@ def find_draw(db: Session, *, department_id: int, session_date: date) -> Draw:
 # -- intents ---------------------------------------------------------------------------
 
 
+def draw_of_session(db: Session, *, session_id: int) -> Draw:
+    """The draw of a session's department-day (404 when the session or draw is unknown)."""
+    session = repo.get_session(db, session_id)
+    if session is None:
+        raise DrawNotFound("No session has this id.")
+    return find_draw(db, department_id=session.department_id, session_date=session.session_date)
+
+
 def register_intent(
     db: Session,
     *,

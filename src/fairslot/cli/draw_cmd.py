@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from fairslot.allocation import service as allocation
 from fairslot.allocation.verification import verify as verify_draw
 from fairslot.cli.common import command_transaction, console, make_platform
 from fairslot.cli.worker_cmd import draws_once
@@ -15,12 +16,20 @@ app = typer.Typer(help="Release draws: run the due ones, verify any.", no_args_i
 
 @app.command("verify")
 def verify(
-    draw_id: int = typer.Argument(..., help="the draw's id"),
+    draw_id: int | None = typer.Argument(None, help="the draw's id"),
+    session: int | None = typer.Option(
+        None, "--session", help="or: a session id (its department-day's draw)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the whole verification"),
 ) -> None:
     """Re-run a draw from its revealed seed and inputs; exit 1 unless it matches."""
+    if (draw_id is None) == (session is None):
+        raise typer.BadParameter("give a draw id or --session SESSION_ID, not both")
     platform = make_platform()
     with command_transaction(platform) as db:
+        if session is not None:
+            draw_id = allocation.draw_of_session(db, session_id=session).id
+        assert draw_id is not None
         check = verify_draw(db, draw_id=draw_id)
         draw = check.draw
         if as_json:
