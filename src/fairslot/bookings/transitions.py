@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -112,14 +113,13 @@ def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timede
         (EventKind.HOLD_EXPIRED, {}),
         (EventKind.COOLING, {"reopen_at": reopen_at.isoformat(), "reason": "hold_expired"}),
     ):
-        ledger.record(
+        _booking_event(
             db,
-            slot_id=booking.slot_id,
+            booking=booking,
             kind=kind,
-            at=booking.expires_at,
-            recorded_at=now,
+            now=now,
             ctx=SYSTEM,
-            booking_id=booking.id,
+            at=booking.expires_at,
             patient_key=_patient_key(db, booking),
             data=data,
         )
@@ -130,14 +130,12 @@ def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timede
 def record_hold(
     db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
 ) -> None:
-    ledger.record(
+    _booking_event(
         db,
-        slot_id=booking.slot_id,
+        booking=booking,
         kind=EventKind.HELD,
-        at=now,
-        recorded_at=now,
+        now=now,
         ctx=ctx,
-        booking_id=booking.id,
         patient_key=patient_key,
         data={"expires_at": booking.expires_at.isoformat()},
     )
@@ -176,14 +174,12 @@ def confirm(
         hold_expires_at=None,
     ):
         raise StateConflict("The slot is no longer held for this booking.")
-    ledger.record(
+    _booking_event(
         db,
-        slot_id=booking.slot_id,
+        booking=booking,
         kind=EventKind.BOOKED,
-        at=now,
-        recorded_at=now,
+        now=now,
         ctx=ctx,
-        booking_id=booking.id,
         patient_key=patient_key,
         data={"payment_reference": payment_reference},
     )
@@ -215,14 +211,12 @@ def cancel(
         raise StateConflict("The booking changed while it was being cancelled; try again.")
     expected = SlotState.HELD if was == BookingStatus.HELD else SlotState.BOOKED
     kind = EventKind.HOLD_RELEASED if was == BookingStatus.HELD else EventKind.CANCELLED
-    ledger.record(
+    _booking_event(
         db,
-        slot_id=booking.slot_id,
+        booking=booking,
         kind=kind,
-        at=now,
-        recorded_at=now,
+        now=now,
         ctx=ctx,
-        booking_id=booking.id,
         patient_key=patient_key,
     )
     if cooling is None:
@@ -237,14 +231,12 @@ def cancel(
         db, slot_id=booking.slot_id, expected=[expected], target=target, **values
     ):
         raise StateConflict("The slot changed while the booking was being cancelled.")
-    ledger.record(
+    _booking_event(
         db,
-        slot_id=booking.slot_id,
+        booking=booking,
         kind=event,
-        at=now,
-        recorded_at=now,
+        now=now,
         ctx=SYSTEM,
-        booking_id=booking.id,
         data=data,
     )
     _sync(booking, status=BookingStatus.CANCELLED, ended_at=now)
@@ -280,14 +272,12 @@ def record_attendance(
         db, slot_id=booking.slot_id, expected=[SlotState.BOOKED], target=slot_state
     ):
         raise StateConflict("The slot is not booked.")
-    ledger.record(
+    _booking_event(
         db,
-        slot_id=booking.slot_id,
+        booking=booking,
         kind=event,
-        at=now,
-        recorded_at=now,
+        now=now,
         ctx=ctx,
-        booking_id=booking.id,
         patient_key=patient_key,
     )
     _sync(booking, status=outcome, ended_at=now)
@@ -357,3 +347,29 @@ def _sync(obj: object, **values: object) -> None:
     """
     for name, value in values.items():
         set_committed_value(obj, name, value)
+
+
+def _booking_event(
+    db: Session,
+    *,
+    booking: Booking,
+    kind: EventKind,
+    now: datetime,
+    ctx: RequestContext,
+    at: datetime | None = None,
+    patient_key: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append the ledger row of a change to ``booking``'s slot (``at``: when it happened,
+    if not now, e.g. a hold's expiry instant)."""
+    ledger.record(
+        db,
+        slot_id=booking.slot_id,
+        kind=kind,
+        at=at or now,
+        recorded_at=now,
+        ctx=ctx,
+        booking_id=booking.id,
+        patient_key=patient_key,
+        data=data,
+    )
