@@ -35,6 +35,7 @@ class DemoDepartment:
     min_age: int | None = None
     max_age: int | None = None
     scarce: bool = False  # expert clinics whose slots go in seconds
+    drawn: bool = False  # allocated by a release draw instead of first-come
 
 
 HOSPITALS = [
@@ -55,10 +56,10 @@ DEPARTMENTS = [
     DemoDepartment("NEU", "Neurology 神经内科", "neurology"),
     DemoDepartment("GAS", "Gastroenterology 消化内科", "gastroenterology"),
     DemoDepartment("DER", "Dermatology 皮肤科", "dermatology"),
-    DemoDepartment("OPH", "Ophthalmology 眼科", "ophthalmology", scarce=True),
+    DemoDepartment("OPH", "Ophthalmology 眼科", "ophthalmology", scarce=True, drawn=True),
     DemoDepartment("ORT", "Orthopaedics 骨科", "orthopedics"),
     DemoDepartment("ENT", "Otolaryngology 耳鼻喉科", "otolaryngology"),
-    DemoDepartment("STO", "Stomatology 口腔科", "stomatology", scarce=True),
+    DemoDepartment("STO", "Stomatology 口腔科", "stomatology", scarce=True, drawn=True),
     DemoDepartment("GEN", "General Medicine 全科", "general"),
 ]
 

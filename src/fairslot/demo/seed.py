@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation.states import AllocationMode
+from fairslot.allocation.worker import run_due_draws
 from fairslot.bookings import service as bookings
 from fairslot.bookings.policy import booking_policy
 from fairslot.channels import service as channels
@@ -139,6 +141,11 @@ def seed_demo(
             else:
                 summary.sessions_unreleased += 1
             summary.slots += spec.capacity
+
+    # Ophthalmology and stomatology are drawn: the draws of days already released are due
+    # (nobody registered, so they are drawn empty and go on open sale), as the worker would.
+    db.flush()
+    run_due_draws(db, now=now, policy=booking_policy(settings), rng=rng, protector=protector)
 
     hospital, specs = pushed[EXAMPLE_HOSPITAL]
     today = local_today(hospital, now)
@@ -290,6 +297,7 @@ def _department_in(department: catalog.DemoDepartment) -> DepartmentIn:
         sex_restriction=department.sex,
         min_age=department.min_age,
         max_age=department.max_age,
+        allocation_mode=AllocationMode.DRAW if department.drawn else AllocationMode.FIRST_COME,
     )
 
 
