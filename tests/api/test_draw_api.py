@@ -117,6 +117,7 @@ def test_intents_a_draw_at_release_and_a_public_verification(
     assert before["status"] == "open" and before["intents"] == 3
     assert before["seed"] is None and before["verified"] is None
     assert before["seed_commitment"] == made[0].json()["seed_commitment"]
+    assert before["due_at"].endswith("+08:00")  # the hospital's zone at the edge
 
     # Released, not drawn: nothing to hold, whoever asks first.
     world.platform.clock.set(RELEASE_AT)

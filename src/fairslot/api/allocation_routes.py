@@ -14,7 +14,9 @@ from fairslot.allocation.models import Intent
 from fairslot.allocation.schemas import DrawView, IntentRequest, IntentView
 from fairslot.allocation.verification import verify
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account
+from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
+from fairslot.availability.repository import hospital_timezone_of_department
 from fairslot.bookings.policy import booking_policy
 
 router = APIRouter(prefix="/v1", tags=["allocation"])
@@ -119,13 +121,14 @@ def get_draw(draw_id: int, request: Request, db: DbDep, channel: ChannelDep) -> 
 def draw_view(db: Session, draw_id: int) -> DrawView:
     check = verify(db, draw_id=draw_id)
     draw = check.draw
+    tz = _zone(db, draw.department_id)
     view = DrawView(
         id=draw.id,
         department_id=draw.department_id,
         session_date=draw.session_date,
         status=draw.status,
-        opens_at=draw.opens_at,
-        due_at=draw.due_at,
+        opens_at=local(draw.opens_at, tz),
+        due_at=local(draw.due_at, tz),
         seed_commitment=draw.seed_commitment,
         intents=check.intents,
     )
@@ -150,6 +153,7 @@ def draw_view(db: Session, draw_id: int) -> DrawView:
 
 def intent_view(db: Session, intent: Intent) -> IntentView:
     draw = allocation.get_draw(db, draw_id=intent.draw_id)
+    tz = _zone(db, draw.department_id)
     return IntentView(
         id=intent.id,
         draw_id=intent.draw_id,
@@ -161,8 +165,13 @@ def intent_view(db: Session, intent: Intent) -> IntentView:
         booking_id=intent.booking_id,
         reason=intent.reason,
         payment_account_masked=intent.payment_account_masked,
-        created_at=intent.created_at,
-        decided_at=intent.decided_at,
-        draw_due_at=draw.due_at,
+        created_at=local(intent.created_at, tz),
+        decided_at=local_or_none(intent.decided_at, tz),
+        draw_due_at=local(draw.due_at, tz),
         seed_commitment=draw.seed_commitment,
     )
+
+
+def _zone(db: Session, department_id: int) -> str:
+    """Times leave the platform in the hospital's zone."""
+    return hospital_timezone_of_department(db, department_id) or "UTC"
