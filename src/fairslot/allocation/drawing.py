@@ -9,7 +9,7 @@ every booking rule and ledger row applies to them.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +20,7 @@ from fairslot.allocation import rules
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import DrawStatus, IntentStatus
 from fairslot.alternatives.service import alternatives_for
-from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
-from fairslot.bookings import transitions
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
 from fairslot.context import RequestContext
@@ -186,35 +184,15 @@ def _book_winner(
         policy=policy,
         rng=rng,
     )
-    patient_key = booking_repo.patient_key(db, intent.patient_id)
-    assert patient_key is not None
-    transitions.confirm(
+    bookings.confirm_preauthorised(
         db,
         booking=booking,
-        patient_key=patient_key,
         now=now,
-        ctx=replace(ctx, payment_account_hash=intent.payment_account_hash),
+        ctx=ctx,
         payment_account_hash=intent.payment_account_hash,
         payment_account_masked=intent.payment_account_masked,
         payment_reference=intent.payment_reference,
-    )
-    session = booking_repo.get_session(db, booking.session_id)
-    slot = booking_repo.get_slot(db, booking.slot_id)
-    assert session is not None and slot is not None
-    notify.to_hospital(
-        db,
-        hospital_id=session.hospital_id,
-        kind="booking_confirmed",
-        at=now,
-        booking_id=booking.id,
-        payload={
-            "his_session_id": session.his_session_id,
-            "slot_id": booking.slot_id,
-            "slot_number": slot.number,
-            "patient_key": patient_key,
-            "status": booking.status.value,
-            "draw_id": draw.id,
-        },
+        feed_extra={"draw_id": draw.id},
     )
     return booking
 

@@ -158,18 +158,39 @@ def confirm(
         raise InvalidInput(
             "A payment account and a payment reference are required.", code="payment_required"
         )
-    payment_hash = protector.keyed_hash(payment_account, purpose="payment_account")
-    ctx = _with_payment(ctx, payment_hash)
-    patient_key = _patient_key(db, booking)
+    return confirm_preauthorised(
+        db,
+        booking=booking,
+        now=now,
+        ctx=ctx,
+        payment_account_hash=protector.keyed_hash(payment_account, purpose="payment_account"),
+        payment_account_masked=mask_account(payment_account),
+        payment_reference=payment_reference.strip(),
+    )
+
+
+def confirm_preauthorised(
+    db: Session,
+    *,
+    booking: Booking,
+    now: datetime,
+    ctx: RequestContext,
+    payment_account_hash: str,
+    payment_account_masked: str,
+    payment_reference: str,
+    feed_extra: dict[str, object] | None = None,
+) -> Booking:
+    """Confirm a hold with a payment already checked (or pre-authorised, as a draw's or a
+    waitlist's), and put the booking on the hospital's feed to carry out."""
     transitions.confirm(
         db,
         booking=booking,
-        patient_key=patient_key,
+        patient_key=_patient_key(db, booking),
         now=now,
-        ctx=ctx,
-        payment_account_hash=payment_hash,
-        payment_account_masked=mask_account(payment_account),
-        payment_reference=payment_reference.strip(),
+        ctx=_with_payment(ctx, payment_account_hash),
+        payment_account_hash=payment_account_hash,
+        payment_account_masked=payment_account_masked,
+        payment_reference=payment_reference,
     )
     session = _session(db, booking)
     notify.to_hospital(
@@ -178,7 +199,7 @@ def confirm(
         kind="booking_confirmed",
         at=now,
         booking_id=booking.id,
-        payload=_hospital_payload(db, booking, session),
+        payload={**_hospital_payload(db, booking, session), **(feed_extra or {})},
     )
     return booking
 
