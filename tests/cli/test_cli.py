@@ -495,3 +495,23 @@ def test_hospital_create_schedule_import_and_slot_trace_on_postgresql(
 def test_worker_once_sweeps_and_reports(cli: Cli) -> None:
     out = cli("worker", "--once").output
     assert "holds expired: 0" in out and "slots re-released: 0" in out
+
+
+def test_blacklist_add_list_and_lift_in_person(cli: Cli) -> None:
+    added = cli(
+        "blacklist",
+        "add",
+        "--scope",
+        "phone",
+        "--value",
+        "13800138000",
+        "--reason",
+        "confirmed ring",
+        "--by",
+        "it-admin",
+    ).output
+    listed = cli("blacklist", "list").output
+    lifted = cli("blacklist", "lift", "1", "--by", "desk", "--checked", "ID card seen").output
+    assert "blocked phone" in added and "138" in listed and "13800138000" not in listed
+    assert "lifted by desk" in lifted
+    assert "138" not in cli("blacklist", "list").output

@@ -13,7 +13,7 @@ from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
 from fairslot.allocation.schemas import DrawView, IntentRequest, IntentView
 from fairslot.allocation.verification import verify
-from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account
+from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
 from fairslot.availability.repository import hospital_timezone_of_department
@@ -46,6 +46,7 @@ def create_intent(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
+    gate(db, platform, ctx, patient_id=body.patient_id, payment_account=body.payment_account)
     intent, created = allocation.register_intent(
         db,
         account_id=body.account_id,

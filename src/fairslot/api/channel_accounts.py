@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from fairslot.api.deps import ContextDep, DbDep, PlatformDep, done, for_account
+from fairslot.api.deps import ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.audit.service import PendingRecord
 from fairslot.patients import service as patients
 from fairslot.patients.schemas import AccountCreate, AccountView, PatientBind, PatientView
@@ -30,6 +30,7 @@ def create_account(
     now = platform.clock.now()
     pending = PendingRecord(action="register_account", at=now, ctx=ctx)
     request.state.audit = pending
+    gate(db, platform, ctx, phone=body.phone)
     account = patients.register_account(
         db,
         phone=body.phone,
@@ -60,6 +61,8 @@ def bind_patient(
         account_id=account_id,
         patient_key=patients.patient_key_for(body.id_number, protector=platform.protector),
     )
+    pending: PendingRecord = request.state.audit
+    gate(db, platform, pending.ctx, patient_key=pending.patient_key, phone=body.phone)
     account = patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     patient = patients.bind_patient(
         db,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from fairslot.alternatives import service as alternatives
-from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account
+from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import service as availability
@@ -72,6 +72,7 @@ def create_hold(
         action="hold", at=now, ctx=ctx, account_id=body.account_id, slot_id=body.slot_id
     )
     request.state.audit = pending
+    gate(db, platform, ctx, patient_id=body.patient_id)
     policy = booking_policy(platform.settings)
     try:
         slot_id = body.slot_id or bookings.first_free_slot(
@@ -123,6 +124,7 @@ def confirm_booking(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
+    gate(db, platform, ctx, payment_account=body.payment_account)
     booking = bookings.confirm(
         db,
         booking_id=booking_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from typing import Annotated, TypeVar
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.audit import service as audit
 from fairslot.audit.service import PendingRecord
+from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bootstrap import Platform
 from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
@@ -25,6 +27,8 @@ from fairslot.errors import DomainError, InvalidInput, Unauthorized
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
+from fairslot.patients import repository as patient_repo
+from fairslot.patients.identity import IdentityError, normalise_phone
 
 T = TypeVar("T")
 
@@ -69,6 +73,46 @@ def commit(request: Request, db: Session) -> None:
         audit.write(db, pending=pending, outcome="ok")
         request.state.audit = None
     db.commit()
+
+
+def gate(
+    db: Session,
+    platform: Platform,
+    ctx: RequestContext,
+    *,
+    patient_id: int | None = None,
+    patient_key: str | None = None,
+    phone: str | None = None,
+    payment_account: str | None = None,
+) -> None:
+    """Refuse the request (403 ``request_blocked``) if any identifier it carries is on the
+    blacklist: its account, device, network, patient, phone or payment account."""
+    phone_hash = None
+    if patient_id is not None:
+        known = patient_repo.get_patient(db, patient_id)
+        if known is not None:
+            patient_key, phone_hash = known.id_hash, known.phone_hash
+    if phone:
+        with suppress(IdentityError):  # an invalid number is refused by the service
+            phone_hash = platform.protector.keyed_hash(normalise_phone(phone), purpose="phone")
+    blacklist_gate.check(
+        db,
+        ids=blacklist_gate.Identifiers(
+            patient_key=patient_key,
+            phone_hash=phone_hash,
+            account_id=ctx.account_id,
+            device_id=ctx.device_id,
+            ip=ctx.ip,
+            wifi_id=ctx.wifi_id,
+            payment_account_hash=(
+                platform.protector.keyed_hash(payment_account.strip(), purpose="payment_account")
+                if payment_account
+                else None
+            ),
+        ),
+        now=platform.clock.now(),
+        protector=platform.protector,
+    )
 
 
 def done(request: Request, db: Session, value: T) -> T:

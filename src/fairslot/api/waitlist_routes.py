@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account
+from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.audit.service import PendingRecord
 from fairslot.bookings.policy import booking_policy
 from fairslot.waitlist import service as waitlist
@@ -34,6 +34,7 @@ def join_waitlist(
         extra={"session_id": str(body.session_id)},
     )
     request.state.audit = pending
+    gate(db, platform, ctx, patient_id=body.patient_id, payment_account=body.payment_account)
     entry = waitlist.join(
         db,
         account_id=body.account_id,

@@ -6,6 +6,7 @@ import typer
 
 from fairslot.cli import (
     alternatives_cmd,
+    blacklist_cmd,
     channel_cmd,
     db_cmd,
     demo_cmd,
@@ -28,6 +29,7 @@ app.add_typer(channel_cmd.app, name="channel")
 app.add_typer(hospital_cmd.app, name="hospital")
 app.add_typer(schedule_cmd.app, name="schedule")
 app.add_typer(draw_cmd.app, name="draw")
+app.add_typer(blacklist_cmd.app, name="blacklist")
 app.add_typer(alternatives_cmd.app, name="alternatives")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)

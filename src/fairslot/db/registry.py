@@ -2,6 +2,7 @@
 
 from fairslot.allocation import models as allocation_models
 from fairslot.audit import models as audit_models
+from fairslot.blacklist import models as blacklist_models
 from fairslot.bookings import models as booking_models
 from fairslot.channels import models as channel_models
 from fairslot.db.base import Base
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "allocation_models",
     "audit_models",
+    "blacklist_models",
     "booking_models",
     "channel_models",
     "hospital_models",

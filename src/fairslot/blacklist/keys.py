@@ -1,0 +1,41 @@
+"""How each scope's identifier becomes the key a blacklist entry is stored under.
+
+Pure apart from the keyed hash: the same identifier always maps to the same key, and the
+key reveals nothing without the platform's hash secret.
+"""
+
+from __future__ import annotations
+
+from fairslot.blacklist.models import Scope
+from fairslot.crypto import Protector
+from fairslot.patients.identity import normalise_phone, parse_resident_id
+
+# The purposes the rest of the platform already hashes these under, so a blacklist key
+# equals the hash stored on a patient, a booking or a ledger row.
+_PURPOSE = {
+    Scope.PATIENT: "resident_id",
+    Scope.PHONE: "phone",
+    Scope.DEVICE: "device",
+    Scope.NETWORK: "network",
+    Scope.PAYMENT: "payment_account",
+}
+
+
+def key_for(scope: Scope, value: str, *, protector: Protector) -> str:
+    """The stored key; resident IDs and phones are normalised first (raises IdentityError
+    or ValueError on an identifier that cannot be one)."""
+    value = value.strip()
+    if scope == Scope.ACCOUNT:
+        return f"account:{int(value)}"
+    if scope == Scope.PATIENT:
+        value = parse_resident_id(value).number
+    elif scope == Scope.PHONE:
+        value = normalise_phone(value)
+    return protector.keyed_hash(value, purpose=_PURPOSE[scope])
+
+
+def label_for(scope: Scope, value: str) -> str:
+    value = value.strip()
+    if scope == Scope.ACCOUNT:
+        return f"account {value}"
+    return value[:3] + "***" + value[-2:] if len(value) > 6 else "***"

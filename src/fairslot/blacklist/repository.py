@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from fairslot.blacklist.models import BlacklistEntry, Scope
+
+
+def active_hit(
+    db: Session, *, keys: Collection[tuple[Scope, str]], now: datetime
+) -> BlacklistEntry | None:
+    """The first active entry matching any (scope, key), if one exists."""
+    if not keys:
+        return None
+    return db.scalars(
+        select(BlacklistEntry)
+        .where(
+            tuple_(BlacklistEntry.scope, BlacklistEntry.key_hash).in_(list(keys)),
+            BlacklistEntry.lifted_at.is_(None),
+            or_(BlacklistEntry.expires_at.is_(None), BlacklistEntry.expires_at > now),
+        )
+        .order_by(BlacklistEntry.id)
+        .limit(1)
+    ).one_or_none()
+
+
+def active_entry(db: Session, *, scope: Scope, key_hash: str) -> BlacklistEntry | None:
+    return db.scalars(
+        select(BlacklistEntry).where(
+            BlacklistEntry.scope == scope,
+            BlacklistEntry.key_hash == key_hash,
+            BlacklistEntry.lifted_at.is_(None),
+        )
+    ).one_or_none()
+
+
+def get(db: Session, entry_id: int) -> BlacklistEntry | None:
+    return db.get(BlacklistEntry, entry_id)
+
+
+def listing(db: Session, *, include_lifted: bool) -> list[BlacklistEntry]:
+    stmt = select(BlacklistEntry).order_by(BlacklistEntry.id)
+    if not include_lifted:
+        stmt = stmt.where(BlacklistEntry.lifted_at.is_(None))
+    return list(db.scalars(stmt))
+
+
+def lift(db: Session, *, entry_id: int, now: datetime, by: str, note: str) -> bool:
+    result = db.execute(
+        update(BlacklistEntry)
+        .where(BlacklistEntry.id == entry_id, BlacklistEntry.lifted_at.is_(None))
+        .values(lifted_at=now, lifted_by=by, lift_note=note)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

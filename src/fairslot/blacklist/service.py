@@ -1,0 +1,76 @@
+"""Blocking identifiers found to be a scalper's, and lifting a block after an in-person
+appeal. Services only flush; the edge commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from fairslot.blacklist import repository as repo
+from fairslot.blacklist.keys import key_for, label_for
+from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.crypto import Protector
+from fairslot.errors import Conflict, InvalidInput, NotFound
+from fairslot.patients.identity import IdentityError
+
+
+def block(
+    db: Session,
+    *,
+    scope: Scope,
+    value: str,
+    reason: str,
+    by: str,
+    now: datetime,
+    protector: Protector,
+    days: int | None = None,
+    case_ref: str | None = None,
+) -> BlacklistEntry:
+    """Block an identifier for ``days`` (None: until lifted in person)."""
+    if not reason.strip():
+        raise InvalidInput("Give the reason for the block.", code="reason_required")
+    if days is not None and days <= 0:
+        raise InvalidInput(
+            "days must be positive (or omitted for a permanent block).", code="invalid_days"
+        )
+    try:
+        key = key_for(scope, value, protector=protector)
+    except (IdentityError, ValueError) as exc:
+        raise InvalidInput(
+            f"That is not a valid {scope.value} identifier.", code="invalid_identifier"
+        ) from exc
+    if repo.active_entry(db, scope=scope, key_hash=key) is not None:
+        raise Conflict("This identifier is already blocked.", code="already_blocked")
+    entry = BlacklistEntry(
+        scope=scope,
+        key_hash=key,
+        label=label_for(scope, value),
+        reason=reason.strip()[:500],
+        case_ref=case_ref,
+        created_by=by,
+        created_at=now,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
+    db.add(entry)
+    db.flush()
+    return entry
+
+
+def lift_in_person(
+    db: Session, *, entry_id: int, by: str, checked: str, now: datetime
+) -> BlacklistEntry:
+    """A person blocked by mistake came to the hospital: staff record what they checked."""
+    if not checked.strip():
+        raise InvalidInput(
+            "Record what was checked in person (e.g. the ID card and the booking history).",
+            code="check_required",
+        )
+    if not repo.lift(db, entry_id=entry_id, now=now, by=by, note=checked.strip()[:500]):
+        if repo.get(db, entry_id) is None:
+            raise NotFound("No blacklist entry has this id.", code="entry_not_found")
+        raise Conflict("This entry was already lifted.", code="already_lifted")
+    entry = repo.get(db, entry_id)
+    assert entry is not None
+    db.refresh(entry)
+    return entry

@@ -1,0 +1,178 @@
+"""A blocked identifier can no longer book through any channel; an in-person appeal
+lifts the block. Over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from factories.demand import create_channel, resident_id
+from factories.world import World, make_world
+from fairslot.api.app import create_app
+from fairslot.audit.models import RequestRecord
+from fairslot.blacklist import service as blacklist
+from fairslot.blacklist.models import Scope
+from fairslot.channels.models import ChannelKind
+from fairslot.errors import DomainError
+
+
+@pytest.fixture
+def world(db, platform) -> World:
+    return make_world(db, platform)
+
+
+@pytest.fixture
+def client(platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def h(key: str, device: str = "imei-1") -> dict[str, str]:
+    return {"X-Channel-Key": key, "X-Device-Id": device, "X-End-User-IP": "198.51.100.20"}
+
+
+def register(client: TestClient, key: str, phone: str) -> tuple[int, int]:
+    account = client.post("/v1/accounts", json={"phone": phone}, headers=h(key))
+    assert account.status_code == 201, account.text
+    account_id = account.json()["account_id"]
+    patient = client.post(
+        f"/v1/accounts/{account_id}/patients",
+        json={"name": "李强", "id_number": resident_id(), "phone": phone},
+        headers=h(key),
+    )
+    assert patient.status_code == 201, patient.text
+    return account_id, patient.json()["patient_id"]
+
+
+def block(world: World, scope: Scope, value: str, days: int | None = None) -> int:
+    entry = blacklist.block(
+        world.db,
+        scope=scope,
+        value=value,
+        reason="confirmed ring (case 7)",
+        by="it-admin",
+        now=world.now(),
+        protector=world.platform.protector,
+        days=days,
+    )
+    world.db.commit()
+    return entry.id
+
+
+def test_a_blocked_phone_can_no_longer_book_through_any_channel_until_lifted_in_person(
+    client: TestClient, world: World
+) -> None:
+    session = world.session(capacity=3)
+    _, alipay_key = create_channel(world.db, kind=ChannelKind.ALIPAY)
+    world.db.commit()
+    account_id, patient_id = register(client, world.channel_key, "13900139000")
+    other_account, other_patient = register(client, alipay_key, "13900139000")
+    entry_id = block(world, Scope.PHONE, "139 0013 9000")  # any spelling of the number
+
+    hold = {"account_id": account_id, "patient_id": patient_id, "session_id": session.id}
+    refused = client.post("/v1/holds", json=hold, headers=h(world.channel_key))
+    refused_elsewhere = client.post(
+        "/v1/holds",
+        json={"account_id": other_account, "patient_id": other_patient, "session_id": session.id},
+        headers=h(alipay_key, "another-phone"),
+    )
+    new_account = client.post(
+        "/v1/accounts", json={"phone": "13900139000"}, headers=h(alipay_key, "third")
+    )
+
+    for response in (refused, refused_elsewhere, new_account):
+        assert response.status_code == 403
+        body = response.json()
+        assert body["error"] == "request_blocked"
+        assert "phone" not in body["detail"]  # does not reveal what was blocked
+    outcomes = world.db.scalars(
+        select(RequestRecord.outcome).where(RequestRecord.action == "hold")
+    ).all()
+    assert outcomes.count("request_blocked") == 2
+
+    blacklist.lift_in_person(
+        world.db,
+        entry_id=entry_id,
+        by="desk-wang",
+        checked="ID card and phone seen",
+        now=world.now(),
+    )
+    world.db.commit()
+    again = client.post("/v1/holds", json=hold, headers=h(world.channel_key))
+    assert again.status_code == 201, again.text
+
+
+def test_a_blocked_device_or_payment_account_is_refused(client: TestClient, world: World) -> None:
+    session = world.session(capacity=2)
+    account_id, patient_id = register(client, world.channel_key, "13700137000")
+    block(world, Scope.DEVICE, "grab-bot-7")
+    block(world, Scope.PAYMENT, "alipay:mule@example")
+
+    from_bot = client.post(
+        "/v1/holds",
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
+        headers=h(world.channel_key, "grab-bot-7"),
+    )
+    held = client.post(
+        "/v1/holds",
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
+        headers=h(world.channel_key),
+    )
+    paid = client.post(
+        f"/v1/bookings/{held.json()['booking_id']}/confirm",
+        json={
+            "account_id": account_id,
+            "payment_account": "alipay:mule@example",
+            "payment_reference": "X",
+        },
+        headers=h(world.channel_key),
+    )
+    assert from_bot.status_code == 403
+    assert held.status_code == 201
+    assert paid.status_code == 403 and paid.json()["error"] == "request_blocked"
+
+
+def test_a_block_with_an_expiry_ends_by_itself(client: TestClient, world: World) -> None:
+    session = world.session(capacity=1)
+    account_id, patient_id = register(client, world.channel_key, "13600136000")
+    block(world, Scope.ACCOUNT, str(account_id), days=1)
+    body = {"account_id": account_id, "patient_id": patient_id, "session_id": session.id}
+
+    assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 403
+    world.platform.clock.advance(dt.timedelta(days=1, seconds=1))
+    assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 201
+
+
+def test_blocking_needs_a_reason_a_valid_identifier_and_is_not_doubled(world: World) -> None:
+    with pytest.raises(DomainError) as no_reason:
+        blacklist.block(
+            world.db,
+            scope=Scope.PHONE,
+            value="13500135000",
+            reason=" ",
+            by="it",
+            now=world.now(),
+            protector=world.platform.protector,
+        )
+    with pytest.raises(DomainError) as bad_id:
+        blacklist.block(
+            world.db,
+            scope=Scope.PATIENT,
+            value="123",
+            reason="r",
+            by="it",
+            now=world.now(),
+            protector=world.platform.protector,
+        )
+    block(world, Scope.NETWORK, "198.51.100.99")
+    with pytest.raises(DomainError) as twice:
+        block(world, Scope.NETWORK, "198.51.100.99")
+    assert (no_reason.value.code, bad_id.value.code, twice.value.code) == (
+        "reason_required",
+        "invalid_identifier",
+        "already_blocked",
+    )
