@@ -12,11 +12,16 @@ class DomainError(Exception):
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
 
-    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, code: str | None = None, keep_changes: bool = False, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code is not None:
             self.code = code  # type: ignore[misc]  # a finer code for this one refusal
+        # A refusal normally undoes the request's work. ``keep_changes``: what the request
+        # did before refusing must stand (e.g. a returned slot it handed to the waitlist).
+        self.keep_changes = keep_changes
         self.extra = extra
 
 

@@ -79,10 +79,6 @@ def create_hold(
             db, session_id=body.session_id or 0, now=now, channel_id=ctx.channel_id or 0
         )
         pending.slot_id = slot_id
-        # What the clock made due on this slot (a lapsed hold, the waitlist's turn) is
-        # committed first: a refusal below must not undo a waiting patient's booking.
-        bookings.settle_before_hold(db, slot_id=slot_id, now=now, policy=policy, rng=platform.rng)
-        db.commit()
         booking = bookings.hold(
             db,
             account_id=body.account_id,
@@ -224,12 +220,15 @@ def _with_alternatives(
     channel_id: int,
     limits: Limits,
 ) -> SlotUnavailable:
-    """The same refusal, with alternatives read after the failed hold is rolled back.
+    """The same refusal, with alternatives read after the failed hold is rolled back (or
+    committed, if the refusal keeps its changes).
 
-    The request record is untouched: ``get_db`` still rolls back and records the refusal
-    under the same code.
+    The request record is untouched: ``get_db`` records the refusal under the same code.
     """
-    db.rollback()
+    if exc.keep_changes:
+        db.commit()
+    else:
+        db.rollback()
     # Only reads follow: on SQLite, begin deferred so that a burst of refused grabs does
     # not queue on the write lock for them (a no-op on PostgreSQL).
     db.connection(execution_options={"sqlite_begin": "DEFERRED"})

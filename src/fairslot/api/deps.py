@@ -50,7 +50,8 @@ def get_db(request: Request, platform: PlatformDep) -> Iterator[Session]:
             audit.write(session, pending=pending, outcome="ok")
         session.commit()
     except DomainError as exc:
-        session.rollback()
+        if not exc.keep_changes:
+            session.rollback()
         _record_refusal(request, session, exc)
         raise
     except BaseException:
@@ -123,11 +124,10 @@ def done(request: Request, db: Session, value: T) -> T:
 
 def _record_refusal(request: Request, session: Session, exc: DomainError) -> None:
     """A refused request is still evidence (a radar, a grab script): record it after the
-    rollback, in a transaction of its own."""
+    rollback, in a transaction of its own (or with the work a refusal keeps)."""
     pending = getattr(request.state, "audit", None)
-    if pending is None:
-        return
-    audit.write(session, pending=pending, outcome=exc.code)
+    if pending is not None:
+        audit.write(session, pending=pending, outcome=exc.code)
     session.commit()
 
 

@@ -75,28 +75,25 @@ def hold(
         *repo.stale_holds(db, now=now, slot_id=slot.id),
     ]:
         transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
-    # A slot whose cooling just ended goes to the session's waitlist (候补) first; the
-    # claim below then finds it taken, and this request gets 409 like any other.
-    transitions.settle_slot(
+    # A slot whose cooling just ended goes to the session's waitlist (候补) first. This
+    # request is then refused like any other, but the waiting patient's booking stands.
+    if transitions.settle_slot(
         db,
         slot=slot,
         session=session,
         now=now,
         take_returned=waitlist.returned_slot_taker(
-            db, now=now, policy=policy, rng=rng, check_rules=_check_rules
+            db, now=now, policy=policy, rng=rng, check_rules=check_rules
         ),
-    )
-    _check_rules(db, patient=patient, session=session, now=now, policy=policy)
+    ):
+        raise _slot_taken(keep_changes=True)
+    check_rules(db, patient=patient, session=session, now=now, policy=policy)
 
     hold_until = now + timedelta(minutes=policy.hold_minutes)
     if not repo.claim_slot(
         db, slot_id=slot.id, channel_id=ctx.channel_id or 0, now=now, hold_until=hold_until
     ):
-        raise SlotUnavailable(
-            "This slot is no longer available; choose another slot or session.",
-            code="slot_taken",
-            detail_zh="该号源已被预约，请选择其他号源。",
-        )
+        raise _slot_taken()
     booking = Booking(
         slot_id=slot.id,
         session_id=session.id,
@@ -281,7 +278,7 @@ def _visible_slot(db: Session, *, slot_id: str, now: datetime) -> tuple[Slot, Cl
     return slot, session
 
 
-def _check_rules(
+def check_rules(
     db: Session,
     *,
     patient: Patient,
@@ -289,6 +286,8 @@ def _check_rules(
     now: datetime,
     policy: BookingPolicy,
 ) -> None:
+    """Every booking rule for this patient and session; raises the first refusal. Shared
+    by the hold, release-draw intents and the waitlist, so all book under one rule set."""
     department = repo.get_department(db, session.department_id)
     tz = ZoneInfo(repo.hospital_timezone(db, session.hospital_id))
     ban_until = rules.no_show_ban_until(
@@ -335,11 +334,6 @@ def _check_rules(
             raise refuse(refusal)
 
 
-# The booking rules as one call, for use cases that book under the same rules
-# (the waitlist); raises the first refusal.
-check_rules = _check_rules
-
-
 def _own_booking(
     db: Session, *, booking_id: str, account_id: int, channel_id: int | None
 ) -> Booking:
@@ -379,6 +373,15 @@ def _hospital_payload(db: Session, booking: Booking, session: ClinicSession) -> 
     }
 
 
+def _slot_taken(*, keep_changes: bool = False) -> SlotUnavailable:
+    return SlotUnavailable(
+        "This slot is no longer available; choose another slot or session.",
+        code="slot_taken",
+        detail_zh="该号源已被预约，请选择其他号源。",
+        keep_changes=keep_changes,
+    )
+
+
 def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: int) -> str:
     """The lowest-numbered slot a channel could hold now in a released session."""
     session = availability.released_session(db, session_id=session_id, now=now)
@@ -392,29 +395,3 @@ def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: 
             "This session is fully booked.", code="session_full", detail_zh="该时段号源已约满。"
         )
     return free[0].id
-
-
-def settle_before_hold(
-    db: Session, *, slot_id: str, now: datetime, policy: BookingPolicy, rng: random.Random
-) -> None:
-    """Do what the clock has made due on a slot before anyone may claim it: expire its
-    lapsed hold, and hand it to the waitlist if its cooling is over.
-
-    The edge commits this on its own, before the hold: the hold that follows may be
-    refused (and rolled back), but the waiting patient's booking must stand.
-    """
-    slot = repo.get_slot(db, slot_id)
-    session = repo.get_session(db, slot.session_id) if slot else None
-    if slot is None or session is None or session.release_at > now:
-        return
-    for stale in repo.stale_holds(db, now=now, slot_id=slot.id):
-        transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
-    transitions.settle_slot(
-        db,
-        slot=slot,
-        session=session,
-        now=now,
-        take_returned=waitlist.returned_slot_taker(
-            db, now=now, policy=policy, rng=rng, check_rules=_check_rules
-        ),
-    )
