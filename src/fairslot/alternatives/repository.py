@@ -71,13 +71,15 @@ def candidate_sessions(
     """Open sessions of the same doctor, or of the same specialty and title at this hospital
     or at hospitals of the same grade in the same city, soonest first, with their count of
     slots free for ``channel_id``. The caller ranks and filters them further."""
-    free = (
-        select(Slot.session_id, func.count().label("free"))
-        .where(slot_is_free(now=now, channel_id=channel_id))
-        .group_by(Slot.session_id)
-        .subquery()
+    # Counted per candidate session (correlated), not over the whole slot table: this
+    # runs on every hold refused for capacity, i.e. for most requests at release time.
+    free_count = (
+        select(func.count())
+        .select_from(Slot)
+        .where(Slot.session_id == ClinicSession.id, slot_is_free(now=now, channel_id=channel_id))
+        .correlate(ClinicSession)
+        .scalar_subquery()
     )
-    free_count = func.coalesce(free.c.free, 0)
     alike: ColumnElement[bool] = or_(
         ClinicSession.doctor_id == doctor_id,
         and_(
@@ -94,7 +96,6 @@ def candidate_sessions(
         .join(Doctor, Doctor.id == ClinicSession.doctor_id)
         .join(Department, Department.id == ClinicSession.department_id)
         .join(Hospital, Hospital.id == ClinicSession.hospital_id)
-        .outerjoin(free, free.c.session_id == ClinicSession.id)
         .where(
             alike,
             ClinicSession.status == SessionStatus.ACTIVE,
