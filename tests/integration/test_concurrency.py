@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import Index, func, select, text, update
 from sqlalchemy.orm import Session
 
+from factories.pool_checks import BOOKING_HISTORIES, SLOT_OCCUPANT, assert_no_hold_while_cooling
 from factories.supply import create_doctor, import_session
 from factories.world import RELEASED_DAY, World, make_world
 from fairslot.bookings import repository as booking_repo
@@ -180,7 +181,7 @@ def assert_pool_is_sound(db: Session, slot_ids: list[str]) -> None:
         events[event.slot_id].append(event)
 
     for slot_id, slot_events in events.items():
-        assert_no_hold_while_cooling(slot_id, slot_events)
+        assert_no_hold_while_cooling(slot_events, slot_id=slot_id)
     occupying: dict[str, list[Booking]] = {slot_id: [] for slot_id in slot_ids}
     for booking in booking_rows:
         if booking.status in OCCUPYING:
@@ -203,56 +204,6 @@ def assert_pool_is_sound(db: Session, slot_ids: list[str]) -> None:
         assert tuple(by_booking[booking.id]) in BOOKING_HISTORIES[booking.status], (
             f"booking {booking.id} is {booking.status} with ledger {by_booking[booking.id]}"
         )
-
-
-def assert_no_hold_while_cooling(slot_id: str, events: list[SlotEvent]) -> None:
-    """A cancelled slot comes back only at or after its drawn re-release time: either
-    claimed straight from COOLING by a request whose clock had reached ``reopen_at``, or
-    settled to OPEN (``re_released``) by one whose clock had.
-
-    Each event's ``at`` is its request's clock reading, taken before the request waited
-    for its locks, so a hold on a slot another request already re-released may carry an
-    earlier ``at`` than the re-release; that is not an early hold, hence the two cases.
-    """
-    reopen_at: dt.datetime | None = None
-    for event in events:
-        if event.kind == EventKind.COOLING:
-            reopen_at = dt.datetime.fromisoformat(event.data["reopen_at"])
-        elif event.kind == EventKind.RE_RELEASED:
-            assert reopen_at is not None and event.recorded_at >= reopen_at, (
-                f"slot {slot_id} re-released at {event.recorded_at}, due {reopen_at}"
-            )
-            reopen_at = None
-        elif event.kind == EventKind.HELD and reopen_at is not None:
-            assert event.at >= reopen_at, f"slot {slot_id} held at {event.at}, due {reopen_at}"
-            reopen_at = None
-
-
-# The bookings that may occupy a slot in each state (no more than one, by the index).
-SLOT_OCCUPANT: dict[SlotState, list[BookingStatus]] = {
-    SlotState.OPEN: [],
-    SlotState.COOLING: [],
-    SlotState.RETIRED: [],
-    SlotState.HELD: [BookingStatus.HELD],
-    SlotState.BOOKED: [BookingStatus.BOOKED],
-    SlotState.ATTENDED: [BookingStatus.CHECKED_IN],
-    SlotState.NO_SHOW: [BookingStatus.NO_SHOW],
-}
-
-_E = EventKind
-# The ledger rows carrying a booking's id, for each status it can end in.
-BOOKING_HISTORIES: dict[BookingStatus, set[tuple[EventKind, ...]]] = {
-    BookingStatus.HELD: {(_E.HELD,)},
-    BookingStatus.BOOKED: {(_E.HELD, _E.BOOKED)},
-    BookingStatus.EXPIRED: {(_E.HELD, _E.HOLD_EXPIRED, _E.COOLING)},
-    BookingStatus.CANCELLED: {
-        (_E.HELD, _E.HOLD_RELEASED, _E.COOLING),
-        (_E.HELD, _E.BOOKED, _E.CANCELLED, _E.COOLING),
-        (_E.HELD, _E.BOOKED, _E.CANCELLED, _E.RETIRED),
-    },
-    BookingStatus.CHECKED_IN: {(_E.HELD, _E.BOOKED, _E.CHECKED_IN)},
-    BookingStatus.NO_SHOW: {(_E.HELD, _E.BOOKED, _E.NO_SHOW)},
-}
 
 
 def count_events(db: Session, slot_ids: list[str], kind: EventKind) -> int:

@@ -43,6 +43,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from conftest import START
+from factories.pool_checks import BOOKING_HISTORIES, SLOT_OCCUPANT, assert_no_hold_while_cooling
 from factories.supply import create_department, create_doctor, import_session
 from factories.world import World, make_world
 from fairslot.availability import service as availability
@@ -468,54 +469,9 @@ def claimable(slot: Slot, now: dt.datetime) -> bool:
         return True
     if slot.state == SlotState.COOLING:
         return slot.reopen_at is not None and slot.reopen_at <= now
-    if slot.state == SlotState.HELD:  # a lapsed hold is expired first
-        return slot.hold_expires_at is not None and slot.hold_expires_at <= now
+    # A held slot never is, not even once its hold has lapsed: the lapse cools it.
     return False
 
-
-def assert_no_hold_while_cooling(events: list[SlotEvent]) -> None:
-    """A cooled slot is held again only once its drawn re-release time has come: claimed
-    straight from COOLING at or after ``reopen_at``, or re-released by a request whose
-    clock had reached it."""
-    reopen_at: dt.datetime | None = None
-    for event in events:
-        if event.kind == EventKind.COOLING:
-            reopen_at = dt.datetime.fromisoformat(event.data["reopen_at"])
-        elif event.kind == EventKind.RE_RELEASED:
-            assert reopen_at is not None and event.recorded_at >= reopen_at
-            reopen_at = None
-        elif event.kind == EventKind.HELD and reopen_at is not None:
-            assert event.at >= reopen_at, f"held at {event.at}, due {reopen_at}"
-            reopen_at = None
-
-
-# The bookings that may occupy a slot in each state.
-SLOT_OCCUPANT: dict[SlotState, list[BookingStatus]] = {
-    SlotState.OPEN: [],
-    SlotState.COOLING: [],
-    SlotState.RETIRED: [],
-    SlotState.WITHDRAWN: [],
-    SlotState.HELD: [BookingStatus.HELD],
-    SlotState.BOOKED: [BookingStatus.BOOKED],
-    SlotState.ATTENDED: [BookingStatus.CHECKED_IN],
-    SlotState.NO_SHOW: [BookingStatus.NO_SHOW],
-}
-
-_E = EventKind
-# The ledger rows carrying a booking's id, for each status it can be in.
-BOOKING_HISTORIES: dict[BookingStatus, set[tuple[EventKind, ...]]] = {
-    BookingStatus.HELD: {(_E.HELD,)},
-    BookingStatus.BOOKED: {(_E.HELD, _E.BOOKED)},
-    BookingStatus.EXPIRED: {(_E.HELD, _E.HOLD_EXPIRED, _E.COOLING)},
-    BookingStatus.CANCELLED: {
-        (_E.HELD, _E.HOLD_RELEASED, _E.COOLING),
-        (_E.HELD, _E.BOOKED, _E.CANCELLED, _E.COOLING),
-        (_E.HELD, _E.BOOKED, _E.CANCELLED, _E.RETIRED),
-    },
-    BookingStatus.CHECKED_IN: {(_E.HELD, _E.BOOKED, _E.CHECKED_IN)},
-    BookingStatus.NO_SHOW: {(_E.HELD, _E.BOOKED, _E.NO_SHOW)},
-    BookingStatus.WITHDRAWN: set(),  # the machine does not withdraw sessions
-}
 
 EXAMPLES = {"sqlite": 40, "postgresql": 25}
 
