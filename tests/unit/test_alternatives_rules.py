@@ -109,13 +109,6 @@ def test_full_sessions_are_not_offered() -> None:
     assert rank(wanted=WANTED, candidates=[candidate(2, free=0)]) == []
 
 
-def test_full_sessions_open_to_an_intent_are_offered_only_when_the_caller_asks() -> None:
-    enterable = candidate(2, free=0, enterable=True)
-
-    assert rank(wanted=WANTED, candidates=[enterable]) == []
-    assert ids(rank(wanted=WANTED, candidates=[enterable], include_enterable=True)) == [2]
-
-
 def test_a_man_is_never_offered_a_female_only_department() -> None:
     gynaecology = DepartmentFacts(
         department_id=2000, sex_restriction=SexRestriction.FEMALE, min_age=None, max_age=None

@@ -65,7 +65,6 @@ def candidate_sessions(
     city: str,
     date_from: date,
     date_to: date,
-    with_free_only: bool = True,
     limit: int = MAX_CANDIDATES,
 ) -> Sequence[SessionRow]:
     """Open sessions of the same doctor, or of the same specialty and title at this hospital
@@ -103,12 +102,11 @@ def candidate_sessions(
             ClinicSession.closes_at > now,
             ClinicSession.session_date >= date_from,
             ClinicSession.session_date <= date_to,
+            free_count > 0,
         )
         .order_by(ClinicSession.starts_at, ClinicSession.id)
         .limit(limit)
     )
-    if with_free_only:
-        stmt = stmt.where(free_count > 0)
     return [
         SessionRow(session, doctor, department, hospital, free=int(count))
         for session, doctor, department, hospital, count in db.execute(stmt).all()

@@ -59,8 +59,6 @@ class Candidate:
     session_date: date
     starts_at: datetime
     free: int
-    # Full now, but open to an intent or the waitlist (offered only when asked for).
-    enterable: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,11 +107,9 @@ def tier_of(wanted: Wanted, candidate: Candidate) -> Tier | None:
     return None
 
 
-def can_take(
-    candidate: Candidate, *, booker: Booker | None, include_enterable: bool = False
-) -> bool:
-    """Whether this patient could book (or, if asked, enter) ``candidate`` now."""
-    if candidate.free <= 0 and not (include_enterable and candidate.enterable):
+def can_take(candidate: Candidate, *, booker: Booker | None) -> bool:
+    """Whether this patient could book ``candidate`` now."""
+    if candidate.free <= 0:
         return False
     if booker is None:
         return True
@@ -134,16 +130,13 @@ def rank(
     wanted: Wanted,
     candidates: Iterable[Candidate],
     booker: Booker | None = None,
-    include_enterable: bool = False,
     limit: int = DEFAULT_LIMIT,
 ) -> list[Ranked]:
     """At most ``limit`` alternatives, by tier, then soonest first."""
     ranked: list[Ranked] = []
     for candidate in candidates:
         tier = tier_of(wanted, candidate)
-        if tier is None or not can_take(
-            candidate, booker=booker, include_enterable=include_enterable
-        ):
+        if tier is None or not can_take(candidate, booker=booker):
             continue
         reason, reason_zh = _REASONS[tier]
         if tier is Tier.SAME_DOCTOR and candidate.session_date == wanted.session_date:

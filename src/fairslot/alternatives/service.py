@@ -31,7 +31,6 @@ def alternatives_for(
     limit: int = rules.DEFAULT_LIMIT,
     account_id: int | None = None,
     limits: Limits | None = None,
-    include_enterable: bool = False,
 ) -> list[AlternativeView]:
     """Alternatives to ``session_id`` that ``patient_id`` (if given) could book now.
 
@@ -56,7 +55,6 @@ def alternatives_for(
         city=wanted.city,
         date_from=(now - timedelta(days=1)).date(),
         date_to=(now + _HORIZON).date(),
-        with_free_only=not include_enterable,
     )
     rows = [r for r in rows if _within_horizon(r, now)]
     booker = _booker(
@@ -72,7 +70,6 @@ def alternatives_for(
         wanted=wanted,
         candidates=[_candidate(r) for r in rows],
         booker=booker,
-        include_enterable=include_enterable,
         limit=limit,
     )
     return [_view(i, r, by_id[r.candidate.session_id]) for i, r in enumerate(ranked, 1)]
