@@ -59,6 +59,34 @@ def account_with_patient(client: TestClient, world: World) -> tuple[int, int]:
     return account_id, patient.json()["patient_id"]
 
 
+def book(
+    client: TestClient,
+    world: World,
+    account_id: int,
+    patient_id: int,
+    session_id: int,
+    payment_account: str,
+    payment_reference: str,
+) -> dict[str, object]:
+    """Hold the session's first free slot and pay for it; returns the hold's JSON."""
+    booking: dict[str, object] = client.post(
+        "/v1/holds",
+        headers=h(world),
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session_id},
+    ).json()
+    paid = client.post(
+        f"/v1/bookings/{booking['booking_id']}/confirm",
+        headers=h(world),
+        json={
+            "account_id": account_id,
+            "payment_account": payment_account,
+            "payment_reference": payment_reference,
+        },
+    )
+    assert paid.status_code == 200, paid.text
+    return booking
+
+
 def test_a_patient_browses_holds_pays_and_the_hospital_sees_the_booking(
     client: TestClient, world: World, hospital_key: str
 ) -> None:
@@ -210,20 +238,7 @@ def test_the_hospital_checks_in_and_marks_no_shows(
 ) -> None:
     session = world.session(capacity=1)
     account_id, patient_id = account_with_patient(client, world)
-    booking = client.post(
-        "/v1/holds",
-        headers=h(world),
-        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
-    ).json()
-    client.post(
-        f"/v1/bookings/{booking['booking_id']}/confirm",
-        headers=h(world),
-        json={
-            "account_id": account_id,
-            "payment_account": "wx:123456789",
-            "payment_reference": "W",
-        },
-    )
+    booking = book(client, world, account_id, patient_id, session.id, "wx:123456789", "W")
     hk = {"X-Hospital-Key": hospital_key}
 
     too_early = client.post(f"/hospital/v1/bookings/{booking['booking_id']}/no-show", headers=hk)
@@ -371,16 +386,7 @@ def test_check_in_refuses_an_id_card_that_is_not_the_booked_patients(
 ) -> None:
     session = world.session(capacity=1)
     account_id, patient_id = account_with_patient(client, world)
-    booking = client.post(
-        "/v1/holds",
-        headers=h(world),
-        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
-    ).json()
-    client.post(
-        f"/v1/bookings/{booking['booking_id']}/confirm",
-        headers=h(world),
-        json={"account_id": account_id, "payment_account": "wx:1234567", "payment_reference": "R"},
-    )
+    booking = book(client, world, account_id, patient_id, session.id, "wx:1234567", "R")
     world.platform.clock.set(session.starts_at)
     url = f"/hospital/v1/bookings/{booking['booking_id']}/check-in"
     hk = {"X-Hospital-Key": hospital_key}
