@@ -54,7 +54,7 @@ from fairslot.bookings.states import OCCUPYING, BookingStatus
 from fairslot.bootstrap import Platform, bootstrap
 from fairslot.channels.models import ChannelKind
 from fairslot.clock import ManualClock
-from fairslot.config import load_settings
+from fairslot.config import Settings, load_settings
 from fairslot.db.engine import make_session_factory
 from fairslot.db.registry import Base
 from fairslot.errors import DomainError
@@ -463,13 +463,19 @@ class SlotPool(RuleBasedStateMachine):
 MINUTE = dt.timedelta(minutes=1)
 
 
+MIN_COOLING = dt.timedelta(minutes=Settings.model_fields["cooling_min_minutes"].default)
+
+
 def claimable(slot: Slot, now: dt.datetime) -> bool:
     """Whether a channel may hold this slot now (its session aside)."""
     if slot.state == SlotState.OPEN:
         return True
     if slot.state == SlotState.COOLING:
         return slot.reopen_at is not None and slot.reopen_at <= now
-    # A held slot never is, not even once its hold has lapsed: the lapse cools it.
+    if slot.state == SlotState.HELD:
+        # A lapsed hold cools from its expiry for at least the minimum delay (the exact
+        # delay is drawn when the lapse is processed, possibly by this very hold).
+        return slot.hold_expires_at is not None and slot.hold_expires_at + MIN_COOLING <= now
     return False
 
 
