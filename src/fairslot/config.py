@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # ("random"), or the one who joined the waitlist first ("first_come").
     waitlist_order: Literal["random", "first_come"] = "random"
 
+    # Staff (medical affairs, IT, customer service, schedulers, auditors).
+    staff_token_hours: int = 12
+    # A reviewer's or an agent's claim on a case or a call lapses after this long.
+    review_lock_minutes: int = 30
+
     @field_validator("cooling_max_minutes")
     @classmethod
     def _cooling_range(cls, value: int) -> int:

@@ -140,13 +140,13 @@ def current_channel(db: DbDep, x_channel_key: Annotated[str | None, Header()] = 
             "Send the channel's API key in the X-Channel-Key header.", code="channel_key_missing"
         )
     channel = channel_repo.by_key_hash(db, hash_api_key(x_channel_key))
-    _end_lookup(db)
+    end_lookup(db)
     if channel is None or not channel.active:
         raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
     return channel
 
 
-def _end_lookup(db: Session) -> None:
+def end_lookup(db: Session) -> None:
     """End the authentication look-up's transaction at once.
 
     Each sync dependency runs in a worker thread of its own; a transaction left open here
@@ -166,7 +166,7 @@ def current_hospital(db: DbDep, x_hospital_key: Annotated[str | None, Header()] 
             "Send the hospital's API key in the X-Hospital-Key header.", code="hospital_key_missing"
         )
     hospital = hospitals_repo.by_key_hash(db, hash_api_key(x_hospital_key))
-    _end_lookup(db)
+    end_lookup(db)
     if hospital is None:
         raise Unauthorized("The hospital API key is not valid.", code="hospital_key_invalid")
     return hospital

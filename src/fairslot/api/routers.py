@@ -12,6 +12,7 @@ from fairslot.api import (
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    staff_auth_routes,
     waitlist_routes,
 )
 
@@ -24,4 +25,5 @@ ALL: list[APIRouter] = [
     allocation_routes.router,
     waitlist_routes.router,
     alternatives_routes.router,
+    staff_auth_routes.router,
 ]

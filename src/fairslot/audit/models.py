@@ -31,8 +31,13 @@ class RequestRecord(Base):
     wifi_id: Mapped[str | None] = mapped_column(String(128))
     payment_account_hash: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(256))
+    # The real-time risk decision on an acting request: allow, review or block, with its
+    # reasons (comma-separated signal codes); None where no decision applies (a browse).
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reasons: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         Index("ix_request_records_account_at", "account_id", "at"),
         Index("ix_request_records_device_at", "device_id", "at"),
+        Index("ix_request_records_decision_at", "decision", "at"),
     )

@@ -15,6 +15,7 @@ from fairslot.cli import (
     schedule_cmd,
     serve_cmd,
     slot_cmd,
+    staff_cmd,
     worker_cmd,
 )
 
@@ -31,6 +32,7 @@ app.add_typer(schedule_cmd.app, name="schedule")
 app.add_typer(draw_cmd.app, name="draw")
 app.add_typer(blacklist_cmd.app, name="blacklist")
 app.add_typer(alternatives_cmd.app, name="alternatives")
+app.add_typer(staff_cmd.app, name="staff")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)

@@ -1,0 +1,212 @@
+"""Staff accounts: creation by IT, login (argon2-verified password → bearer token), the
+token check every staff endpoint makes, logout, password change and deactivation.
+
+Services only flush; the edge commits. Every change made by someone is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from fairslot.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from fairslot.staff import audit
+from fairslot.staff import repository as repo
+from fairslot.staff.audit import StaffActor
+from fairslot.staff.models import StaffToken, StaffUser
+from fairslot.staff.roles import Role, parse_roles
+
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a wrong name costs the same time as a
+# wrong password and does not reveal which staff usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_of(user: StaffUser) -> StaffActor:
+    return StaffActor(username=user.username, roles=parse_roles(user.roles), staff_id=user.id)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A staff password needs at least {MIN_PASSWORD_LENGTH} characters.",
+            code="password_too_short",
+        )
+
+
+def _roles_text(roles: frozenset[Role]) -> str:
+    if not roles:
+        raise InvalidInput("Give the staff member at least one role.", code="roles_required")
+    return ",".join(sorted(r.value for r in roles))
+
+
+def create_user(
+    db: Session,
+    *,
+    username: str,
+    display_name: str,
+    roles: frozenset[Role],
+    password: str,
+    by: StaffActor,
+    now: datetime,
+) -> StaffUser:
+    username = username.strip().lower()
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
+        raise InvalidInput(
+            "A username is 1-64 letters, digits, dots or underscores.", code="invalid_username"
+        )
+    _check_password(password)
+    if repo.by_username(db, username) is not None:
+        raise Conflict("A staff member already has this username.", code="username_taken")
+    user = StaffUser(
+        username=username,
+        display_name=display_name.strip()[:100] or username,
+        roles=_roles_text(roles),
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=now,
+        created_by=by.username[:64],
+    )
+    db.add(user)
+    db.flush()
+    audit.record(
+        db,
+        actor=by,
+        action="staff.create",
+        target_kind="staff",
+        target_id=user.id,
+        now=now,
+        data={"username": username, "roles": user.roles},
+    )
+    return user
+
+
+def login(
+    db: Session, *, username: str, password: str, now: datetime, hours: int
+) -> tuple[StaffUser, str, StaffToken]:
+    """Verify the password and issue a bearer token (only its hash is stored)."""
+    user = repo.by_username(db, username.strip().lower())
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.active:
+        raise Unauthorized("Wrong username or password.", code="login_failed")
+    token = secrets.token_urlsafe(32)
+    row = StaffToken(
+        staff_id=user.id,
+        token_hash=hash_token(token),
+        issued_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    db.add(row)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor_of(user),
+        action="staff.login",
+        target_kind="staff",
+        target_id=user.id,
+        now=now,
+    )
+    return user, token, row
+
+
+def authenticate(db: Session, *, token: str, now: datetime) -> StaffUser:
+    row = repo.live_token(db, token_hash=hash_token(token), now=now)
+    user = repo.get(db, row.staff_id) if row is not None else None
+    if user is None or not user.active:
+        raise Unauthorized(
+            "The staff token is not valid or has expired; log in again.", code="staff_token_invalid"
+        )
+    return user
+
+
+def logout(db: Session, *, token: str, actor: StaffActor, now: datetime) -> None:
+    repo.revoke_token(db, token_hash=hash_token(token), now=now)
+    audit.record(
+        db,
+        actor=actor,
+        action="staff.logout",
+        target_kind="staff",
+        target_id=actor.staff_id or 0,
+        now=now,
+    )
+
+
+def _user(db: Session, username: str) -> StaffUser:
+    user = repo.by_username(db, username.strip().lower())
+    if user is None:
+        raise NotFound("No staff member has this username.", code="staff_not_found")
+    return user
+
+
+def set_password(
+    db: Session, *, username: str, password: str, by: StaffActor, now: datetime
+) -> StaffUser:
+    _check_password(password)
+    user = _user(db, username)
+    user.password_hash = _hasher.hash(password)
+    repo.revoke_tokens(db, staff_id=user.id, now=now)
+    db.flush()
+    audit.record(
+        db, actor=by, action="staff.password", target_kind="staff", target_id=user.id, now=now
+    )
+    return user
+
+
+def set_active(
+    db: Session, *, username: str, active: bool, reason: str, by: StaffActor, now: datetime
+) -> StaffUser:
+    if not reason.strip():
+        raise InvalidInput("Give the reason.", code="reason_required")
+    user = _user(db, username)
+    user.active = active
+    if not active:
+        repo.revoke_tokens(db, staff_id=user.id, now=now)
+    db.flush()
+    audit.record(
+        db,
+        actor=by,
+        action="staff.activate" if active else "staff.deactivate",
+        target_kind="staff",
+        target_id=user.id,
+        now=now,
+        reason=reason.strip(),
+    )
+    return user
+
+
+def set_roles(
+    db: Session, *, username: str, roles: frozenset[Role], by: StaffActor, now: datetime
+) -> StaffUser:
+    user = _user(db, username)
+    before = user.roles
+    user.roles = _roles_text(roles)
+    db.flush()
+    audit.record(
+        db,
+        actor=by,
+        action="staff.roles",
+        target_kind="staff",
+        target_id=user.id,
+        now=now,
+        data={"before": before, "after": user.roles},
+    )
+    return user
