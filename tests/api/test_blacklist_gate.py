@@ -18,6 +18,7 @@ from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import Scope
 from fairslot.channels.models import ChannelKind
 from fairslot.errors import DomainError
+from fairslot.staff.audit import cli_actor
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def block(world: World, scope: Scope, value: str, days: int | None = None) -> in
         scope=scope,
         value=value,
         reason="confirmed ring (case 7)",
-        by="it-admin",
+        actor=cli_actor("it-admin"),
         now=world.now(),
         protector=world.platform.protector,
         days=days,
@@ -97,7 +98,7 @@ def test_a_blocked_phone_can_no_longer_book_through_any_channel_until_lifted_in_
     blacklist.lift_in_person(
         world.db,
         entry_id=entry_id,
-        by="desk-wang",
+        actor=cli_actor("desk-wang"),
         checked="ID card and phone seen",
         now=world.now(),
     )
@@ -154,7 +155,7 @@ def test_blocking_needs_a_reason_a_valid_identifier_and_is_not_doubled(world: Wo
             scope=Scope.PHONE,
             value="13500135000",
             reason=" ",
-            by="it",
+            actor=cli_actor("it"),
             now=world.now(),
             protector=world.platform.protector,
         )
@@ -164,7 +165,7 @@ def test_blocking_needs_a_reason_a_valid_identifier_and_is_not_doubled(world: Wo
             scope=Scope.PATIENT,
             value="123",
             reason="r",
-            by="it",
+            actor=cli_actor("it"),
             now=world.now(),
             protector=world.platform.protector,
         )

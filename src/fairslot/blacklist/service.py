@@ -1,5 +1,6 @@
 """Blocking identifiers found to be a scalper's, and lifting a block after an in-person
-appeal. Services only flush; the edge commits."""
+appeal. Every change is a staff action, audited in the same transaction. Services only
+flush; the edge commits."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.crypto import Protector
 from fairslot.errors import Conflict, InvalidInput, NotFound
 from fairslot.patients.identity import IdentityError
+from fairslot.staff import audit
+from fairslot.staff.audit import StaffActor
 
 
 def block(
@@ -21,44 +24,86 @@ def block(
     scope: Scope,
     value: str,
     reason: str,
-    by: str,
+    actor: StaffActor,
     now: datetime,
     protector: Protector,
     days: int | None = None,
     case_ref: str | None = None,
 ) -> BlacklistEntry:
-    """Block an identifier for ``days`` (None: until lifted in person)."""
-    if not reason.strip():
-        raise InvalidInput("Give the reason for the block.", code="reason_required")
-    if days is not None and days <= 0:
-        raise InvalidInput(
-            "days must be positive (or omitted for a permanent block).", code="invalid_days"
-        )
+    """Block an identifier given in the clear for ``days`` (None: until lifted in person)."""
     try:
         key = key_for(scope, value, protector=protector)
     except (IdentityError, ValueError) as exc:
         raise InvalidInput(
             f"That is not a valid {scope.value} identifier.", code="invalid_identifier"
         ) from exc
-    if repo.active_entry(db, scope=scope, key_hash=key) is not None:
-        raise Conflict("This identifier is already blocked.", code="already_blocked")
-    entry = BlacklistEntry(
+    return block_key(
+        db,
         scope=scope,
         key_hash=key,
         label=label_for(scope, value),
+        reason=reason,
+        actor=actor,
+        now=now,
+        days=days,
+        case_ref=case_ref,
+    )
+
+
+def block_key(
+    db: Session,
+    *,
+    scope: Scope,
+    key_hash: str,
+    label: str,
+    reason: str,
+    actor: StaffActor,
+    now: datetime,
+    days: int | None = None,
+    case_ref: str | None = None,
+) -> BlacklistEntry:
+    """Block an identifier by the key it is stored under (``blacklist/keys.py``): what a
+    case knows, since personal identifiers reach review only as keyed hashes."""
+    if not reason.strip():
+        raise InvalidInput("Give the reason for the block.", code="reason_required")
+    if days is not None and days <= 0:
+        raise InvalidInput(
+            "days must be positive (or omitted for a permanent block).", code="invalid_days"
+        )
+    if repo.active_entry(db, scope=scope, key_hash=key_hash) is not None:
+        raise Conflict("This identifier is already blocked.", code="already_blocked")
+    entry = BlacklistEntry(
+        scope=scope,
+        key_hash=key_hash,
+        label=label[:64],
         reason=reason.strip()[:500],
         case_ref=case_ref,
-        created_by=by,
+        created_by=actor.username[:64],
         created_at=now,
         expires_at=now + timedelta(days=days) if days else None,
     )
     db.add(entry)
     db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="blacklist.add",
+        target_kind="blacklist",
+        target_id=entry.id,
+        now=now,
+        reason=entry.reason,
+        data={
+            "scope": scope.value,
+            "label": entry.label,
+            "days": days,
+            "case": case_ref,
+        },
+    )
     return entry
 
 
 def lift_in_person(
-    db: Session, *, entry_id: int, by: str, checked: str, now: datetime
+    db: Session, *, entry_id: int, actor: StaffActor, checked: str, now: datetime
 ) -> BlacklistEntry:
     """A person blocked by mistake came to the hospital: staff record what they checked."""
     if not checked.strip():
@@ -66,11 +111,22 @@ def lift_in_person(
             "Record what was checked in person (e.g. the ID card and the booking history).",
             code="check_required",
         )
-    if not repo.lift(db, entry_id=entry_id, now=now, by=by, note=checked.strip()[:500]):
+    note = checked.strip()[:500]
+    if not repo.lift(db, entry_id=entry_id, now=now, by=actor.username[:64], note=note):
         if repo.get(db, entry_id) is None:
             raise NotFound("No blacklist entry has this id.", code="entry_not_found")
         raise Conflict("This entry was already lifted.", code="already_lifted")
     entry = repo.get(db, entry_id)
     assert entry is not None
     db.refresh(entry)
+    audit.record(
+        db,
+        actor=actor,
+        action="blacklist.lift",
+        target_kind="blacklist",
+        target_id=entry.id,
+        now=now,
+        reason=note,
+        data={"scope": entry.scope.value, "label": entry.label, "in_person": True},
+    )
     return entry

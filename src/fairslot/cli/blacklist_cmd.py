@@ -9,6 +9,7 @@ from fairslot.blacklist import repository as repo
 from fairslot.blacklist import service
 from fairslot.blacklist.models import Scope
 from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Blocked identifiers (a blocked one can no longer book).")
 
@@ -30,7 +31,7 @@ def add(
             scope=scope,
             value=value,
             reason=reason,
-            by=by,
+            actor=cli_actor(by),
             now=platform.clock.now(),
             protector=platform.protector,
             days=days,
@@ -49,7 +50,7 @@ def lift(
     platform = make_platform()
     with command_transaction(platform) as db:
         entry = service.lift_in_person(
-            db, entry_id=entry_id, by=by, checked=checked, now=platform.clock.now()
+            db, entry_id=entry_id, actor=cli_actor(by), checked=checked, now=platform.clock.now()
         )
         console.print(f"entry {entry.id} lifted by {entry.lifted_by}")
 
