@@ -7,11 +7,13 @@ from fastapi import APIRouter
 from fairslot.api import (
     allocation_routes,
     alternatives_routes,
+    call_routes,
     channel_accounts,
     channel_booking,
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    review_routes,
     staff_auth_routes,
     waitlist_routes,
 )
@@ -26,4 +28,6 @@ ALL: list[APIRouter] = [
     waitlist_routes.router,
     alternatives_routes.router,
     staff_auth_routes.router,
+    review_routes.router,
+    call_routes.router,
 ]
