@@ -55,8 +55,7 @@ def take_lapsed(
     """A case whose reviewer's claim has lapsed goes to ``actor``: ``released`` for the
     lapsed claim, then ``taken``. The lapse is part of the WHERE clause, so a reviewer
     whose lock is still live never loses the case this way."""
-    _check(CaseStatus.IN_REVIEW, CaseStatus.OPEN)
-    previous = case.assigned_to
+    previous, lapsed_at = case.assigned_to, case.locked_until
     _move(
         db,
         case=case,
@@ -73,7 +72,11 @@ def take_lapsed(
         kind=CaseEventKind.RELEASED,
         at=now,
         actor=SYSTEM_ACTOR,
-        data={"lapsed": True, "reviewer": previous},
+        data={
+            "lapsed": True,
+            "reviewer": previous,
+            "lapsed_at": lapsed_at.isoformat() if lapsed_at else None,
+        },
     )
     _event(
         db,
