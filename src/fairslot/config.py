@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # A reviewer's or an agent's claim on a case or a call lapses after this long.
     review_lock_minutes: int = 30
 
+    # Follow-up calls (issue 4): the daily random sample of confirmed bookings that
+    # customer service calls back, as a share of the day's bookings and at most this many.
+    followup_sample_rate: float = Field(0.01, ge=0, le=1)
+    followup_sample_max: int = Field(200, ge=0)
+
     @field_validator("cooling_max_minutes")
     @classmethod
     def _cooling_range(cls, value: int) -> int:

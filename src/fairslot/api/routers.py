@@ -7,11 +7,13 @@ from fastapi import APIRouter
 from fairslot.api import (
     allocation_routes,
     alternatives_routes,
+    call_routes,
     channel_accounts,
     channel_booking,
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    review_routes,
     scheduler_routes,
     staff_auth_routes,
     waitlist_routes,
@@ -28,4 +30,6 @@ ALL: list[APIRouter] = [
     alternatives_routes.router,
     staff_auth_routes.router,
     scheduler_routes.router,
+    review_routes.router,
+    call_routes.router,
 ]

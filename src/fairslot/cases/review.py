@@ -1,0 +1,337 @@
+"""The review queue's use cases for the medical-affairs office: take the next case,
+release it, confirm it (blacklisting the chosen scopes), dismiss it, or ask customer
+service to call the case's patients first.
+
+Each action is a compare-and-set transition (``cases/transitions.py``) with its case event,
+plus a staff audit row with the reviewer's reason, in the edge's transaction. Only the
+reviewer holding a case's live claim may decide it. Services only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from fairslot.blacklist import service as blacklist
+from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.cases import evidence as ev
+from fairslot.cases import repository as repo
+from fairslot.cases import transitions
+from fairslot.cases.candidates import SCOPES, patients_to_call
+from fairslot.cases.errors import CaseConflict, QueueEmpty, ReviewInputInvalid
+from fairslot.cases.models import Case
+from fairslot.cases.schemas import CaseEvidence
+from fairslot.cases.states import CLOSED, CaseStatus
+from fairslot.crypto import Protector
+from fairslot.errors import Forbidden
+from fairslot.followup import repository as calls_repo
+from fairslot.followup.models import CallTask
+from fairslot.followup.states import CallReason, CallStatus
+from fairslot.staff import audit
+from fairslot.staff.audit import StaffActor
+
+# Candidates examined per query when claiming; a lost race moves on to the next one.
+_BATCH = 10
+# A reviewer racing many others gives up after this many lost claims rather than spin.
+_MAX_ATTEMPTS = 50
+MAX_BLOCK_DAYS = 36500
+
+
+def take_next(db: Session, *, actor: StaffActor, now: datetime, lock_minutes: int) -> Case:
+    """Claim the best case waiting: the highest score, then the oldest; an open case or
+    one whose reviewer's claim has lapsed. Two reviewers never get the same case: each
+    claim is a compare-and-set on the case's version, and a lost one tries the next."""
+    if actor.staff_id is None:
+        raise Forbidden(
+            "Cases are taken by a member of staff logged in with their own account.",
+            code="staff_account_required",
+        )
+    locked_until = now + timedelta(minutes=lock_minutes)
+    tried: set[int] = set()
+    while len(tried) < _MAX_ATTEMPTS:
+        batch = repo.next_candidates(db, now=now, exclude=tried, limit=_BATCH)
+        if not batch:
+            break
+        for case in batch:
+            tried.add(case.id)
+            take = transitions.take if case.status == CaseStatus.OPEN else transitions.take_lapsed
+            try:
+                take(db, case=case, actor=actor, now=now, locked_until=locked_until)
+            except CaseConflict:
+                continue  # another reviewer claimed it first
+            audit.record(
+                db,
+                actor=actor,
+                action="case.take",
+                target_kind="case",
+                target_id=case.id,
+                now=now,
+                data={"score": case.score, "locked_until": locked_until.isoformat()},
+            )
+            return case
+    raise QueueEmpty(
+        "No case is waiting for review.",
+        code="queue_empty",
+        detail_zh="目前没有待审核的案件。",
+    )
+
+
+def listing(db: Session, *, status: CaseStatus | None, limit: int) -> list[Case]:
+    return repo.listing(db, status=status, limit=limit)
+
+
+def release(db: Session, *, case_id: int, actor: StaffActor, now: datetime) -> Case:
+    """Put a case one holds back in the queue, undecided."""
+    case = ev.require(db, case_id)
+    _held(case, actor=actor, now=now, live=False)
+    transitions.release(db, case=case, actor=actor, now=now)
+    audit.record(
+        db, actor=actor, action="case.release", target_kind="case", target_id=case.id, now=now
+    )
+    return case
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    case: Case
+    blocked: list[BlacklistEntry]
+    already: list[BlacklistEntry]
+
+
+def confirm(
+    db: Session,
+    *,
+    case_id: int,
+    scopes: Sequence[str],
+    days: int | None,
+    reason: str,
+    actor: StaffActor,
+    now: datetime,
+    protector: Protector,
+) -> Confirmed:
+    """The case is a scalper's: blacklist every identifier of the chosen scopes (for
+    ``days``, or until lifted in person) and close the case. Identifiers an unlifted
+    entry already lists are skipped and reported."""
+    case = ev.require(db, case_id)
+    _held(case, actor=actor, now=now)
+    reason = _reason(reason)
+    chosen = _scopes(scopes)
+    if days is not None and not 1 <= days <= MAX_BLOCK_DAYS:
+        raise ReviewInputInvalid(
+            f"days must be 1-{MAX_BLOCK_DAYS}, or null for a block until lifted in person.",
+            code="invalid_days",
+        )
+    gathered = ev.gather(db, case=case, protector=protector)
+    targets = [c for c in ev.candidates(gathered, protector=protector) if c.scope in chosen]
+    empty = sorted(chosen - {c.scope for c in targets}, key=SCOPES.index)
+    if empty:
+        raise ReviewInputInvalid(
+            f"This case has no identifier of scope {', '.join(empty)} to block; "
+            "choose among the scopes its candidates list.",
+            code="scope_has_no_identifiers",
+        )
+    existing = ev.entries_for(db, targets)
+    already = [existing[(c.scope, c.key)] for c in targets if (c.scope, c.key) in existing]
+    todo = [c for c in targets if (c.scope, c.key) not in existing]
+    # The claim first: a reviewer who lost the case blocks nothing.
+    transitions.confirm(
+        db,
+        case=case,
+        actor=actor,
+        now=now,
+        reason=reason,
+        data={"scopes": sorted(chosen, key=SCOPES.index), "days": days},
+    )
+    blocked = [
+        blacklist.block_key(
+            db,
+            scope=Scope(c.scope),
+            key_hash=c.key,
+            label=c.label,
+            reason=reason,
+            actor=actor,
+            now=now,
+            days=days,
+            case_ref=str(case.id),
+        )
+        for c in todo
+    ]
+    audit.record(
+        db,
+        actor=actor,
+        action="case.confirm",
+        target_kind="case",
+        target_id=case.id,
+        now=now,
+        reason=reason,
+        data={
+            "scopes": sorted(chosen, key=SCOPES.index),
+            "days": days,
+            "blocked": [e.id for e in blocked],
+            "already_blocked": [e.id for e in already],
+        },
+    )
+    return Confirmed(case=case, blocked=blocked, already=already)
+
+
+def dismiss(db: Session, *, case_id: int, reason: str, actor: StaffActor, now: datetime) -> Case:
+    """Not a scalper: close the case with the reason; nothing is blocked."""
+    case = ev.require(db, case_id)
+    _held(case, actor=actor, now=now)
+    reason = _reason(reason)
+    transitions.dismiss(db, case=case, actor=actor, now=now, reason=reason)
+    audit.record(
+        db,
+        actor=actor,
+        action="case.dismiss",
+        target_kind="case",
+        target_id=case.id,
+        now=now,
+        reason=reason,
+    )
+    return case
+
+
+def request_calls(
+    db: Session,
+    *,
+    case_id: int,
+    question: str,
+    actor: StaffActor,
+    now: datetime,
+    protector: Protector,
+) -> tuple[Case, list[CallTask]]:
+    """Ask customer service to call each patient of the case (one flagged task per
+    patient, ``case:<id>:patient:<pid>``); the case waits until every call has its
+    outcome, then comes back to the queue with the outcomes in its evidence."""
+    case = ev.require(db, case_id)
+    _held(case, actor=actor, now=now)
+    question = question.strip()
+    if not question:
+        raise ReviewInputInvalid(
+            "Write the question customer service should ask.", code="question_required"
+        )
+    gathered = ev.gather(db, case=case, protector=protector)
+    latest = {row[0].patient_id: row[0].id for row in gathered.rows}  # held_at order
+    keys = {pid: f"case:{case.id}:patient:{pid}" for pid in patients_to_call(gathered.facts)}
+    if not keys:
+        raise CaseConflict(
+            "This case names no patient the platform knows, so there is nobody to call.",
+            code="no_patient_to_call",
+        )
+    called = calls_repo.existing_keys(db, keys.values())
+    tasks = [
+        CallTask(
+            dedupe_key=key,
+            reason=CallReason.FLAGGED,
+            status=CallStatus.PENDING,
+            patient_id=pid,
+            booking_id=latest.get(pid),
+            case_id=case.id,
+            question=question[:500],
+            version=1,
+            created_at=now,
+        )
+        for pid, key in keys.items()
+        if key not in called
+    ]
+    if not tasks:
+        raise CaseConflict(
+            "Every patient of this case has been called already; their outcomes are in the "
+            "case's evidence. Confirm or dismiss it.",
+            code="calls_already_made",
+        )
+    db.add_all(tasks)
+    db.flush()
+    transitions.request_calls(
+        db, case=case, actor=actor, now=now, question=question, task_ids=[t.id for t in tasks]
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="case.request_calls",
+        target_kind="case",
+        target_id=case.id,
+        now=now,
+        reason=question,
+        data={"tasks": [t.id for t in tasks]},
+    )
+    return case, tasks
+
+
+def view(
+    db: Session,
+    *,
+    case_id: int,
+    actor: StaffActor,
+    now: datetime,
+    protector: Protector,
+    tz: ZoneInfo,
+) -> CaseEvidence:
+    """The evidence of a case. Reading it is audited: it names patients."""
+    case = ev.require(db, case_id)
+    audit.record(
+        db, actor=actor, action="case.view", target_kind="case", target_id=case.id, now=now
+    )
+    return ev.evidence(db, case=case, protector=protector, now=now, tz=tz)
+
+
+# -- checks ----------------------------------------------------------------------------
+
+
+def _held(case: Case, *, actor: StaffActor, now: datetime, live: bool = True) -> None:
+    """Refuse unless ``actor`` holds the case (with a live claim, when ``live``)."""
+    if case.status in CLOSED:
+        raise CaseConflict(
+            f"This case is closed ({case.status.value}); its decision stands.",
+            code="case_closed",
+            detail_zh="该案件已结案。",
+        )
+    if case.status != CaseStatus.IN_REVIEW:
+        raise CaseConflict(
+            f"This case is {case.status.value}: take it from the queue first "
+            "(POST /staff/v1/cases/next).",
+            code="case_not_taken",
+        )
+    if case.assigned_to != actor.staff_id or actor.staff_id is None:
+        raise CaseConflict(
+            "Another reviewer holds this case.",
+            code="case_not_yours",
+            detail_zh="该案件由其他审核员处理中。",
+        )
+    if live and (case.locked_until is None or case.locked_until <= now):
+        raise CaseConflict(
+            "Your claim on this case lapsed; take a case again from the queue "
+            "(it may be this one, if nobody else took it).",
+            code="case_lock_lapsed",
+            detail_zh="您对该案件的锁定已过期，请重新领取。",
+        )
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ReviewInputInvalid("Give the reason for the decision.", code="reason_required")
+    return reason
+
+
+def _scopes(scopes: Sequence[str]) -> set[str]:
+    chosen = {s.strip().lower() for s in scopes if s.strip()}
+    if not chosen:
+        raise ReviewInputInvalid(
+            "Choose at least one scope to block (patient, phone, account, device, network, "
+            "payment).",
+            code="scopes_required",
+        )
+    unknown = sorted(chosen - set(SCOPES))
+    if unknown:
+        raise ReviewInputInvalid(
+            f"Unknown scope {', '.join(unknown)}; use patient, phone, account, device, "
+            "network or payment.",
+            code="unknown_scope",
+        )
+    return chosen

@@ -1,0 +1,168 @@
+"""Every query of the follow-up call queue.
+
+Claims are compare-and-set (:func:`move`), like the review queue's: they name the version
+and status they expect and report whether exactly one row changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from fairslot.bookings.models import Booking
+from fairslot.bookings.states import BookingStatus
+from fairslot.channels.models import Channel
+from fairslot.followup.models import CallTask
+from fairslot.followup.states import CallReason, CallStatus
+from fairslot.hospitals.models import Department, Doctor
+from fairslot.patients.models import Patient
+from fairslot.schedules.models import ClinicSession
+
+# Bookings that were confirmed (paid) and still stand: the population of the daily sample.
+CONFIRMED = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
+
+
+def get(db: Session, task_id: int) -> CallTask | None:
+    return db.get(CallTask, task_id)
+
+
+def move(
+    db: Session,
+    *,
+    task_id: int,
+    version: int,
+    expected: CallStatus,
+    extra_where: Sequence[Any],
+    values: dict[str, Any],
+) -> bool:
+    result = db.execute(
+        update(CallTask)
+        .where(
+            CallTask.id == task_id,
+            CallTask.version == version,
+            CallTask.status == expected,
+            *extra_where,
+        )
+        .values(version=CallTask.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def next_candidates(
+    db: Session, *, now: datetime, exclude: Collection[int], limit: int
+) -> list[CallTask]:
+    """Tasks an agent may take: pending ones and those whose claim lapsed. A case waits on
+    flagged calls, so they come before the sample; then the oldest first."""
+    query = select(CallTask).where(
+        or_(
+            CallTask.status == CallStatus.PENDING,
+            and_(CallTask.status == CallStatus.TAKEN, CallTask.locked_until <= now),
+        )
+    )
+    if exclude:
+        query = query.where(CallTask.id.not_in(list(exclude)))
+    flagged_first = case((CallTask.reason == CallReason.FLAGGED, 0), else_=1)
+    return list(
+        db.scalars(
+            query.order_by(flagged_first, CallTask.created_at, CallTask.id)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def existing_keys(db: Session, keys: Collection[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(db.scalars(select(CallTask.dedupe_key).where(CallTask.dedupe_key.in_(list(keys)))))
+
+
+def tasks_of_case(db: Session, case_id: int) -> list[tuple[CallTask, Patient]]:
+    rows = db.execute(
+        select(CallTask, Patient)
+        .join(Patient, Patient.id == CallTask.patient_id)
+        .where(CallTask.case_id == case_id)
+        .order_by(CallTask.id)
+    )
+    return [(task, patient) for task, patient in rows]
+
+
+def open_flagged_of_case(db: Session, case_id: int) -> int:
+    """How many flagged calls of the case still lack an outcome."""
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(CallTask)
+            .where(
+                CallTask.case_id == case_id,
+                CallTask.reason == CallReason.FLAGGED,
+                CallTask.status != CallStatus.DONE,
+            )
+        )
+        or 0
+    )
+
+
+def outcomes_of_case(db: Session, case_id: int) -> dict[str, int]:
+    rows = db.execute(
+        select(CallTask.outcome, func.count())
+        .where(CallTask.case_id == case_id, CallTask.outcome.is_not(None))
+        .group_by(CallTask.outcome)
+    )
+    return {str(outcome.value if outcome else ""): int(n) for outcome, n in rows}
+
+
+def confirmed_between(db: Session, *, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """(booking id, patient id) of the bookings confirmed in ``[start, end)`` that stand."""
+    rows = db.execute(
+        select(Booking.id, Booking.patient_id)
+        .where(
+            Booking.booked_at >= start,
+            Booking.booked_at < end,
+            Booking.status.in_(list(CONFIRMED)),
+        )
+        .order_by(Booking.id)
+    )
+    return [(booking_id, patient_id) for booking_id, patient_id in rows]
+
+
+def sampled_between(db: Session, *, start: datetime, end: datetime) -> set[str]:
+    """Ids of the bookings confirmed in ``[start, end)`` that already have a sample task."""
+    return set(
+        db.scalars(
+            select(CallTask.booking_id)
+            .join(Booking, Booking.id == CallTask.booking_id)
+            .where(
+                CallTask.reason == CallReason.SAMPLE,
+                Booking.booked_at >= start,
+                Booking.booked_at < end,
+            )
+        )
+    )
+
+
+BookingSummaryRow = tuple[Booking, Department, Doctor, ClinicSession, Channel]
+
+
+def booking_summary(db: Session, booking_id: str) -> BookingSummaryRow | None:
+    row = db.execute(
+        select(Booking, Department, Doctor, ClinicSession, Channel)
+        .join(ClinicSession, ClinicSession.id == Booking.session_id)
+        .join(Department, Department.id == Booking.department_id)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .join(Channel, Channel.id == Booking.channel_id)
+        .where(Booking.id == booking_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    booking, department, doctor, session, channel = row
+    return booking, department, doctor, session, channel
+
+
+def patient(db: Session, patient_id: int) -> Patient | None:
+    return db.get(Patient, patient_id)

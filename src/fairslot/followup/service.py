@@ -1,0 +1,263 @@
+"""Follow-up calls by customer service: the daily random sample of confirmed bookings,
+taking the next call, recording its outcome, and feeding that outcome to the case.
+
+When every flagged call of a case waiting on calls has its outcome, the case goes back to
+the review queue (``calls_done``) with the outcomes in its evidence. Services only flush.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from fairslot.cases import repository as cases_repo
+from fairslot.cases import transitions as case_transitions
+from fairslot.cases.states import CaseStatus
+from fairslot.crypto import Protector
+from fairslot.errors import Forbidden
+from fairslot.followup import repository as repo
+from fairslot.followup import sampling, transitions
+from fairslot.followup.errors import CallConflict, CallNotFound
+from fairslot.followup.models import CallTask
+from fairslot.followup.schemas import CallBooking, CallPatient, CallTaskView, SampleReport
+from fairslot.followup.states import CallOutcome, CallReason, CallStatus
+from fairslot.patients.identity import mask_phone
+from fairslot.staff import audit
+from fairslot.staff.audit import StaffActor
+
+_BATCH = 10
+_MAX_ATTEMPTS = 50
+
+
+def sample(
+    db: Session,
+    *,
+    day: date,
+    rate: float,
+    limit: int,
+    rng: random.Random,
+    now: datetime,
+    tz: str,
+    actor: StaffActor,
+) -> SampleReport:
+    """Create sample call tasks (``sample:<booking id>``) for a random ``rate`` of the
+    bookings confirmed on the local ``day`` that still stand, at most ``limit``.
+    Idempotent: a re-run over the same bookings adds nothing."""
+    start, end = sampling.day_window(day, tz=tz)
+    population = repo.confirmed_between(db, start=start, end=end)
+    already = repo.sampled_between(db, start=start, end=end)
+    patients = dict(population)
+    chosen = sampling.choose(
+        [booking_id for booking_id, _ in population],
+        already=already,
+        rate=rate,
+        limit=limit,
+        rng=rng,
+    )
+    tasks = [
+        CallTask(
+            dedupe_key=f"sample:{booking_id}",
+            reason=CallReason.SAMPLE,
+            status=CallStatus.PENDING,
+            patient_id=patients[booking_id],
+            booking_id=booking_id,
+            question="Routine check: did the patient book this visit for themselves, "
+            "and do they intend to come?",
+            version=1,
+            created_at=now,
+        )
+        for booking_id in chosen
+    ]
+    db.add_all(tasks)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="calls.sample",
+        target_kind="day",
+        target_id=day.isoformat(),
+        now=now,
+        data={"rate": rate, "limit": limit, "confirmed": len(population), "created": len(tasks)},
+    )
+    return SampleReport(
+        day=day,
+        confirmed=len(population),
+        already_sampled=len(already),
+        created=[t.id for t in tasks],
+    )
+
+
+def take_next(db: Session, *, actor: StaffActor, now: datetime, lock_minutes: int) -> CallTask:
+    """Claim the next call (flagged before sample, then the oldest); two agents never get
+    the same one: a compare-and-set claim, and a lost race tries the next task."""
+    if actor.staff_id is None:
+        raise Forbidden(
+            "Calls are taken by a member of staff logged in with their own account.",
+            code="staff_account_required",
+        )
+    locked_until = now + timedelta(minutes=lock_minutes)
+    tried: set[int] = set()
+    while len(tried) < _MAX_ATTEMPTS:
+        batch = repo.next_candidates(db, now=now, exclude=tried, limit=_BATCH)
+        if not batch:
+            break
+        for task in batch:
+            tried.add(task.id)
+            try:
+                transitions.take(db, task=task, actor=actor, now=now, locked_until=locked_until)
+            except CallConflict:
+                continue
+            return task
+    raise CallNotFound(
+        "No call is waiting.", code="queue_empty", detail_zh="目前没有待回访的任务。"
+    )
+
+
+def require(db: Session, task_id: int) -> CallTask:
+    task = repo.get(db, task_id)
+    if task is None:
+        raise CallNotFound("No call task has this id.", code="call_not_found")
+    return task
+
+
+def release(db: Session, *, task_id: int, actor: StaffActor, now: datetime) -> CallTask:
+    task = require(db, task_id)
+    _held(task, actor=actor, now=now, live=False)
+    transitions.release(db, task=task, actor=actor, now=now)
+    return task
+
+
+def record_outcome(
+    db: Session,
+    *,
+    task_id: int,
+    outcome: CallOutcome,
+    note: str | None,
+    actor: StaffActor,
+    now: datetime,
+) -> CallTask:
+    """The call's outcome: the task is done; a case's call joins its history, and the
+    last flagged call of a case waiting on calls sends the case back to the queue."""
+    task = require(db, task_id)
+    _held(task, actor=actor, now=now)
+    note = (note or "").strip()[:1000] or None
+    transitions.complete(db, task=task, actor=actor, now=now, outcome=outcome, note=note)
+    if task.case_id is None:
+        return task
+    # Locked so that two agents finishing a case's last two calls at once cannot each
+    # count the other's call as open: the second counts after the first has committed.
+    case = cases_repo.lock(db, task.case_id)
+    if case is None:  # a foreign key holds it; kept for the type checker
+        raise CallNotFound("The call's case is gone.", code="case_not_found")
+    case_transitions.call_outcome(
+        db,
+        case=case,
+        actor=actor,
+        now=now,
+        data={
+            "task": task.id,
+            "patient_id": task.patient_id,
+            "outcome": outcome.value,
+            "note": note,
+        },
+    )
+    if (
+        task.reason == CallReason.FLAGGED
+        and case.status == CaseStatus.AWAITING_CALL
+        and repo.open_flagged_of_case(db, case.id) == 0
+    ):
+        case_transitions.calls_done(
+            db, case=case, actor=actor, now=now, outcomes=repo.outcomes_of_case(db, case.id)
+        )
+    return task
+
+
+def view(
+    db: Session,
+    *,
+    task: CallTask,
+    actor: StaffActor,
+    now: datetime,
+    protector: Protector,
+    tz: ZoneInfo,
+) -> CallTaskView:
+    """The call as customer service sees it. The agent holding a live claim gets the phone
+    number in full, to dial it; that view of personal data is audited."""
+    patient = repo.patient(db, task.patient_id)
+    if patient is None:  # a foreign key holds it
+        raise CallNotFound("The call's patient is gone.", code="call_not_found")
+    phone = protector.decrypt(patient.phone_encrypted)
+    in_full = _holds(task, actor=actor, now=now)
+    if in_full:
+        audit.record(
+            db,
+            actor=actor,
+            action="call.view_phone",
+            target_kind="call",
+            target_id=task.id,
+            now=now,
+            data={"patient_id": patient.id},
+        )
+    summary = repo.booking_summary(db, task.booking_id) if task.booking_id else None
+    booking = None
+    if summary is not None:
+        b, department, doctor, session, channel = summary
+        booking = CallBooking(
+            booking_id=b.id,
+            status=b.status.value,
+            department=department.name,
+            doctor=doctor.name,
+            doctor_title=doctor.title.value,
+            session_date=session.session_date,
+            period=session.period.value,
+            channel=channel.name,
+            booked_at=b.booked_at.astimezone(tz) if b.booked_at else None,
+        )
+    return CallTaskView(
+        task_id=task.id,
+        reason=task.reason,
+        status=task.status,
+        case_id=task.case_id,
+        question=task.question,
+        patient=CallPatient(
+            patient_id=patient.id,
+            name=patient.name,
+            phone=phone if in_full else mask_phone(phone),
+            phone_in_full=in_full,
+        ),
+        booking=booking,
+        created_at=task.created_at.astimezone(tz),
+        locked_until=task.locked_until.astimezone(tz) if task.locked_until else None,
+        outcome=task.outcome,
+        note=task.note,
+        done_at=task.done_at.astimezone(tz) if task.done_at else None,
+    )
+
+
+def _holds(task: CallTask, *, actor: StaffActor, now: datetime) -> bool:
+    return (
+        task.status == CallStatus.TAKEN
+        and actor.staff_id is not None
+        and task.assigned_to == actor.staff_id
+        and task.locked_until is not None
+        and task.locked_until > now
+    )
+
+
+def _held(task: CallTask, *, actor: StaffActor, now: datetime, live: bool = True) -> None:
+    if task.status == CallStatus.DONE:
+        raise CallConflict("This call already has its outcome.", code="call_done")
+    if task.status != CallStatus.TAKEN:
+        raise CallConflict(
+            "Take the call first (POST /staff/v1/calls/next).", code="call_not_taken"
+        )
+    if actor.staff_id is None or task.assigned_to != actor.staff_id:
+        raise CallConflict("Another agent holds this call.", code="call_not_yours")
+    if live and (task.locked_until is None or task.locked_until <= now):
+        raise CallConflict(
+            "Your claim on this call lapsed; take the next call again.",
+            code="call_lock_lapsed",
+        )

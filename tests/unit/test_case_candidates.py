@@ -1,0 +1,240 @@
+"""Which identifiers a reviewer may block, and the keys they are stored under. No database."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+
+from fairslot.blacklist.models import Scope
+from fairslot.cases.candidates import (
+    SCOPES,
+    AccountFacts,
+    AlertFacts,
+    BookingFacts,
+    CaseFacts,
+    PersonFacts,
+    derive,
+    patients_to_call,
+    ring_members,
+)
+from fairslot.cases.states import CASE_TRANSITIONS, CLOSED, CaseStatus, can_transition
+from fairslot.crypto import Protector
+from fairslot.followup import sampling
+from fairslot.followup.states import CALL_TRANSITIONS, CallStatus
+
+PROTECTOR = Protector(data_key="unit-test-data-key", hash_key="unit-test-hash-key")
+HASH = PROTECTOR.keyed_hash
+
+
+def person(pid: int) -> PersonFacts:
+    return PersonFacts(
+        patient_id=pid,
+        id_hash=f"idhash{pid}",
+        phone_hash=f"phonehash{pid}",
+        id_masked="110***********002X",
+        phone_masked="+86138****0001",
+    )
+
+
+def booking(n: int, *, patient: int, account: int = 7, **overrides) -> BookingFacts:
+    values = {
+        "booking_id": f"{n:08d}-4b1f-9c1e-8d7a-0c5e2f3a1b9d",
+        "patient_id": patient,
+        "account_id": account,
+        "device_id": "grab-bot-7",
+        "ip": "203.0.113.9",
+        "wifi_id": None,
+        "payment_account_hash": "payhash",
+        "payment_account_masked": "62****1234",
+    }
+    values.update(overrides)
+    return BookingFacts(**values)
+
+
+def keys(found, scope: str) -> set[str]:
+    return {c.key for c in found if c.scope == scope}
+
+
+def test_the_scopes_are_the_blacklists_scopes() -> None:
+    assert set(SCOPES) == {s.value for s in Scope}
+
+
+def test_booking_identifiers_become_candidates_under_the_gates_keys() -> None:
+    facts = CaseFacts(
+        subject_kind="payment_account",
+        subject_key="payhash",
+        subject_label="62****1234",
+        bookings=[booking(1, patient=1), booking(2, patient=2, wifi_id="wifi-home")],
+        people=[person(1), person(2)],
+        accounts=[
+            AccountFacts(account_id=7, phone_hash="loginhash", phone_masked="+86139****0002")
+        ],
+    )
+
+    found = derive(facts, keyed_hash=HASH)
+
+    assert keys(found, "patient") == {"idhash1", "idhash2"}
+    assert keys(found, "phone") == {"phonehash1", "phonehash2", "loginhash"}
+    assert keys(found, "account") == {"account:7"}
+    assert keys(found, "device") == {HASH("grab-bot-7", purpose="device")}
+    assert keys(found, "network") == {
+        HASH("203.0.113.9", purpose="network"),
+        HASH("wifi-home", purpose="network"),
+    }
+    assert keys(found, "payment") == {"payhash"}
+    payment = next(c for c in found if c.scope == "payment")
+    assert payment.sources == ("case subject", "booking 00000001", "booking 00000002")
+    assert [c.scope for c in found] == sorted((c.scope for c in found), key=SCOPES.index)
+
+
+def test_each_identifier_is_one_candidate_with_every_place_it_was_seen() -> None:
+    facts = CaseFacts(
+        subject_kind="device",
+        subject_key="grab-bot-7",
+        subject_label="gra***",
+        alerts=[
+            AlertFacts(alert_id=3, entity_kind="device", entity_key="grab-bot-7", entity_label="g")
+        ],
+        bookings=[booking(1, patient=1)],
+        people=[person(1)],
+    )
+    found = derive(facts, keyed_hash=HASH)
+    (device,) = [c for c in found if c.scope == "device"]
+    assert device.sources == ("case subject", "alert 3", "booking 00000001")
+    assert device.label == "gra***-7"
+    assert len(found) == len({(c.scope, c.key) for c in found})
+
+
+def test_rule_network_keys_lose_their_prefix_before_hashing() -> None:
+    facts = CaseFacts(
+        subject_kind="network",
+        subject_key="ip:198.51.100.4",
+        subject_label="ip",
+        alerts=[
+            AlertFacts(
+                alert_id=1, entity_kind="network", entity_key="wifi:cafe-ap", entity_label="w"
+            )
+        ],
+    )
+    found = derive(facts, keyed_hash=HASH)
+    assert keys(found, "network") == {
+        HASH("198.51.100.4", purpose="network"),
+        HASH("cafe-ap", purpose="network"),
+    }
+    assert sorted(c.label.split()[0] for c in found) == ["ip", "wifi"]
+
+
+def test_ring_members_are_candidates_and_their_patients_are_called() -> None:
+    details = {
+        "members": [
+            ["patient", "idhash5"],
+            ["account", "12"],
+            ["phone", "phonehash9"],
+            ["device", "shared-tablet"],
+            ["network", "10.1.2.3"],
+            ["payment", "payhash2"],
+        ]
+    }
+    facts = CaseFacts(
+        subject_kind="ring",
+        subject_key="ab12cd34ef56ab78",
+        subject_label="ring of 2",
+        alerts=[
+            AlertFacts(
+                alert_id=9, entity_kind="ring", entity_key="ab12", entity_label="r", details=details
+            )
+        ],
+        people=[
+            person(5),
+            PersonFacts(
+                patient_id=6,
+                id_hash="other",
+                phone_hash="phonehash9",
+                id_masked="m",
+                phone_masked="p",
+            ),
+            PersonFacts(
+                patient_id=8,
+                id_hash="stranger",
+                phone_hash="nobody",
+                id_masked="m",
+                phone_masked="p",
+            ),
+        ],
+        payments={"payhash2": "62****9999"},
+    )
+    found = derive(facts, keyed_hash=HASH)
+    assert keys(found, "patient") == {"idhash5"}
+    assert keys(found, "account") == {"account:12"}
+    assert keys(found, "phone") == {"phonehash9"}
+    assert keys(found, "device") == {HASH("shared-tablet", purpose="device")}
+    assert keys(found, "network") == {HASH("10.1.2.3", purpose="network")}
+    assert [c.label for c in found if c.scope == "payment"] == ["62****9999"]
+    assert [c.label for c in found if c.scope == "patient"] == ["110***********002X"]
+    assert patients_to_call(facts) == [5, 6]  # by ID key, and by the ring's phone
+
+
+def test_ring_members_are_read_from_the_rings_other_shapes_too() -> None:
+    details = {
+        "patients": ["p1"],
+        "accounts": ["3"],
+        "identifiers": [["phone", ["ph"]], ["device", []], ["network", ["1.2.3.4"]]],
+    }
+    assert ring_members(details) == [
+        ("patient", "p1"),
+        ("account", "3"),
+        ("phone", "ph"),
+        ("network", "1.2.3.4"),
+    ]
+    assert ring_members({"identifiers": {"payment": ["x"]}}) == [("payment", "x")]
+    assert ring_members({"members": "not a list", "reasons": [1, 2]}) == []
+
+
+def test_a_family_case_offers_nothing_it_does_not_contain() -> None:
+    facts = CaseFacts(
+        subject_kind="patient",
+        subject_key="idhash1",
+        subject_label="x",
+        bookings=[booking(1, patient=1, device_id=None, ip=None, payment_account_hash=None)],
+        people=[person(1)],
+    )
+    found = derive(facts, keyed_hash=HASH)
+    assert {c.scope for c in found} == {"patient", "phone", "account"}
+    assert patients_to_call(facts) == [1]
+
+
+def test_the_case_table_allows_only_the_review_moves() -> None:
+    assert can_transition(CaseStatus.OPEN, CaseStatus.IN_REVIEW)
+    assert not can_transition(CaseStatus.OPEN, CaseStatus.CONFIRMED)  # never decided untaken
+    assert not can_transition(CaseStatus.AWAITING_CALL, CaseStatus.CONFIRMED)
+    assert can_transition(CaseStatus.AWAITING_CALL, CaseStatus.OPEN)
+    for closed in CLOSED:
+        assert CASE_TRANSITIONS[closed] == frozenset()
+    assert CALL_TRANSITIONS[CallStatus.DONE] == frozenset()
+
+
+def test_the_sample_day_is_the_local_day() -> None:
+    start, end = sampling.day_window(date(2026, 11, 22), tz="Asia/Shanghai")
+    assert (start, end) == (
+        datetime(2026, 11, 21, 16, 0, tzinfo=UTC),
+        datetime(2026, 11, 22, 16, 0, tzinfo=UTC),
+    )
+
+
+def test_the_sample_size_rounds_up_and_respects_the_limit() -> None:
+    assert sampling.sample_size(50, rate=0.01, limit=200) == 1
+    assert sampling.sample_size(30_000, rate=0.01, limit=200) == 200
+    assert sampling.sample_size(0, rate=0.01, limit=200) == 0
+    assert sampling.sample_size(10, rate=0.0, limit=200) == 0
+
+
+def test_choosing_again_over_the_same_day_adds_nothing() -> None:
+    population = [f"b{i:03d}" for i in range(100)]
+    first = sampling.choose(population, already=(), rate=0.05, limit=10, rng=random.Random(1))
+    assert len(first) == 5 and set(first) <= set(population)
+    assert (
+        sampling.choose(population, already=first, rate=0.05, limit=10, rng=random.Random(2)) == []
+    )
+    bigger = [*population, *(f"c{i:03d}" for i in range(100))]
+    more = sampling.choose(bigger, already=first, rate=0.05, limit=10, rng=random.Random(3))
+    assert len(more) == 5 and not set(more) & set(first)
