@@ -15,7 +15,7 @@ from factories.world import World, make_world
 from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
-from fairslot.blacklist.models import Scope
+from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.channels.models import ChannelKind
 from fairslot.errors import DomainError
 from fairslot.staff.audit import cli_actor
@@ -146,6 +146,16 @@ def test_a_block_with_an_expiry_ends_by_itself(client: TestClient, world: World)
     assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 403
     world.platform.clock.advance(dt.timedelta(days=1, seconds=1))
     assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 201
+
+
+def test_an_expired_block_can_be_renewed_and_the_old_entry_is_closed(world: World) -> None:
+    first = block(world, Scope.DEVICE, "imei-renewed", days=1)
+    world.platform.clock.advance(dt.timedelta(days=2))
+    second = block(world, Scope.DEVICE, "imei-renewed", days=30)
+    world.db.expire_all()
+    old = world.db.get(BlacklistEntry, first)
+    assert second != first
+    assert old is not None and old.lifted_at is not None and old.lift_note == "expired"
 
 
 def test_blocking_needs_a_reason_a_valid_identifier_and_is_not_doubled(world: World) -> None:

@@ -70,7 +70,13 @@ def block_key(
         raise InvalidInput(
             "days must be positive (or omitted for a permanent block).", code="invalid_days"
         )
-    if repo.active_entry(db, scope=scope, key_hash=key_hash) is not None:
+    existing = repo.active_entry(db, scope=scope, key_hash=key_hash)
+    if existing is not None and existing.expires_at is not None and existing.expires_at <= now:
+        # An expired entry no longer blocks but still holds the identifier's one unlifted
+        # place (the partial unique index): close it so the new block can be recorded.
+        repo.lift(db, entry_id=existing.id, now=now, by=actor.username[:64], note="expired")
+        existing = None
+    if existing is not None:
         raise Conflict("This identifier is already blocked.", code="already_blocked")
     entry = BlacklistEntry(
         scope=scope,
