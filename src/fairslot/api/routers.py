@@ -12,6 +12,7 @@ from fairslot.api import (
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    report_routes,
     staff_auth_routes,
     waitlist_routes,
 )
@@ -26,4 +27,5 @@ ALL: list[APIRouter] = [
     waitlist_routes.router,
     alternatives_routes.router,
     staff_auth_routes.router,
+    report_routes.router,
 ]
