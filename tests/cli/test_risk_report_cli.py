@@ -12,7 +12,14 @@ from click.testing import Result
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from factories.report_data import DAY, QUIET_DAY, ReportDay, hand_built_day
+from factories.report_data import (
+    DAY,
+    PAYMENT_LABEL,
+    QUIET_DAY,
+    RING_LABEL,
+    ReportDay,
+    hand_built_day,
+)
 from fairslot.cli import common
 from fairslot.cli.main import app
 from fairslot.risk.report import RULES
@@ -83,7 +90,7 @@ def test_the_table_format_prints_each_section_with_masked_labels(settings, day: 
     out = report(settings, "--date", DAY.isoformat()).stdout
     for title in ("Summary", "Rule counts", "Alerts", "Cases", "Blacklist", "Calls"):
         assert title in out
-    assert "ring of 6 patients" in out and "622***23" in out
+    assert RING_LABEL in out and PAYMENT_LABEL in out
     assert "awaiting_call" in out  # case W at the close of the day
     assert all(secret not in out for secret in day.secrets)
 

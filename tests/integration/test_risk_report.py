@@ -13,7 +13,14 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from factories.report_data import DAY, QUIET_DAY, ReportDay, hand_built_day
+from factories.report_data import (
+    DAY,
+    PAYMENT_LABEL,
+    QUIET_DAY,
+    RING_LABEL,
+    ReportDay,
+    hand_built_day,
+)
 from fairslot.cases.states import CaseStatus
 from fairslot.followup.states import CallOutcome
 from fairslot.risk import report_files
@@ -62,11 +69,11 @@ def test_the_alerts_come_highest_score_first_with_their_case(
 ) -> None:
     alerts = [(a.rule, a.label, a.score, a.bookings, a.case_id) for a in report.alerts]
     assert alerts == [
-        ("ring", "ring of 6 patients", 2.0, 19, day.cases["R"].id),
-        ("same_payment_same_department", "622***23", 1.4, 7, day.cases["A"].id),
-        ("shared_payment_account", "622***23", 1.2, 6, day.cases["A"].id),
-        ("realtime_review", "ime***19", 1.0, 1, day.cases["E"].id),
-        ("transfer", "110***21", 1.0, 2, day.cases["O"].id),
+        ("ring", RING_LABEL, 2.0, 19, day.cases["R"].id),
+        ("same_payment_same_department", PAYMENT_LABEL, 1.4, 7, day.cases["A"].id),
+        ("shared_payment_account", PAYMENT_LABEL, 1.2, 6, day.cases["A"].id),
+        ("realtime_review", "device ime***19", 1.0, 1, day.cases["E"].id),
+        ("transfer", "patient ****0021", 1.0, 2, day.cases["O"].id),
     ]
 
 

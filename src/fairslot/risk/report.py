@@ -35,6 +35,7 @@ from fairslot.followup.states import CallOutcome, CallReason
 from fairslot.risk.rules import RuleName
 
 RING_RULE = "ring"
+RING_KIND = "ring"  # the entity kind of a ring alert and the subject kind of its case
 REALTIME_REVIEW_RULE = "realtime_review"
 RULES: tuple[str, ...] = (*(rule.value for rule in RuleName), RING_RULE, REALTIME_REVIEW_RULE)
 """Every rule the report counts, in the order it lists them."""
@@ -81,6 +82,13 @@ def scrub(text: str) -> str:
 
 def _scrub_or_none(text: str | None) -> str | None:
     return None if text is None else scrub(text)
+
+
+def _label(kind: str, label: str) -> str:
+    """A ring's label names its hash (``ring 20261121 (6 patients, ...)``), never a person:
+    left as it is, so a hash that happens to start with digits stays findable. Every other
+    label is masked where it was made, and scrubbed again here."""
+    return label if kind == RING_KIND else scrub(label)
 
 
 # --- the report -------------------------------------------------------------------------
@@ -238,7 +246,10 @@ def build(
     """Assemble, count, order and scrub. Alerts and cases come highest score first (the
     order a reviewer works in); closed cases, blacklist changes by time."""
     alert_lines = sorted(
-        (replace(a, label=scrub(a.label), explanation=scrub(a.explanation)) for a in alerts),
+        (
+            replace(a, label=_label(a.entity_kind, a.label), explanation=scrub(a.explanation))
+            for a in alerts
+        ),
         key=lambda a: (-a.score, a.id),
     )
     by_rule = Counter(a.rule for a in alert_lines)
@@ -256,7 +267,10 @@ def build(
             sorted(
                 (
                     replace(
-                        c, label=scrub(c.label), by=scrub(c.by), reason=_scrub_or_none(c.reason)
+                        c,
+                        label=_label(c.subject_kind, c.label),
+                        by=scrub(c.by),
+                        reason=_scrub_or_none(c.reason),
                     )
                     for c in closed
                 ),
@@ -280,7 +294,7 @@ def build(
 def _cases(lines: Iterable[CaseLine]) -> tuple[CaseLine, ...]:
     return tuple(
         sorted(
-            (replace(c, label=scrub(c.label)) for c in lines),
+            (replace(c, label=_label(c.subject_kind, c.label)) for c in lines),
             key=lambda c: (-c.score, c.opened_at, c.id),
         )
     )

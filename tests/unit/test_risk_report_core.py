@@ -179,6 +179,26 @@ def test_build_lists_every_call_outcome_and_masks_every_text() -> None:
     ]
 
 
+def test_a_ring_label_names_a_hash_and_is_left_as_it_is() -> None:
+    ring = "ring 20261121 (6 patients, 3 accounts)"
+    report = _report(
+        alerts=[
+            AlertLine(
+                id=1,
+                rule="ring",
+                entity_kind="ring",
+                label=ring,
+                score=2,
+                explanation="x",
+                bookings=19,
+                case_id=None,
+            ),
+            _alert(2, "transfer", 1.0, label="phone 13812345678"),
+        ]
+    )
+    assert [a.label for a in report.alerts] == [ring, "phone 138***78"]
+
+
 def test_every_row_of_every_section_has_as_many_cells_as_its_header() -> None:
     case = CaseLine(
         id=1,
