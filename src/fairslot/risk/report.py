@@ -187,9 +187,6 @@ class DailyReport:
     blacklist_lifted: tuple[BlacklistLine, ...]
     calls: tuple[CallCount, ...]
 
-    def count(self, rule: str) -> int:
-        return dict(self.rule_counts).get(rule, 0)
-
     def closed_as(self, outcome: CaseStatus) -> int:
         return sum(1 for case in self.closed if case.outcome is outcome)
 
