@@ -1,16 +1,23 @@
-"""The demo's plan of doctors and sessions: realistic, and the same for the same seed."""
+"""The demo's plan of doctors and sessions: realistic, and the same for the same seed; its
+staff: one account per role, never on production settings."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import pytest
+
+from fairslot.config import DEV_DATA_KEY, load_settings
 from fairslot.demo import catalog
 from fairslot.demo.catalog import PlannedDoctor, plan_doctors, plan_sessions
 from fairslot.demo.seed import DAYS_RELEASED
+from fairslot.demo.staff import require_development
 from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
 from fairslot.schedules.states import Period
+from fairslot.staff.roles import Role
 
 MONDAY = date(2026, 11, 23)
 
@@ -104,3 +111,18 @@ def test_only_the_window_reserves_a_share_of_each_session() -> None:
     assert set(shares) == {"hospital_app", "wechat", "alipay", "third_party", "phone", "window"}
     assert shares["window"] == (Decimal("0.2"), 120)
     assert all(share == 0 for code, (share, _) in shares.items() if code != "window")
+
+
+def test_there_is_one_demo_staff_account_per_role_with_a_valid_username() -> None:
+    assert sorted(s.role for s in catalog.STAFF) == sorted(Role)
+    for member in catalog.STAFF:
+        assert re.fullmatch(r"[a-z0-9._]{1,64}", member.username)
+        assert member.name and member.duty
+    assert len({s.username for s in catalog.STAFF}) == len(catalog.STAFF)
+
+
+def test_the_demo_refuses_production_settings() -> None:
+    production = load_settings(environment="production", data_key=DEV_DATA_KEY, hash_key="x" * 32)
+    with pytest.raises(RuntimeError, match="development"):
+        require_development(production)
+    require_development(load_settings(environment="development"))

@@ -13,6 +13,7 @@ from fairslot.api import (
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    report_routes,
     review_routes,
     scheduler_routes,
     staff_auth_routes,
@@ -32,4 +33,5 @@ ALL: list[APIRouter] = [
     scheduler_routes.router,
     review_routes.router,
     call_routes.router,
+    report_routes.router,
 ]

@@ -10,8 +10,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from fairslot.api.app import create_app
-from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.cli.common import command_transaction, console, err_console, make_platform
 from fairslot.cli.worker_cmd import start_background_sweeper
+from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.demo.seed import DemoSeed, seed_demo
 from fairslot.hospitals import service as hospitals
@@ -34,8 +35,16 @@ def demo(
 
     Four hospitals, their departments, doctors and a week of sessions pushed through the
     same import a hospital uses, plus day+8 pushed but not yet released; six channels
-    (the window reserves 20% of each session); a family and a few other patients.
+    (the window reserves 20% of each session); a family and a few other patients; one
+    staff account per role, with a development password. Development settings only.
     """
+    if load_settings().is_production:
+        # Checked before anything is deleted: the demo prints staff passwords.
+        err_console.print(
+            "[bold red]demo_refused[/]: the demo runs only with development settings "
+            "(FAIRSLOT_ENVIRONMENT=development); it prints staff passwords."
+        )
+        raise typer.Exit(1)
     path = db_path.expanduser().resolve()
     if not keep:
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -69,14 +78,14 @@ def demo(
             "made and are not stored (run without --keep to start afresh)."
         )
     else:
-        _print_seed(seeded, base=base)
+        _print_seed(seeded, base=base, db_url=f"sqlite:///{path}")
     if serve:
         console.print(f"serving on {base} (Ctrl+C to stop)")
         start_background_sweeper(platform, every=15.0)
         uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
 
 
-def _print_seed(seeded: DemoSeed, *, base: str) -> None:
+def _print_seed(seeded: DemoSeed, *, base: str, db_url: str) -> None:
     # Keys never wrap or shorten (they are copied); names are in `fairslot hospital list`
     # and `fairslot channel list`.
     channels = Table("channel", "reserved", title="channels (header X-Channel-Key)")
@@ -89,6 +98,11 @@ def _print_seed(seeded: DemoSeed, *, base: str) -> None:
     for h in seeded.hospitals:
         hospitals_table.add_row(h.code, h.grade, h.key)
     console.print(hospitals_table)
+    staff = Table("username", "role", "does", title="staff (POST /staff/v1/login)")
+    staff.add_column("password (development only)", style="yellow", no_wrap=True)
+    for login in seeded.staff:
+        staff.add_row(login.username, login.role, login.duty, login.password)
+    console.print(staff)
 
     s, ex = seeded.summary, seeded.example
     release = ex.unreleased_release_at
@@ -109,6 +123,7 @@ def _print_seed(seeded: DemoSeed, *, base: str) -> None:
         ("accounts", str(s.accounts)),
         ("patients", str(s.patients)),
         ("bookings", str(s.bookings)),
+        ("staff accounts", str(s.staff)),
     ):
         counts.add_row(label, value)
     console.print(counts)
@@ -132,7 +147,30 @@ def _print_seed(seeded: DemoSeed, *, base: str) -> None:
         "",
         f"# the bookings {ex.hospital}'s own system must carry out",
         f'curl -s {base}/hospital/v1/feed -H "X-Hospital-Key: {hospital}"',
+        "",
+        *_staff_examples(seeded, base=base, db_url=db_url),
     ]
     console.rule("try it")
     # Soft wrap and no markup: the commands must survive copy and paste.
     console.print("\n".join(examples), markup=False, highlight=False, soft_wrap=True)
+
+
+def _staff_examples(seeded: DemoSeed, *, base: str, db_url: str) -> list[str]:
+    reviewer = next(s for s in seeded.staff if s.username == "reviewer")
+    day = seeded.example.report_date
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    return [
+        "# staff: log in as the reviewer and keep the bearer token",
+        f'TOKEN=$(curl -s -X POST {base}/staff/v1/login -H "Content-Type: application/json" \\',
+        f'  -d \'{{"username": "reviewer", "password": "{reviewer.password}"}}\' \\',
+        "  | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"token\"])')",
+        "",
+        "# the review queue: the open cases, then take the next one",
+        f'curl -s "{base}/staff/v1/cases?status=open" {auth}',
+        f"curl -s -X POST {base}/staff/v1/cases/next {auth}",
+        "",
+        f"# the daily risk report for {day} (first run the batch for that date:",
+        f"#   FAIRSLOT_DATABASE_URL={db_url} fairslot risk run --date {day})",
+        f'curl -s "{base}/staff/v1/reports/daily?date={day}" {auth}',
+        f'curl -s -OJ "{base}/staff/v1/reports/daily.xlsx?date={day}" {auth}',
+    ]

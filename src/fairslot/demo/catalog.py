@@ -1,7 +1,8 @@
 """Realistic demo data: four hospitals of different grades in one city, a dozen
 departments (some restricted by sex or age), doctors of mixed titles with their weekly
-clinics, the booking channels and a few people. Pure: data, and plans drawn from a seeded
-random generator; ``seed.py`` stores them through the services."""
+clinics, the booking channels, a few people and one member of staff per role. Pure: data,
+and plans drawn from a seeded random generator; ``seed.py`` stores them through the
+services."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
 from fairslot.patients.identity import Sex
 from fairslot.schedules.formats import SessionSpec
 from fairslot.schedules.states import Period
+from fairslot.staff.roles import Role
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,26 @@ ACCOUNTS = [
     DemoAccount("mother", "alipay", "family", (("mother", "self"),)),
     DemoAccount("grandmother", "phone", "grandmother", (("grandmother", "self"),)),
     DemoAccount("young_man", "hospital_app", "young_man", (("young_man", "self"),)),
+]
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    name: str
+    role: Role
+    duty: str  # printed next to the account, so a visitor knows whom to log in as
+
+
+# One member of staff per role: the medical-affairs office reviews cases, IT keeps the
+# blacklist and the staff accounts, customer service calls back, a scheduler looks after
+# the hospitals' schedules, an auditor reads the audit log and the reports.
+STAFF = [
+    DemoStaff("reviewer", "王审 (medical affairs 医务处)", Role.REVIEWER, "reviews cases"),
+    DemoStaff("it_admin", "赵信 (IT 信息科)", Role.IT_ADMIN, "blacklist, staff accounts"),
+    DemoStaff("service", "孙服 (customer service 客服)", Role.CUSTOMER_SERVICE, "follow-up calls"),
+    DemoStaff("scheduler", "周排 (outpatient office 门诊部)", Role.SCHEDULER, "schedules"),
+    DemoStaff("auditor", "郑审计 (audit 审计科)", Role.AUDITOR, "audit log, reports"),
 ]
 
 

@@ -2,11 +2,13 @@
 and the channels would fill it: the channels first (so the window's reserved share applies
 to every pushed session), then each hospital with its departments and doctors, its
 schedule push for today .. today+7, and the push of day+8, which waits for its release.
-Then a few accounts with bound patients, and one confirmed booking so the hospital feed
-has something to show.
+Then a few accounts with bound patients, one confirmed booking so the hospital feed
+has something to show, and one staff account per role with a development password.
 
 Deterministic given ``rng`` and ``now``: the same seed gives the same people, doctors and
-sessions (API keys and slot and booking GUIDs aside). Only flushes; the caller commits.
+sessions (API keys, staff passwords and slot and booking GUIDs aside). Only flushes; the
+caller commits. Development settings only: the printed passwords must never exist on a
+production platform.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from fairslot.config import Settings
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.demo import catalog
+from fairslot.demo.staff import StaffLogin, require_development, seed_staff
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.models import DoctorTitle, Hospital
@@ -83,6 +86,7 @@ class DemoSummary:
     accounts: int = 0
     patients: int = 0
     bookings: int = 0
+    staff: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,14 @@ class DemoExample:
     session_id: int | None  # a released cardiology session from tomorrow on
     unreleased_date: date  # day+8
     unreleased_release_at: datetime  # when day+8 is released, in the hospital's zone
+    report_date: date  # yesterday: the latest date the daily risk batch can have run for
 
 
 @dataclass(frozen=True)
 class DemoSeed:
     hospitals: list[HospitalKey]
     channels: list[ChannelKey]
+    staff: list[StaffLogin]
     summary: DemoSummary
     example: DemoExample
 
@@ -117,7 +123,9 @@ def seed_demo(
     protector: Protector,
     settings: Settings,
 ) -> DemoSeed:
-    """Fill an empty, migrated database with the demo platform; returns its keys."""
+    """Fill an empty, migrated database with the demo platform; returns its keys and
+    staff passwords. Refuses production settings."""
+    require_development(settings)
     summary = DemoSummary()
     channel_rows, channel_keys = _channels(db, now=now)
     summary.channels = len(channel_rows)
@@ -182,9 +190,13 @@ def seed_demo(
         )
         summary.bookings += 1
 
+    logins = seed_staff(db, now=now)
+    summary.staff = len(logins)
+
     return DemoSeed(
         hospitals=hospital_keys,
         channels=channel_keys,
+        staff=logins,
         summary=summary,
         example=_example(
             db,
@@ -229,6 +241,7 @@ def _example(
         unreleased_release_at=session_times(
             hospitals.policy_of(hospital), session_date=day8, local_start=start, local_end=end
         ).release_at.astimezone(ZoneInfo(hospital.timezone)),
+        report_date=today - timedelta(days=1),
     )
 
 
