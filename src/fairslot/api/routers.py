@@ -7,11 +7,14 @@ from fastapi import APIRouter
 from fairslot.api import (
     allocation_routes,
     alternatives_routes,
+    audit_routes,
+    blacklist_routes,
     channel_accounts,
     channel_booking,
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    staff_admin_routes,
     staff_auth_routes,
     waitlist_routes,
 )
@@ -26,4 +29,7 @@ ALL: list[APIRouter] = [
     waitlist_routes.router,
     alternatives_routes.router,
     staff_auth_routes.router,
+    blacklist_routes.router,
+    audit_routes.router,
+    staff_admin_routes.router,
 ]
