@@ -17,6 +17,7 @@ from factories.world import RELEASED_DAY, World, make_world
 from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
+from fairslot.blacklist.gate import refusal
 from fairslot.blacklist.models import Scope
 from fairslot.channels.models import ChannelKind
 from fairslot.gate import realtime
@@ -116,7 +117,7 @@ def test_a_burst_of_bindings_on_one_account_is_reviewed_then_blocked(
         assert gone.status_code == 204
         status, body = bind(client, world, account_id)
     assert status == 403 and body["error"] == "request_blocked"
-    assert "come to the hospital" in body["detail"] and "bind" not in body["detail"]
+    assert body["detail"] == refusal().detail  # the blacklist's words: nothing revealed
 
     assert decisions(world, "bind_patient") == [
         ("allow", None, "ok"),

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from fairslot.audit.service import PendingRecord
-from fairslot.blacklist.gate import RequestBlocked
+from fairslot.blacklist.gate import refusal
 from fairslot.bookings import repository as booking_repo
 from fairslot.config import Settings
 from fairslot.gate import repository as repo
@@ -111,11 +111,7 @@ def screen(
         verdict = slowed(verdict)
     record.decision, record.reasons = verdict.decision.value, verdict.codes
     if verdict.decision is Decision.BLOCK:
-        raise RequestBlocked(
-            "This request cannot be accepted. If you believe this is a mistake, please "
-            "come to the hospital's service desk in person with your ID card.",
-            detail_zh="该请求无法受理。如有疑问，请携带身份证到医院服务台办理。",
-        )
+        raise refusal()
     return verdict
 
 
