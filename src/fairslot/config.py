@@ -5,10 +5,12 @@ Built by :func:`load_settings`, never at import time, so tests pass their own.
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+import json
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktZG8tbm90LXVzZS0xMjM="
 DEV_HASH_KEY = "dev-only-hash-key-do-not-use-in-production"
@@ -30,8 +32,9 @@ class Settings(BaseSettings):
 
     default_timezone: str = "Asia/Shanghai"
 
-    # Request-rate limits per account, device and IP (``limits`` notation, ";"-separated).
-    rate_limits: str = "100/minute"
+    # Request-rate limits per account, device and IP (``limits`` notation, ";"-separated),
+    # layered: the per-second layer stops a burst at release time before the minute is used.
+    rate_limits: str = "20/second;100/minute"
     rate_limit_enabled: bool = True
     redis_namespace: str = "fairslot"
 
@@ -65,6 +68,61 @@ class Settings(BaseSettings):
     # customer service calls back, as a share of the day's bookings and at most this many.
     followup_sample_rate: float = Field(0.01, ge=0, le=1)
     followup_sample_max: int = Field(200, ge=0)
+    # --- The real-time gate (issue 4): velocity signals, suspects, trusted proxies. ---
+    # Decisions: allow / review (let through, recorded for the daily batch) / block.
+    velocity_enabled: bool = True
+    # Patients bound to one account within the window: review from ``review_at``; block
+    # from ``block_at``. With the cap of 4 per account, a 6th binding within minutes
+    # means two unbind/rebind swaps (identities churned through one account); a family
+    # binding its four members, or correcting one mistake, is reviewed, never blocked.
+    velocity_binding_window_minutes: int = Field(10, ge=1)
+    velocity_binding_review_at: int = Field(3, ge=1)
+    velocity_binding_block_at: int = Field(6, ge=1)
+    # Distinct patients booked through one device over the window ("more than 5").
+    velocity_device_window_days: int = Field(7, ge=1)
+    velocity_device_review_at: int = Field(6, ge=1)
+    velocity_device_block_at: int = Field(20, ge=1)
+    # Channels whose devices serve many people by design (the window, the call centre).
+    velocity_shared_device_kinds: list[str] = ["window", "phone"]
+    # Faster than a person: paying within N s of the hold; an account's first hold
+    # (intent, waitlist join) within N s of its registration. 0 turns a signal off.
+    velocity_min_confirm_seconds: int = Field(3, ge=0)
+    velocity_min_first_hold_seconds: int = Field(15, ge=0)
+    # A hold with no availability request from its device this recently (a weak signal).
+    velocity_browse_window_minutes: int = Field(10, ge=0)
+    # The n-th fast request of one account or device within the window is blocked.
+    velocity_repeat_window_minutes: int = Field(60, ge=1)
+    velocity_repeat_block_at: int = Field(3, ge=2)
+    # What a velocity block does (never a blacklist block): "refuse" (403) or "slow": wait
+    # ``suspect_delay_seconds`` (at most 10) then let the request through as a review, with
+    # at most ``suspect_max_concurrent`` requests waiting at once per process.
+    suspect_action: Literal["refuse", "slow"] = "refuse"
+    suspect_delay_seconds: float = Field(3.0, ge=0, le=10)
+    suspect_max_concurrent: int = Field(4, ge=1, le=16)
+    # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated or a JSON list).
+    # Loopback only by default, like uvicorn's own default: a proxy on this host.
+    trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1/32", "::1/128"]
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _cidr_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(v).strip() for v in value if str(v).strip()]
+            for cidr in value:
+                ipaddress.ip_network(cidr, strict=False)  # ValueError: not a CIDR
+        return value
+
+    @model_validator(mode="after")
+    def _velocity_order(self) -> Settings:
+        for name in ("binding", "device"):
+            if getattr(self, f"velocity_{name}_block_at") < getattr(
+                self, f"velocity_{name}_review_at"
+            ):
+                raise ValueError(f"velocity_{name}_block_at must be >= velocity_{name}_review_at")
+        return self
 
     @field_validator("cooling_max_minutes")
     @classmethod

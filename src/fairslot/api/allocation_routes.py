@@ -37,7 +37,7 @@ def create_intent(
     (200) rather than a second chance (201)."""
     now = platform.clock.now()
     ctx = for_account(request, platform, ctx, body.account_id)
-    request.state.audit = PendingRecord(
+    request.state.audit = pending = PendingRecord(
         action="intent",
         at=now,
         ctx=ctx,
@@ -46,7 +46,14 @@ def create_intent(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
-    gate(db, platform, ctx, patient_id=body.patient_id, payment_account=body.payment_account)
+    gate(
+        db,
+        platform,
+        ctx,
+        record=pending,
+        patient_id=body.patient_id,
+        payment_account=body.payment_account,
+    )
     intent, created = allocation.register_intent(
         db,
         account_id=body.account_id,

@@ -30,7 +30,7 @@ def create_account(
     now = platform.clock.now()
     pending = PendingRecord(action="register_account", at=now, ctx=ctx)
     request.state.audit = pending
-    gate(db, platform, ctx, phone=body.phone)
+    gate(db, platform, ctx, record=pending, phone=body.phone)
     account = patients.register_account(
         db,
         phone=body.phone,
@@ -62,7 +62,14 @@ def bind_patient(
         patient_key=patients.patient_key_for(body.id_number, protector=platform.protector),
     )
     pending: PendingRecord = request.state.audit
-    gate(db, platform, pending.ctx, patient_key=pending.patient_key, phone=body.phone)
+    gate(
+        db,
+        platform,
+        pending.ctx,
+        record=pending,
+        patient_key=pending.patient_key,
+        phone=body.phone,
+    )
     account = patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     patient = patients.bind_patient(
         db,

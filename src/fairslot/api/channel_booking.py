@@ -72,7 +72,7 @@ def create_hold(
         action="hold", at=now, ctx=ctx, account_id=body.account_id, slot_id=body.slot_id
     )
     request.state.audit = pending
-    gate(db, platform, ctx, patient_id=body.patient_id)
+    gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     policy = booking_policy(platform.settings)
     try:
         slot_id = body.slot_id or bookings.first_free_slot(
@@ -110,7 +110,7 @@ def confirm_booking(
 ) -> BookingView:
     now = platform.clock.now()
     ctx = for_account(request, platform, ctx, body.account_id)
-    request.state.audit = PendingRecord(
+    request.state.audit = pending = PendingRecord(
         action="confirm",
         at=now,
         ctx=ctx,
@@ -120,7 +120,7 @@ def confirm_booking(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
-    gate(db, platform, ctx, payment_account=body.payment_account)
+    gate(db, platform, ctx, record=pending, payment_account=body.payment_account)
     booking = bookings.confirm(
         db,
         booking_id=booking_id,

@@ -1,4 +1,8 @@
-"""Channel API: browse hospitals, departments and doctors."""
+"""Channel API: browse hospitals, departments and doctors.
+
+Browsing counts against the device and IP rate limits like every channel request
+(``ContextDep``), so a script cannot crawl the catalogue unthrottled.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from fairslot.api.deps import ChannelDep, DbDep, done
+from fairslot.api.deps import ContextDep, DbDep, done
 from fairslot.availability import catalog
 from fairslot.availability.schemas import DepartmentCard, DoctorCard, HospitalCard
 from fairslot.hospitals.models import DoctorTitle
@@ -19,7 +23,7 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def hospitals(
     request: Request,
     db: DbDep,
-    _: ChannelDep,
+    _: ContextDep,
     city: Annotated[str | None, Query(max_length=100)] = None,
     grade: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[HospitalCard]:
@@ -31,7 +35,7 @@ def departments(
     request: Request,
     hospital_id: Id,
     db: DbDep,
-    _: ChannelDep,
+    _: ContextDep,
     specialty: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[DepartmentCard]:
     return done(
@@ -41,6 +45,6 @@ def departments(
 
 @router.get("/departments/{department_id}/doctors", response_model=list[DoctorCard])
 def doctors(
-    request: Request, department_id: Id, db: DbDep, _: ChannelDep, title: DoctorTitle | None = None
+    request: Request, department_id: Id, db: DbDep, _: ContextDep, title: DoctorTitle | None = None
 ) -> list[DoctorCard]:
     return done(request, db, catalog.doctors_list(db, department_id=department_id, title=title))

@@ -24,6 +24,8 @@ from fairslot.channels.models import Channel
 from fairslot.context import RequestContext
 from fairslot.crypto import hash_api_key
 from fairslot.errors import DomainError, InvalidInput, Unauthorized
+from fairslot.gate import realtime
+from fairslot.gate.proxies import client_address, parse_networks
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
@@ -81,21 +83,55 @@ def gate(
     platform: Platform,
     ctx: RequestContext,
     *,
+    record: PendingRecord,
     patient_id: int | None = None,
     patient_key: str | None = None,
     phone: str | None = None,
     payment_account: str | None = None,
 ) -> None:
     """Refuse the request (403 ``request_blocked``) if any identifier it carries is on the
-    blacklist: its account, device, network, patient, phone or payment account."""
+    blacklist: its account, device, network, patient, phone or payment account; then
+    decide on its velocity signals (``gate/realtime.py``). The decision and its reasons
+    are written on ``record``, the request's record."""
     phone_hash = None
-    if patient_id is not None:
-        known = patient_repo.get_patient(db, patient_id)
-        if known is not None:
-            patient_key, phone_hash = known.id_hash, known.phone_hash
+    known = (
+        patient_repo.get_patient(db, patient_id)
+        if patient_id is not None
+        else patient_repo.patient_by_id_hash(db, patient_key)
+        if patient_key
+        else None
+    )
+    if known is not None:
+        patient_key, phone_hash = known.id_hash, known.phone_hash
+        record.patient_key = known.id_hash
     if phone:
         with suppress(IdentityError):  # an invalid number is refused by the service
             phone_hash = platform.protector.keyed_hash(normalise_phone(phone), purpose="phone")
+    try:
+        _check_blacklist(db, platform, ctx, patient_key, phone_hash, payment_account)
+    except blacklist_gate.RequestBlocked:
+        record.decision, record.reasons = "block", "blacklisted"
+        raise
+    realtime.screen(
+        db,
+        record=record,
+        settings=platform.settings,
+        now=platform.clock.now(),
+        patient_id=known.id if known is not None else None,
+        lane=realtime.slow_lane(
+            platform.extras, max_waiting=platform.settings.suspect_max_concurrent
+        ),
+    )
+
+
+def _check_blacklist(
+    db: Session,
+    platform: Platform,
+    ctx: RequestContext,
+    patient_key: str | None,
+    phone_hash: str | None,
+    payment_account: str | None,
+) -> None:
     blacklist_gate.check(
         db,
         ids=blacklist_gate.Identifiers(
@@ -186,10 +222,12 @@ def request_context(
 ) -> RequestContext:
     """The end user's context as relayed by an authenticated channel.
 
-    A channel's server is the HTTP peer, so the end user's IP is the channel's word
-    (``X-End-User-IP``); only authenticated channels can give it.
+    A channel's server is the HTTP client, so the end user's IP is the channel's word
+    (``X-End-User-IP``). That header is believed only because this dependency runs after
+    the channel's API key was checked: no anonymous caller reaches it. Without it, the IP
+    is the HTTP client's as the trusted proxies report it (:func:`client_ip`).
     """
-    peer = request.client.host if request.client else None
+    peer = client_ip(request, platform)
     ip = _valid_ip(x_end_user_ip) if x_end_user_ip else peer
     ctx = RequestContext(
         actor="patient",
@@ -204,6 +242,10 @@ def request_context(
     subjects = [Subject("ip", ip)] if x_end_user_ip and ip else []
     if x_device_id:
         subjects.append(Subject("device", x_device_id))
+    if not subjects:
+        # A request that names neither its device nor its end user is counted as the
+        # channel's one anonymous client: leaving both out must not buy unlimited polls.
+        subjects.append(Subject("channel", str(channel.id)))
     try:
         platform.limiter.hit(*subjects)
     except RateLimited:
@@ -213,6 +255,16 @@ def request_context(
         )
         raise
     return ctx
+
+
+def client_ip(request: Request, platform: Platform) -> str | None:
+    """The HTTP client's address: the peer, or behind trusted proxies
+    (``FAIRSLOT_TRUSTED_PROXIES``) the right-most untrusted X-Forwarded-For address."""
+    return client_address(
+        peer=request.client.host if request.client else None,
+        forwarded_for=request.headers.getlist("x-forwarded-for"),
+        trusted=parse_networks(tuple(platform.settings.trusted_proxies)),
+    )
 
 
 def _action_of(request: Request) -> str:

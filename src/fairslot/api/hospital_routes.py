@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, done
+from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, client_ip, done
 from fairslot.bootstrap import Platform
 from fairslot.context import RequestContext
 from fairslot.hospitals.models import Hospital
@@ -47,10 +47,8 @@ async def _raw_body(request: Request) -> bytes:
 RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
-def _ctx(request: Request, hospital: Hospital) -> RequestContext:
-    return RequestContext(
-        actor=f"hospital:{hospital.code}", ip=request.client.host if request.client else None
-    )
+def _ctx(request: Request, platform: Platform, hospital: Hospital) -> RequestContext:
+    return RequestContext(actor=f"hospital:{hospital.code}", ip=client_ip(request, platform))
 
 
 def _import(
@@ -67,7 +65,7 @@ def _import(
         db,
         doc=doc,
         now=now,
-        ctx=_ctx(request, hospital),
+        ctx=_ctx(request, platform, hospital),
         as_hospital=hospital,
         rng=platform.rng,
         late_release_minutes=(settings.late_release_min_minutes, settings.late_release_max_minutes),
@@ -142,7 +140,7 @@ def withdraw_session(
             hospital=hospital,
             his_session_id=his_session_id,
             now=platform.clock.now(),
-            ctx=_ctx(request, hospital),
+            ctx=_ctx(request, platform, hospital),
             reason=(body or WithdrawRequest()).reason,
         ),
     )

@@ -7,6 +7,8 @@ from fastapi import APIRouter
 from fairslot.api import (
     allocation_routes,
     alternatives_routes,
+    audit_routes,
+    blacklist_routes,
     call_routes,
     channel_accounts,
     channel_booking,
@@ -16,6 +18,7 @@ from fairslot.api import (
     report_routes,
     review_routes,
     scheduler_routes,
+    staff_admin_routes,
     staff_auth_routes,
     waitlist_routes,
 )
@@ -34,4 +37,7 @@ ALL: list[APIRouter] = [
     review_routes.router,
     call_routes.router,
     report_routes.router,
+    blacklist_routes.router,
+    audit_routes.router,
+    staff_admin_routes.router,
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from fairslot.api.deps import DbDep, PlatformDep, done
+from fairslot.api.deps import DbDep, PlatformDep, client_ip, done
 from fairslot.api.staff_deps import StaffDep
 from fairslot.gate.ratelimit import Subject
 from fairslot.staff import service as staff_service
@@ -36,8 +36,9 @@ class MeOut(BaseModel):
 def login(body: LoginIn, request: Request, db: DbDep, platform: PlatformDep) -> LoginOut:
     # Password guessing is throttled per username and per address like any other request.
     subjects = [Subject("staff_login", body.username.strip().lower())]
-    if request.client:
-        subjects.append(Subject("ip", request.client.host))
+    ip = client_ip(request, platform)
+    if ip:
+        subjects.append(Subject("ip", ip))
     platform.limiter.hit(*subjects)
     user, token, row = staff_service.login(
         db,

@@ -24,6 +24,9 @@ class PendingRecord:
     slot_id: str | None = None
     payment_account_hash: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # The real-time gate's decision (allow / review / block) and its reason codes.
+    decision: str | None = None
+    reasons: str | None = None
 
 
 def write(db: Session, *, pending: PendingRecord, outcome: str) -> None:
@@ -43,5 +46,7 @@ def write(db: Session, *, pending: PendingRecord, outcome: str) -> None:
             wifi_id=ctx.wifi_id,
             payment_account_hash=pending.payment_account_hash or ctx.payment_account_hash,
             user_agent=ctx.user_agent,
+            decision=pending.decision,
+            reasons=pending.reasons and pending.reasons[:500],
         )
     )

@@ -48,8 +48,14 @@ def check(db: Session, *, ids: Identifiers, now: datetime, protector: Protector)
     if ids.payment_account_hash:
         keys.append((Scope.PAYMENT, ids.payment_account_hash))
     if repo.active_hit(db, keys=keys, now=now) is not None:
-        raise RequestBlocked(
-            "This request cannot be accepted. If you believe this is a mistake, please "
-            "come to the hospital's service desk in person with your ID card.",
-            detail_zh="该请求无法受理。如有疑问，请携带身份证到医院服务台办理。",
-        )
+        raise refusal()
+
+
+def refusal() -> RequestBlocked:
+    """The one refusal of the real-time gate, whatever caused it (a blacklisted identifier
+    or a velocity block): it must not tell a scalper which of the two, or what, tripped."""
+    return RequestBlocked(
+        "This request cannot be accepted. If you believe this is a mistake, please "
+        "come to the hospital's service desk in person with your ID card.",
+        detail_zh="该请求无法受理。如有疑问，请携带身份证到医院服务台办理。",
+    )

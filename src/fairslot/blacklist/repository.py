@@ -7,6 +7,7 @@ from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.cases.models import Case
 
 
 def active_hit(
@@ -56,3 +57,23 @@ def lift(db: Session, *, entry_id: int, now: datetime, by: str, note: str) -> bo
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def entries(
+    db: Session, *, now: datetime, include_inactive: bool, before_id: int | None, limit: int
+) -> list[BlacklistEntry]:
+    """Entries newest first, a page at a time (``before_id``): only those in force at
+    ``now`` (neither lifted nor expired), or every one with ``include_inactive``."""
+    stmt = select(BlacklistEntry).order_by(BlacklistEntry.id.desc()).limit(limit)
+    if not include_inactive:
+        stmt = stmt.where(
+            BlacklistEntry.lifted_at.is_(None),
+            or_(BlacklistEntry.expires_at.is_(None), BlacklistEntry.expires_at > now),
+        )
+    if before_id is not None:
+        stmt = stmt.where(BlacklistEntry.id < before_id)
+    return list(db.scalars(stmt))
+
+
+def case_exists(db: Session, case_id: int) -> bool:
+    return db.get(Case, case_id) is not None

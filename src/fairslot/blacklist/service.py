@@ -136,3 +136,15 @@ def lift_in_person(
         data={"scope": entry.scope.value, "label": entry.label, "in_person": True},
     )
     return entry
+
+
+def case_ref_for(db: Session, *, case_id: int) -> str:
+    """How an entry names the case it comes from; the case must exist."""
+    if not repo.case_exists(db, case_id):
+        raise NotFound("No case has this id.", code="case_not_found")
+    return str(case_id)
+
+
+def in_force(entry: BlacklistEntry, *, now: datetime) -> bool:
+    """Whether the entry still blocks: not lifted and not expired."""
+    return entry.lifted_at is None and (entry.expires_at is None or entry.expires_at > now)

@@ -82,7 +82,9 @@ def demo(
     if serve:
         console.print(f"serving on {base} (Ctrl+C to stop)")
         start_background_sweeper(platform, every=15.0)
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(platform), host=host, port=port, log_level="warning", proxy_headers=False
+        )
 
 
 def _print_seed(seeded: DemoSeed, *, base: str, db_url: str) -> None:

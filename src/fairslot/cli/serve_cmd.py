@@ -33,6 +33,9 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            proxy_headers=False,  # FAIRSLOT_TRUSTED_PROXIES decides (api/deps.py::client_ip)
         )
     else:
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(platform), host=host, port=port, log_level="warning", proxy_headers=False
+        )

@@ -57,9 +57,13 @@ def actions(
     target_kind: str | None = None,
     target_id: str | None = None,
     actor: str | None = None,
+    before_id: int | None = None,
     limit: int = 200,
 ) -> list[StaffAction]:
+    """Newest first; the next page starts ``before_id`` the last one seen."""
     query = select(StaffAction)
+    if before_id is not None:
+        query = query.where(StaffAction.id < before_id)
     if since is not None:
         query = query.where(StaffAction.at >= since)
     if until is not None:

@@ -194,7 +194,13 @@ def set_active(
 
 
 def set_roles(
-    db: Session, *, username: str, roles: frozenset[Role], by: StaffActor, now: datetime
+    db: Session,
+    *,
+    username: str,
+    roles: frozenset[Role],
+    by: StaffActor,
+    now: datetime,
+    reason: str | None = None,
 ) -> StaffUser:
     user = _user(db, username)
     before = user.roles
@@ -207,6 +213,7 @@ def set_roles(
         target_kind="staff",
         target_id=user.id,
         now=now,
+        reason=reason.strip() if reason else None,
         data={"before": before, "after": user.roles},
     )
     return user

@@ -1,0 +1,186 @@
+"""The velocity half of the real-time gate: measure the signals of one acting request,
+decide (``gate/velocity.py``), record the decision on the request's record, and refuse —
+or, for suspected bots with ``suspect_action=slow``, answer slowly — on a block.
+
+Called by ``api/deps.py::gate`` after the blacklist check, on every account
+registration, patient binding, hold, confirmation, intent and waitlist join.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from fairslot.audit.service import PendingRecord
+from fairslot.blacklist.gate import refusal
+from fairslot.bookings import repository as booking_repo
+from fairslot.config import Settings
+from fairslot.gate import repository as repo
+from fairslot.gate.velocity import (
+    FAST_REASONS,
+    Decision,
+    Signals,
+    Thresholds,
+    Verdict,
+    decide,
+    fast_reasons,
+    slowed,
+)
+from fairslot.patients import repository as patient_repo
+
+# The actions through which an account takes a slot or a chance at one.
+BOOKING_ACTS = frozenset({"hold", "intent", "waitlist_join"})
+# What a person looks at before holding a slot.
+BROWSE_ACTS = ("availability", "alternatives")
+# However it is configured, a suspect never waits longer than this (see SlowLane).
+MAX_SUSPECT_DELAY_SECONDS = 10.0
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(
+        binding_review_at=settings.velocity_binding_review_at,
+        binding_block_at=settings.velocity_binding_block_at,
+        device_review_at=settings.velocity_device_review_at,
+        device_block_at=settings.velocity_device_block_at,
+        min_confirm_seconds=settings.velocity_min_confirm_seconds,
+        min_first_hold_seconds=settings.velocity_min_first_hold_seconds,
+        repeat_block_at=settings.velocity_repeat_block_at,
+    )
+
+
+class SlowLane:
+    """Where ``suspect_action=slow`` makes a suspected bot wait before it is let through.
+
+    The trade-off: endpoints are synchronous, so a waiting request keeps one of the
+    server's worker threads (anyio lends sync endpoints at most 40 by default) for the
+    whole delay. Unbounded, a crowd of slowed bots would take every thread and stall
+    genuine patients — the opposite of the point. So the delay is capped
+    (``MAX_SUSPECT_DELAY_SECONDS``), at most ``max_waiting`` requests wait at once per
+    process (beyond that a block is refused as in ``refuse`` mode), and the request's
+    transaction is ended before waiting, so no database connection (nor SQLite's write
+    lock) is held while it sleeps.
+    """
+
+    def __init__(self, *, max_waiting: int) -> None:
+        self._places = threading.BoundedSemaphore(max_waiting)
+
+    def wait(self, db: Session, *, seconds: float) -> bool:
+        """Wait ``seconds`` (capped); False, at once, when the lane is full."""
+        if not self._places.acquire(blocking=False):
+            return False
+        try:
+            db.commit()  # the gate has only read so far: nothing is lost
+            time.sleep(max(0.0, min(seconds, MAX_SUSPECT_DELAY_SECONDS)))
+        finally:
+            self._places.release()
+        return True
+
+
+def slow_lane(extras: dict[str, object], *, max_waiting: int) -> SlowLane:
+    """The platform's one slow lane (kept in ``Platform.extras``)."""
+    lane = extras.get("gate.slow_lane")
+    if not isinstance(lane, SlowLane):
+        lane = extras.setdefault("gate.slow_lane", SlowLane(max_waiting=max_waiting))
+    assert isinstance(lane, SlowLane)
+    return lane
+
+
+def screen(
+    db: Session,
+    *,
+    record: PendingRecord,
+    settings: Settings,
+    now: datetime,
+    patient_id: int | None,
+    lane: SlowLane,
+) -> Verdict:
+    """Decide on the request, write the decision on its record, and enforce a block."""
+    if not settings.velocity_enabled:
+        verdict = Verdict(Decision.ALLOW)
+    else:
+        verdict = assess(db, record=record, settings=settings, now=now, patient_id=patient_id)
+    if (
+        verdict.decision is Decision.BLOCK
+        and settings.suspect_action == "slow"
+        and lane.wait(db, seconds=settings.suspect_delay_seconds)
+    ):
+        verdict = slowed(verdict)
+    record.decision, record.reasons = verdict.decision.value, verdict.codes
+    if verdict.decision is Decision.BLOCK:
+        raise refusal()
+    return verdict
+
+
+def assess(
+    db: Session, *, record: PendingRecord, settings: Settings, now: datetime, patient_id: int | None
+) -> Verdict:
+    """Measure the signals that apply to this action and decide. Only index-backed reads;
+    the fast-request history is read only when this request is itself fast."""
+    t = thresholds(settings)
+    action, account_id = record.action, record.account_id
+    kind = repo.channel_kind(db, record.ctx.channel_id)
+    # At the window or the call centre one terminal serves many people by design.
+    device = None if kind in settings.velocity_shared_device_kinds else record.ctx.device_id
+    signals = Signals()
+
+    if account_id is not None:
+        bound = repo.bindings_since(
+            db,
+            account_id=account_id,
+            since=now - timedelta(minutes=settings.velocity_binding_window_minutes),
+        )
+        signals = replace(signals, bindings=bound + (action == "bind_patient"))
+
+    if action == "confirm" and record.booking_id:
+        booking = booking_repo.get_booking(db, record.booking_id)
+        if booking is not None and booking.account_id == account_id:
+            patient_id = booking.patient_id
+            record.patient_key = record.patient_key or booking_repo.patient_key(db, patient_id)
+            seconds = (now - booking.held_at).total_seconds()
+            signals = replace(signals, seconds_since_hold=seconds)
+
+    if device:
+        patients = repo.device_patients(
+            db,
+            device_id=device,
+            since=now - timedelta(days=settings.velocity_device_window_days),
+            enough=t.device_block_at,
+        )
+        if patient_id is not None:
+            patients.add(patient_id)
+        # A patient not yet known to the platform (a first binding) is one more.
+        extra = 1 if patient_id is None and action == "bind_patient" else 0
+        signals = replace(signals, device_patients=len(patients) + extra)
+
+    if action in BOOKING_ACTS and account_id is not None:
+        account = patient_repo.get_account(db, account_id)
+        if account is not None:
+            seconds = (now - account.created_at).total_seconds()
+            if seconds < t.min_first_hold_seconds and not repo.acted_before(
+                db, account_id=account_id, actions=BOOKING_ACTS
+            ):
+                signals = replace(signals, seconds_since_registration=seconds)
+
+    if action == "hold" and device and settings.velocity_browse_window_minutes > 0:
+        browsed = repo.browsed_since(
+            db,
+            device_id=device,
+            since=now - timedelta(minutes=settings.velocity_browse_window_minutes),
+            actions=BROWSE_ACTS,
+        )
+        signals = replace(signals, browsed=browsed)
+
+    if fast_reasons(signals, t):
+        earlier = repo.fast_requests_since(
+            db,
+            account_id=account_id,
+            device_id=device,
+            since=now - timedelta(minutes=settings.velocity_repeat_window_minutes),
+            reasons=[r.value for r in FAST_REASONS],
+        )
+        signals = replace(signals, earlier_fast=earlier)
+    return decide(signals, t)

@@ -1,0 +1,191 @@
+"""Client addresses through trusted proxies only, and layered rate limits on every channel
+request (availability, catalogue browsing, anonymous requests), over HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from factories.staff import PASSWORD, create_staff
+from factories.world import RELEASED_DAY, World, make_world
+from fairslot.api.app import create_app
+from fairslot.audit.models import RequestRecord
+from fairslot.gate.ratelimit import make_rate_limiter
+from fairslot.staff.roles import Role
+
+REDIS_URL = os.environ.get("FAIRSLOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+def world(db, platform) -> World:
+    return make_world(db, platform)
+
+
+def app_client(world: World, peer: str) -> TestClient:
+    return TestClient(create_app(world.platform), client=(peer, 50123))
+
+
+def params(world: World) -> dict[str, str | int]:
+    return {
+        "department_id": world.department.id,
+        "date_from": str(RELEASED_DAY),
+        "date_to": str(RELEASED_DAY),
+    }
+
+
+def recorded_ips(world: World) -> list[str | None]:
+    world.db.rollback()
+    ips = world.db.scalars(select(RequestRecord.ip).order_by(RequestRecord.id)).all()
+    world.db.commit()
+    return list(ips)
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(world: World) -> None:
+    with app_client(world, "198.51.100.50") as client:
+        response = client.get(
+            "/v1/availability",
+            params=params(world),
+            headers={"X-Channel-Key": world.channel_key, "X-Forwarded-For": "203.0.113.77"},
+        )
+    assert response.status_code == 200
+    assert recorded_ips(world) == ["198.51.100.50"]
+
+
+def test_behind_a_trusted_proxy_the_right_most_untrusted_forwarded_address_is_the_client(
+    world: World,
+) -> None:
+    # The client itself wrote "1.1.1.1"; the proxy on this host appended what it saw.
+    with app_client(world, "127.0.0.1") as client:
+        response = client.get(
+            "/v1/availability",
+            params=params(world),
+            headers={
+                "X-Channel-Key": world.channel_key,
+                "X-Forwarded-For": "1.1.1.1, 203.0.113.77",
+            },
+        )
+    assert response.status_code == 200
+    assert recorded_ips(world) == ["203.0.113.77"]
+
+
+def test_the_channels_end_user_ip_still_wins_over_the_forwarded_address(world: World) -> None:
+    with app_client(world, "127.0.0.1") as client:
+        client.get(
+            "/v1/availability",
+            params=params(world),
+            headers={
+                "X-Channel-Key": world.channel_key,
+                "X-Forwarded-For": "203.0.113.77",
+                "X-End-User-IP": "192.0.2.8",
+            },
+        )
+    assert recorded_ips(world) == ["192.0.2.8"]
+
+
+def test_staff_login_attempts_are_throttled_per_forwarded_client_not_per_proxy(
+    world: World,
+) -> None:
+    create_staff(world.db, username="wang", roles={Role.AUDITOR}, now=world.now())
+    world.platform.limiter = make_rate_limiter(limits="3/minute", redis_url=None, enabled=True)
+    wrong = {"username": "wang", "password": "not-the-password"}
+    with app_client(world, "127.0.0.1") as client:
+        guesses = [
+            client.post(
+                "/staff/v1/login",
+                json={**wrong, "username": f"u{n}"},
+                headers={"X-Forwarded-For": "203.0.113.5"},
+            ).status_code
+            for n in range(4)
+        ]
+        other = client.post(
+            "/staff/v1/login",
+            json={"username": "wang", "password": PASSWORD},
+            headers={"X-Forwarded-For": "192.0.2.99"},
+        )
+    assert guesses == [401, 401, 401, 429]
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("limits", "allowed"),
+    [("4/5 seconds;100/minute", 4), ("100/second;6/minute", 6)],
+    ids=["short-layer", "minute-layer"],
+)
+def test_availability_polling_is_refused_by_whichever_layer_is_exceeded(
+    world: World, limits: str, allowed: int
+) -> None:
+    world.platform.limiter = make_rate_limiter(limits=limits, redis_url=None, enabled=True)
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "radar"}
+    with TestClient(create_app(world.platform)) as client:
+        codes = [
+            client.get("/v1/availability", params=params(world), headers=headers).status_code
+            for _ in range(allowed + 2)
+        ]
+    assert codes == [200] * allowed + [429, 429]
+
+
+def test_crawling_the_catalogue_is_throttled_too(world: World) -> None:
+    world.platform.limiter = make_rate_limiter(limits="5/minute", redis_url=None, enabled=True)
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "crawler"}
+    paths = [
+        "/v1/hospitals",
+        f"/v1/hospitals/{world.hospital.id}/departments",
+        f"/v1/departments/{world.department.id}/doctors",
+    ]
+    with TestClient(create_app(world.platform)) as client:
+        codes = [client.get(paths[n % 3], headers=headers).status_code for n in range(7)]
+        refused = client.get("/v1/hospitals", headers=headers)
+    assert codes == [200] * 5 + [429, 429]
+    assert refused.json()["error"] == "rate_limited"
+
+
+def test_requests_naming_neither_device_nor_end_user_count_as_one_client_of_the_channel(
+    world: World,
+) -> None:
+    world.platform.limiter = make_rate_limiter(limits="5/minute", redis_url=None, enabled=True)
+    with TestClient(create_app(world.platform)) as client:
+        anonymous = [
+            client.get(
+                "/v1/availability",
+                params=params(world),
+                headers={"X-Channel-Key": world.channel_key},
+            ).status_code
+            for _ in range(6)
+        ]
+        identified = client.get(
+            "/v1/availability",
+            params=params(world),
+            headers={"X-Channel-Key": world.channel_key, "X-Device-Id": "a-patients-phone"},
+        )
+    assert anonymous == [200] * 5 + [429]
+    assert identified.status_code == 200
+
+
+@pytest.mark.redis
+def test_availability_polling_is_throttled_through_redis_across_workers(world: World) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but Redis is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    namespace = f"test-{uuid.uuid4().hex}"
+    limits = "3/5 seconds;100/minute"
+    one = make_rate_limiter(limits=limits, redis_url=REDIS_URL, enabled=True, namespace=namespace)
+    two = make_rate_limiter(limits=limits, redis_url=REDIS_URL, enabled=True, namespace=namespace)
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "radar"}
+    codes = []
+    with TestClient(create_app(world.platform)) as client:
+        for limiter in (one, two, one, two):  # two worker processes sharing the counters
+            world.platform.limiter = limiter
+            codes.append(
+                client.get("/v1/availability", params=params(world), headers=headers).status_code
+            )
+    assert codes == [200, 200, 200, 429]
