@@ -14,6 +14,7 @@ from fairslot.cli import (
     hospital_cmd,
     schedule_cmd,
     serve_cmd,
+    sim_cmd,
     slot_cmd,
     staff_cmd,
     worker_cmd,
@@ -36,3 +37,4 @@ app.add_typer(staff_cmd.app, name="staff")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)
+app.command("simulate")(sim_cmd.simulate)
