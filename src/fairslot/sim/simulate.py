@@ -37,14 +37,14 @@ class Simulation:
 
     def as_json(self) -> dict[str, object]:
         scenario = self.scenario
-        release_date = self.release_at.astimezone(ZoneInfo(HOSPITAL_ZONE)).date()
+        release_local = self.release_at.astimezone(ZoneInfo(HOSPITAL_ZONE))
         persons = scenario.persons.values()
         return {
             "seed": scenario.seed,
             "scenario": scenario.params.as_json()
             | {
-                "release_at": self.release_at.isoformat(),
-                "session_date": scenario.session_date(release_date).isoformat(),
+                "release_at": release_local.isoformat(),
+                "session_date": scenario.session_date(release_local.date()).isoformat(),
                 "scarce_supply": scenario.scarce_supply,
                 "scarce_demand": scenario.scarce_demand,
                 "genuine_patients": sum(1 for p in persons if p.klass == Klass.GENUINE),
