@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from fairslot.clock import AcceleratedClock
-from fairslot.sim.accounting import BookingFact, DayLog
+from fairslot.sim.accounting import STANDING, BookingFact, DayLog
 from fairslot.sim.actors import GenuineHousehold, HiredWorker
 from fairslot.sim.agent import Stage
 from fairslot.sim.client import Answer, Api, Recorder, SimTime, Tracked, Who
@@ -98,9 +98,23 @@ async def play_release_day(
         scarce_slots, standing = await scarce_supply(
             api, target, scenario, session_date=session_date
         )
-    attributed = sum(
-        1 for b in bookings if b.scarce and b.status in ("booked", "checked_in", "no_show")
+    notes += _day_notes(recorder, bookings, standing=standing)
+    notes.append(latency_note(recorder, release_at=release_at, params=params))
+    log = DayLog(
+        persons={key: person.klass for key, person in scenario.persons.items()},
+        scarce_slots=scarce_slots,
+        requests=tuple(recorder.requests),
+        bookings=tuple(bookings),
+        wishes=tuple(recorder.wishes.values()),
+        transfers=tuple(recorder.transfers),
     )
+    return Day(log=log, session_date=session_date, release_at=release_at, notes=notes)
+
+
+def _day_notes(recorder: Recorder, bookings: list[BookingFact], *, standing: int) -> list[str]:
+    """What the figures do not say but a reader should know."""
+    notes = []
+    attributed = sum(1 for b in bookings if b.scarce and b.status in STANDING)
     if attributed != standing:
         notes.append(
             f"{standing} expert slots stand booked on the platform, {attributed} of them "
@@ -114,16 +128,7 @@ async def play_release_day(
     transport = sum(1 for r in recorder.requests if r.status == 0)
     if transport:
         notes.append(f"{transport} requests got no answer (transport errors)")
-    notes.append(latency_note(recorder, release_at=release_at, params=params))
-    log = DayLog(
-        persons={key: person.klass for key, person in scenario.persons.items()},
-        scarce_slots=scarce_slots,
-        requests=tuple(recorder.requests),
-        bookings=tuple(bookings),
-        wishes=tuple(recorder.wishes.values()),
-        transfers=tuple(recorder.transfers),
-    )
-    return Day(log=log, session_date=session_date, release_at=release_at, notes=notes)
+    return notes
 
 
 async def _run_until(actors: list[Actor], time: SimTime) -> None:

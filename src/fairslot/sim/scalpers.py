@@ -126,14 +126,19 @@ class _Machine:
         """Hammer availability around the release; fire as soon as anything is free."""
         time = self.stage.time
         until = time.at(SNIPE_FOR_S)
-        while time.now() < until:
-            free, sold_out = await self.free_slots()
-            if any(free.values()):
-                self.fire(free)
-            elif sold_out and not self.firing:
-                break
-            await time.sleep(SNIPE_POLL_S)
-        await self.landed()
+        try:
+            while time.now() < until:
+                free, sold_out = await self.free_slots()
+                if any(free.values()):
+                    self.fire(free)
+                elif sold_out and not self.firing:
+                    break
+                await time.sleep(SNIPE_POLL_S)
+            await self.landed()
+        finally:
+            # The day may end mid-volley: no hold outlives its script.
+            for task in list(self.firing.values()):
+                task.cancel()
 
     async def collect_draws(self) -> None:
         time = self.stage.time
@@ -207,7 +212,7 @@ class GrabSoftware(_Machine):
     async def radar(self) -> None:
         """Poll for returned slots until the day ends."""
         time = self.stage.time
-        interval = self.program_interval()
+        interval = self.stage.scenario.params.radar_interval_s
         while not time.over():
             await time.sleep(self.rng.uniform(0.8, 1.2) * interval)
             if not any(self.idle(code) for code in self.departments):
@@ -216,9 +221,6 @@ class GrabSoftware(_Machine):
             if any(free.values()):
                 self.fire(free)
                 await self.landed()
-
-    def program_interval(self) -> float:
-        return self.stage.scenario.params.radar_interval_s
 
 
 class TransferBroker(_Machine):
