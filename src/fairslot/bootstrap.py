@@ -36,6 +36,9 @@ def bootstrap(
     engine: Engine | None = None,
 ) -> Platform:
     settings.check_production()
+    if settings.is_production and not settings.gate_enabled:
+        # A blocked scalper must never be let through for real.
+        raise RuntimeError("FAIRSLOT_GATE_ENABLED=false is for the simulator's baseline only")
     engine = engine or make_engine(settings)
     sessions = make_session_factory(engine)
     sessions.configure(info=gate_switch(enabled=settings.gate_enabled))

@@ -1,4 +1,5 @@
-"""The accelerated clock the simulator runs the platform on, and how it is chosen."""
+"""The simulator's platform settings: the accelerated clock, how it is chosen, and what a
+production platform refuses."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from fairslot.bootstrap import clock_from_settings
+from fairslot.bootstrap import bootstrap, clock_from_settings
 from fairslot.clock import AcceleratedClock, SystemClock
 from fairslot.config import load_settings
 
@@ -150,3 +151,15 @@ def test_the_settings_refuse_naive_instants_and_speeds_that_are_not_positive(
 ) -> None:
     with pytest.raises(ValidationError):
         load_settings(**overrides)
+
+
+def test_a_production_platform_refuses_to_run_without_the_blacklist_gate() -> None:
+    settings = load_settings(
+        environment="production",
+        data_key="k" * 44,
+        hash_key="h",
+        gate_enabled=False,
+        database_url="sqlite://",
+    )
+    with pytest.raises(RuntimeError, match="baseline only"):
+        bootstrap(settings)
