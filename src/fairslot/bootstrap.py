@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fairslot.clock import Clock, SystemClock
+from fairslot.blacklist.gate import gate_switch
+from fairslot.clock import AcceleratedClock, Clock, SystemClock
 from fairslot.config import Settings
 from fairslot.crypto import Protector
 from fairslot.db.engine import make_engine, make_session_factory
@@ -35,12 +36,17 @@ def bootstrap(
     engine: Engine | None = None,
 ) -> Platform:
     settings.check_production()
+    if settings.is_production and not settings.gate_enabled:
+        # A blocked scalper must never be let through for real.
+        raise RuntimeError("FAIRSLOT_GATE_ENABLED=false is for the simulator's baseline only")
     engine = engine or make_engine(settings)
+    sessions = make_session_factory(engine)
+    sessions.configure(info=gate_switch(enabled=settings.gate_enabled))
     return Platform(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
-        clock=clock or SystemClock(),
+        sessions=sessions,
+        clock=clock or clock_from_settings(settings),
         # The cooling delay must not be predictable by a scalper: OS randomness by default.
         rng=rng or random.SystemRandom(),
         protector=Protector(
@@ -52,4 +58,24 @@ def bootstrap(
             enabled=settings.rate_limit_enabled,
             namespace=settings.redis_namespace,
         ),
+    )
+
+
+def clock_from_settings(settings: Settings) -> Clock:
+    """The wall clock, or the simulator's accelerated clock when the settings ask for it.
+
+    A production platform refuses to start on simulated time: holds, cooling delays and
+    release gates would all follow a clock nobody lives by.
+    """
+    if settings.sim_clock_start is None:
+        return SystemClock()
+    if settings.is_production:
+        raise RuntimeError(
+            "FAIRSLOT_SIM_CLOCK_START is for the simulator only; unset it in production"
+        )
+    return AcceleratedClock(
+        start=settings.sim_clock_start,
+        speed=settings.sim_clock_speed,
+        anchor=settings.sim_clock_anchor,
+        changes=settings.sim_clock_changes,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -123,6 +124,33 @@ class Settings(BaseSettings):
             ):
                 raise ValueError(f"velocity_{name}_block_at must be >= velocity_{name}_review_at")
         return self
+
+    # Red-team simulator (``fairslot simulate``). With ``sim_clock_start`` set the platform
+    # runs on an accelerated clock: it reads that (aware) instant at the real instant
+    # ``sim_clock_anchor`` (default: when the platform is built) and runs
+    # ``sim_clock_speed`` simulated seconds per real second, changing speed at the
+    # simulated instants of ``sim_clock_changes`` (JSON: [["<instant>", speed], ...]);
+    # refused in production. The switches below turn protections off for the baseline.
+    sim_clock_start: datetime | None = None
+    sim_clock_speed: float = Field(1.0, gt=0)
+    sim_clock_anchor: datetime | None = None
+    sim_clock_changes: list[tuple[datetime, float]] = []
+    gate_enabled: bool = True  # the blacklist gate (blacklist/gate.py::check)
+    waitlist_enabled: bool = True  # patients may join a full session's waitlist
+
+    @field_validator("sim_clock_start", "sim_clock_anchor")
+    @classmethod
+    def _aware_instant(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give an aware ISO instant, e.g. 2026-11-21T23:50:00+08:00")
+        return value
+
+    @field_validator("sim_clock_changes")
+    @classmethod
+    def _aware_changes(cls, value: list[tuple[datetime, float]]) -> list[tuple[datetime, float]]:
+        if any(at.tzinfo is None or speed <= 0 for at, speed in value):
+            raise ValueError("each change is [aware ISO instant, positive speed]")
+        return value
 
     @field_validator("cooling_max_minutes")
     @classmethod

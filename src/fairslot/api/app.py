@@ -58,7 +58,8 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+        # "now": the platform's clock, which the simulator's actors pace themselves on.
+        return {"status": "ok", "version": __version__, "now": platform.clock.now().isoformat()}
 
     for router in routers.ALL:
         app.include_router(router)

@@ -16,6 +16,7 @@ class BookingPolicy:
     cooling_max_minutes: int
     window_cancellations_return: bool
     waitlist_order: str = "random"  # "random" | "first_come" (fairslot.waitlist.rules)
+    waitlist_enabled: bool = True  # off only in the simulator's baseline
 
 
 def booking_policy(settings: Settings) -> BookingPolicy:
@@ -32,4 +33,5 @@ def booking_policy(settings: Settings) -> BookingPolicy:
         cooling_max_minutes=settings.cooling_max_minutes,
         window_cancellations_return=settings.window_cancellations_return,
         waitlist_order=settings.waitlist_order,
+        waitlist_enabled=settings.waitlist_enabled,
     )

@@ -16,6 +16,7 @@ from fairslot.cli import (
     risk_cmd,
     schedule_cmd,
     serve_cmd,
+    sim_cmd,
     slot_cmd,
     staff_cmd,
     worker_cmd,
@@ -40,3 +41,4 @@ app.add_typer(risk_cmd.app, name="risk")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)
+app.command("simulate")(sim_cmd.simulate)

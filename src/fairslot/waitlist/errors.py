@@ -19,3 +19,9 @@ class SessionNotFull(Conflict):
 
 class WaitlistConflict(Conflict):
     code = "waitlist_conflict"
+
+
+class WaitlistDisabled(Conflict):
+    """The platform keeps no waitlists (a setting; only the simulator's baseline)."""
+
+    code = "waitlist_disabled"

@@ -31,6 +31,7 @@ from fairslot.waitlist.errors import (
     NotYourWaitlistEntry,
     SessionNotFull,
     WaitlistConflict,
+    WaitlistDisabled,
     WaitlistEntryNotFound,
 )
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
@@ -55,6 +56,11 @@ def join(
 
     Idempotent: a patient already waiting for the session gets the existing entry back.
     """
+    if not policy.waitlist_enabled:
+        raise WaitlistDisabled(
+            "This platform keeps no waitlists; look for another session or try again later.",
+            detail_zh="本平台未开放候补，请选择其他时段或稍后再试。",
+        )
     payment_account, payment_reference = payment_account.strip(), payment_reference.strip()
     if not payment_account or not payment_reference:
         raise InvalidInput(

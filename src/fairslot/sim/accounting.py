@@ -1,0 +1,207 @@
+"""The simulator's figures, computed from what happened. Pure: no I/O.
+
+Input: a :class:`DayLog` — every request the simulator sent, every booking its identities
+ended up with (final status from the platform), what each genuine patient came for, each
+transfer a broker attempted — and, once the after-the-day phase is connected, the
+identities the platform blocked. Output: :class:`Figures`, the JSON keys of one mode.
+
+Definitions (each figure counts exactly this):
+
+* ``scarce_slots``: slots of the expert sessions (what the hospital pushed).
+* ``genuine_share`` / ``scalper_share``: expert slots whose booking stands at the end of
+  the day (booked, checked in or no-show) for a genuine patient / for a scalper-side
+  identity (grab software, hired wave, broker throw-away, or a broker's buyer — a slot
+  resold on the black market is the scalpers' slot), divided by ``scarce_slots``.
+* ``transfer_attempts``: bookings a broker cancelled in order to re-book them for a buyer.
+  ``transfer_successes``: those after which the buyer got a confirmed booking of the same
+  session, confirmed at or after the cancellation.
+* ``detection_precision``: of the flagged identities that are genuine or scalper-controlled
+  (buyers neither count for nor against), the share that are scalper-controlled.
+  ``detection_recall``: of the scalper-controlled identities, the share flagged.
+  ``genuine_blocked``: genuine patients flagged, or refused by the gate
+  (``request_blocked``). All three are None until the blocked identities are known.
+* ``genuine_success_rate``: genuine patients who wanted an expert slot and got a confirmed
+  booking of one, or of an alternative they accepted; None if nobody wanted one.
+* ``median_time_to_book_s``: over genuine patients who got a confirmed booking, simulated
+  seconds from the first request for their wish to the confirmation of that booking.
+* ``requests``: every request the simulator sent; ``server_errors``: those answered 5xx.
+"""
+
+from __future__ import annotations
+
+import enum
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from fairslot.sim.scenario import SCALPER_CONTROLLED, Klass
+
+STANDING = frozenset({"booked", "checked_in", "no_show"})
+SCALPER_SIDE = SCALPER_CONTROLLED | {Klass.BUYER}
+GATE_REFUSAL = "request_blocked"
+
+
+class Via(enum.StrEnum):
+    """How a booking came about."""
+
+    HOLD = "hold"  # hold and confirm
+    DRAW = "draw"  # won a release draw
+    WAITLIST = "waitlist"  # a returned slot booked for a waiting patient
+    ALTERNATIVE = "alternative"  # a genuine patient took an offered alternative
+    TRANSFER = "transfer"  # a broker re-booked a cancelled slot for the buyer
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    at: datetime  # simulated time the request was sent
+    actor: str
+    person: str | None
+    action: str
+    status: int  # 0: no answer (transport error)
+    code: str | None = None  # the platform's error code, if refused
+    seconds: float = 0.0  # simulated seconds until the answer
+
+
+@dataclass(frozen=True)
+class BookingFact:
+    booking_id: str
+    person: str
+    session_id: int
+    scarce: bool
+    via: Via
+    status: str  # final status from the platform
+    booked_at: datetime | None  # when it was confirmed (None: never)
+
+
+@dataclass(frozen=True)
+class WishFact:
+    person: str
+    scarce: bool
+    started_at: datetime  # the first request made for it
+
+
+@dataclass(frozen=True)
+class TransferFact:
+    broker: str
+    throwaway_booking_id: str
+    buyer: str
+    session_id: int
+    cancelled_at: datetime
+
+
+@dataclass(frozen=True)
+class DayLog:
+    persons: Mapping[str, Klass]
+    scarce_slots: int
+    requests: Sequence[RequestEvent]
+    bookings: Sequence[BookingFact]
+    wishes: Sequence[WishFact]
+    transfers: Sequence[TransferFact]
+
+
+@dataclass(frozen=True)
+class Figures:
+    scarce_slots: int
+    genuine_share: float | None
+    scalper_share: float | None
+    transfer_attempts: int
+    transfer_successes: int
+    detection_precision: float | None
+    detection_recall: float | None
+    genuine_blocked: int | None
+    genuine_success_rate: float | None
+    median_time_to_book_s: float | None
+    requests: int
+    server_errors: int
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Detection:
+    precision: float | None
+    recall: float | None
+    genuine_blocked: int
+
+
+def figures(log: DayLog, *, blocked: frozenset[str] | None) -> Figures:
+    """The figures of one mode; ``blocked`` are the identities (person keys) the platform
+    blocked after the day, or None while that phase is not connected."""
+    standing = scarce_holders(log)
+    detection = None if blocked is None else detect(log, blocked=blocked)
+    return Figures(
+        scarce_slots=log.scarce_slots,
+        genuine_share=_share(sum(1 for k in standing if k == Klass.GENUINE), log.scarce_slots),
+        scalper_share=_share(sum(1 for k in standing if k in SCALPER_SIDE), log.scarce_slots),
+        transfer_attempts=len(log.transfers),
+        transfer_successes=sum(1 for t in log.transfers if transfer_succeeded(log, t)),
+        detection_precision=detection.precision if detection else None,
+        detection_recall=detection.recall if detection else None,
+        genuine_blocked=detection.genuine_blocked if detection else None,
+        genuine_success_rate=genuine_success_rate(log),
+        median_time_to_book_s=median_time_to_book(log),
+        requests=len(log.requests),
+        server_errors=sum(1 for r in log.requests if r.status >= 500),
+    )
+
+
+def scarce_holders(log: DayLog) -> list[Klass]:
+    """The class of the identity holding each expert slot booked at the end of the day."""
+    return [log.persons[b.person] for b in log.bookings if b.scarce and b.status in STANDING]
+
+
+def transfer_succeeded(log: DayLog, transfer: TransferFact) -> bool:
+    return any(
+        b.person == transfer.buyer
+        and b.session_id == transfer.session_id
+        and b.booked_at is not None
+        and b.booked_at >= transfer.cancelled_at
+        for b in log.bookings
+    )
+
+
+def detect(log: DayLog, *, blocked: frozenset[str]) -> Detection:
+    scalpers = {p for p, k in log.persons.items() if k in SCALPER_CONTROLLED}
+    genuine = {p for p, k in log.persons.items() if k == Klass.GENUINE}
+    judged = blocked & (scalpers | genuine)
+    refused = {r.person for r in log.requests if r.code == GATE_REFUSAL and r.person in genuine}
+    return Detection(
+        precision=_share(len(judged & scalpers), len(judged)),
+        recall=_share(len(blocked & scalpers), len(scalpers)),
+        genuine_blocked=len((blocked & genuine) | refused),
+    )
+
+
+def genuine_success_rate(log: DayLog) -> float | None:
+    wanting = {w.person for w in log.wishes if w.scarce and log.persons[w.person] == Klass.GENUINE}
+    served = {
+        b.person
+        for b in log.bookings
+        if b.person in wanting
+        and b.booked_at is not None
+        and (b.scarce or b.via == Via.ALTERNATIVE)
+    }
+    return _share(len(served), len(wanting))
+
+
+def median_time_to_book(log: DayLog) -> float | None:
+    waits: list[float] = []
+    for wish in log.wishes:
+        if log.persons[wish.person] != Klass.GENUINE:
+            continue
+        confirmed = [
+            b.booked_at
+            for b in log.bookings
+            if b.person == wish.person
+            and b.booked_at is not None
+            and b.booked_at >= wish.started_at
+        ]
+        if confirmed:
+            waits.append((min(confirmed) - wish.started_at).total_seconds())
+    return round(statistics.median(waits), 1) if waits else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

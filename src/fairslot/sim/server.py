@@ -1,0 +1,193 @@
+"""The platform the simulator plays against: one it starts, or one already running.
+
+A local platform gets a fresh database (a temporary SQLite file, or a new PostgreSQL
+database), migrated, with the hospitals and channels an operator would set up (through
+the services, before the server starts); then the real server, ``fairslot serve`` in a
+subprocess on a free port, runs with the mode's settings and the simulation clock.
+Everything else — schedules, accounts, bookings — goes through the HTTP API.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, make_url, text
+
+import fairslot
+from fairslot.bootstrap import bootstrap
+from fairslot.channels import service as channels
+from fairslot.channels.models import ChannelKind
+from fairslot.clock import AcceleratedClock
+from fairslot.config import load_settings
+from fairslot.db import migrate
+from fairslot.db.engine import unit_of_work
+from fairslot.hospitals import service as hospitals
+from fairslot.sim.modes import Mode, platform_env
+from fairslot.sim.runner import SimulationError, Target
+from fairslot.sim.scenario import CITY, GRADE
+
+HOSPITALS = (("SIMH1", "模拟第一医院"), ("SIMH2", "模拟第二医院"))
+CHANNELS = (("wechat", "微信", ChannelKind.WECHAT), ("alipay", "支付宝", ChannelKind.ALIPAY))
+# The clock is anchored this far ahead of the launch: the server is up before it starts.
+STARTUP_MARGIN_S = 6.0
+STARTUP_TIMEOUT_S = 90.0
+SWEEP_EVERY_S = "0.25"  # real seconds between the in-process sweeps (draws, re-releases)
+DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def local_platform(
+    *,
+    mode: Mode,
+    clock_start: datetime,
+    speed: float,
+    changes: list[tuple[datetime, float]],
+    workdir: Path,
+    db: str = "sqlite",
+    pg_admin_url: str = DEFAULT_PG_ADMIN_URL,
+) -> Iterator[Target]:
+    """A fresh platform for ``mode``, served until the block ends."""
+    with _database(db, workdir=workdir, name=mode.value, pg_admin_url=pg_admin_url) as url:
+        hospital_keys, channel_keys = _set_up(url, now=clock_start)
+        anchor = datetime.now(UTC) + timedelta(seconds=STARTUP_MARGIN_S)
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRSLOT_")}
+        env |= {"FAIRSLOT_DATABASE_URL": url, "FAIRSLOT_ENVIRONMENT": "development"}
+        # The server runs the very code the simulator imported.
+        source = str(Path(fairslot.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+        env |= platform_env(
+            mode, clock_start=clock_start, clock_anchor=anchor, speed=speed, changes=changes
+        )
+        log_path = workdir / f"server-{mode.value}.log"
+        command = [
+            sys.executable,
+            "-c",
+            "from fairslot.cli.main import app; app()",
+            "serve",
+            "--port",
+            str(port),
+            "--no-upgrade",
+            "--sweep-every",
+            SWEEP_EVERY_S,
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                url_base = f"http://127.0.0.1:{port}"
+                _wait_ready(url_base, process, log_path)
+                yield Target(
+                    url=url_base,
+                    channel_keys=channel_keys,
+                    hospital_codes=tuple(code for code, _ in HOSPITALS),
+                    hospital_keys=hospital_keys,
+                    clock=AcceleratedClock(
+                        start=clock_start, speed=speed, anchor=anchor, changes=changes
+                    ),
+                )
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def remote_platform(
+    *, url: str, hospitals_given: list[tuple[str, str]], channel_key: str, speed: float
+) -> Target:
+    """A platform already running on the simulation clock at a constant ``speed``; its
+    simulated "now" is read once from ``/healthz``."""
+    before = datetime.now(UTC)
+    answer = httpx.get(f"{url.rstrip('/')}/healthz", timeout=10)
+    after = datetime.now(UTC)
+    answer.raise_for_status()
+    reported = answer.json().get("now")
+    if not reported:
+        raise SimulationError(f"{url}/healthz does not report the platform's clock")
+    return Target(
+        url=url.rstrip("/"),
+        channel_keys={code: channel_key for code, _, _ in CHANNELS},
+        hospital_codes=tuple(code for code, _ in hospitals_given),
+        hospital_keys=tuple(key for _, key in hospitals_given),
+        clock=AcceleratedClock(
+            start=datetime.fromisoformat(reported),
+            speed=speed,
+            anchor=before + (after - before) / 2,
+        ),
+    )
+
+
+@contextmanager
+def _database(kind: str, *, workdir: Path, name: str, pg_admin_url: str) -> Iterator[str]:
+    if kind == "sqlite":
+        path = workdir / f"{name}.db"
+        path.unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        return
+    if kind != "postgresql":
+        raise SimulationError(f"unknown database kind {kind!r}: sqlite or postgresql")
+    database = f"fairslot_sim_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        yield make_url(pg_admin_url).set(database=database).render_as_string(hide_password=False)
+    finally:
+        with suppress(Exception), admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Migrate, and register the hospitals and channels as an operator would."""
+    platform = bootstrap(load_settings(database_url=url))
+    try:
+        migrate.upgrade(platform.engine)
+        with unit_of_work(platform.sessions) as db:
+            hospital_keys = tuple(
+                hospitals.create_hospital(db, code=code, name=name, grade=GRADE, city=CITY)[1]
+                for code, name in HOSPITALS
+            )
+            channel_keys = {
+                code: channels.create_channel(db, code=code, name=name, kind=kind, now=now)[1]
+                for code, name, kind in CHANNELS
+            }
+    finally:
+        platform.engine.dispose()
+    return hospital_keys, channel_keys
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SimulationError(f"the server exited ({process.returncode}):\n{_tail(log_path)}")
+        with suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise SimulationError(
+        f"the server did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}"
+    )
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

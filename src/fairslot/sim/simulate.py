@@ -1,0 +1,130 @@
+"""One invocation of the simulator: the scenario played on each mode's platform, in turn,
+and the figures of each."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fairslot.schedules.release import local_to_utc
+from fairslot.sim.accounting import Figures, figures
+from fairslot.sim.modes import Mode
+from fairslot.sim.phases import RunContext, run_phases
+from fairslot.sim.runner import Day, SimulationError, Target
+from fairslot.sim.scenario import HOSPITAL_ZONE, SCALPER_CONTROLLED, Klass, Scenario
+from fairslot.sim.server import DEFAULT_PG_ADMIN_URL, local_platform
+
+RELEASE_TIME = time(0, 30)  # the platform's default release time for a new hospital
+MAX_REMOTE_WAIT_S = 120.0
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    mode: Mode
+    figures: Figures
+    day: Day
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    scenario: Scenario
+    release_at: datetime
+    results: dict[Mode, ModeResult]
+
+    def as_json(self) -> dict[str, object]:
+        scenario = self.scenario
+        release_local = self.release_at.astimezone(ZoneInfo(HOSPITAL_ZONE))
+        persons = scenario.persons.values()
+        return {
+            "seed": scenario.seed,
+            "scenario": scenario.params.as_json()
+            | {
+                "release_at": release_local.isoformat(),
+                "session_date": scenario.session_date(release_local.date()).isoformat(),
+                "scarce_supply": scenario.scarce_supply,
+                "scarce_demand": scenario.scarce_demand,
+                "genuine_patients": sum(1 for p in persons if p.klass == Klass.GENUINE),
+                "scalper_identities": sum(1 for p in persons if p.klass in SCALPER_CONTROLLED),
+                "buyers": sum(1 for p in persons if p.klass == Klass.BUYER),
+            },
+            **{
+                mode.value: (r.figures.as_json() if (r := self.results.get(mode)) else None)
+                for mode in Mode
+            },
+            "notes": {mode.value: list(r.notes) for mode, r in self.results.items()},
+        }
+
+
+def release_instant(release_date: date) -> datetime:
+    return local_to_utc(release_date, RELEASE_TIME, HOSPITAL_ZONE)
+
+
+def simulate_local(
+    scenario: Scenario,
+    *,
+    modes: tuple[Mode, ...],
+    release_date: date,
+    workdir: Path,
+    db: str = "sqlite",
+    pg_admin_url: str = DEFAULT_PG_ADMIN_URL,
+) -> Simulation:
+    """Start a fresh platform for each mode and play the day on it."""
+    release_at = release_instant(release_date)
+    # The clock starts a minute before the day does: the hospitals push at its start.
+    clock_start = release_at - timedelta(minutes=scenario.params.lead_minutes + 1)
+    results: dict[Mode, ModeResult] = {}
+    for mode in modes:
+        with local_platform(
+            mode=mode,
+            clock_start=clock_start,
+            speed=scenario.params.speed,
+            changes=scenario.params.clock_changes(release_at),
+            workdir=workdir,
+            db=db,
+            pg_admin_url=pg_admin_url,
+        ) as target:
+            results[mode] = _play(target, scenario, mode, release_at=release_at)
+    return Simulation(scenario=scenario, release_at=release_at, results=results)
+
+
+def simulate_remote(scenario: Scenario, *, target: Target, mode: Mode) -> Simulation:
+    """Play on a platform already running on the simulation clock: the next release
+    that leaves room for the day's lead, if it comes soon enough."""
+    now = target.clock.now()
+    ready = now + timedelta(minutes=scenario.params.lead_minutes)
+    release_date = ready.astimezone(ZoneInfo(HOSPITAL_ZONE)).date()
+    release_at = release_instant(release_date)
+    if release_at < ready:
+        release_at = release_instant(release_date + timedelta(days=1))
+    wait = target.clock.real_seconds_until(
+        release_at - timedelta(minutes=scenario.params.lead_minutes)
+    )
+    if wait > MAX_REMOTE_WAIT_S:
+        start = release_at - timedelta(minutes=scenario.params.lead_minutes + 1)
+        raise SimulationError(
+            f"the platform's clock reads {now.isoformat()}; the next release day would start "
+            f"in {wait:.0f} real seconds. Restart it with FAIRSLOT_SIM_CLOCK_START="
+            f"{start.isoformat()} and FAIRSLOT_SIM_CLOCK_SPEED={scenario.params.speed}."
+        )
+    return Simulation(
+        scenario=scenario,
+        release_at=release_at,
+        results={mode: _play(target, scenario, mode, release_at=release_at)},
+    )
+
+
+def _play(target: Target, scenario: Scenario, mode: Mode, *, release_at: datetime) -> ModeResult:
+    ctx = asyncio.run(
+        run_phases(RunContext(target=target, scenario=scenario, mode=mode, release_at=release_at))
+    )
+    assert ctx.day is not None  # the release day always runs
+    return ModeResult(
+        mode=mode,
+        figures=figures(ctx.day.log, blocked=ctx.blocked),
+        day=ctx.day,
+        notes=tuple(ctx.notes),
+    )
