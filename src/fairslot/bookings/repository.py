@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.availability.repository import session_on_sale
@@ -23,7 +23,19 @@ from fairslot.schedules.states import SessionStatus, SlotState
 def claim_slot(
     db: Session, *, slot_id: str, channel_id: int, now: datetime, hold_until: datetime
 ) -> bool:
-    """Move a claimable slot to HELD. The whole release gate is in this one WHERE clause.
+    """Move a claimable slot to HELD (see :func:`claim_statement`); False if it was not."""
+    result = db.execute(
+        claim_statement(
+            slot_id=slot_id, channel_id=channel_id, now=now, hold_until=hold_until
+        ).execution_options(synchronize_session=False)
+    )
+    return _one(result)
+
+
+def claim_statement(
+    *, slot_id: str, channel_id: int, now: datetime, hold_until: datetime
+) -> Update:
+    """The claim: one compare-and-set UPDATE. The whole release gate is in its WHERE clause.
 
     Claimable: the session is active, released and not yet closed; the slot is OPEN, or
     COOLING past its drawn re-release time; it is not reserved for another channel, or
@@ -41,7 +53,7 @@ def claim_slot(
         )
         .exists()
     )
-    result = db.execute(
+    return (
         update(Slot)
         .where(
             Slot.id == slot_id,
@@ -62,9 +74,7 @@ def claim_slot(
             reopen_at=None,
             version=Slot.version + 1,
         )
-        .execution_options(synchronize_session=False)
     )
-    return _one(result)
 
 
 def move_slot(

@@ -6,6 +6,7 @@ import typer
 
 from fairslot.cli import (
     alternatives_cmd,
+    bench_cmd,
     blacklist_cmd,
     channel_cmd,
     db_cmd,
@@ -33,6 +34,7 @@ app.add_typer(draw_cmd.app, name="draw")
 app.add_typer(blacklist_cmd.app, name="blacklist")
 app.add_typer(alternatives_cmd.app, name="alternatives")
 app.add_typer(staff_cmd.app, name="staff")
+app.add_typer(bench_cmd.app, name="bench")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)

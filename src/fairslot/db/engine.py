@@ -15,7 +15,7 @@ from fairslot.config import Settings
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size=settings.db_pool_size)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(
@@ -37,8 +37,10 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
+    # The same pool bounds as PostgreSQL's (a file database; :memory: uses its own pool).
+    sizing = {} if ":memory:" in url else {"pool_size": pool_size, "max_overflow": pool_size}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
