@@ -79,11 +79,16 @@ def run(plan: LoadPlan, *, release: Callable[[], Release]) -> tuple[LoadResult, 
 
 
 async def _run(plan: LoadPlan, *, release: Callable[[], Release]) -> tuple[LoadResult, Release]:
-    limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
-    async with httpx.AsyncClient(
-        base_url=plan.base_url, limits=limits, timeout=plan.timeout_s
-    ) as client:
-        await asyncio.gather(*(client.get("/healthz") for _ in range(plan.clients)))
+    # One connection per client, K in all. A client (and pool) of its own each: a shared
+    # pool of K connections costs the load generator time proportional to K per request
+    # (httpcore scans its connections), which would steal the server's CPU.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [
+        httpx.AsyncClient(base_url=plan.base_url, limits=limits, timeout=plan.timeout_s)
+        for _ in range(plan.clients)
+    ]
+    try:
+        await asyncio.gather(*(client.get("/healthz") for client in clients))
         released = await asyncio.to_thread(release)
         wait = (released.release_at - datetime.now(UTC)).total_seconds()
         await asyncio.sleep(max(0.0, wait))
@@ -92,10 +97,12 @@ async def _run(plan: LoadPlan, *, release: Callable[[], Release]) -> tuple[LoadR
         await asyncio.gather(
             *(
                 _client(client, plan=plan, n=n, budget=budget, released=released)
-                for n in range(plan.clients)
+                for n, client in enumerate(clients)
             )
         )
         seconds = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
     return (
         LoadResult(samples=budget.samples, release_at=released.release_at, seconds=seconds),
         released,

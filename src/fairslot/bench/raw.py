@@ -39,13 +39,9 @@ from fairslot.bookings.repository import claim_statement
 from fairslot.config import load_settings
 from fairslot.db.engine import make_engine
 
-# Values no real claim carries: after compiling, each bound parameter holding one of them
-# is known to be the slot, the channel, "now" or the hold's end.
-_SLOT = "raw-limit-slot-placeholder"
-_CHANNEL = 987_654_321
-_NOW = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
-_UNTIL = datetime(2001, 2, 3, 4, 10, 6, 7, tzinfo=UTC)
 HOLD = timedelta(minutes=5)
+# The claim's own parameters (``claim_statement``); every other one is a constant.
+_ROLES = {"slot_id": "slot", "channel_id": "channel", "now": "now", "hold_until": "until"}
 
 
 @dataclass(frozen=True)
@@ -71,24 +67,23 @@ class RawClaim:
 
 
 def compile_claim(dialect: Dialect) -> RawClaim:
-    roles = {_SLOT: "slot", _CHANNEL: "channel", _NOW: "now", _UNTIL: "until"}
-    stmt = claim_statement(slot_id=_SLOT, channel_id=_CHANNEL, now=_NOW, hold_until=_UNTIL)
-    compiled = stmt.compile(dialect=dialect)
+    """Compile the claim once for ``dialect``, with each parameter's bind processing (time
+    zones, enum values) worked out ahead, so that the loop only sends it."""
+    compiled = claim_statement().compile(dialect=dialect)
     sql = str(compiled)
     if "POSTCOMPILE" in sql:
         raise RuntimeError("the claim grew a parameter that expands at run time")
     constants: dict[str, Any] = {}
     dynamic: dict[str, tuple[str, Callable[[Any], Any] | None]] = {}
     for bind, name in compiled.bind_names.items():
-        value = compiled.params.get(name)
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        role = roles.get(value) if isinstance(value, str | int | datetime) else None
-        if role is not None:
-            dynamic[name] = (role, process)
+        if name in _ROLES:
+            dynamic[name] = (_ROLES[name], process)
         else:
+            value = compiled.params.get(name)
             constants[name] = process(value) if process else value
-    if sorted({role for role, _ in dynamic.values()}) != sorted(roles.values()):
-        raise RuntimeError("could not find every parameter of the claim")
+    if set(dynamic) != set(_ROLES):
+        raise RuntimeError("the claim's parameters are not the ones this measurement fills in")
     positional = tuple(compiled.positiontup or ()) if compiled.positional else None
     return RawClaim(sql=sql, positional=positional, constants=constants, dynamic=dynamic)
 

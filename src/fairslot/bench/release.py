@@ -71,6 +71,7 @@ class BenchRun:
     scarce_taken: int
     raw: raw.RawResult
     seed_seconds: float
+    server_log: str
     document: dict[str, Any]
 
 
@@ -125,11 +126,11 @@ def _run(
             return push_release(db, world=world, now=now, release_at=at)
 
     progress(f"starting the server ({options.workers} worker(s))")
-    with running_server(workers=options.workers, env=server_env(settings)) as base:
+    with running_server(workers=options.workers, env=server_env(settings)) as server:
         progress(f"{options.clients} clients: connecting, then the release")
         result, released = load.run(
             load.LoadPlan(
-                base_url=base,
+                base_url=server.base_url,
                 clients=options.clients,
                 identities=world.identities,
                 duration_s=options.duration_s,
@@ -161,6 +162,7 @@ def _run(
         scarce_taken=scarce_taken,
         raw=raw_result,
         seed_seconds=seed_seconds,
+        server_log=server.log,
         document=result_document(
             backend=options.backend,
             workers=options.workers,

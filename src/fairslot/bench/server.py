@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,10 +24,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Server:
+    base_url: str
+    log: str = ""  # what the server wrote (warnings and errors only), once it has stopped
+
+
 @contextmanager
 def running_server(
     *, workers: int, env: Mapping[str, str], startup_timeout: float = 90.0
-) -> Iterator[str]:
+) -> Iterator[Server]:
     """Serve until the block ends; yields the base URL once ``/healthz`` answers.
 
     ``env`` is the server's whole environment (its settings are ``FAIRSLOT_*`` variables).
@@ -55,12 +62,13 @@ def running_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(base_url=f"http://127.0.0.1:{port}")
     try:
-        _wait_healthy(base, process=process, log=log, timeout=startup_timeout)
-        yield base
+        _wait_healthy(server.base_url, process=process, log=log, timeout=startup_timeout)
+        yield server
     finally:
         _stop(process)
+        server.log = log.read_text(errors="replace")
         log.unlink(missing_ok=True)
 
 

@@ -142,3 +142,9 @@ def _print(run: BenchRun) -> None:
     for label, value in rows:
         figures.add_row(label, value)
     console.print(figures)
+    lines = [
+        line for line in run.server_log.splitlines() if line and not line.startswith("fairslot on")
+    ]
+    if lines:
+        console.rule(f"the server logged {len(lines)} line(s); the last ones")
+        console.print("\n".join(lines[-15:]), markup=False, highlight=False)
