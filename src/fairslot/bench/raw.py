@@ -109,9 +109,11 @@ def measure(
     processes: int,
     threads: int,
     seconds: float,
+    at: datetime | None = None,
 ) -> RawResult:
     """Run the claim flat out from ``processes`` x ``threads`` connections for
-    ``seconds``; every connection starts at the same moment."""
+    ``seconds``; every connection starts at the same moment. Claims are made as of the
+    real clock, or of the fixed instant ``at`` (tests travel in time)."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(processes + 1)
     results = ctx.Queue()
@@ -127,6 +129,7 @@ def measure(
                 "barrier": barrier,
                 "results": results,
                 "seed": n,
+                "at": at,
             },
             daemon=True,
         )
@@ -163,6 +166,7 @@ def _process(
     barrier: ProcessBarrier,
     results: Any,
     seed: int,
+    at: datetime | None,
 ) -> None:
     engine = make_engine(load_settings(database_url=database_url, db_pool_size=threads))
     claim = compile_claim(engine.dialect)
@@ -182,7 +186,7 @@ def _process(
             cursor.execute(
                 claim.sql,
                 claim.params(
-                    slot_id=rng.choice(slot_ids), channel_id=channel_id, now=datetime.now(UTC)
+                    slot_id=rng.choice(slot_ids), channel_id=channel_id, now=at or datetime.now(UTC)
                 ),
             )
             claims += 1

@@ -27,7 +27,7 @@ from typing import Any
 from fairslot.bench import load, raw
 from fairslot.bench import repository as bench_repo
 from fairslot.bench.checks import CheckReport, check
-from fairslot.bench.database import fresh_database
+from fairslot.bench.database import DEFAULT_PG_ADMIN, fresh_database
 from fairslot.bench.scenario import Release, World, WorldSize, push_release, seed_world
 from fairslot.bench.server import running_server
 from fairslot.bench.stats import Summary, result_document, summarise
@@ -46,6 +46,7 @@ class BenchOptions:
     clients: int = 1000
     workers: int = 1
     database_url: str | None = None
+    pg_admin_url: str = DEFAULT_PG_ADMIN
     redis_url: str | None = None
     duration_s: float = 20.0
     max_requests: int | None = None
@@ -216,7 +217,9 @@ def _database(options: BenchOptions, *, token: str) -> Iterator[str]:
     if options.database_url:
         yield options.database_url
         return
-    with fresh_database(backend=options.backend, token=token) as url:
+    with fresh_database(
+        backend=options.backend, token=token, pg_admin_url=options.pg_admin_url
+    ) as url:
         yield url
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from fairslot.bench.database import DEFAULT_PG_ADMIN
 from fairslot.bench.release import (
     MAX_CLIENTS,
     BenchOptions,
@@ -31,6 +32,9 @@ def release(
     ),
     database_url: str | None = typer.Option(
         None, "--database-url", help="use this (migratable) database instead of a fresh one"
+    ),
+    pg_admin_url: str = typer.Option(
+        DEFAULT_PG_ADMIN, "--pg-admin-url", help="where --db postgresql creates its database"
     ),
     redis: str | None = typer.Option(None, "--redis", help="Redis URL for the rate-limit store"),
     duration: float = typer.Option(20.0, "--duration", min=0.5, help="seconds of burst"),
@@ -61,6 +65,7 @@ def release(
         clients=clients,
         workers=workers,
         database_url=database_url,
+        pg_admin_url=pg_admin_url,
         redis_url=redis,
         duration_s=duration,
         max_requests=requests,
