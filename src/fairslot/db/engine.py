@@ -48,10 +48,10 @@ def _ping_when_idle(engine: Engine) -> None:
 
     A connection that waited in the pool may have been closed under it (a server restart,
     a failover, an idle timeout); one handed back a moment ago has not. ``pool_pre_ping``
-    pings on every checkout, and a request checks out two or three times (authentication
-    ends its transaction at once): two or three extra round trips per request, measured
-    as a fifth of the statements of a refused hold at release time. A failed ping makes
-    the pool replace the connection, as pre-ping does.
+    pings on every checkout, and a request checks out two to four times (authentication
+    ends its transaction at once; a refusal is recorded after the rollback): counted, 2
+    extra round trips for a hold that wins, 4 for a refused one next to its 12 statements.
+    A failed ping makes the pool replace the connection, as pre-ping does.
     """
 
     @event.listens_for(engine, "checkin")
