@@ -126,21 +126,31 @@ def _booker(
 ) -> rules.Booker | None:
     if patient_id is None:
         return None
-    if account_id is not None:
-        _, patient = require_binding(
-            db, account_id=account_id, patient_id=patient_id, channel_id=channel_id
+    # An empty range when there are no candidates: nothing to look up but the patient.
+    span = (min(days), max(days)) if days else (date.max, date.min)
+
+    def lookup() -> repo.PatientDays | None:
+        return repo.patient_with_days(
+            db,
+            patient_id=patient_id,
+            account_id=account_id,
+            channel_id=channel_id,
+            date_from=span[0],
+            date_to=span[1],
         )
-    else:
-        found = repo.get_patient(db, patient_id)
-        if found is None:
-            raise NotFound("No such patient.", code="patient_not_found")
-        patient = found
+
+    found = lookup()
+    if found is None and account_id is not None:
+        # Not bound, or not this channel's account: the binding check says which (404 or
+        # 403). Should it pass, the binding was made a moment ago: look again.
+        require_binding(db, account_id=account_id, patient_id=patient_id, channel_id=channel_id)
+        found = lookup()
+    if found is None:
+        raise NotFound("No such patient.", code="patient_not_found")
     booked: dict[date, list[int]] = defaultdict(list)
-    if days:
-        for day, department_id in repo.occupied_department_days(
-            db, patient_id=patient.id, date_from=min(days), date_to=max(days)
-        ):
-            booked[day].append(department_id)
+    for day, department_id in found.occupied:
+        booked[day].append(department_id)
+    patient = found.patient
     return rules.Booker(
         patient=PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
         booked_departments=booked,

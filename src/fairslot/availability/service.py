@@ -42,9 +42,10 @@ def availability(
         title=title,
     )
     by_session: dict[int, list[FreeSlotView]] = defaultdict(list)
-    tz = ZoneInfo(repo.hospital_timezone_of_department(db, department_id) or "UTC")
+    # One department, one hospital: every row carries the same zone.
+    tz = ZoneInfo(rows[0][3] if rows else "UTC")
     for slot in repo.free_slots(
-        db, session_ids=[s.id for s, _, _ in rows], now=now, channel_id=channel_id
+        db, session_ids=[s.id for s, _, _, _ in rows], now=now, channel_id=channel_id
     ):
         by_session[slot.session_id].append(
             FreeSlotView(
@@ -72,5 +73,5 @@ def availability(
             free=len(by_session[s.id]),
             slots=by_session[s.id],
         )
-        for s, doc, dep in rows
+        for s, doc, dep, _ in rows
     ]

@@ -5,17 +5,19 @@ expect and report whether exactly one row changed, so two racing requests cannot
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import BindParameter, Select, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.availability.repository import session_on_sale
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
 from fairslot.hospitals.models import Department, Hospital
-from fairslot.patients.models import Patient
+from fairslot.patients.models import Account, Binding, Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
 
@@ -23,13 +25,28 @@ from fairslot.schedules.states import SessionStatus, SlotState
 def claim_slot(
     db: Session, *, slot_id: str, channel_id: int, now: datetime, hold_until: datetime
 ) -> bool:
-    """Move a claimable slot to HELD. The whole release gate is in this one WHERE clause.
+    """Move a claimable slot to HELD (see :func:`claim_statement`); False if it was not."""
+    result = db.execute(
+        claim_statement(),
+        {"slot_id": slot_id, "channel_id": channel_id, "now": now, "hold_until": hold_until},
+        execution_options={"synchronize_session": False},
+    )
+    return _one(result)
+
+
+@cache
+def claim_statement() -> Update:
+    """The claim: one compare-and-set UPDATE. The whole release gate is in its WHERE clause.
 
     Claimable: the session is active, released and not yet closed; the slot is OPEN, or
     COOLING past its drawn re-release time; it is not reserved for another channel, or
     that reservation has lapsed; and the session is on sale: first-come, or its release
     draw has run (the draw books its own winners after marking itself drawn).
+
+    Built once, with the parameters ``slot_id``, ``channel_id``, ``now`` and
+    ``hold_until`` (building it cost more CPU than running it).
     """
+    now: BindParameter[datetime] = bindparam("now")
     gate = (
         select(ClinicSession.id)
         .where(
@@ -41,30 +58,28 @@ def claim_slot(
         )
         .exists()
     )
-    result = db.execute(
+    return (
         update(Slot)
         .where(
-            Slot.id == slot_id,
+            Slot.id == bindparam("slot_id"),
             or_(
                 Slot.state == SlotState.OPEN,
                 and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now),
             ),
             or_(
                 Slot.reserved_channel_id.is_(None),
-                Slot.reserved_channel_id == channel_id,
+                Slot.reserved_channel_id == bindparam("channel_id"),
                 Slot.reserved_until <= now,
             ),
             gate,
         )
         .values(
             state=SlotState.HELD,
-            hold_expires_at=hold_until,
+            hold_expires_at=bindparam("hold_until"),
             reopen_at=None,
             version=Slot.version + 1,
         )
-        .execution_options(synchronize_session=False)
     )
-    return _one(result)
 
 
 def move_slot(
@@ -133,6 +148,47 @@ def get_slot(db: Session, slot_id: str) -> Slot | None:
     return db.get(Slot, slot_id, populate_existing=True)
 
 
+@cache
+def _slot_and_session() -> Select[Slot, ClinicSession]:
+    return (
+        select(Slot, ClinicSession)
+        .join(ClinicSession, ClinicSession.id == Slot.session_id)
+        .where(Slot.id == bindparam("slot_id"))
+        .execution_options(populate_existing=True)
+    )
+
+
+def slot_and_session(db: Session, slot_id: str) -> tuple[Slot, ClinicSession] | None:
+    """The slot, freshly read, with its session (one round trip)."""
+    row = db.execute(_slot_and_session(), {"slot_id": slot_id}).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+@cache
+def _bound_patient(*, of_channel: bool) -> Select[Patient]:
+    account_id: BindParameter[int] = bindparam("account_id")
+    account = and_(Account.id == Binding.account_id, Account.id == account_id)
+    if of_channel:
+        account = and_(account, Account.channel_id == bindparam("channel_id"))
+    return (
+        select(Patient)
+        .join(Binding, and_(Binding.patient_id == Patient.id, Binding.account_id == account_id))
+        .join(Account, account)
+        .where(Patient.id == bindparam("patient_id"))
+    )
+
+
+def bound_patient(
+    db: Session, *, account_id: int, patient_id: int, channel_id: int | None
+) -> Patient | None:
+    """The patient, if the account exists (is the channel's, when one is given) and is
+    bound to them; None otherwise (the binding check then says which refusal applies)."""
+    params: dict[str, object] = {"account_id": account_id, "patient_id": patient_id}
+    if channel_id is not None:
+        params["channel_id"] = channel_id
+    return db.scalars(_bound_patient(of_channel=channel_id is not None), params).one_or_none()
+
+
 def get_session(db: Session, session_id: int) -> ClinicSession | None:
     return db.get(ClinicSession, session_id)
 
@@ -159,47 +215,63 @@ def stale_holds(
     return list(db.scalars(stmt.order_by(Booking.expires_at).limit(limit)))
 
 
-def patient_bookings_on(db: Session, *, patient_id: int, day: date) -> list[Booking]:
-    return list(
-        db.scalars(
-            select(Booking).where(
-                Booking.patient_id == patient_id,
-                Booking.session_date == day,
-                Booking.status.in_(list(OCCUPYING)),
-            )
-        )
+@dataclass(frozen=True)
+class PatientHistory:
+    """What the per-patient booking rules count, read in one round trip."""
+
+    no_show_times: list[datetime]  # when the missed sessions started, since the window
+    same_day_departments: list[int]  # departments of occupying bookings on the day
+    pending_future: int  # held or booked, from today on
+
+
+@cache
+def _patient_history() -> Select[BookingStatus, date, int, datetime]:
+    since: BindParameter[datetime] = bindparam("no_show_since")
+    no_show = and_(Booking.status == BookingStatus.NO_SHOW, ClinicSession.starts_at >= since)
+    same_day = and_(Booking.session_date == bindparam("day"), Booking.status.in_(list(OCCUPYING)))
+    pending = and_(Booking.status.in_(list(PENDING)), Booking.session_date >= bindparam("today"))
+    return (
+        select(Booking.status, Booking.session_date, Booking.department_id, ClinicSession.starts_at)
+        .join(ClinicSession, ClinicSession.id == Booking.session_id)
+        .where(Booking.patient_id == bindparam("patient_id"), or_(no_show, same_day, pending))
     )
 
 
-def count_pending_future(db: Session, *, patient_id: int, today: date) -> int:
-    return int(
-        db.scalar(
-            select(func.count())
-            .select_from(Booking)
-            .where(
-                Booking.patient_id == patient_id,
-                Booking.status.in_(list(PENDING)),
-                Booking.session_date >= today,
-            )
-        )
-        or 0
+def patient_history(
+    db: Session, *, patient_id: int, day: date, today: date, no_show_since: datetime
+) -> PatientHistory:
+    """What the per-patient rules count (no-shows in the window, bookings on the day,
+    pending bookings from today on) in one query: a hold checks all three, and a round
+    trip costs more than the few rows."""
+    rows = db.execute(
+        _patient_history(),
+        {"patient_id": patient_id, "day": day, "today": today, "no_show_since": no_show_since},
+    ).all()
+    return PatientHistory(
+        no_show_times=[
+            starts
+            for status, _, _, starts in rows
+            if status == BookingStatus.NO_SHOW and starts >= no_show_since
+        ],
+        same_day_departments=[
+            department
+            for status, session_date, department, _ in rows
+            if session_date == day and status in OCCUPYING
+        ],
+        pending_future=sum(
+            1 for status, session_date, _, _ in rows if status in PENDING and session_date >= today
+        ),
     )
 
 
-def no_show_times(db: Session, *, patient_id: int, since: datetime) -> list[datetime]:
-    """When the sessions the patient missed started (a ban runs from the missed visit,
-    not from whenever the hospital got round to marking it)."""
-    return list(
-        db.scalars(
-            select(ClinicSession.starts_at)
-            .join(Booking, Booking.session_id == ClinicSession.id)
-            .where(
-                Booking.patient_id == patient_id,
-                Booking.status == BookingStatus.NO_SHOW,
-                ClinicSession.starts_at >= since,
-            )
-        )
-    )
+def department_and_timezone(db: Session, *, department_id: int) -> tuple[Department, str]:
+    """The department and its hospital's time zone."""
+    row = db.execute(
+        select(Department, Hospital.timezone)
+        .join(Hospital, Hospital.id == Department.hospital_id)
+        .where(Department.id == department_id)
+    ).one()
+    return row[0], str(row[1])
 
 
 def bookings_for_session(db: Session, session_id: int) -> list[Booking]:
@@ -244,12 +316,6 @@ def lock_patient(db: Session, *, patient_id: int) -> None:
         .values(booking_guard=Patient.booking_guard + 1)
         .execution_options(synchronize_session=False)
     )
-
-
-def get_department(db: Session, department_id: int) -> Department:
-    department = db.get(Department, department_id)
-    assert department is not None  # foreign key
-    return department
 
 
 def hospital_timezone(db: Session, hospital_id: int) -> str:

@@ -35,6 +35,7 @@ from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 from fairslot.patients.service import get_account, require_binding
 from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.states import SlotState
 from fairslot.waitlist import placement as waitlist
 
 
@@ -60,9 +61,9 @@ def hold(
     # unbind cannot slip in between) so that the per-patient limits below are counted on
     # committed data; other patients are not held up.
     repo.lock_patient(db, patient_id=patient_id)
-    _, patient = require_binding(
+    patient = repo.bound_patient(
         db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
-    )
+    ) or _binding_refusal(db, account_id=account_id, patient_id=patient_id, ctx=ctx)
     slot, session = _visible_slot(db, slot_id=slot_id, now=now)
     if now >= session.closes_at:
         raise SlotUnavailable(
@@ -72,12 +73,14 @@ def hold(
         )
     for stale in [
         *repo.stale_holds(db, now=now, patient_id=patient.id),
-        *repo.stale_holds(db, now=now, slot_id=slot.id),
+        *(repo.stale_holds(db, now=now, slot_id=slot.id) if slot.state == SlotState.HELD else []),
     ]:
         transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
     # A slot whose cooling just ended goes to the session's waitlist (候补) first. This
     # request is then refused like any other, but the waiting patient's booking stands.
-    if transitions.settle_slot(
+    # An open slot has nothing to settle but its release entry in the ledger: that is
+    # written after the claim, so the slot's row is locked only from the claim on.
+    if slot.state != SlotState.OPEN and transitions.settle_slot(
         db,
         slot=slot,
         session=session,
@@ -94,6 +97,7 @@ def hold(
         db, slot_id=slot.id, channel_id=ctx.channel_id or 0, now=now, hold_until=hold_until
     ):
         raise _slot_taken()
+    transitions.log_release(db, slot=slot, session=session, now=now)
     booking = Booking(
         slot_id=slot.id,
         session_id=session.id,
@@ -271,11 +275,21 @@ def get_booking(db: Session, *, booking_id: str, account_id: int, channel_id: in
 
 def _visible_slot(db: Session, *, slot_id: str, now: datetime) -> tuple[Slot, ClinicSession]:
     """The slot and its session, or 404 — an unreleased slot does not exist for channels."""
-    slot = repo.get_slot(db, slot_id)
-    session = repo.get_session(db, slot.session_id) if slot else None
-    if slot is None or session is None or session.release_at > now:
+    found = repo.slot_and_session(db, slot_id)
+    if found is None or found[1].release_at > now:
         raise NotFound("No such slot is open for booking.", code="slot_not_found")
-    return slot, session
+    return found
+
+
+def _binding_refusal(
+    db: Session, *, account_id: int, patient_id: int, ctx: RequestContext
+) -> Patient:
+    """Raise the binding check's own refusal (no such account: 404; not bound: 403); if
+    the binding was made a moment ago, it passes and hands the patient back."""
+    _, patient = require_binding(
+        db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
+    )
+    return patient
 
 
 def check_rules(
@@ -288,21 +302,18 @@ def check_rules(
 ) -> None:
     """Every booking rule for this patient and session; raises the first refusal. Shared
     by the hold, release-draw intents and the waitlist, so all book under one rule set."""
-    department = repo.get_department(db, session.department_id)
-    tz = ZoneInfo(repo.hospital_timezone(db, session.hospital_id))
-    ban_until = rules.no_show_ban_until(
-        no_show_times=repo.no_show_times(
-            db,
-            patient_id=patient.id,
-            since=now - timedelta(days=policy.limits.no_show_window_days),
-        ),
-        now=now,
-        limits=policy.limits,
+    department, zone = repo.department_and_timezone(db, department_id=session.department_id)
+    tz = ZoneInfo(zone)
+    history = repo.patient_history(
+        db,
+        patient_id=patient.id,
+        day=session.session_date,
+        today=now.astimezone(tz).date(),
+        no_show_since=now - timedelta(days=policy.limits.no_show_window_days),
     )
-    same_day = [
-        b.department_id
-        for b in repo.patient_bookings_on(db, patient_id=patient.id, day=session.session_date)
-    ]
+    ban_until = rules.no_show_ban_until(
+        no_show_times=history.no_show_times, now=now, limits=policy.limits
+    )
     checks = [
         rules.check_no_show_ban(
             ban_until=ban_until, local_date=ban_until.astimezone(tz).date() if ban_until else None
@@ -318,16 +329,11 @@ def check_rules(
             session_date=session.session_date,
         ),
         rules.check_daily_limits(
-            same_day_departments=same_day,
+            same_day_departments=history.same_day_departments,
             department_id=session.department_id,
             limits=policy.limits,
         ),
-        rules.check_future_limit(
-            pending_future=repo.count_pending_future(
-                db, patient_id=patient.id, today=now.astimezone(tz).date()
-            ),
-            limits=policy.limits,
-        ),
+        rules.check_future_limit(pending_future=history.pending_future, limits=policy.limits),
     ]
     for refusal in checks:
         if refusal:
@@ -384,14 +390,13 @@ def _slot_taken(*, keep_changes: bool = False) -> SlotUnavailable:
 
 def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: int) -> str:
     """The lowest-numbered slot a channel could hold now in a released session."""
-    session = availability.released_session(db, session_id=session_id, now=now)
-    free = availability.free_slots(
-        db, session_ids=[session.id] if session else [], now=now, channel_id=channel_id
+    released, slot_id = availability.first_free_slot(
+        db, session_id=session_id, now=now, channel_id=channel_id
     )
-    if session is None:
+    if not released:
         raise NotFound("No such session is open for booking.", code="session_not_found")
-    if not free:
+    if slot_id is None:
         raise SlotUnavailable(
             "This session is fully booked.", code="session_full", detail_zh="该时段号源已约满。"
         )
-    return free[0].id
+    return slot_id

@@ -48,20 +48,7 @@ def settle_slot(
     caller that has one (the hold path, the sweep) — re-releasing it here would put it
     on open sale to whoever asks first. Returns True when the slot went to the waitlist.
     """
-    if (
-        not slot.release_logged
-        and session.release_at <= now
-        and repo.mark_release_logged(db, slot_id=slot.id)
-    ):
-        ledger.record(
-            db,
-            slot_id=slot.id,
-            kind=EventKind.RELEASED,
-            at=session.release_at,
-            recorded_at=now,
-            ctx=SYSTEM,
-        )
-        _sync(slot, release_logged=True)
+    log_release(db, slot=slot, session=session, now=now)
     if slot.state != SlotState.COOLING or slot.reopen_at is None or slot.reopen_at > now:
         return False
     if take_returned is None and waitlist_repo.has_waiting(db, session_id=session.id):
@@ -82,6 +69,24 @@ def settle_slot(
         _sync(slot, state=SlotState.BOOKED)
         return True
     return False
+
+
+def log_release(db: Session, *, slot: Slot, session: ClinicSession, now: datetime) -> None:
+    """Write the slot's ``released`` entry once, if its release time has come."""
+    if (
+        not slot.release_logged
+        and session.release_at <= now
+        and repo.mark_release_logged(db, slot_id=slot.id)
+    ):
+        ledger.record(
+            db,
+            slot_id=slot.id,
+            kind=EventKind.RELEASED,
+            at=session.release_at,
+            recorded_at=now,
+            ctx=SYSTEM,
+        )
+        _sync(slot, release_logged=True)
 
 
 def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:

@@ -6,6 +6,7 @@ import typer
 
 from fairslot.cli import (
     alternatives_cmd,
+    bench_cmd,
     blacklist_cmd,
     calls_cmd,
     channel_cmd,
@@ -38,6 +39,7 @@ app.add_typer(alternatives_cmd.app, name="alternatives")
 app.add_typer(staff_cmd.app, name="staff")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(risk_cmd.app, name="risk")
+app.add_typer(bench_cmd.app, name="bench")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairslot.config import Settings
@@ -15,16 +17,16 @@ from fairslot.config import Settings
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size=settings.db_pool_size)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
         pool_timeout=30,
     )
+    _ping_when_idle(engine)
     timeout = int(settings.db_lock_timeout_ms)
 
     @event.listens_for(engine, "connect")
@@ -37,8 +39,41 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+# A pooled connection idle this long is pinged before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle for a while.
+
+    A connection that waited in the pool may have been closed under it (a server restart,
+    a failover, an idle timeout); one handed back a moment ago has not. ``pool_pre_ping``
+    pings on every checkout, and a request checks out two to four times (authentication
+    ends its transaction at once; a refusal is recorded after the rollback): counted, 2
+    extra round trips for a hold that wins, 4 for a refused one next to its 12 statements.
+    A failed ping makes the pool replace the connection, as pre-ping does.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping's own transaction
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("a pooled connection was closed while idle") from exc
+
+
+def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
+    # The same pool bounds as PostgreSQL's (a file database; :memory: uses its own pool).
+    sizing = {} if ":memory:" in url else {"pool_size": pool_size, "max_overflow": pool_size}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

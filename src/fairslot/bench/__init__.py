@@ -1,0 +1,1 @@
+"""``fairslot bench``: measuring instruments for the platform under release-time load."""

@@ -1,0 +1,99 @@
+"""The real server in a subprocess: ``python -m fairslot serve`` with the chosen number of
+uvicorn workers, on a free port, configured only through ``FAIRSLOT_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base_url: str
+    log: str = ""  # what the server wrote (warnings and errors only), once it has stopped
+
+
+@contextmanager
+def running_server(
+    *, workers: int, env: Mapping[str, str], startup_timeout: float = 90.0
+) -> Iterator[Server]:
+    """Serve until the block ends; yields the base URL once ``/healthz`` answers.
+
+    ``env`` is the server's whole environment (its settings are ``FAIRSLOT_*`` variables).
+    """
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="fairslot-bench-server-", suffix=".log")[1])
+    command = [
+        sys.executable,
+        "-m",
+        "fairslot",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-upgrade",
+    ]
+    with log.open("wb") as out:
+        # A session of its own, so that stopping it stops its uvicorn workers too.
+        process = subprocess.Popen(
+            command,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(base_url=f"http://127.0.0.1:{port}")
+    try:
+        _wait_healthy(server.base_url, process=process, log=log, timeout=startup_timeout)
+        yield server
+    finally:
+        _stop(process)
+        server.log = log.read_text(errors="replace")
+        log.unlink(missing_ok=True)
+
+
+def _wait_healthy(
+    base: str, *, process: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited at start:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)  # uvicorn shuts its workers down gracefully
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
