@@ -12,6 +12,7 @@ from fairslot.cli import (
     demo_cmd,
     draw_cmd,
     hospital_cmd,
+    risk_cmd,
     schedule_cmd,
     serve_cmd,
     slot_cmd,
@@ -33,6 +34,7 @@ app.add_typer(draw_cmd.app, name="draw")
 app.add_typer(blacklist_cmd.app, name="blacklist")
 app.add_typer(alternatives_cmd.app, name="alternatives")
 app.add_typer(staff_cmd.app, name="staff")
+app.add_typer(risk_cmd.app, name="risk")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)
