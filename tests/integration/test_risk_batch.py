@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factories.risk import REPORT_DAY, Scenes
-from factories.supply import create_department
 from factories.world import World, make_world
 from fairslot.blacklist.keys import key_for
 from fairslot.blacklist.models import Scope

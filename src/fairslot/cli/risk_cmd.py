@@ -81,7 +81,8 @@ def print_report(report: BatchReport) -> None:
     )
     console.print(hits)
     console.print(
-        f"rings: {report.rings_found:,} groups, {report.rings_flagged:,} flagged; "
+        f"rings: {report.rings_found:,} groups, {report.ring_candidates:,} scored, "
+        f"{report.rings_flagged:,} flagged; "
         f"cases: {report.cases_opened:,} opened, {report.cases_updated:,} updated, "
         f"{report.already_reviewed:,} alert(s) on evidence already reviewed"
     )
@@ -92,9 +93,14 @@ def timing_table(report: BatchReport) -> Table:
     table = Table(title="timing")
     table.add_column("phase")
     table.add_column("seconds", justify="right")
+    table.add_column("cpu seconds", justify="right")
     for phase in PHASES:
-        table.add_row(phase, f"{report.seconds.get(phase, 0.0):.2f}")
-    table.add_row("total", f"{report.total_seconds:.2f}", style="bold")
+        table.add_row(
+            phase, f"{report.seconds.get(phase, 0.0):.2f}", f"{report.cpu.get(phase, 0.0):.2f}"
+        )
+    table.add_row(
+        "total", f"{report.total_seconds:.2f}", f"{sum(report.cpu.values()):.2f}", style="bold"
+    )
     return table
 
 
@@ -121,3 +127,9 @@ def daily_batch_once(platform: Platform) -> BatchReport | None:
             report.total_seconds,
         )
     return report
+
+
+# Commands defined in their own modules (imported last: they use this module's helpers).
+from fairslot.cli import risk_bench_cmd  # noqa: E402
+
+app.command("bench")(risk_bench_cmd.bench)

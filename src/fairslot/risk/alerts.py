@@ -213,3 +213,26 @@ def _masked_detail(detail: str, members: Mapping[ring_kinds.Node, Entity]) -> st
         if kind != ring_kinds.PATIENT and f"{kind} {value} " in detail:
             detail = detail.replace(f"{kind} {value} ", f"{found.label} ")
     return detail
+
+
+def merged(found: Iterable[AlertDraft]) -> list[AlertDraft]:
+    """One alert per (rule, entity): a date stores each at most once, but one rule can hit
+    an entity twice (a card paying for five bookings in each of two departments). The
+    evidence is joined, the score is the highest, the sentences are kept side by side."""
+    by_identity: dict[tuple[str, str, str], AlertDraft] = {}
+    for draft in found:
+        seen = by_identity.get(draft.identity)
+        if seen is None:
+            by_identity[draft.identity] = draft
+            continue
+        by_identity[draft.identity] = AlertDraft(
+            rule=seen.rule,
+            entity=seen.entity,
+            score=max(seen.score, draft.score),
+            explanation=f"{seen.explanation}; {draft.explanation}"[:1000],
+            booking_ids=tuple(sorted({*seen.booking_ids, *draft.booking_ids})),
+            event_ids=tuple(sorted({*seen.event_ids, *draft.event_ids})),
+            details={**draft.details, **seen.details},
+            ring_id=seen.ring_id or draft.ring_id,
+        )
+    return list(by_identity.values())

@@ -8,8 +8,8 @@ shared with strangers, is structure even on days they do not book.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 
 from fairslot.risk.facts import BookingFact
 from fairslot.risk.rings import Link
@@ -98,12 +98,34 @@ def links(
     bindings: Iterable[BindingFact],
     sessions: Iterable[SessionSupply],
     window: Window,
+    patients: Collection[str] | None = None,
+    public_networks: Collection[str] = (),
 ) -> list[Link]:
-    """Every link of the window: the bookings first, then the bindings."""
+    """Every link of the window: the bookings first, then the bindings.
+
+    ``patients`` keeps only those patients' links (the groups that could be rings);
+    ``public_networks`` are left out of the links, as the ring scoring leaves them out.
+    """
     history = list(bookings)
     scarce = {s.session_id: is_scarce(s) for s in sessions}
     visited = visited_departments(history, window=window)
-    return [
+    if patients is not None:
+        history = [b for b in history if b.patient_key in patients]
+        bindings = [b for b in bindings if b.patient_key in patients]
+    found = [
         *booking_links(history, window=window, scarce_sessions=scarce, visited=visited),
         *binding_links(bindings),
     ]
+    if public_networks:
+        found = [_without(link, public_networks) for link in found]
+    return found
+
+
+def _without(link: Link, public: Collection[str]) -> Link:
+    if link.ip in public or link.wifi_id in public:
+        return replace(
+            link,
+            ip=None if link.ip in public else link.ip,
+            wifi_id=None if link.wifi_id in public else link.wifi_id,
+        )
+    return link

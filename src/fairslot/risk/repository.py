@@ -13,8 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from fairslot.allocation.states import AllocationMode
 from fairslot.bookings.models import Booking
@@ -74,9 +85,35 @@ def in_window(window: Window) -> ColumnElement[bool]:
 
 
 def _stream(db: Session, statement: Any) -> Iterable[Sequence[Any]]:
-    result = db.execute(statement.execution_options(yield_per=STREAM_ROWS))
-    for partition in result.partitions():
+    """Rows of a Core select, fetched ``STREAM_ROWS`` at a time (a server-side cursor on
+    PostgreSQL), on the session's connection and transaction but without the ORM's
+    per-row machinery."""
+    result = db.connection().execute(
+        statement.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
+    )
+    for partition in result.partitions(STREAM_ROWS):
         yield from partition
+
+
+def _utc(db: Session, column: Any) -> Any:
+    """A timestamp column as the driver returns it where that is already aware and UTC.
+
+    On PostgreSQL (with the transaction's time zone set to UTC by :func:`prepare`) the
+    driver hands back aware UTC datetimes, and skipping the column type's conversion
+    matters over millions of rows; SQLite stores naive UTC text, which the column type
+    makes aware.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, DateTime(timezone=True))
+    return column
+
+
+def prepare(db: Session) -> None:
+    """Set the transaction's time zone to UTC on PostgreSQL, so timestamps arrive with the
+    standard library's UTC (fast) rather than a named zone; the setting ends with the
+    transaction."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
 
 
 def booking_facts(db: Session, *, window: Window) -> BookingLoad:
@@ -91,8 +128,8 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
             Patient.sex,
             Booking.session_id,
             Booking.session_date,
-            func.coalesce(Booking.booked_at, Booking.held_at),
-            Booking.ended_at,
+            _utc(db, func.coalesce(Booking.booked_at, Booking.held_at)),
+            _utc(db, Booking.ended_at),
             Booking.status,
             Booking.payment_account_hash,
             Booking.device_id,
@@ -162,19 +199,21 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
 
 
 def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[SlotEventFact]:
-    """Cancellations, holds and bookings from ``lead`` before the window to its end.
+    """Cancellations, holds and bookings from ``lead`` before the window to its end, on the
+    slots cancelled in the window.
 
     The phone comes from the patient the event names (a shared phone links a canceller to
     a taker). A cancellation or a hold carries no payment account on the ledger (it is
     given at confirmation), so it takes its booking's: the same card paying for the
     cancelled booking and for the next one is the strongest link a transfer leaves.
     """
+    cancelled = aliased(SlotEvent)
     statement = (
         select(
             SlotEvent.id,
             SlotEvent.slot_id,
             SlotEvent.kind,
-            SlotEvent.at,
+            _utc(db, SlotEvent.at),
             SlotEvent.patient_key,
             SlotEvent.account_id,
             SlotEvent.device_id,
@@ -190,6 +229,15 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             SlotEvent.at >= window.start - lead,
             SlotEvent.at < window.end,
             SlotEvent.kind.in_(TRANSFER_KINDS),
+            # Only slots cancelled in the window can show a transfer: the rest of the
+            # week's holds and bookings never change the rule's answer.
+            SlotEvent.slot_id.in_(
+                select(cancelled.slot_id).where(
+                    cancelled.kind == EventKind.CANCELLED,
+                    cancelled.at >= window.start,
+                    cancelled.at < window.end,
+                )
+            ),
         )
     )
     return [
