@@ -18,6 +18,7 @@ from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.kinds import SexRestriction
 from fairslot.hospitals.schemas import DepartmentIn
 from fairslot.patients.identity import Sex
+from fairslot.patients.models import Account
 from fairslot.risk.models import RiskAlert
 from fairslot.schedules.states import Period
 
@@ -237,6 +238,35 @@ def test_a_rings_alerts_land_in_one_case_about_the_ring(world: World, scenes: Sc
     assert opened.kind == "opened" and opened.actor == "risk-batch"
     assert sorted(opened.data["alert_ids"]) == sorted(a.id for a in found)
     assert report.rings_flagged == 1 and report.cases_opened == 1
+
+
+def test_a_ring_that_grows_the_next_day_stays_in_its_open_case(
+    world: World, scenes: Scenes
+) -> None:
+    ring(scenes, world)
+    scenes.run()
+    [case] = list(world.db.scalars(select(Case)))
+    world.db.commit()
+    # A seventh identity joins on one of the ring's accounts, from the farm's device.
+    account = world.db.scalars(select(RiskAlert).where(RiskAlert.rule == "ring")).one()
+    first_accounts = [a["key"] for a in account.details["accounts"]]
+    recruit = scenes.person(
+        account=world.db.get(Account, int(first_accounts[0].split(":")[1])),
+        device="farm-01",
+        ip="198.51.100.9",
+        payer="6222020077776666",
+    )
+    scenes.book(recruit, world.session(capacity=1))
+    world.platform.clock.set(scenes.local(REPORT_DAY + dt.timedelta(days=1), 9))  # type: ignore[attr-defined]
+
+    scenes.run(REPORT_DAY + dt.timedelta(days=1))
+
+    rings = alerts(world.db, "ring")
+    assert len(rings) == 2 and rings[0].entity_key != rings[1].entity_key
+    assert _count(world.db, Case) == 1
+    assert {a.case_id for a in alerts(world.db)} == {case.id}
+    kinds = [e.kind for e in world.db.scalars(select(CaseEvent).order_by(CaseEvent.id))]
+    assert kinds == ["opened", "alert_added"]
 
 
 def test_running_the_same_date_again_adds_nothing(world: World, scenes: Scenes) -> None:

@@ -5,6 +5,10 @@ ring is judged as a whole, so its members' alerts are reviewed together), else t
 itself. A ring's own alert is about the ring. At most one case per subject is open at a
 time; a subject hit again after its case was closed gets a new case (``cases/intake.py``),
 unless the hit brings nothing the closed case did not already show (:func:`already_reviewed`).
+
+A ring's id is a hash of its members, so a ring that gains a member tomorrow has a new id;
+it continues the open case of the ring it shares patients with (:func:`continuing_case`)
+instead of opening a second case on the same people.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class Subject:
     kind: str  # an alert entity kind (patient, phone, ...) or "ring"
     key: str  # the entity's stored key, or the ring id
     label: str  # masked, for people
+    members: frozenset[str] = frozenset()  # a ring's patients (keys)
 
 
 def subject_of(
@@ -32,14 +37,28 @@ def subject_of(
 ) -> Subject:
     """The subject of an alert on ``(entity_kind, entity_key)``.
 
-    ``rings`` maps each member ``(entity kind, stored key)`` of a flagged ring to that
-    ring's subject; a ring alert (``entity_kind == "ring"``) is its own subject.
+    ``rings`` maps each member ``(entity kind, stored key)`` of a flagged ring, and the ring
+    itself (``("ring", ring id)``), to that ring's subject.
     """
-    if entity_kind != RING:
-        ring = rings.get((entity_kind, entity_key))
-        if ring is not None:
-            return ring
+    ring = rings.get((entity_kind, entity_key))
+    if ring is not None:
+        return ring
     return Subject(kind=entity_kind, key=entity_key, label=entity_label)
+
+
+def continuing_case(subject: Subject, *, open_rings: Mapping[int, Collection[str]]) -> int | None:
+    """The open ring case (by id) that a ring with no open case of its own continues: the
+    one sharing the most patients with it (the oldest on a tie), or None."""
+    if subject.kind != RING or not subject.members:
+        return None
+    best = max(
+        (
+            (len(subject.members.intersection(members)), -case_id)
+            for case_id, members in open_rings.items()
+        ),
+        default=(0, 0),
+    )
+    return -best[1] if best[0] > 0 else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from fairslot.cases import intake_repository as repo
 from fairslot.cases import ledger
-from fairslot.cases.grouping import Evidence, Subject, already_reviewed
+from fairslot.cases.grouping import (
+    RING,
+    Evidence,
+    Subject,
+    already_reviewed,
+    continuing_case,
+)
 from fairslot.cases.models import Case
 from fairslot.cases.states import CaseEventKind, CaseStatus
 
@@ -55,6 +61,11 @@ def take_in(
     for alert in alerts:
         by_subject.setdefault((alert.subject.kind, alert.subject.key), []).append(alert)
     existing = repo.open_cases(db, subjects=list(by_subject))
+    existing.update(
+        _continued_rings(
+            db, [g[0].subject for s, g in by_subject.items() if s[0] == RING and s not in existing]
+        )
+    )
     closed = repo.last_closed_cases(db, subjects=[s for s in by_subject if s not in existing])
     reviewed = repo.case_evidence(db, case_ids=closed.values())
     report = IntakeReport()
@@ -79,6 +90,20 @@ def take_in(
             case_of[alert.alert_id] = case_id
     repo.link_alerts(db, case_of=case_of)
     return report
+
+
+def _continued_rings(db: Session, new_rings: Sequence[Subject]) -> dict[tuple[str, str], Case]:
+    """Rings without an open case of their own that continue another ring's open case."""
+    if not new_rings:
+        return {}
+    rings = repo.open_ring_cases(db)
+    members = {case_id: patients for case_id, (_, patients) in rings.items()}
+    found = {}
+    for ring in new_rings:
+        continued = continuing_case(ring, open_rings=members)
+        if continued is not None:
+            found[(ring.kind, ring.key)] = rings[continued][0]
+    return found
 
 
 def open_case(

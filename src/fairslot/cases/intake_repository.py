@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from fairslot.cases.grouping import Evidence
+from fairslot.cases.grouping import RING, Evidence
 from fairslot.cases.models import Case
 from fairslot.cases.states import CLOSED
 from fairslot.risk.models import RiskAlert
@@ -39,6 +39,21 @@ def open_cases(
             subject = (row.subject_kind, row.subject_key)
             if subject in wanted:
                 found[subject] = row
+    return found
+
+
+def open_ring_cases(db: Session) -> dict[int, tuple[Case, frozenset[str]]]:
+    """Every open ring case with the patients its ring alerts named."""
+    rows = db.execute(
+        select(Case, RiskAlert.details)
+        .join(RiskAlert, RiskAlert.case_id == Case.id)
+        .where(Case.subject_kind == RING, Case.status.not_in(CLOSED), RiskAlert.rule == RING)
+    )
+    found: dict[int, tuple[Case, frozenset[str]]] = {}
+    for ring_case, details in rows:
+        patients = frozenset(p["key"] for p in (details or {}).get("patients", ()))
+        known = found.get(ring_case.id, (ring_case, frozenset()))[1]
+        found[ring_case.id] = (ring_case, known | patients)
     return found
 
 

@@ -253,17 +253,20 @@ def _ring_subjects(
     found: Sequence[drafts.AlertDraft],
     members: Mapping[tuple[str, str], str],
 ) -> dict[tuple[str, str], Subject]:
-    """Each flagged ring's members mapped to the ring's subject."""
+    """Each flagged ring, and each of its members, mapped to the ring's subject."""
     ring_labels = {d.entity.key: d.entity.label for d in found if d.entity.kind == RING}
     subjects = {
         ring.ring_id: Subject(
             kind=RING,
             key=ring.ring_id,
             label=ring_labels.get(ring.ring_id, f"ring {ring.ring_id[:8]}"),
+            members=frozenset(ring.patients),
         )
         for ring in flagged
     }
-    return {member: subjects[ring_id] for member, ring_id in members.items()}
+    found_subjects = {member: subjects[ring_id] for member, ring_id in members.items()}
+    found_subjects.update(((RING, ring_id), subject) for ring_id, subject in subjects.items())
+    return found_subjects
 
 
 def _row(draft: drafts.AlertDraft, *, day: date, now: datetime) -> dict[str, Any]:
