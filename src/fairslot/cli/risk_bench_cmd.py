@@ -20,14 +20,13 @@ from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
 from fairslot.risk import bench_repository as store
 from fairslot.risk.batch import run_batch
+from fairslot.risk.bench_people import Population, build_households, department_demand
 from fairslot.risk.bench_scalpers import plant_all
 from fairslot.risk.bench_simulation import Simulation
 from fairslot.risk.benchdata import (
     Fmt,
     Ledger,
-    Population,
     Shape,
-    build_households,
     build_supply,
     schedule,
     write_slots,
@@ -69,7 +68,7 @@ def bench(
                 schedule(
                     shape,
                     supply=supply,
-                    people=population.people,
+                    demand=department_demand(population.people),
                     sink=sink,
                     fmt=fmt,
                     ledger=ledger,

@@ -13,12 +13,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+from fairslot.risk.bench_people import AccountInfo, PersonInfo, Population
 from fairslot.risk.bench_simulation import Request, Simulation
 from fairslot.risk.benchdata import (
-    AccountInfo,
     DepartmentInfo,
-    PersonInfo,
-    Population,
     Shape,
     Supply,
     local_epoch,

@@ -17,19 +17,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
+from fairslot.risk.bench_people import People, PersonInfo, genuine_picks
 from fairslot.risk.benchdata import (
     OFFSET_WEIGHTS,
     WINDOW_CHANNEL,
     ZONE,
     Fmt,
     Ledger,
-    People,
-    PersonInfo,
     SessionInfo,
     Shape,
     Sink,
     Supply,
-    genuine_picks,
     guid,
     local_epoch,
 )
