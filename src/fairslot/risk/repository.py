@@ -66,16 +66,11 @@ class BookingLoad:
     payment_masked: dict[str, str] = field(default_factory=dict)
 
 
-def local_days(window: Window) -> tuple[date, date]:
-    """The window's first local day and the day after its last."""
-    return window.start.astimezone(window.zone).date(), window.end.astimezone(window.zone).date()
-
-
 def in_window(window: Window) -> ColumnElement[bool]:
     """A booking belongs to the window when it was taken, cancelled or due in it: the three
     moments the rules read (``risk/rules.py``). Taken: confirmed, or held if never paid."""
     taken = func.coalesce(Booking.booked_at, Booking.held_at)
-    first, after = local_days(window)
+    first, after = window.local_days
     return or_(
         and_(taken >= window.start, taken < window.end),
         and_(

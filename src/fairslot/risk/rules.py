@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 from typing import TypeVar
 
 from fairslot.hospitals.kinds import SexRestriction
@@ -86,8 +87,13 @@ class Window:
         return self.start <= at < self.end
 
     def contains_day(self, day: date) -> bool:
-        first = self.start.astimezone(self.zone).date()
-        return first <= day < self.end.astimezone(self.zone).date()
+        first, after = self.local_days
+        return first <= day < after
+
+    @cached_property
+    def local_days(self) -> tuple[date, date]:
+        """The first local day and the day after the last (read once per row of a rule)."""
+        return self.start.astimezone(self.zone).date(), self.end.astimezone(self.zone).date()
 
 
 def window_ending(day: date, *, settings: RiskSettings, zone: tzinfo = UTC) -> Window:
