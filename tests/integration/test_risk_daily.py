@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import select
 
 from factories.risk import REPORT_DAY, Scenes
 from factories.world import World, make_world
+from fairslot.bookings.sweeps import SweepReport
+from fairslot.bootstrap import bootstrap
 from fairslot.cli.worker_cmd import sweep_once
+from fairslot.clock import ManualClock
+from fairslot.config import Settings
 from fairslot.risk.models import RiskAlert, RiskRun
 
 
@@ -48,3 +53,20 @@ def test_before_one_oclock_yesterday_is_not_due_yet(world: World) -> None:
     sweep_once(world.platform)
 
     assert runs(world) == [(day_before, 1, "test")]
+
+
+def test_a_failing_batch_never_stops_the_sweep_and_is_retried_ten_minutes_later(
+    settings: Settings, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An unreadable run time makes every attempt fail, as a broken database would.
+    broken = bootstrap(settings.model_copy(update={"risk_run_local_time": "1am"}), clock=clock)
+    try:
+        with caplog.at_level(logging.ERROR, logger="fairslot.worker"):
+            assert isinstance(sweep_once(broken), SweepReport)
+            sweep_once(broken)
+            assert len([r for r in caplog.records if "risk batch failed" in r.message]) == 1
+            clock.advance(dt.timedelta(minutes=11))
+            sweep_once(broken)
+        assert len([r for r in caplog.records if "risk batch failed" in r.message]) == 2
+    finally:
+        broken.engine.dispose()
