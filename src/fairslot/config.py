@@ -152,6 +152,34 @@ class Settings(BaseSettings):
             raise ValueError("each change is [aware ISO instant, positive speed]")
         return value
 
+    # Daily anomaly batch (issue 4): every threshold and window of ``risk.facts.RiskSettings``
+    # and ``risk.rings.RingSettings`` (built by ``risk/settings.py``), and the local time
+    # (default zone) after which the worker runs yesterday's batch.
+    risk_window_days: int = 7
+    risk_same_payment_same_department: int = 5
+    risk_same_patient_departments: int = 5
+    risk_sex_mismatch_repeat: int = 2
+    risk_cancellations_without_visit: int = 5
+    risk_no_shows: int = 3
+    risk_transfer_max_gap_minutes: int = 240
+    risk_transfer_strong_repeat: int = 1
+    risk_transfer_weak_repeat: int = 2
+    risk_synchrony_gap_seconds: int = 3
+    risk_synchrony_sessions: int = 3
+    risk_shared_device_patients: int = 5
+    risk_shared_payment_patients: int = 5
+    risk_ring_max_network_patients: int = 25
+    risk_ring_min_patients: int = 2
+    risk_ring_family_size: int = 5
+    risk_ring_family_accounts: int = 2
+    risk_ring_min_bookings: int = 5
+    risk_ring_scarce_share: float = 0.5
+    risk_ring_cancel_rate: float = 0.3
+    risk_ring_no_show_rate: float = 0.3
+    risk_ring_bookings_per_patient: float = 3.0
+    risk_ring_flag_score: int = 4
+    risk_run_local_time: str = "01:00"
+
     @field_validator("cooling_max_minutes")
     @classmethod
     def _cooling_range(cls, value: int) -> int:

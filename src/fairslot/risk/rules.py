@@ -17,7 +17,8 @@ import enum
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 from typing import TypeVar
 
 from fairslot.hospitals.kinds import SexRestriction
@@ -64,10 +65,15 @@ class Hit:
 
 @dataclass(frozen=True)
 class Window:
-    """The half-open interval ``[start, end)`` in UTC."""
+    """The half-open interval ``[start, end)`` in UTC.
+
+    ``zone`` is where its days are counted: session dates are the hospital's local dates,
+    so :meth:`contains_day` compares them with the window's local first and last day.
+    """
 
     start: datetime
     end: datetime
+    zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -81,13 +87,26 @@ class Window:
         return self.start <= at < self.end
 
     def contains_day(self, day: date) -> bool:
-        return self.start.date() <= day < self.end.date()
+        first, after = self.local_days
+        return first <= day < after
+
+    @cached_property
+    def local_days(self) -> tuple[date, date]:
+        """The first local day and the day after the last (read once per row of a rule)."""
+        return self.start.astimezone(self.zone).date(), self.end.astimezone(self.zone).date()
 
 
-def window_ending(day: date, *, settings: RiskSettings) -> Window:
-    """The ``window_days`` UTC days that end with ``day`` (inclusive): the report for ``day``."""
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-    return Window(start=end - timedelta(days=settings.window_days), end=end)
+def window_ending(day: date, *, settings: RiskSettings, zone: tzinfo = UTC) -> Window:
+    """The ``window_days`` days that end with ``day`` (inclusive): the report for ``day``.
+
+    Days are counted in ``zone`` (UTC unless given): the daily batch passes the hospital's
+    zone, so the report for a local date covers that date's local midnight to midnight and
+    is complete as soon as the local day is over.
+    """
+    first = day - timedelta(days=settings.window_days - 1)
+    start = datetime.combine(first, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    return Window(start=start, end=end, zone=zone)
 
 
 def _score(count: int, threshold: int) -> float:

@@ -1,0 +1,313 @@
+"""The scalpers planted in the benchmark's week, and what the batch should say about them.
+
+Each pattern is planted ``max(1, bookings // 100 000)`` times (ten times in a million):
+one card paying for many identities in one department, cancel-and-rebook transfers inside
+one account, rings of identities sharing devices and a card, a man booking gynaecology, one
+identity spread over many departments, a serial canceller. Families sharing a phone are
+part of the genuine population (``benchdata.build_households``) and must stay unflagged.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+from fairslot.risk.bench_people import AccountInfo, PersonInfo, Population
+from fairslot.risk.bench_simulation import Request, Simulation
+from fairslot.risk.benchdata import (
+    DepartmentInfo,
+    Shape,
+    Supply,
+    local_epoch,
+)
+
+
+@dataclass
+class Planted:
+    """One planted scalper: the alerts (rule, entity kind, stored key) that catch it, or,
+    for a ring, its patients (caught when a ring alert holds most of them); and every
+    entity it used, so that alerts on them are not counted against the genuine patients."""
+
+    pattern: str
+    expected: list[tuple[str, str, str]] = field(default_factory=list)
+    ring_patients: set[str] = field(default_factory=set)
+    bookings: int = 0
+    entities: set[tuple[str, str]] = field(default_factory=set)
+
+    def uses(
+        self, person: PersonInfo, population: Population, *, device: str | None = None
+    ) -> None:
+        account = person.account
+        self.entities |= {
+            ("patient", person.key),
+            ("account", f"account:{account.id}"),
+            ("phone", person.phone_hash),
+            ("payment_account", account.card_hash),
+            ("network", population.hash(account.ip, "network")),
+        }
+        for used in {device, account.device} - {None}:
+            self.entities.add(("device", population.hash(str(used), "device")))
+
+
+def plant_all(
+    sim: Simulation, population: Population, supply: Supply, shape: Shape, rng: random.Random
+) -> list[Planted]:
+    planted: list[Planted] = []
+    for i in range(max(1, shape.bookings // 100_000)):
+        hospital = 1 + i % shape.hospitals
+        departments = [d for d in supply.departments if d.hospital == hospital]
+        planted += [
+            _shared_card(sim, population, shape, departments, rng, i),
+            _transfers(sim, population, shape, departments, rng, i),
+            _ring(sim, population, shape, departments, rng, i),
+            _sex_mismatch(sim, population, shape, departments, rng, i),
+            _spread(sim, population, shape, departments, rng, i),
+            _serial_canceller(sim, population, shape, departments, rng, i),
+        ]
+    return planted
+
+
+def _plant(sim: Simulation, plan: Planted, population: Population, request: Request) -> None:
+    """Plant one request and note what it uses (a transfer's buyer books too)."""
+    for person in (request.person, request.buyer):
+        if person is not None:
+            plan.uses(person, population, device=request.device)
+            plan.bookings += 1
+    if request.payer is not None:
+        plan.entities.add(("payment_account", request.payer[0]))
+    if request.ip is not None:
+        plan.entities.add(("network", population.hash(request.ip, "network")))
+    sim.plant(request)
+
+
+def _rush(shape: Shape, day: date, rng: random.Random) -> float:
+    """Seconds after a release: 00:30 local plus a scripted instant."""
+    return local_epoch(day, time(0, 30)) + rng.uniform(0.2, 3.0)
+
+
+def _day(shape: Shape, index: int) -> date:
+    return shape.first_day + timedelta(days=index % shape.days)
+
+
+def _identity(
+    population: Population, *, tag: str, account: AccountInfo | None = None, sex: str = "female"
+) -> PersonInfo:
+    """A throw-away identity with its own phone (and account, unless one is given)."""
+    phone = population.phone()
+    if account is None:
+        account = population.account(phone=phone, channel=4, device=f"{tag}-dev")
+    return population.person(account=account, phone=phone, sex=sex, age=30)
+
+
+def _popular(departments: list[DepartmentInfo], *, draw: bool = True) -> DepartmentInfo:
+    return next(d for d in departments if d.draw == draw and d.sex == "any" and d.max_age is None)
+
+
+def _shared_card(
+    sim: Simulation,
+    population: Population,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    i: int,
+) -> Planted:
+    card = f"6229{900000000000 + i:012d}"
+    payer = (population.hash(card, "payment_account"), card[:2] + "****" + card[-4:])
+    target = _popular(departments)
+    plan = Planted(
+        "shared card, one department",
+        [("same_payment_same_department", "payment_account", payer[0])],
+    )
+    for n in range(7):
+        person = _identity(population, tag=f"card{i}-{n}")
+        day = _day(shape, n)
+        _plant(
+            sim,
+            plan,
+            population,
+            Request(
+                at=_rush(shape, day, rng),
+                person=person,
+                department=target.id,
+                day=day + timedelta(days=7),
+                fate="book",
+                payer=payer,
+            ),
+        )
+    return plan
+
+
+def _transfers(
+    sim: Simulation,
+    population: Population,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    i: int,
+) -> Planted:
+    phone = population.phone()
+    account = population.account(phone=phone, channel=4, device=f"broker{i}-dev")
+    identities = [population.person(account=account, phone=phone, sex="female", age=35)]
+    identities += [
+        population.person(account=account, phone=population.phone(), age=40) for _ in range(3)
+    ]
+    card = f"6229{800000000000 + i:012d}"
+    payer = (population.hash(card, "payment_account"), card[:2] + "****" + card[-4:])
+    target = _popular(departments)
+    plan = Planted(
+        "transfer (cancel and rebook)",
+        [("transfer", "account", f"account:{account.id}")],
+    )
+    for n in range(3):
+        day = _day(shape, n * 2)
+        at = _rush(shape, day, rng)
+        seller, buyer = identities[n], identities[(n + 1) % len(identities)]
+        _plant(
+            sim,
+            plan,
+            population,
+            Request(
+                at=at,
+                person=seller,
+                department=target.id,
+                day=day + timedelta(days=7),
+                fate="transfer",
+                cancel_at=at + rng.uniform(3600, 20 * 3600),
+                buyer=buyer,
+                payer=payer,
+                device=account.device,
+            ),
+        )
+    return plan
+
+
+def _ring(
+    sim: Simulation,
+    population: Population,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    i: int,
+) -> Planted:
+    devices = [f"farm{i}-a", f"farm{i}-b"]
+    card = f"6229{700000000000 + i:012d}"
+    payer = (population.hash(card, "payment_account"), card[:2] + "****" + card[-4:])
+    ip = f"198.51.{i // 250}.{i % 250 + 1}"
+    targets = [d for d in departments if d.draw] or departments[:2]
+    plan = Planted("ring (devices and a card)")
+    for a in range(6):
+        phone = population.phone()
+        account = population.account(phone=phone, channel=5, device=devices[a % 2], ip=ip)
+        for _ in range(2 + a % 2):
+            person = population.person(account=account, phone=population.phone(), age=28)
+            plan.ring_patients.add(person.key)
+            for n in range(3):
+                day = _day(shape, rng.randrange(shape.days))
+                at = _rush(shape, day, rng)
+                cancel = rng.random() < 0.35
+                _plant(
+                    sim,
+                    plan,
+                    population,
+                    Request(
+                        at=at,
+                        person=person,
+                        department=targets[n % len(targets)].id,
+                        day=day + timedelta(days=7),
+                        fate="cancel" if cancel else "book",
+                        cancel_at=at + rng.uniform(3600, 12 * 3600) if cancel else None,
+                        payer=payer,
+                        device=devices[a % 2],
+                        ip=ip,
+                    ),
+                )
+    return plan
+
+
+def _sex_mismatch(
+    sim: Simulation,
+    population: Population,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    i: int,
+) -> Planted:
+    man = _identity(population, tag=f"gyn{i}", sex="male")
+    ward = next(d for d in departments if d.sex == "female")
+    plan = Planted("man booking gynaecology", [("sex_mismatch", "patient", man.key)])
+    for n in range(2):
+        day = _day(shape, 1 + n * 2)
+        _plant(
+            sim,
+            plan,
+            population,
+            Request(
+                at=local_epoch(day, time(10)) + rng.uniform(0, 3600),
+                person=man,
+                department=ward.id,
+                day=day + timedelta(days=3),
+                fate="book",
+            ),
+        )
+    return plan
+
+
+def _spread(
+    sim: Simulation,
+    population: Population,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    i: int,
+) -> Planted:
+    person = _identity(population, tag=f"spread{i}")
+    fits = [d for d in departments if d.sex in ("any", "female") and d.max_age is None]
+    plan = Planted(
+        "one identity, many departments", [("patient_across_departments", "patient", person.key)]
+    )
+    for n, department in enumerate(fits[:6]):
+        day = _day(shape, n // 2)
+        _plant(
+            sim,
+            plan,
+            population,
+            Request(
+                at=local_epoch(day, time(9 + n)) + rng.uniform(0, 600),
+                person=person,
+                department=department.id,
+                day=day + timedelta(days=4),
+                fate="book",
+            ),
+        )
+    return plan
+
+
+def _serial_canceller(
+    sim: Simulation,
+    population: Population,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    i: int,
+) -> Planted:
+    person = _identity(population, tag=f"cancel{i}")
+    fits = [d for d in departments if d.sex in ("any", "female") and d.max_age is None]
+    plan = Planted("serial canceller", [("cancellations_without_visit", "patient", person.key)])
+    for n in range(6):
+        day = _day(shape, n)
+        at = local_epoch(day, time(11)) + rng.uniform(0, 600)
+        _plant(
+            sim,
+            plan,
+            population,
+            Request(
+                at=at,
+                person=person,
+                department=fits[n % len(fits)].id,
+                day=day + timedelta(days=5),
+                fate="cancel",
+                cancel_at=at + rng.uniform(1800, 6 * 3600),
+            ),
+        )
+    return plan

@@ -1,0 +1,131 @@
+"""From the window's facts to the links the ring graph is built from. Pure: no I/O.
+
+One link per booking (its patient, account, the patient's phone, device, networks and
+payment account, with what became of it) and one per binding (a patient bound to an
+account, with the account's phone): a patient bound to many accounts, or an account's phone
+shared with strangers, is structure even on days they do not book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+
+from fairslot.risk.facts import BookingFact
+from fairslot.risk.rings import Link
+from fairslot.risk.rules import Window
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionSupply:
+    """What the batch knows of a session to judge its scarcity."""
+
+    session_id: int
+    draw_mode: bool
+    capacity: int
+    occupied: int  # slots held, booked, attended or missed right now
+
+
+@dataclass(frozen=True, kw_only=True)
+class BindingFact:
+    """A patient bound to an account, with the account's phone (a keyed hash)."""
+
+    patient_key: str
+    account_id: int
+    account_phone_hash: str | None
+
+
+def is_scarce(session: SessionSupply) -> bool:
+    """A slot is scarce when its session is one people compete for.
+
+    Either the hospital said so (the department allocates by release draw, which it does for
+    its expert clinics), or demand said so (every slot of the session ended up taken). A
+    session with no capacity is withdrawn supply, not scarce supply.
+    """
+    if session.draw_mode:
+        return True
+    return session.capacity > 0 and session.occupied >= session.capacity
+
+
+def visited_departments(bookings: Iterable[BookingFact], *, window: Window) -> set[tuple[str, int]]:
+    """(patient, department) pairs with an attended visit in the window: a cancellation
+    there was a reschedule (the same reading as the cancellations rule)."""
+    return {
+        (b.patient_key, b.department_id)
+        for b in bookings
+        if b.is_attended and window.contains_day(b.session_date)
+    }
+
+
+def booking_links(
+    bookings: Iterable[BookingFact],
+    *,
+    window: Window,
+    scarce_sessions: Mapping[int, bool],
+    visited: set[tuple[str, int]],
+) -> Iterator[Link]:
+    for b in bookings:
+        yield Link(
+            patient_key=b.patient_key,
+            account_id=None if b.account_id is None else str(b.account_id),
+            phone_hash=b.phone_hash,
+            device_id=b.device_id,
+            ip=b.ip,
+            wifi_id=b.wifi_id,
+            payment_account_hash=b.payment_account_hash,
+            booked=b.is_booking,
+            scarce=b.is_booking and scarce_sessions.get(b.session_id, False),
+            cancelled_without_visit=b.is_cancelled
+            and b.cancelled_at is not None
+            and window.contains(b.cancelled_at)
+            and (b.patient_key, b.department_id) not in visited,
+            no_show=b.is_no_show and window.contains_day(b.session_date),
+        )
+
+
+def binding_links(bindings: Iterable[BindingFact]) -> Iterator[Link]:
+    for binding in bindings:
+        yield Link(
+            patient_key=binding.patient_key,
+            account_id=str(binding.account_id),
+            phone_hash=binding.account_phone_hash,
+        )
+
+
+def links(
+    *,
+    bookings: Iterable[BookingFact],
+    bindings: Iterable[BindingFact],
+    sessions: Iterable[SessionSupply],
+    window: Window,
+    patients: Collection[str] | None = None,
+    public_networks: Collection[str] = (),
+) -> list[Link]:
+    """Every link of the window: the bookings first, then the bindings.
+
+    ``patients`` keeps only those patients' links (the groups that could be rings);
+    ``public_networks`` are left out of the links, as the ring scoring leaves them out.
+    """
+    history = list(bookings)
+    scarce = {s.session_id: is_scarce(s) for s in sessions}
+    visited = visited_departments(history, window=window)
+    if patients is not None:
+        history = [b for b in history if b.patient_key in patients]
+        bindings = [b for b in bindings if b.patient_key in patients]
+    found = [
+        *booking_links(history, window=window, scarce_sessions=scarce, visited=visited),
+        *binding_links(bindings),
+    ]
+    if public_networks:
+        found = [_without(link, public_networks) for link in found]
+    return found
+
+
+def _without(link: Link, public: Collection[str]) -> Link:
+    if link.ip in public or link.wifi_id in public:
+        return replace(
+            link,
+            ip=None if link.ip in public else link.ip,
+            wifi_id=None if link.wifi_id in public else link.wifi_id,
+        )
+    return link

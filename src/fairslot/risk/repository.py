@@ -1,0 +1,383 @@
+"""Every query of the daily anomaly batch.
+
+Sized for a city: a week of a million bookings and their ledger rows. Each fact kind is
+one Core select, streamed (``yield_per``: a server-side cursor on PostgreSQL) and turned
+straight into frozen facts; no ORM object is built per row and nothing is looked up row by
+row. Which bookings a window reads, and why, is :func:`in_window`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from fairslot.allocation.states import AllocationMode
+from fairslot.bookings.models import Booking
+from fairslot.bookings.states import BookingStatus
+from fairslot.hospitals.models import Department
+from fairslot.ledger.events import EventKind
+from fairslot.ledger.models import SlotEvent
+from fairslot.patients.models import Account, Binding, Patient
+from fairslot.risk.facts import BookingFact, SlotEventFact
+from fairslot.risk.linking import BindingFact, SessionSupply
+from fairslot.risk.models import RiskAlert, RiskRun
+from fairslot.risk.rules import Window
+from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.states import SlotState
+
+# Rows fetched per round trip while streaming.
+STREAM_ROWS = 20_000
+# PostgreSQL memory per sort or hash of the batch's queries (see ``prepare``).
+BATCH_WORK_MEM = "64MB"
+
+# The ledger kinds the transfer rule reads (a cancellation and the next hold or booking);
+# the others (pushed, released, cooling ...) never change its answer, so they are not read.
+TRANSFER_KINDS = (EventKind.CANCELLED, EventKind.HELD, EventKind.BOOKED)
+
+# Slot states that count as taken when judging whether a session ended up full.
+OCCUPIED_SLOT = (SlotState.HELD, SlotState.BOOKED, SlotState.ATTENDED, SlotState.NO_SHOW)
+
+_ATTENDED = {BookingStatus.CHECKED_IN: True, BookingStatus.NO_SHOW: False}
+
+
+@dataclass
+class BookingLoad:
+    """The window's bookings, and what their rows tell about labels (nothing decrypted)."""
+
+    facts: list[BookingFact] = field(default_factory=list)
+    patient_last4: dict[str, str] = field(default_factory=dict)
+    payment_masked: dict[str, str] = field(default_factory=dict)
+
+
+def in_window(window: Window) -> ColumnElement[bool]:
+    """A booking belongs to the window when it was taken, cancelled or due in it: the three
+    moments the rules read (``risk/rules.py``). Taken: confirmed, or held if never paid."""
+    taken = func.coalesce(Booking.booked_at, Booking.held_at)
+    first, after = window.local_days
+    return or_(
+        and_(taken >= window.start, taken < window.end),
+        and_(
+            Booking.status == BookingStatus.CANCELLED,
+            Booking.ended_at >= window.start,
+            Booking.ended_at < window.end,
+        ),
+        and_(Booking.session_date >= first, Booking.session_date < after),
+    )
+
+
+def _stream(db: Session, statement: Any) -> Iterable[Sequence[Any]]:
+    """Rows of a Core select, fetched ``STREAM_ROWS`` at a time (a server-side cursor on
+    PostgreSQL), on the session's connection and transaction but without the ORM's
+    per-row machinery."""
+    result = db.connection().execute(
+        statement.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
+    )
+    for partition in result.partitions(STREAM_ROWS):
+        yield from partition
+
+
+def _utc(db: Session, column: Any) -> Any:
+    """A timestamp column as the driver returns it where that is already aware and UTC.
+
+    On PostgreSQL (with the transaction's time zone set to UTC by :func:`prepare`) the
+    driver hands back aware UTC datetimes, and skipping the column type's conversion
+    matters over millions of rows; SQLite stores naive UTC text, which the column type
+    makes aware.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, DateTime(timezone=True))
+    return column
+
+
+def prepare(db: Session) -> None:
+    """Settings for this transaction only (PostgreSQL; they end with it).
+
+    * time zone UTC: timestamps then arrive with the standard library's UTC, far cheaper
+      per row than a named zone;
+    * ``cursor_tuple_fraction = 1``: the batch reads every row of its cursors, so plan for
+      the whole result (hash joins), not for the first rows (nested loops over indexes,
+      which at a million bookings run for hours);
+    * ``work_mem``: room for those hash joins over a million keys in memory.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+        db.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        db.execute(text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
+
+
+def booking_facts(db: Session, *, window: Window) -> BookingLoad:
+    statement = (
+        select(
+            Booking.id,
+            Patient.id_hash,
+            Booking.account_id,
+            Booking.department_id,
+            Department.specialty,
+            Department.sex_restriction,
+            Patient.sex,
+            Booking.session_id,
+            Booking.session_date,
+            _utc(db, func.coalesce(Booking.booked_at, Booking.held_at)),
+            _utc(db, Booking.ended_at),
+            Booking.status,
+            Booking.payment_account_hash,
+            Booking.device_id,
+            Booking.ip,
+            Booking.wifi_id,
+            Patient.phone_hash,
+            Booking.channel_id,
+            Patient.id_last4,
+            Booking.payment_account_masked,
+        )
+        .join(Department, Department.id == Booking.department_id)
+        .join(Patient, Patient.id == Booking.patient_id)
+        .where(in_window(window))
+    )
+    load = BookingLoad()
+    append, last4, masked = load.facts.append, load.patient_last4, load.payment_masked
+    cancelled = BookingStatus.CANCELLED
+    for (
+        booking_id,
+        patient_key,
+        account_id,
+        department_id,
+        specialty,
+        sex_restriction,
+        sex,
+        session_id,
+        session_date,
+        taken_at,
+        ended_at,
+        status,
+        payment_hash,
+        device_id,
+        ip,
+        wifi_id,
+        phone_hash,
+        channel_id,
+        id_last4,
+        payment_masked,
+    ) in _stream(db, statement):
+        append(
+            BookingFact(
+                booking_id=booking_id,
+                patient_key=patient_key,
+                account_id=account_id,
+                department_id=department_id,
+                department_specialty=specialty,
+                sex_restriction=sex_restriction,
+                patient_sex=sex,
+                session_id=session_id,
+                session_date=session_date,
+                booked_at=taken_at,
+                cancelled_at=ended_at if status is cancelled else None,
+                status=status,
+                attended=_ATTENDED.get(status),
+                payment_account_hash=payment_hash,
+                device_id=device_id,
+                ip=ip,
+                wifi_id=wifi_id,
+                phone_hash=phone_hash,
+                channel_id=channel_id,
+            )
+        )
+        last4[patient_key] = id_last4
+        if payment_hash is not None and payment_masked:
+            masked[payment_hash] = payment_masked
+    return load
+
+
+def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[SlotEventFact]:
+    """Cancellations, holds and bookings from ``lead`` before the window to its end, on the
+    slots cancelled in the window.
+
+    The phone comes from the patient the event names (a shared phone links a canceller to
+    a taker). A cancellation or a hold carries no payment account on the ledger (it is
+    given at confirmation), so it takes its booking's: the same card paying for the
+    cancelled booking and for the next one is the strongest link a transfer leaves.
+    """
+    cancelled = aliased(SlotEvent)
+    statement = (
+        select(
+            SlotEvent.id,
+            SlotEvent.slot_id,
+            SlotEvent.kind,
+            _utc(db, SlotEvent.at),
+            SlotEvent.patient_key,
+            SlotEvent.account_id,
+            SlotEvent.device_id,
+            SlotEvent.ip,
+            SlotEvent.wifi_id,
+            func.coalesce(SlotEvent.payment_account_hash, Booking.payment_account_hash),
+            Patient.phone_hash,
+            SlotEvent.booking_id,
+        )
+        .outerjoin(Patient, Patient.id_hash == SlotEvent.patient_key)
+        .outerjoin(Booking, Booking.id == SlotEvent.booking_id)
+        .where(
+            SlotEvent.at >= window.start - lead,
+            SlotEvent.at < window.end,
+            SlotEvent.kind.in_(TRANSFER_KINDS),
+            # Only slots cancelled in the window can show a transfer: the rest of the
+            # week's holds and bookings never change the rule's answer.
+            SlotEvent.slot_id.in_(
+                select(cancelled.slot_id).where(
+                    cancelled.kind == EventKind.CANCELLED,
+                    cancelled.at >= window.start,
+                    cancelled.at < window.end,
+                )
+            ),
+        )
+    )
+    return [
+        SlotEventFact(
+            event_id=event_id,
+            slot_id=slot_id,
+            kind=kind,
+            at=at,
+            patient_key=patient_key,
+            account_id=account_id,
+            device_id=device_id,
+            ip=ip,
+            wifi_id=wifi_id,
+            payment_account_hash=payment_hash,
+            phone_hash=phone_hash,
+            booking_id=booking_id,
+        )
+        for (
+            event_id,
+            slot_id,
+            kind,
+            at,
+            patient_key,
+            account_id,
+            device_id,
+            ip,
+            wifi_id,
+            payment_hash,
+            phone_hash,
+            booking_id,
+        ) in _stream(db, statement)
+    ]
+
+
+def session_supply(db: Session, *, window: Window) -> list[SessionSupply]:
+    """Every session with a booking in the window: its allocation mode, capacity and how
+    many of its slots are taken now (to judge whether it is scarce)."""
+    sessions = select(Booking.session_id).where(in_window(window)).distinct().subquery()
+    occupied = (
+        select(Slot.session_id, func.count().label("taken"))
+        .where(Slot.session_id.in_(select(sessions.c.session_id)), Slot.state.in_(OCCUPIED_SLOT))
+        .group_by(Slot.session_id)
+        .subquery()
+    )
+    statement = (
+        select(
+            ClinicSession.id,
+            Department.allocation_mode,
+            ClinicSession.capacity,
+            func.coalesce(occupied.c.taken, 0),
+        )
+        .join(Department, Department.id == ClinicSession.department_id)
+        .outerjoin(occupied, occupied.c.session_id == ClinicSession.id)
+        .where(ClinicSession.id.in_(select(sessions.c.session_id)))
+    )
+    return [
+        SessionSupply(
+            session_id=session_id,
+            draw_mode=mode is AllocationMode.DRAW,
+            capacity=capacity,
+            occupied=taken,
+        )
+        for session_id, mode, capacity, taken in _stream(db, statement)
+    ]
+
+
+def binding_facts(db: Session, *, window: Window) -> list[BindingFact]:
+    """The bindings of every patient and every account that booked in the window."""
+    # A union of two semi-joins rather than "IN (...) OR IN (...)": the OR cannot be
+    # planned as a join, and its subplans stop being hashed once they outgrow work_mem.
+    booked = select(Booking.patient_id, Booking.account_id).where(in_window(window)).subquery()
+    wanted = union(
+        select(Binding.id).join(booked, booked.c.patient_id == Binding.patient_id),
+        select(Binding.id).join(booked, booked.c.account_id == Binding.account_id),
+    ).subquery()
+    statement = (
+        select(Patient.id_hash, Binding.account_id, Account.phone_hash)
+        .join(wanted, wanted.c.id == Binding.id)
+        .join(Patient, Patient.id == Binding.patient_id)
+        .join(Account, Account.id == Binding.account_id)
+    )
+    return [
+        BindingFact(patient_key=key, account_id=account_id, account_phone_hash=phone)
+        for key, account_id, phone in _stream(db, statement)
+    ]
+
+
+# runs and alerts -------------------------------------------------------------------------
+
+
+def run_for(db: Session, *, run_date: date) -> RiskRun | None:
+    return db.scalars(select(RiskRun).where(RiskRun.run_date == run_date)).one_or_none()
+
+
+def run_dates(db: Session, *, among: Collection[date]) -> set[date]:
+    """Which of ``among`` already have a run."""
+    found = db.scalars(select(RiskRun.run_date).where(RiskRun.run_date.in_(list(among))))
+    return set(found)
+
+
+def stored_alerts(db: Session, *, run_date: date) -> set[tuple[str, str, str]]:
+    """(rule, entity kind, entity key) of the alerts already stored for ``run_date``."""
+    rows = db.execute(
+        select(RiskAlert.rule, RiskAlert.entity_kind, RiskAlert.entity_key).where(
+            RiskAlert.run_date == run_date
+        )
+    )
+    return {(rule, kind, key) for rule, kind, key in rows}
+
+
+def insert_alerts(db: Session, *, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert alerts in one batched statement; their ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    ids = db.scalars(
+        insert(RiskAlert).returning(RiskAlert.id, sort_by_parameter_order=True), list(rows)
+    )
+    return list(ids)
+
+
+def alert_counts_by_rule(db: Session, *, run_date: date) -> dict[str, int]:
+    rows = db.execute(
+        select(RiskAlert.rule, func.count())
+        .where(RiskAlert.run_date == run_date)
+        .group_by(RiskAlert.rule)
+    )
+    return {rule: count for rule, count in rows}
+
+
+def bump_run(db: Session, *, run_id: int, values: dict[str, Any]) -> None:
+    """Record a re-run of a date on its row (``runs`` + 1, this run's figures)."""
+    db.execute(
+        update(RiskRun)
+        .where(RiskRun.id == run_id)
+        .values(runs=RiskRun.runs + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
