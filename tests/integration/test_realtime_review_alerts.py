@@ -79,7 +79,9 @@ def test_the_days_flagged_requests_become_one_alert_per_account_in_a_case(
     )
     flag(world, at=morning, account_id=None, device="bot-7", reasons="no_browse,binding_burst")
     # The day before belongs to the day before's run.
-    flag(world, at=scenes.local(REPORT_DAY, 0) - dt.timedelta(minutes=1), account_id=999, device="x")
+    flag(
+        world, at=scenes.local(REPORT_DAY, 0) - dt.timedelta(minutes=1), account_id=999, device="x"
+    )
 
     report = scenes.run()
 
