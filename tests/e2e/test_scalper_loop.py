@@ -371,3 +371,37 @@ def test_a_case_whose_calls_sound_genuine_comes_back_and_is_dismissed_with_a_rea
     on_wechat = town.scalper[0]
     session_id = world.session(day=LATER_DAY, capacity=2).id
     assert on_wechat.hold(on_wechat.patients[0], session_id)["http"] == 201
+
+
+def test_a_payment_faster_than_a_person_reaches_the_queue_the_next_morning(
+    client: TestClient, world: World
+) -> None:
+    session = world.session(capacity=3)
+    bot = person(client, world, world.channel_key, "emulator-5554", "198.51.100.200")
+    bot.register("13512345678")
+    patient_id = bot.bind("13512345678")
+    held = bot.hold(patient_id, session.id)
+    assert held["http"] == 201, held
+    bot.wait(seconds=1)  # a person cannot read the page and pay in a second
+    paid = client.post(
+        f"/v1/bookings/{held['booking_id']}/confirm",
+        json={
+            "account_id": bot.account_id,
+            "payment_account": "alipay:bot@example",
+            "payment_reference": "bot-1",
+        },
+        headers=bot.headers(),
+    )
+    assert paid.status_code == 200, paid.text  # a review lets the request through
+    night_batch(world)
+    reviewer = staff(client, world, "wang", Role.REVIEWER)
+
+    taken = client.post(f"{CASES}/next", headers=reviewer)
+
+    assert taken.status_code == 200, taken.text
+    evidence = taken.json()
+    assert evidence["case"]["subject_kind"] == "account"
+    [alert] = evidence["alerts"]
+    assert alert["rule"] == "realtime_review"
+    assert alert["booking_ids"] == [held["booking_id"]]
+    assert "fast_confirm" in alert["details"]["reasons"]
