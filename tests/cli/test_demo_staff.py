@@ -49,7 +49,7 @@ def test_demo_prints_a_working_password_for_one_staff_account_per_role(tmp_path:
                 )
                 assert login.status_code == 200, (username, login.text)
                 assert login.json()["roles"] == [role]
-            # The report example answers: no batch has run on a fresh demo yet.
+            # The report example answers: the demo ran yesterday's batch over its scalper.
             token = client.post(
                 "/staff/v1/login",
                 json={"username": "reviewer", "password": printed["reviewer"][1]},
@@ -60,7 +60,17 @@ def test_demo_prints_a_working_password_for_one_staff_account_per_role(tmp_path:
                 f"/staff/v1/reports/daily?date={day.group(1)}",
                 headers={"Authorization": f"Bearer {token}"},
             )
-            assert report.json()["error"] == "report_not_found"
+            assert report.status_code == 200, report.text
+            counts = {r["rule"]: r["alerts"] for r in report.json()["rule_counts"]}
+            assert counts["same_payment_same_department"] == 1
+            assert len(report.json()["cases"]["opened"]) == 1
+            queue = client.get(
+                "/staff/v1/cases?status=open", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert queue.status_code == 200, queue.text
+            [case] = queue.json()["cases"]
+            assert case["subject_kind"] == "payment_account"
+            assert "yesterday's batch found 1" in result.output
         with platform.sessions() as db:
             created = db.scalars(
                 select(StaffAction.actor).where(StaffAction.action == "staff.create")

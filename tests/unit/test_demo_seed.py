@@ -7,12 +7,15 @@ import random
 import re
 from datetime import date, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from fairslot.config import DEV_DATA_KEY, load_settings
 from fairslot.demo import catalog
 from fairslot.demo.catalog import PlannedDoctor, plan_doctors, plan_sessions
+from fairslot.demo.scalpers import IDENTITIES, booking_times
 from fairslot.demo.seed import DAYS_RELEASED
 from fairslot.demo.staff import require_development
 from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
@@ -126,3 +129,14 @@ def test_the_demo_refuses_production_settings() -> None:
     with pytest.raises(RuntimeError, match="development"):
         require_development(production)
     require_development(load_settings(environment="development"))
+
+
+def test_the_demo_scalper_books_yesterday_morning_at_a_persons_pace() -> None:
+    zone = ZoneInfo("Asia/Shanghai")
+    day = MONDAY - timedelta(days=1)
+    times = booking_times(day, zone=zone, count=IDENTITIES)
+    assert IDENTITIES >= 5  # enough for the paper's same-card rule to see him
+    assert all(t.astimezone(zone).date() == day for t in times)
+    assert times[0].astimezone(zone).time() == time(9, 0)
+    gaps = {later - earlier for earlier, later in pairwise(times)}
+    assert min(gaps) >= timedelta(minutes=10)

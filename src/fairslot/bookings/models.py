@@ -62,4 +62,12 @@ class Booking(Base):
             sqlite_where=_OCCUPYING_SQL,
         ),
         Index("ix_bookings_patient_date", "patient_id", "session_date"),
+        # The daily batch reads a week by when a booking was taken (booked_at, else held_at
+        # for a hold never paid), cancelled (ended_at) or due (session_date): one index per
+        # branch of ``risk/repository.py::in_window``, so a week of a large table is a
+        # bitmap-OR of index ranges, not a scan.
+        Index("ix_bookings_booked_at", "booked_at"),
+        Index("ix_bookings_held_at", "held_at"),
+        Index("ix_bookings_ended_at", "ended_at"),
+        Index("ix_bookings_session_date", "session_date"),
     )

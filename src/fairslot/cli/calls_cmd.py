@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import logging
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
 
+from fairslot.bootstrap import Platform
 from fairslot.cli.common import command_transaction, console, make_platform
-from fairslot.followup import service
+from fairslot.db.engine import unit_of_work
+from fairslot.followup import daily, service
+from fairslot.followup.schemas import SampleReport
 from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Follow-up calls by customer service.", no_args_is_help=True)
+log = logging.getLogger("fairslot.worker")
 
 
 def _day(raw: str | None, tz: str, now: datetime) -> date:
@@ -56,3 +61,34 @@ def sample(
         f"{report.day}: {report.confirmed} confirmed bookings, {report.already_sampled} "
         f"sampled before, {len(report.created)} call tasks created"
     )
+
+
+# After a failed daily sample, the worker tries again this much later (not every sweep).
+RETRY_AFTER = timedelta(minutes=10)
+_RETRY_KEY = "followup_sample_retry_at"
+
+
+def daily_sample_once(platform: Platform) -> SampleReport | None:
+    """The worker's daily follow-up sample (``cli/worker_cmd.py::sweep_once``, after the
+    daily batch), in its own transaction: a failure is logged and retried ``RETRY_AFTER``
+    later, and never stops the batch or the sweep around it."""
+    now = platform.clock.now()
+    retry_at = platform.extras.get(_RETRY_KEY)
+    if isinstance(retry_at, datetime) and now < retry_at:
+        return None
+    try:
+        with unit_of_work(platform.sessions) as db:
+            report = daily.sample_if_due(db, now=now, settings=platform.settings, rng=platform.rng)
+    except Exception:
+        platform.extras[_RETRY_KEY] = now + RETRY_AFTER
+        log.exception("follow-up sample failed; trying again in %s", RETRY_AFTER)
+        return None
+    platform.extras.pop(_RETRY_KEY, None)
+    if report is not None:
+        log.info(
+            "follow-up sample %s: %d confirmed bookings, %d call tasks created",
+            report.day,
+            report.confirmed,
+            len(report.created),
+        )
+    return report

@@ -125,6 +125,11 @@ def _print_seed(seeded: DemoSeed, *, base: str, db_url: str) -> None:
         ("accounts", str(s.accounts)),
         ("patients", str(s.patients)),
         ("bookings", str(s.bookings)),
+        (
+            "yesterday's scalper bookings (one card, five identities)",
+            f"{s.scalper_bookings}: yesterday's batch found {s.risk_alerts} alert(s), "
+            f"opened {s.cases_opened} case(s)",
+        ),
         ("staff accounts", str(s.staff)),
     ):
         counts.add_row(label, value)
@@ -171,8 +176,8 @@ def _staff_examples(seeded: DemoSeed, *, base: str, db_url: str) -> list[str]:
         f'curl -s "{base}/staff/v1/cases?status=open" {auth}',
         f"curl -s -X POST {base}/staff/v1/cases/next {auth}",
         "",
-        f"# the daily risk report for {day} (first run the batch for that date:",
-        f"#   FAIRSLOT_DATABASE_URL={db_url} fairslot risk run --date {day})",
+        f"# the daily risk report for {day} (the demo ran that date's batch; run it again",
+        f"#   with: FAIRSLOT_DATABASE_URL={db_url} fairslot risk run --date {day})",
         f'curl -s "{base}/staff/v1/reports/daily?date={day}" {auth}',
         f'curl -s -OJ "{base}/staff/v1/reports/daily.xlsx?date={day}" {auth}',
     ]

@@ -17,7 +17,7 @@ from fairslot.allocation.worker import DrawReport, run_due_draws
 from fairslot.bookings import sweeps
 from fairslot.bookings.policy import booking_policy
 from fairslot.bootstrap import Platform
-from fairslot.cli import risk_cmd
+from fairslot.cli import calls_cmd, risk_cmd
 from fairslot.cli.common import console, make_platform
 from fairslot.db.engine import unit_of_work
 
@@ -43,6 +43,7 @@ def sweep_once(platform: Platform) -> sweeps.SweepReport:
     if draws.opened or draws.drawn:
         log.info("draws opened: %d, draws run: %d", draws.opened, draws.drawn)
     risk_cmd.daily_batch_once(platform)  # yesterday's anomaly batch, once it is due
+    calls_cmd.daily_sample_once(platform)  # then yesterday's follow-up call sample, once
     with unit_of_work(platform.sessions) as db:
         return sweeps.sweep(
             db,

@@ -32,6 +32,7 @@ from fairslot.config import Settings
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.demo import catalog
+from fairslot.demo.scalpers import seed_scalper
 from fairslot.demo.staff import StaffLogin, require_development, seed_staff
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals import service as hospitals
@@ -87,6 +88,10 @@ class DemoSummary:
     patients: int = 0
     bookings: int = 0
     staff: int = 0
+    # Yesterday's scalper history (``demo/scalpers.py``) and the batch run over it.
+    scalper_bookings: int = 0
+    risk_alerts: int = 0
+    cases_opened: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,21 @@ def seed_demo(
             rng=rng,
         )
         summary.bookings += 1
+
+    history = seed_scalper(
+        db,
+        hospital=hospital,
+        specs=specs,
+        channels=channel_rows,
+        today=today,
+        now=now,
+        rng=rng,
+        protector=protector,
+        settings=settings,
+    )
+    summary.scalper_bookings = history.bookings
+    summary.risk_alerts = history.report.new_alerts
+    summary.cases_opened = history.report.cases_opened
 
     logins = seed_staff(db, now=now)
     summary.staff = len(logins)

@@ -21,6 +21,7 @@ from fairslot.followup.states import CallReason, CallStatus
 from fairslot.hospitals.models import Department, Doctor
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
+from fairslot.staff.models import StaffAction
 
 # Bookings that were confirmed (paid) and still stand: the population of the daily sample.
 CONFIRMED = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
@@ -166,3 +167,21 @@ def booking_summary(db: Session, booking_id: str) -> BookingSummaryRow | None:
 
 def patient(db: Session, patient_id: int) -> Patient | None:
     return db.get(Patient, patient_id)
+
+
+def sampled_days(db: Session, *, among: Collection[str]) -> set[str]:
+    """The days (ISO dates) among ``among`` whose sample was taken, by anyone: each run of
+    ``service.sample`` writes one ``calls.sample`` audit row on its day (an index read)."""
+    if not among:
+        return set()
+    return set(
+        db.scalars(
+            select(StaffAction.target_id)
+            .where(
+                StaffAction.target_kind == "day",
+                StaffAction.target_id.in_(among),
+                StaffAction.action == "calls.sample",
+            )
+            .distinct()
+        )
+    )

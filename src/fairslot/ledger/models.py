@@ -32,4 +32,9 @@ class SlotEvent(Base):
     payment_account_hash: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    __table_args__ = (Index("ix_slot_events_slot_id", "slot_id", "id"),)
+    __table_args__ = (
+        Index("ix_slot_events_slot_id", "slot_id", "id"),
+        # The daily batch's transfer rule reads the window's cancellations (and holds and
+        # bookings) by kind and time.
+        Index("ix_slot_events_kind_at", "kind", "at"),
+    )

@@ -18,7 +18,8 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import time as clock_time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,8 +27,9 @@ from sqlalchemy.orm import Session
 from fairslot.cases import intake
 from fairslot.cases.grouping import RING, Evidence, Subject, subject_of
 from fairslot.crypto import Protector
+from fairslot.gate import repository as gate_repo
 from fairslot.risk import alerts as drafts
-from fairslot.risk import linking
+from fairslot.risk import linking, realtime
 from fairslot.risk import repository as repo
 from fairslot.risk.facts import BookingFact, RiskSettings
 from fairslot.risk.models import RiskRun
@@ -124,6 +126,7 @@ def run_batch(
         events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
         supply = repo.session_supply(db, window=window)
         bindings = repo.binding_facts(db, window=window)
+        flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
     report.bookings, report.events, report.bindings = len(load.facts), len(events), len(bindings)
 
     with report.phase("rules"):
@@ -159,13 +162,21 @@ def run_batch(
             hasher=hasher,
             labels=labels,
         )
+        # The gate's decisions join the rules' hits; one on a ring member names its ring.
+        gate_alerts = [
+            _in_ring(d, ring_id) if (ring_id := members.get(_key(d))) else d
+            for d in realtime.realtime_alerts(flagged_requests, hasher=hasher, labels=labels)
+        ]
+        found_alerts += gate_alerts
         report.hits_by_rule.update(d.rule for d in found_alerts)
         stored = repo.stored_alerts(db, run_date=day)
         new = [d for d in found_alerts if d.identity not in stored]
         ids = repo.insert_alerts(db, rows=[_row(d, day=day, now=now) for d in new])
         report.new_by_rule.update(d.rule for d in new)
         report.new_alerts = len(ids)
-        report.run = _record_run(db, report=report, day=day, now=now, actor=actor, hits=len(hits))
+        report.run = _record_run(
+            db, report=report, day=day, now=now, actor=actor, hits=len(hits) + len(gate_alerts)
+        )
 
     with report.phase("intake"):
         subjects = _ring_subjects(flagged, found_alerts, members)
@@ -222,6 +233,19 @@ def _draft_alerts(
             )
         )
     return drafts.merged(found)
+
+
+def _report_day(day: date, zone: tzinfo) -> dict[str, datetime]:
+    """The report's own local day, in UTC. The gate's decisions are taken from this day
+    only (not the whole window): each was one moment's judgement, so it is alerted once,
+    on the day it was made, and a later run does not file it again."""
+    start = datetime.combine(day, clock_time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), clock_time(), tzinfo=zone)
+    return {"start": start.astimezone(UTC), "end": end.astimezone(UTC)}
+
+
+def _key(draft: drafts.AlertDraft) -> tuple[str, str]:
+    return (draft.entity.kind, draft.entity.key)
 
 
 def _in_ring(draft: drafts.AlertDraft, ring_id: str) -> drafts.AlertDraft:

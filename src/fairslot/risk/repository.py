@@ -69,10 +69,16 @@ class BookingLoad:
 def in_window(window: Window) -> ColumnElement[bool]:
     """A booking belongs to the window when it was taken, cancelled or due in it: the three
     moments the rules read (``risk/rules.py``). Taken: confirmed, or held if never paid."""
-    taken = func.coalesce(Booking.booked_at, Booking.held_at)
     first, after = window.local_days
+    # "coalesce(booked_at, held_at) in the window", spelled so that each branch reads its
+    # own index (ix_bookings_booked_at, ix_bookings_held_at): a coalesce reads none.
     return or_(
-        and_(taken >= window.start, taken < window.end),
+        and_(Booking.booked_at >= window.start, Booking.booked_at < window.end),
+        and_(
+            Booking.booked_at.is_(None),
+            Booking.held_at >= window.start,
+            Booking.held_at < window.end,
+        ),
         and_(
             Booking.status == BookingStatus.CANCELLED,
             Booking.ended_at >= window.start,

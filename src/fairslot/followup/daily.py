@@ -1,0 +1,48 @@
+"""The worker's daily follow-up sample: yesterday's confirmed bookings, once, after the
+daily batch (``risk_run_local_time``), so customer service finds the day's calls queued."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from fairslot.config import Settings
+from fairslot.followup import repository as repo
+from fairslot.followup import service
+from fairslot.followup.schemas import SampleReport
+from fairslot.risk.due import latest_due_date
+from fairslot.risk.settings import hospital_zone, run_local_time
+from fairslot.staff.audit import StaffActor
+from fairslot.staff.roles import Role
+
+# Recorded as the actor of the sample's audit row, as the batch records "worker".
+WORKER: Final = StaffActor(username="worker", roles=frozenset({Role.SCHEDULER}))
+
+
+def sample_if_due(
+    db: Session, *, now: datetime, settings: Settings, rng: random.Random
+) -> SampleReport | None:
+    """Sample the latest due day's confirmed bookings unless that day was sampled (by the
+    worker or by ``fairslot calls sample``); None when nothing was due.
+
+    One index read per call when nothing is due, so the worker can ask on every sweep.
+    The day is the batch's (yesterday once the run time has passed): its bookings are all
+    in, so the sample is drawn once from the whole day.
+    """
+    zone = hospital_zone(settings)
+    day = latest_due_date(now=now, zone=zone, run_at=run_local_time(settings))
+    if repo.sampled_days(db, among=[day.isoformat()]):
+        return None
+    return service.sample(
+        db,
+        day=day,
+        rate=settings.followup_sample_rate,
+        limit=settings.followup_sample_max,
+        rng=rng,
+        now=now,
+        tz=settings.default_timezone,
+        actor=WORKER,
+    )
