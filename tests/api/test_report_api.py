@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,19 +12,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from factories.report_data import DAY, ReportDay, hand_built_day
-from factories.staff import create_staff, login
-from fairslot.api.app import create_app
+from factories.staff import signed_in
 from fairslot.risk.report import RULES
 from fairslot.staff.models import StaffAction
 from fairslot.staff.roles import Role
 
 URL = "/staff/v1/reports/daily"
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture
@@ -35,8 +27,7 @@ def day(db, platform) -> ReportDay:
 
 def _staff(db, platform, client: TestClient, role: Role) -> dict[str, str]:
     username = f"{role.value.replace('_', '')}1"
-    create_staff(db, username=username, roles={role}, now=platform.clock.now())
-    return login(client, username)
+    return signed_in(client, db, username=username, roles={role}, now=platform.clock.now())
 
 
 def _reads(db) -> list[tuple[str, str, str, dict[str, object]]]:

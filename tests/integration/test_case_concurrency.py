@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from factories.risk import book_for_patients, device_case, payment_case
 from factories.staff import actor, create_staff
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.bootstrap import Platform
 from fairslot.cases import review
 from fairslot.cases.models import Case, CaseEvent
@@ -39,11 +39,6 @@ CASES = 8
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(database_url=database_url, db_pool_size=POOL_SIZE)
-
-
-@pytest.fixture
-def world(db: Session, platform: Platform) -> World:
-    return make_world(db, platform)
 
 
 def in_threads(platform: Platform, jobs: list[Callable[[Session], object]]) -> list[object]:
