@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from factories.report_data import DAY, ReportDay, hand_built_day
+from factories.report_data import DAY, SHEETS, ReportDay, hand_built_day
 from factories.staff import signed_in
 from fairslot.risk.report import RULES
 from fairslot.staff.models import StaffAction
@@ -147,14 +147,7 @@ def test_the_xlsx_download_opens_with_one_sheet_per_section_and_masks_personal_d
         'attachment; filename="fairslot-risk-report-2026-11-21.xlsx"'
     )
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == [
-        "Summary",
-        "Rule counts",
-        "Alerts",
-        "Cases",
-        "Blacklist",
-        "Calls",
-    ]
+    assert workbook.sheetnames == SHEETS
     cells = [str(c) for sheet in workbook for row in sheet.iter_rows(values_only=True) for c in row]
     assert all(secret not in cell for cell in cells for secret in day.secrets)
     assert len(list(workbook["Alerts"].iter_rows(min_row=2))) == 5
