@@ -14,6 +14,7 @@ from factories.world import World
 from fairslot.cases import review
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.errors import DomainError
+from fairslot.followup.models import CallTask
 from fairslot.staff.audit import StaffActor
 from fairslot.staff.models import StaffAction
 from fairslot.staff.roles import Role
@@ -31,6 +32,21 @@ def take(world: World, who: StaffActor) -> Case:
     case = review.take_next(world.db, actor=who, now=world.now(), lock_minutes=LOCK)
     world.db.commit()
     return case
+
+
+def ask_for_calls(
+    world: World, *, case_id: int, actor: StaffActor, question: str
+) -> tuple[Case, list[CallTask]]:
+    """The reviewer holding the case asks customer service to call its patients (not
+    committed: the test commits when its transaction would end)."""
+    return review.request_calls(
+        world.db,
+        case_id=case_id,
+        question=question,
+        actor=actor,
+        now=world.now(),
+        protector=world.platform.protector,
+    )
 
 
 def refused(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from factories.review import LOCK, actions, events, refused, take
+from factories.review import LOCK, actions, ask_for_calls, events, refused, take
 from factories.risk import (
     book_for_patients,
     device_case,
@@ -151,13 +151,8 @@ def test_request_calls_makes_one_flagged_task_per_patient_and_the_case_waits(
     case = payment_case(world, op)
     take(world, wang)
 
-    _, tasks = review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="Did you book this visit yourself?",
-        actor=wang,
-        now=world.now(),
-        protector=world.platform.protector,
+    _, tasks = ask_for_calls(
+        world, case_id=case.id, actor=wang, question="Did you book this visit yourself?"
     )
     world.db.commit()
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from factories.review import LOCK, refused, staff
+from factories.review import LOCK, ask_for_calls, refused, staff
 from factories.risk import book_for_patients, payment_case
 from factories.world import World
 from fairslot.bookings import service as bookings
@@ -115,14 +115,7 @@ def test_the_calls_loop_sends_the_case_back_to_the_queue_with_the_outcomes(
     sample(world)  # routine calls wait too, but a case's calls come first
     case = payment_case(world, op)
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=LOCK)
-    review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="Who booked this visit for you?",
-        actor=wang,
-        now=world.now(),
-        protector=world.platform.protector,
-    )
+    ask_for_calls(world, case_id=case.id, actor=wang, question="Who booked this visit for you?")
     world.db.commit()
 
     outcomes = [CallOutcome.SUSPICIOUS, CallOutcome.UNREACHABLE, CallOutcome.SUSPICIOUS]
@@ -284,14 +277,7 @@ def test_a_case_event_records_each_outcome_of_its_calls(world: World) -> None:
     op = book_for_patients(world, patients=2)
     case = payment_case(world, op)
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=LOCK)
-    review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="q",
-        actor=wang,
-        now=world.now(),
-        protector=world.platform.protector,
-    )
+    ask_for_calls(world, case_id=case.id, actor=wang, question="q")
     task = calls.take_next(world.db, actor=zhao, now=world.now(), lock_minutes=LOCK)
     calls.record_outcome(
         world.db,
