@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from factories.demand import resident_id
 from factories.supply import create_department, create_doctor, create_hospital, import_session
-from factories.world import RELEASED_DAY, World, make_world
-from fairslot.api.app import create_app
+from factories.world import RELEASED_DAY, World
 from fairslot.audit.models import RequestRecord
 
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def h(world: World) -> dict[str, str]:

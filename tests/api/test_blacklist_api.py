@@ -4,7 +4,6 @@ in-person appeal, which restores booking through every channel. Role-checked, au
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,30 +11,12 @@ from sqlalchemy import select
 
 from factories.demand import create_channel, resident_id
 from factories.staff import create_staff, login
-from factories.world import World, make_world
-from fairslot.api.app import create_app
+from factories.world import World
 from fairslot.channels.models import ChannelKind
 from fairslot.staff.models import StaffAction
 from fairslot.staff.roles import Role
 
 PHONE = "13900139000"
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def it_admin(client: TestClient, world: World) -> dict[str, str]:
-    create_staff(world.db, username="it_li", roles={Role.IT_ADMIN}, now=world.now())
-    return login(client, "it_li")
 
 
 def h(key: str, device: str) -> dict[str, str]:

@@ -4,32 +4,19 @@ lifts the block. Over HTTP, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from factories.demand import create_channel, resident_id
-from factories.world import World, make_world
-from fairslot.api.app import create_app
+from factories.world import World
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.channels.models import ChannelKind
 from fairslot.errors import DomainError
 from fairslot.staff.audit import cli_actor
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def h(key: str, device: str = "imei-1") -> dict[str, str]:

@@ -4,7 +4,6 @@ on SQLite and PostgreSQL, with time travel."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,21 +11,9 @@ from sqlalchemy import select
 
 from factories.demand import resident_id
 from factories.supply import create_hospital_with_key
-from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
-from fairslot.api.app import create_app
+from factories.world import RELEASED_DAY, UNRELEASED_DAY, World
 from fairslot.audit.models import RequestRecord
 from fairslot.hospitals.service import rotate_hospital_key
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture

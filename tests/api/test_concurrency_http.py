@@ -11,20 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from factories.world import World, make_world
-from fairslot.api.app import create_app
+from factories.world import World
 from fairslot.audit.models import RequestRecord
 from fairslot.bookings.models import Booking
-from fairslot.bootstrap import Platform
 from fairslot.config import Settings, load_settings
 
 # anyio runs sync endpoints and dependencies on at most 40 worker threads by default.
@@ -36,17 +32,6 @@ BURST = 200
 def settings(database_url: str) -> Settings:
     # Pool 20 + overflow 20: below PostgreSQL's 100 connections even with other runs.
     return load_settings(database_url=database_url, db_pool_size=20)
-
-
-@pytest.fixture
-def world(db: Session, platform: Platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def race_over_http(client: TestClient, world: World, backend: str, clients: int) -> None:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from factories.demand import resident_id
-from factories.world import UNRELEASED_DAY, World, make_world
-from fairslot.api.app import create_app
+from factories.world import UNRELEASED_DAY, World
 from fairslot.cli.worker_cmd import sweep_once
 from fairslot.hospitals.service import rotate_hospital_key
 from fairslot.schedules.repository import session_by_his_id
 
 PUSH_AT = dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.UTC)  # 00:00 Shanghai, 2026-11-23
 RELEASE_AT = dt.datetime(2026, 11, 22, 16, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def h(world: World, device: str = "imei-1") -> dict[str, str]:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from factories.staff import PASSWORD, create_staff
-from factories.world import RELEASED_DAY, World, make_world
+from factories.world import RELEASED_DAY, World
 from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
 from fairslot.gate.ratelimit import make_rate_limiter
@@ -19,11 +19,6 @@ from fairslot.staff.roles import Role
 
 REDIS_URL = os.environ.get("FAIRSLOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
 
 
 def app_client(world: World, peer: str) -> TestClient:

@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from factories.report_data import DAY, ReportDay, hand_built_day
-from factories.staff import create_staff, login
-from fairslot.api.app import create_app
+from factories.report_data import DAY, SHEETS, ReportDay, hand_built_day
+from factories.staff import signed_in
 from fairslot.risk.report import RULES
 from fairslot.staff.models import StaffAction
 from fairslot.staff.roles import Role
 
 URL = "/staff/v1/reports/daily"
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture
@@ -35,8 +27,7 @@ def day(db, platform) -> ReportDay:
 
 def _staff(db, platform, client: TestClient, role: Role) -> dict[str, str]:
     username = f"{role.value.replace('_', '')}1"
-    create_staff(db, username=username, roles={role}, now=platform.clock.now())
-    return login(client, username)
+    return signed_in(client, db, username=username, roles={role}, now=platform.clock.now())
 
 
 def _reads(db) -> list[tuple[str, str, str, dict[str, object]]]:
@@ -156,14 +147,7 @@ def test_the_xlsx_download_opens_with_one_sheet_per_section_and_masks_personal_d
         'attachment; filename="fairslot-risk-report-2026-11-21.xlsx"'
     )
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == [
-        "Summary",
-        "Rule counts",
-        "Alerts",
-        "Cases",
-        "Blacklist",
-        "Calls",
-    ]
+    assert workbook.sheetnames == SHEETS
     cells = [str(c) for sheet in workbook for row in sheet.iter_rows(values_only=True) for c in row]
     assert all(secret not in cell for cell in cells for secret in day.secrets)
     assert len(list(workbook["Alerts"].iter_rows(min_row=2))) == 5

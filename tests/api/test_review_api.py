@@ -7,18 +7,15 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from factories.demand import create_channel, resident_id
 from factories.risk import AlertSpec, book_for_patients, open_case, payment_case
-from factories.staff import create_staff, login
-from factories.world import World, make_world
-from fairslot.api.app import create_app
+from factories.staff import signed_in
+from factories.world import World
 from fairslot.channels.models import ChannelKind
 from fairslot.staff.roles import Role
 
@@ -27,20 +24,8 @@ CALLS = "/staff/v1/calls"
 MASKED_ID = re.compile(r"^\d{3}\*{11}[\dX]{4}$")
 
 
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
 def staff_headers(client: TestClient, world: World, name: str, *roles: Role) -> dict[str, str]:
-    create_staff(world.db, username=name, roles=set(roles), now=world.now())
-    return login(client, name)
+    return signed_in(client, world.db, username=name, roles=set(roles), now=world.now())
 
 
 def channel_headers(key: str, device: str = "grab-bot-9") -> dict[str, str]:

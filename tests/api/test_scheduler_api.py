@@ -3,15 +3,12 @@ action needs the scheduler role and is audited with its reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from factories.staff import create_staff, login
-from factories.world import World, make_world
-from fairslot.api.app import create_app
+from factories.staff import create_staff, login, signed_in
+from factories.world import World
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
 from fairslot.staff.models import StaffAction
@@ -19,20 +16,8 @@ from fairslot.staff.roles import Role
 
 
 @pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
 def scheduler(world: World, client: TestClient) -> dict[str, str]:
-    create_staff(world.db, username="zhao", roles={Role.SCHEDULER}, now=world.now())
-    return login(client, "zhao")
+    return signed_in(client, world.db, username="zhao", roles={Role.SCHEDULER}, now=world.now())
 
 
 def test_a_scheduler_withdraws_a_session_and_the_action_is_audited(

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.api.app import create_app
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import Scope
@@ -20,11 +19,6 @@ from fairslot.bootstrap import Platform, bootstrap
 from fairslot.clock import ManualClock
 from fairslot.config import Settings
 from fairslot.staff.audit import cli_actor
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
 
 
 @contextmanager

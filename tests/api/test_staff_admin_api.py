@@ -4,32 +4,19 @@ what, when, why). Each endpoint checks its role; each change is audited once."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from factories.staff import PASSWORD, create_staff, login
-from fairslot.api.app import create_app
+from factories.staff import PASSWORD, login, signed_in
 from fairslot.staff.roles import Role
 
 
 @pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def it_admin(db, platform, client: TestClient) -> dict[str, str]:
-    create_staff(db, username="it_li", roles={Role.IT_ADMIN}, now=platform.clock.now())
-    return login(client, "it_li")
-
-
-@pytest.fixture
 def auditor(db, platform, client: TestClient) -> dict[str, str]:
-    create_staff(db, username="audit_zhao", roles={Role.AUDITOR}, now=platform.clock.now())
-    return login(client, "audit_zhao")
+    return signed_in(
+        client, db, username="audit_zhao", roles={Role.AUDITOR}, now=platform.clock.now()
+    )
 
 
 def new_reviewer(client: TestClient, it_admin: dict[str, str], username: str = "dr_wang"):

@@ -4,24 +4,15 @@ endpoint checks it; logging out or deactivation ends it. Logins are audited."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from factories.staff import PASSWORD, create_staff, login
-from fairslot.api.app import create_app
 from fairslot.staff import service as staff_service
 from fairslot.staff.audit import cli_actor
 from fairslot.staff.models import StaffAction, StaffUser
 from fairslot.staff.roles import Role
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def test_a_password_is_stored_only_as_an_argon2_hash(db, platform) -> None:

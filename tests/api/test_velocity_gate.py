@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from factories.demand import create_account, create_channel, create_patient, resident_id
-from factories.world import RELEASED_DAY, World, make_world
-from fairslot.api.app import create_app
+from factories.world import RELEASED_DAY, World
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.gate import refusal
@@ -25,17 +22,6 @@ from fairslot.gate import repository as gate_repo
 from fairslot.staff.audit import cli_actor
 
 LATER = dt.timedelta(hours=1)  # long enough after registration to be a person's pace
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def h(key: str, device: str = "imei-1") -> dict[str, str]:

@@ -4,29 +4,15 @@ session's returned slot is booked for the waiting patient, and a poller gets 409
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from factories.world import World, make_world
-from fairslot.api.app import create_app
+from factories.world import World
 from fairslot.audit.models import RequestRecord
 from fairslot.bookings import sweeps
 from fairslot.bookings.policy import booking_policy
 from fairslot.db.engine import unit_of_work
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def client(platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def h(world: World, device: str = "imei-1") -> dict[str, str]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from factories.risk import book_for_patients
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.cli import common
 from fairslot.cli.main import app
 from fairslot.followup.models import CallTask
@@ -18,11 +18,6 @@ from fairslot.staff.models import StaffAction
 def wide_consoles(monkeypatch: pytest.MonkeyPatch) -> None:
     for shared in (common.console, common.err_console):
         monkeypatch.setattr(shared, "_width", 200)
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
 
 
 def test_calls_sample_creates_the_days_tasks_once(world: World, database_url: str) -> None:

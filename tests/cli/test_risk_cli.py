@@ -11,7 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from factories.risk_batch import Scenes
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.cli import common
 from fairslot.cli.main import app
 from fairslot.config import Settings
@@ -35,11 +35,6 @@ def runner(url: str) -> Cli:
         return result
 
     return run
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
 
 
 def test_risk_run_prints_hits_by_rule_cases_and_timing_and_a_rerun_adds_nothing(

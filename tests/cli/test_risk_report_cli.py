@@ -17,6 +17,7 @@ from factories.report_data import (
     PAYMENT_LABEL,
     QUIET_DAY,
     RING_LABEL,
+    SHEETS,
     ReportDay,
     hand_built_day,
 )
@@ -66,14 +67,7 @@ def test_csv_and_xlsx_are_written_to_the_file_given(
     text = csv_path.read_text(encoding="utf-8-sig")
     assert ["alerts", "5"] in list(csv.reader(io.StringIO(text)))
     workbook = load_workbook(xlsx_path)
-    assert workbook.sheetnames == [
-        "Summary",
-        "Rule counts",
-        "Alerts",
-        "Cases",
-        "Blacklist",
-        "Calls",
-    ]
+    assert workbook.sheetnames == SHEETS
     counts = dict(workbook["Rule counts"].iter_rows(min_row=2, values_only=True))
     assert list(counts) == list(RULES)
     assert counts["same_payment_same_department"] == 1

@@ -34,6 +34,8 @@ from fairslot.staff.roles import Role
 from fairslot.staff.service import actor_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The workbook's sheets, in order, as a reader of the report expects them.
+SHEETS = ["Summary", "Rule counts", "Alerts", "Cases", "Blacklist", "Calls"]
 _calls = itertools.count(1)
 DAY = dt.date(2026, 11, 21)
 QUIET_DAY = dt.date(2026, 11, 20)  # a run that found nothing

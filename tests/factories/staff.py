@@ -41,3 +41,16 @@ def login(client: TestClient, username: str) -> dict[str, str]:
     response = client.post("/staff/v1/login", json={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def signed_in(
+    client: TestClient,
+    db: Session,
+    *,
+    username: str,
+    roles: set[Role] | frozenset[Role],
+    now: dt.datetime,
+) -> dict[str, str]:
+    """A new staff account with ``roles``, logged in: its Authorization header."""
+    create_staff(db, username=username, roles=roles, now=now)
+    return login(client, username)

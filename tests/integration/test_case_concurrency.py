@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factories.review import ask_for_calls
 from factories.risk import book_for_patients, device_case, payment_case
 from factories.staff import actor, create_staff
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.bootstrap import Platform
 from fairslot.cases import review
 from fairslot.cases.models import Case, CaseEvent
@@ -39,11 +40,6 @@ CASES = 8
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(database_url=database_url, db_pool_size=POOL_SIZE)
-
-
-@pytest.fixture
-def world(db: Session, platform: Platform) -> World:
-    return make_world(db, platform)
 
 
 def in_threads(platform: Platform, jobs: list[Callable[[Session], object]]) -> list[object]:
@@ -123,14 +119,7 @@ def test_agents_finishing_a_cases_last_calls_at_once_send_it_back_exactly_once(
     ]
     case = payment_case(world, book_for_patients(world, patients=4))
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=30)
-    review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="Who booked for you?",
-        actor=wang,
-        now=world.now(),
-        protector=platform.protector,
-    )
+    ask_for_calls(world, case_id=case.id, actor=wang, question="Who booked for you?")
     world.db.commit()
     held = []
     for agent in agents:

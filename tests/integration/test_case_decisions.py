@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from factories.review import actions, events, refused, take
 from factories.risk import (
     AlertSpec,
     book_for_patients,
@@ -16,65 +17,16 @@ from factories.risk import (
     open_case,
     payment_case,
 )
-from factories.staff import actor, create_staff
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.blacklist import gate
 from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.blacklist.service import block_key
 from fairslot.cases import review
-from fairslot.cases.models import Case, CaseEvent
+from fairslot.cases.models import Case
 from fairslot.cases.states import CaseStatus
 from fairslot.errors import DomainError
-from fairslot.staff.audit import StaffActor, cli_actor
+from fairslot.staff.audit import cli_actor
 from fairslot.staff.models import StaffAction
-from fairslot.staff.roles import Role
-
-LOCK = 30
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def wang(world: World) -> StaffActor:
-    return actor(create_staff(world.db, username="wang", roles={Role.REVIEWER}, now=world.now()))
-
-
-@pytest.fixture
-def li(world: World) -> StaffActor:
-    return actor(create_staff(world.db, username="li", roles={Role.REVIEWER}, now=world.now()))
-
-
-def take(world: World, who: StaffActor) -> Case:
-    case = review.take_next(world.db, actor=who, now=world.now(), lock_minutes=LOCK)
-    world.db.commit()
-    return case
-
-
-def refused(fn, *args, **kwargs) -> str:
-    with pytest.raises(DomainError) as exc:
-        fn(*args, **kwargs)
-    return exc.value.code
-
-
-def events(world: World, case_id: int) -> list[str]:
-    kinds = world.db.scalars(
-        select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-    ).all()
-    world.db.commit()
-    return [k.value for k in kinds]
-
-
-def actions(world: World, case_id: int) -> list[str]:
-    rows = world.db.scalars(
-        select(StaffAction.action)
-        .where(StaffAction.target_kind == "case", StaffAction.target_id == str(case_id))
-        .order_by(StaffAction.id)
-    ).all()
-    world.db.commit()
-    return list(rows)
 
 
 def test_confirm_blacklists_exactly_the_chosen_scopes_with_the_gate_keys(

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from factories.review import LOCK, actions, ask_for_calls, events, refused, take
 from factories.risk import (
     book_for_patients,
     device_case,
     payment_case,
     ring_case,
 )
-from factories.staff import actor, create_staff
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.cases import review
 from fairslot.cases import transitions as case_transitions
 from fairslot.cases.models import Case, CaseEvent
@@ -24,56 +24,6 @@ from fairslot.cases.states import CaseEventKind, CaseStatus
 from fairslot.errors import DomainError
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CallReason, CallStatus
-from fairslot.staff.audit import StaffActor
-from fairslot.staff.models import StaffAction
-from fairslot.staff.roles import Role
-
-LOCK = 30
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-@pytest.fixture
-def wang(world: World) -> StaffActor:
-    return actor(create_staff(world.db, username="wang", roles={Role.REVIEWER}, now=world.now()))
-
-
-@pytest.fixture
-def li(world: World) -> StaffActor:
-    return actor(create_staff(world.db, username="li", roles={Role.REVIEWER}, now=world.now()))
-
-
-def take(world: World, who: StaffActor) -> Case:
-    case = review.take_next(world.db, actor=who, now=world.now(), lock_minutes=LOCK)
-    world.db.commit()
-    return case
-
-
-def refused(fn, *args, **kwargs) -> str:
-    with pytest.raises(DomainError) as exc:
-        fn(*args, **kwargs)
-    return exc.value.code
-
-
-def events(world: World, case_id: int) -> list[str]:
-    kinds = world.db.scalars(
-        select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-    ).all()
-    world.db.commit()
-    return [k.value for k in kinds]
-
-
-def actions(world: World, case_id: int) -> list[str]:
-    rows = world.db.scalars(
-        select(StaffAction.action)
-        .where(StaffAction.target_kind == "case", StaffAction.target_id == str(case_id))
-        .order_by(StaffAction.id)
-    ).all()
-    world.db.commit()
-    return list(rows)
 
 
 def test_the_next_case_is_the_highest_score_then_the_oldest(world: World, wang, li) -> None:
@@ -201,13 +151,8 @@ def test_request_calls_makes_one_flagged_task_per_patient_and_the_case_waits(
     case = payment_case(world, op)
     take(world, wang)
 
-    _, tasks = review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="Did you book this visit yourself?",
-        actor=wang,
-        now=world.now(),
-        protector=world.platform.protector,
+    _, tasks = ask_for_calls(
+        world, case_id=case.id, actor=wang, question="Did you book this visit yourself?"
     )
     world.db.commit()
 

@@ -7,18 +7,16 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
+from factories.review import LOCK, ask_for_calls, refused, staff
 from factories.risk import book_for_patients, payment_case
-from factories.staff import actor, create_staff
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.bookings import service as bookings
 from fairslot.cases import review
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.cases.states import CaseEventKind, CaseStatus
 from fairslot.channels.models import ChannelKind
-from fairslot.errors import DomainError
 from fairslot.followup import service as calls
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CallOutcome, CallReason, CallStatus
@@ -26,18 +24,8 @@ from fairslot.staff.audit import StaffActor, cli_actor
 from fairslot.staff.models import StaffAction
 from fairslot.staff.roles import Role
 
-LOCK = 30
 TZ = "Asia/Shanghai"
 DAY = dt.date(2026, 11, 22)  # START is 2026-11-22 08:00 in Shanghai
-
-
-@pytest.fixture
-def world(db, platform) -> World:
-    return make_world(db, platform)
-
-
-def staff(world: World, name: str, role: Role) -> StaffActor:
-    return actor(create_staff(world.db, username=name, roles={role}, now=world.now()))
 
 
 def sample(world: World, *, day=DAY, rate=1.0, limit=100, seed=7):
@@ -61,12 +49,6 @@ def sampled_bookings(world: World) -> set[str]:
     ).all()
     world.db.commit()
     return set(rows)
-
-
-def refused(fn, *args, **kwargs) -> str:
-    with pytest.raises(DomainError) as exc:
-        fn(*args, **kwargs)
-    return exc.value.code
 
 
 def test_the_sample_takes_only_that_local_days_confirmed_bookings_once(world: World) -> None:
@@ -133,14 +115,7 @@ def test_the_calls_loop_sends_the_case_back_to_the_queue_with_the_outcomes(
     sample(world)  # routine calls wait too, but a case's calls come first
     case = payment_case(world, op)
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=LOCK)
-    review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="Who booked this visit for you?",
-        actor=wang,
-        now=world.now(),
-        protector=world.platform.protector,
-    )
+    ask_for_calls(world, case_id=case.id, actor=wang, question="Who booked this visit for you?")
     world.db.commit()
 
     outcomes = [CallOutcome.SUSPICIOUS, CallOutcome.UNREACHABLE, CallOutcome.SUSPICIOUS]
@@ -302,14 +277,7 @@ def test_a_case_event_records_each_outcome_of_its_calls(world: World) -> None:
     op = book_for_patients(world, patients=2)
     case = payment_case(world, op)
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=LOCK)
-    review.request_calls(
-        world.db,
-        case_id=case.id,
-        question="q",
-        actor=wang,
-        now=world.now(),
-        protector=world.platform.protector,
-    )
+    ask_for_calls(world, case_id=case.id, actor=wang, question="q")
     task = calls.take_next(world.db, actor=zhao, now=world.now(), lock_minutes=LOCK)
     calls.record_outcome(
         world.db,

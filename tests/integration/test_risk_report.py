@@ -18,6 +18,7 @@ from factories.report_data import (
     PAYMENT_LABEL,
     QUIET_DAY,
     RING_LABEL,
+    SHEETS,
     ReportDay,
     hand_built_day,
 )
@@ -182,14 +183,7 @@ def test_the_workbook_has_one_sheet_per_section_with_bold_headers_and_real_times
     report: DailyReport,
 ) -> None:
     workbook = load_workbook(io.BytesIO(report_files.to_xlsx(report)))
-    assert workbook.sheetnames == [
-        "Summary",
-        "Rule counts",
-        "Alerts",
-        "Cases",
-        "Blacklist",
-        "Calls",
-    ]
+    assert workbook.sheetnames == SHEETS
     cases = workbook["Cases"]
     assert all(cell.font.bold for cell in cases[1])
     assert cases.freeze_panes == "A2"

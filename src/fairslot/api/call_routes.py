@@ -13,19 +13,39 @@ unreachable).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request
+from sqlalchemy.orm import Session
 
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.api.staff_deps import CustomerServiceDep
+from fairslot.bootstrap import Platform
 from fairslot.followup import service as calls
+from fairslot.followup.models import CallTask
 from fairslot.followup.schemas import CallTaskView, OutcomeIn
+from fairslot.staff.audit import StaffActor
 
 router = APIRouter(prefix="/staff/v1/calls", tags=["calls"])
 
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _view(
+    db: Session, platform: Platform, *, task: CallTask, actor: StaffActor, now: datetime
+) -> CallTaskView:
+    """The call as the agent sees it; seeing the number in full is audited."""
+    return calls.view(
+        db,
+        task=task,
+        actor=actor,
+        now=now,
+        protector=platform.protector,
+        # Calls may span hospitals; agents read them in the platform's (hospitals') zone.
+        tz=ZoneInfo(platform.settings.default_timezone),
+    )
 
 
 @router.post("/next", response_model=CallTaskView)
@@ -36,30 +56,15 @@ def take_next(
     task = calls.take_next(
         db, actor=actor, now=now, lock_minutes=platform.settings.review_lock_minutes
     )
-    out = calls.view(
-        db,
-        task=task,
-        actor=actor,
-        now=now,
-        protector=platform.protector,
-        tz=ZoneInfo(platform.settings.default_timezone),
-    )
-    return done(request, db, out)
+    return done(request, db, _view(db, platform, task=task, actor=actor, now=now))
 
 
 @router.get("/{task_id}", response_model=CallTaskView)
 def get_call(
     task_id: TaskId, request: Request, db: DbDep, platform: PlatformDep, actor: CustomerServiceDep
 ) -> CallTaskView:
-    out = calls.view(
-        db,
-        task=calls.require(db, task_id),
-        actor=actor,
-        now=platform.clock.now(),
-        protector=platform.protector,
-        tz=ZoneInfo(platform.settings.default_timezone),
-    )
-    return done(request, db, out)
+    task = calls.require(db, task_id)
+    return done(request, db, _view(db, platform, task=task, actor=actor, now=platform.clock.now()))
 
 
 @router.post("/{task_id}/outcome", response_model=CallTaskView)
@@ -75,15 +80,7 @@ def record_outcome(
     task = calls.record_outcome(
         db, task_id=task_id, outcome=body.outcome, note=body.note, actor=actor, now=now
     )
-    out = calls.view(
-        db,
-        task=task,
-        actor=actor,
-        now=now,
-        protector=platform.protector,
-        tz=ZoneInfo(platform.settings.default_timezone),
-    )
-    return done(request, db, out)
+    return done(request, db, _view(db, platform, task=task, actor=actor, now=now))
 
 
 @router.post("/{task_id}/release", response_model=CallTaskView)
@@ -92,12 +89,4 @@ def release_call(
 ) -> CallTaskView:
     now = platform.clock.now()
     task = calls.release(db, task_id=task_id, actor=actor, now=now)
-    out = calls.view(
-        db,
-        task=task,
-        actor=actor,
-        now=now,
-        protector=platform.protector,
-        tz=ZoneInfo(platform.settings.default_timezone),
-    )
-    return done(request, db, out)
+    return done(request, db, _view(db, platform, task=task, actor=actor, now=now))

@@ -6,11 +6,10 @@ expect and report whether exactly one row changed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.models import BlacklistEntry, Scope
@@ -70,29 +69,6 @@ def next_candidates(
             .execution_options(populate_existing=True)
         )
     )
-
-
-def move(
-    db: Session,
-    *,
-    case_id: int,
-    version: int,
-    expected: CaseStatus,
-    extra_where: Sequence[Any],
-    values: dict[str, Any],
-) -> bool:
-    result = db.execute(
-        update(Case)
-        .where(
-            Case.id == case_id,
-            Case.version == version,
-            Case.status == expected,
-            *extra_where,
-        )
-        .values(version=Case.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def alerts_of(db: Session, case_id: int) -> list[RiskAlert]:

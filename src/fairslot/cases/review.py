@@ -27,17 +27,12 @@ from fairslot.cases.models import Case
 from fairslot.cases.schemas import CaseEvidence
 from fairslot.cases.states import CLOSED, CaseStatus
 from fairslot.crypto import Protector
-from fairslot.errors import Forbidden
 from fairslot.followup import repository as calls_repo
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CallReason, CallStatus
-from fairslot.staff import audit
+from fairslot.staff import audit, claims
 from fairslot.staff.audit import StaffActor
 
-# Candidates examined per query when claiming; a lost race moves on to the next one.
-_BATCH = 10
-# A reviewer racing many others gives up after this many lost claims rather than spin.
-_MAX_ATTEMPTS = 50
 MAX_BLOCK_DAYS = 36500
 
 
@@ -45,39 +40,40 @@ def take_next(db: Session, *, actor: StaffActor, now: datetime, lock_minutes: in
     """Claim the best case waiting: the highest score, then the oldest; an open case or
     one whose reviewer's claim has lapsed. Two reviewers never get the same case: each
     claim is a compare-and-set on the case's version, and a lost one tries the next."""
-    if actor.staff_id is None:
-        raise Forbidden(
-            "Cases are taken by a member of staff logged in with their own account.",
-            code="staff_account_required",
-        )
+    claims.require_own_account(actor, items="Cases")
     locked_until = now + timedelta(minutes=lock_minutes)
-    tried: set[int] = set()
-    while len(tried) < _MAX_ATTEMPTS:
-        batch = repo.next_candidates(db, now=now, exclude=tried, limit=_BATCH)
-        if not batch:
-            break
-        for case in batch:
-            tried.add(case.id)
-            take = transitions.take if case.status == CaseStatus.OPEN else transitions.take_lapsed
-            try:
-                take(db, case=case, actor=actor, now=now, locked_until=locked_until)
-            except CaseConflict:
-                continue  # another reviewer claimed it first
-            audit.record(
-                db,
-                actor=actor,
-                action="case.take",
-                target_kind="case",
-                target_id=case.id,
-                now=now,
-                data={"score": case.score, "locked_until": locked_until.isoformat()},
-            )
-            return case
-    raise QueueEmpty(
-        "No case is waiting for review.",
-        code="queue_empty",
-        detail_zh="目前没有待审核的案件。",
+
+    def claim(case: Case) -> bool:
+        take = transitions.take if case.status == CaseStatus.OPEN else transitions.take_lapsed
+        try:
+            take(db, case=case, actor=actor, now=now, locked_until=locked_until)
+        except CaseConflict:
+            return False  # another reviewer claimed it first
+        return True
+
+    taken = claims.claim_first(
+        candidates=lambda tried, limit: repo.next_candidates(
+            db, now=now, exclude=tried, limit=limit
+        ),
+        ident=lambda case: case.id,
+        claim=claim,
     )
+    if taken is None:
+        raise QueueEmpty(
+            "No case is waiting for review.",
+            code="queue_empty",
+            detail_zh="目前没有待审核的案件。",
+        )
+    audit.record(
+        db,
+        actor=actor,
+        action="case.take",
+        target_kind="case",
+        target_id=taken.id,
+        now=now,
+        data={"score": taken.score, "locked_until": locked_until.isoformat()},
+    )
+    return taken
 
 
 def listing(db: Session, *, status: CaseStatus | None, limit: int) -> list[Case]:

@@ -15,13 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from fairslot.cases import ledger
-from fairslot.cases import repository as repo
 from fairslot.cases.errors import CaseConflict
 from fairslot.cases.models import Case
 from fairslot.cases.states import CaseEventKind, CaseStatus, can_transition
+from fairslot.db import versioned
 from fairslot.staff.audit import StaffActor
 
 SYSTEM_ACTOR = "system"
@@ -253,13 +252,8 @@ def _move(
         _check(expected, through)
         _check(through, target)
     values = {"status": target, "updated_at": now, **(values or {})}
-    if not repo.move(
-        db,
-        case_id=case.id,
-        version=case.version,
-        expected=expected,
-        extra_where=extra_where,
-        values=values,
+    if not versioned.compare_and_set(
+        db, row=case, expected=expected, values=values, extra_where=extra_where
     ):
         raise CaseConflict(
             "The case changed while you were looking at it (another reviewer or a lapsed "
@@ -267,10 +261,6 @@ def _move(
             code="case_changed",
             detail_zh="该案件已被他人更新，请刷新后重试。",
         )
-    # Mirror the compare-and-set onto the loaded object without making it dirty: an
-    # attribute assignment would be written back at the next flush.
-    for name, value in {**values, "version": case.version + 1}.items():
-        set_committed_value(case, name, value)
 
 
 def _event(

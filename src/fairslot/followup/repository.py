@@ -6,11 +6,10 @@ and status they expect and report whether exactly one row changed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from fairslot.bookings.models import Booking
@@ -29,29 +28,6 @@ CONFIRMED = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.NO_SH
 
 def get(db: Session, task_id: int) -> CallTask | None:
     return db.get(CallTask, task_id)
-
-
-def move(
-    db: Session,
-    *,
-    task_id: int,
-    version: int,
-    expected: CallStatus,
-    extra_where: Sequence[Any],
-    values: dict[str, Any],
-) -> bool:
-    result = db.execute(
-        update(CallTask)
-        .where(
-            CallTask.id == task_id,
-            CallTask.version == version,
-            CallTask.status == expected,
-            *extra_where,
-        )
-        .values(version=CallTask.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def next_candidates(

@@ -17,7 +17,6 @@ from fairslot.cases import repository as cases_repo
 from fairslot.cases import transitions as case_transitions
 from fairslot.cases.states import CaseStatus
 from fairslot.crypto import Protector
-from fairslot.errors import Forbidden
 from fairslot.followup import repository as repo
 from fairslot.followup import sampling, transitions
 from fairslot.followup.errors import CallConflict, CallNotFound
@@ -25,11 +24,8 @@ from fairslot.followup.models import CallTask
 from fairslot.followup.schemas import CallBooking, CallPatient, CallTaskView, SampleReport
 from fairslot.followup.states import CallOutcome, CallReason, CallStatus
 from fairslot.patients.identity import mask_phone
-from fairslot.staff import audit
+from fairslot.staff import audit, claims
 from fairslot.staff.audit import StaffActor
-
-_BATCH = 10
-_MAX_ATTEMPTS = 50
 
 
 def sample(
@@ -93,27 +89,28 @@ def sample(
 def take_next(db: Session, *, actor: StaffActor, now: datetime, lock_minutes: int) -> CallTask:
     """Claim the next call (flagged before sample, then the oldest); two agents never get
     the same one: a compare-and-set claim, and a lost race tries the next task."""
-    if actor.staff_id is None:
-        raise Forbidden(
-            "Calls are taken by a member of staff logged in with their own account.",
-            code="staff_account_required",
-        )
+    claims.require_own_account(actor, items="Calls")
     locked_until = now + timedelta(minutes=lock_minutes)
-    tried: set[int] = set()
-    while len(tried) < _MAX_ATTEMPTS:
-        batch = repo.next_candidates(db, now=now, exclude=tried, limit=_BATCH)
-        if not batch:
-            break
-        for task in batch:
-            tried.add(task.id)
-            try:
-                transitions.take(db, task=task, actor=actor, now=now, locked_until=locked_until)
-            except CallConflict:
-                continue
-            return task
-    raise CallNotFound(
-        "No call is waiting.", code="queue_empty", detail_zh="目前没有待回访的任务。"
+
+    def claim(task: CallTask) -> bool:
+        try:
+            transitions.take(db, task=task, actor=actor, now=now, locked_until=locked_until)
+        except CallConflict:
+            return False  # another agent claimed it first
+        return True
+
+    taken = claims.claim_first(
+        candidates=lambda tried, limit: repo.next_candidates(
+            db, now=now, exclude=tried, limit=limit
+        ),
+        ident=lambda task: task.id,
+        claim=claim,
     )
+    if taken is None:
+        raise CallNotFound(
+            "No call is waiting.", code="queue_empty", detail_zh="目前没有待回访的任务。"
+        )
+    return taken
 
 
 def require(db: Session, task_id: int) -> CallTask:

@@ -13,9 +13,8 @@ from itertools import pairwise
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from fairslot.followup import repository as repo
+from fairslot.db import versioned
 from fairslot.followup.errors import CallConflict
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CALL_TRANSITIONS, CallOutcome, CallStatus
@@ -105,13 +104,8 @@ def _move(
                 code="call_transition_not_allowed",
             )
     values = {"status": target, **values}
-    if not repo.move(
-        db,
-        task_id=task.id,
-        version=task.version,
-        expected=expected,
-        extra_where=extra_where,
-        values=values,
+    if not versioned.compare_and_set(
+        db, row=task, expected=expected, values=values, extra_where=extra_where
     ):
         raise CallConflict(
             "The call task changed meanwhile (another agent, or your claim lapsed). "
@@ -119,8 +113,6 @@ def _move(
             code="call_changed",
             detail_zh="该回访任务已被他人更新，请刷新后重试。",
         )
-    for name, value in {**values, "version": task.version + 1}.items():
-        set_committed_value(task, name, value)
 
 
 def _audit(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from typing import NamedTuple
 
 from fairslot.risk.bench_people import AccountInfo, PersonInfo, Population
 from fairslot.risk.bench_simulation import Request, Simulation
@@ -50,6 +51,16 @@ class Planted:
             self.entities.add(("device", population.hash(str(used), "device")))
 
 
+class _Site(NamedTuple):
+    """Where a pattern is planted: the week, its people, one hospital's departments."""
+
+    sim: Simulation
+    population: Population
+    shape: Shape
+    departments: list[DepartmentInfo]
+    rng: random.Random
+
+
 def plant_all(
     sim: Simulation, population: Population, supply: Supply, shape: Shape, rng: random.Random
 ) -> list[Planted]:
@@ -57,14 +68,8 @@ def plant_all(
     for i in range(max(1, shape.bookings // 100_000)):
         hospital = 1 + i % shape.hospitals
         departments = [d for d in supply.departments if d.hospital == hospital]
-        planted += [
-            _shared_card(sim, population, shape, departments, rng, i),
-            _transfers(sim, population, shape, departments, rng, i),
-            _ring(sim, population, shape, departments, rng, i),
-            _sex_mismatch(sim, population, shape, departments, rng, i),
-            _spread(sim, population, shape, departments, rng, i),
-            _serial_canceller(sim, population, shape, departments, rng, i),
-        ]
+        site = _Site(sim, population, shape, departments, rng)
+        planted += [planter(site, i) for planter in _PLANTERS]
     return planted
 
 
@@ -100,20 +105,24 @@ def _identity(
     return population.person(account=account, phone=phone, sex=sex, age=30)
 
 
+def _card(population: Population, *, series: int, i: int) -> tuple[str, str]:
+    """The ``i``-th card of a planted pattern's series: (keyed hash, masked number)."""
+    card = f"6229{series * 100_000_000_000 + i:012d}"
+    return population.hash(card, "payment_account"), card[:2] + "****" + card[-4:]
+
+
+def _open_to_a_woman(departments: list[DepartmentInfo]) -> list[DepartmentInfo]:
+    """Departments an adult woman may book (no sex or age limit against her)."""
+    return [d for d in departments if d.sex in ("any", "female") and d.max_age is None]
+
+
 def _popular(departments: list[DepartmentInfo], *, draw: bool = True) -> DepartmentInfo:
     return next(d for d in departments if d.draw == draw and d.sex == "any" and d.max_age is None)
 
 
-def _shared_card(
-    sim: Simulation,
-    population: Population,
-    shape: Shape,
-    departments: list[DepartmentInfo],
-    rng: random.Random,
-    i: int,
-) -> Planted:
-    card = f"6229{900000000000 + i:012d}"
-    payer = (population.hash(card, "payment_account"), card[:2] + "****" + card[-4:])
+def _shared_card(site: _Site, i: int) -> Planted:
+    sim, population, shape, departments, rng = site
+    payer = _card(population, series=9, i=i)
     target = _popular(departments)
     plan = Planted(
         "shared card, one department",
@@ -138,22 +147,15 @@ def _shared_card(
     return plan
 
 
-def _transfers(
-    sim: Simulation,
-    population: Population,
-    shape: Shape,
-    departments: list[DepartmentInfo],
-    rng: random.Random,
-    i: int,
-) -> Planted:
+def _transfers(site: _Site, i: int) -> Planted:
+    sim, population, shape, departments, rng = site
     phone = population.phone()
     account = population.account(phone=phone, channel=4, device=f"broker{i}-dev")
     identities = [population.person(account=account, phone=phone, sex="female", age=35)]
     identities += [
         population.person(account=account, phone=population.phone(), age=40) for _ in range(3)
     ]
-    card = f"6229{800000000000 + i:012d}"
-    payer = (population.hash(card, "payment_account"), card[:2] + "****" + card[-4:])
+    payer = _card(population, series=8, i=i)
     target = _popular(departments)
     plan = Planted(
         "transfer (cancel and rebook)",
@@ -182,17 +184,10 @@ def _transfers(
     return plan
 
 
-def _ring(
-    sim: Simulation,
-    population: Population,
-    shape: Shape,
-    departments: list[DepartmentInfo],
-    rng: random.Random,
-    i: int,
-) -> Planted:
+def _ring(site: _Site, i: int) -> Planted:
+    sim, population, shape, departments, rng = site
     devices = [f"farm{i}-a", f"farm{i}-b"]
-    card = f"6229{700000000000 + i:012d}"
-    payer = (population.hash(card, "payment_account"), card[:2] + "****" + card[-4:])
+    payer = _card(population, series=7, i=i)
     ip = f"198.51.{i // 250}.{i % 250 + 1}"
     targets = [d for d in departments if d.draw] or departments[:2]
     plan = Planted("ring (devices and a card)")
@@ -225,14 +220,8 @@ def _ring(
     return plan
 
 
-def _sex_mismatch(
-    sim: Simulation,
-    population: Population,
-    shape: Shape,
-    departments: list[DepartmentInfo],
-    rng: random.Random,
-    i: int,
-) -> Planted:
+def _sex_mismatch(site: _Site, i: int) -> Planted:
+    sim, population, shape, departments, rng = site
     man = _identity(population, tag=f"gyn{i}", sex="male")
     ward = next(d for d in departments if d.sex == "female")
     plan = Planted("man booking gynaecology", [("sex_mismatch", "patient", man.key)])
@@ -253,16 +242,10 @@ def _sex_mismatch(
     return plan
 
 
-def _spread(
-    sim: Simulation,
-    population: Population,
-    shape: Shape,
-    departments: list[DepartmentInfo],
-    rng: random.Random,
-    i: int,
-) -> Planted:
+def _spread(site: _Site, i: int) -> Planted:
+    sim, population, shape, departments, rng = site
     person = _identity(population, tag=f"spread{i}")
-    fits = [d for d in departments if d.sex in ("any", "female") and d.max_age is None]
+    fits = _open_to_a_woman(departments)
     plan = Planted(
         "one identity, many departments", [("patient_across_departments", "patient", person.key)]
     )
@@ -283,16 +266,10 @@ def _spread(
     return plan
 
 
-def _serial_canceller(
-    sim: Simulation,
-    population: Population,
-    shape: Shape,
-    departments: list[DepartmentInfo],
-    rng: random.Random,
-    i: int,
-) -> Planted:
+def _serial_canceller(site: _Site, i: int) -> Planted:
+    sim, population, shape, departments, rng = site
     person = _identity(population, tag=f"cancel{i}")
-    fits = [d for d in departments if d.sex in ("any", "female") and d.max_age is None]
+    fits = _open_to_a_woman(departments)
     plan = Planted("serial canceller", [("cancellations_without_visit", "patient", person.key)])
     for n in range(6):
         day = _day(shape, n)
@@ -311,3 +288,6 @@ def _serial_canceller(
             ),
         )
     return plan
+
+
+_PLANTERS = (_shared_card, _transfers, _ring, _sex_mismatch, _spread, _serial_canceller)
