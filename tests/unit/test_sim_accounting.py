@@ -262,9 +262,7 @@ def test_a_slot_counts_as_taken_whether_booked_attended_or_missed(status: str) -
     assert figures(log, blocked=None).scalper_share == 0.25
 
 
-def test_blocked_identities_are_the_confirmed_cases_and_whoever_the_gate_refused_on_either_day() -> (
-    None
-):
+def test_blocked_means_a_confirmed_case_or_a_gate_refusal_on_either_day() -> None:
     first = day(requests=(request(403, person="bot2", code="request_blocked"),))
     second = day(
         requests=(

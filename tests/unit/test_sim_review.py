@@ -18,9 +18,7 @@ def evidence(*alerts: tuple[str, float], scopes: tuple[str, ...] = ()) -> dict[s
 ALL_SCOPES = ("patient", "phone", "account", "device", "network", "payment")
 
 
-def test_a_flagged_ring_is_confirmed_and_its_patient_phone_device_and_payment_are_blocked() -> (
-    None
-):
+def test_a_flagged_ring_is_confirmed_and_its_patient_phone_device_and_payment_are_blocked() -> None:
     decision = decide(evidence(("ring", 1.0), scopes=ALL_SCOPES))
     assert decision.confirm
     assert decision.scopes == ("patient", "phone", "device", "payment")
