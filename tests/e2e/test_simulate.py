@@ -66,7 +66,7 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
 
     # after the day: the batch ran and the reviewer worked the queue (protected only)
     after = data["after_day"]
-    assert after["protected"]["batch_runs"] == 1 and after["protected"]["day2_played"]
+    assert after["protected"]["batch_runs"] == 2 and after["protected"]["day2_played"]
     # The review ran to an empty queue. How many cases there were depends on what the
     # scalpers managed to book (the batch reads bookings, and the draw leaves them few).
     decided = after["protected"]["cases_decided"]

@@ -4,8 +4,9 @@ batch, the simulated reviewer, and the second release day.
 The timeline, in the hospitals' zone (D is the day-1 session date):
 
 * D 13:30 — the desk checks in whoever came (the hospital API, with the ID card shown);
-* D+1 09:00 — the hospital records the no-shows; the daily batch runs for D (as the
-  worker would, ``fairslot risk run --date D``); the reviewer works the queue;
+* D+1 09:00 — the hospital records the no-shows; the daily batch runs, as the worker
+  would (``fairslot risk run --date``), for the release day and for D; the reviewer
+  works the queue;
 * D+2 00:30 — the next release day (sessions of D+9), same people.
 
 Each moment is a restart of the server on the same database with the clock moved on: the
@@ -21,6 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -118,10 +120,25 @@ class RiskBatch:
 
     async def run(self, ctx: RunContext) -> None:
         assert ctx.day is not None
-        output = _platform(ctx).command("risk", "run", "--date", ctx.day.session_date.isoformat())
-        ctx.batch_runs += 1
-        first = output.strip().splitlines()[0] if output.strip() else "no output"
-        ctx.notes.append(f"daily risk batch: {first}")
+        release_date = ctx.release_at.astimezone(ZoneInfo(HOSPITAL_ZONE)).date()
+        # The worker runs the batch every night for the day before. Two of those nights
+        # matter here: the release day's (its window holds the release-day ledger) and the
+        # session day's (it sees the attendance); the nights between see nothing new.
+        for day in (release_date, ctx.day.session_date):
+            output = _platform(ctx).command(
+                "risk",
+                "run",
+                "--date",
+                day.isoformat(),
+                extra_env={"COLUMNS": "200"},  # one line per fact: the notes quote them
+            )
+            ctx.batch_runs += 1
+            said = [
+                line.strip()
+                for line in output.splitlines()
+                if line.startswith(("risk run", "read ", "rings:"))
+            ]
+            ctx.notes.append(f"daily risk batch: {' / '.join(said) or 'no output'}")
 
 
 class SimulatedReview:
@@ -143,22 +160,15 @@ class SimulatedReview:
             "fairslot simulate",
             extra_env={"FAIRSLOT_NEW_STAFF_PASSWORD": password},
         )
-        async with httpx.AsyncClient(base_url=platform.target.url, timeout=60.0) as http:
-            login = await http.post(
-                "/staff/v1/login", json={"username": REVIEWER, "password": password}
+        with httpx.Client(base_url=platform.target.url, timeout=60.0) as http:
+            # Nothing else runs after the day: the queue is worked in turn, as a person would.
+            ctx.cases += work_queue(
+                http,
+                username=REVIEWER,
+                password=password,
+                patients=day.log.patients,
+                scenario=ctx.scenario,
             )
-            if not login.is_success:
-                raise SimulationError(f"the simulated reviewer could not log in: {login.text}")
-            http.headers["Authorization"] = f"Bearer {login.json()['token']}"
-            for _ in range(MAX_CASES):
-                answer = await http.post("/staff/v1/cases/next")
-                if answer.status_code == 404 and answer.json().get("error") == "queue_empty":
-                    break
-                if not answer.is_success:
-                    raise SimulationError(f"cases/next: {answer.status_code} {answer.text}")
-                ctx.cases.append(await _decide(http, ctx, answer.json()))
-            else:
-                raise SimulationError(f"the review queue still had cases after {MAX_CASES}")
         confirmed = [c for c in ctx.cases if c.confirmed]
         ctx.blocked = frozenset(p for c in confirmed for p in c.members)
         ctx.notes.append(
@@ -166,27 +176,48 @@ class SimulatedReview:
         )
 
 
-async def _decide(http: httpx.AsyncClient, ctx: RunContext, evidence: dict[str, Any]) -> CaseSeen:
-    decision = decide(evidence)
-    case_id = int(evidence["case"]["case_id"])
-    if decision.confirm:
-        body: dict[str, Any] = {"scopes": list(decision.scopes), "reason": decision.reason}
-        answer = await http.post(f"/staff/v1/cases/{case_id}/confirm", json=body)
-    else:
-        answer = await http.post(
-            f"/staff/v1/cases/{case_id}/dismiss", json={"reason": decision.reason}
+def work_queue(
+    http: httpx.Client,
+    *,
+    username: str,
+    password: str,
+    patients: Mapping[int, str],
+    scenario: Scenario,
+) -> list[CaseSeen]:
+    """Log in, take ``/staff/v1/cases/next`` until ``queue_empty``, decide each case from
+    its evidence (``review.decide``) and confirm or dismiss it through the API."""
+    login = http.post("/staff/v1/login", json={"username": username, "password": password})
+    if login.status_code != 200:
+        raise SimulationError(f"the simulated reviewer could not log in: {login.text}")
+    auth = {"Authorization": f"Bearer {login.json()['token']}"}
+    seen: list[CaseSeen] = []
+    for _ in range(MAX_CASES):
+        answer = http.post("/staff/v1/cases/next", headers=auth)
+        if answer.status_code == 404 and answer.json().get("error") == "queue_empty":
+            return seen
+        if answer.status_code != 200:
+            raise SimulationError(f"cases/next: {answer.status_code} {answer.text}")
+        evidence = answer.json()
+        decision = decide(evidence)
+        case_id = int(evidence["case"]["case_id"])
+        body: dict[str, Any] = {"reason": decision.reason}
+        if decision.confirm:
+            body["scopes"] = list(decision.scopes)
+        verb = "confirm" if decision.confirm else "dismiss"
+        done = http.post(f"/staff/v1/cases/{case_id}/{verb}", json=body, headers=auth)
+        if done.status_code != 200:
+            raise SimulationError(f"{verb} case {case_id}: {done.status_code} {done.text}")
+        seen.append(
+            CaseSeen(
+                case_id=case_id,
+                subject_kind=str(evidence["case"]["subject_kind"]),
+                rules=tuple(sorted({str(a["rule"]) for a in evidence.get("alerts") or []})),
+                members=members(evidence, patients, scenario=scenario),
+                confirmed=decision.confirm,
+                reason=decision.reason,
+            )
         )
-    if not answer.is_success:
-        raise SimulationError(f"deciding case {case_id}: {answer.status_code} {answer.text}")
-    assert ctx.day is not None
-    return CaseSeen(
-        case_id=case_id,
-        subject_kind=str(evidence["case"]["subject_kind"]),
-        rules=tuple(sorted({str(a["rule"]) for a in evidence.get("alerts") or []})),
-        members=members(evidence, ctx.day.log.patients, scenario=ctx.scenario),
-        confirmed=decision.confirm,
-        reason=decision.reason,
-    )
+    raise SimulationError(f"the review queue still had cases after {MAX_CASES}")
 
 
 def members(
