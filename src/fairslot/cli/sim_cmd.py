@@ -39,7 +39,7 @@ _ROWS = (
 
 def simulate(
     seed: int = typer.Option(7, "--seed", help="seed of the scenario and the actors"),
-    quick: bool = typer.Option(False, "--quick", help="a small day (for tests): ~30 s"),
+    quick: bool = typer.Option(False, "--quick", help="a small day (for tests): about a minute"),
     json_path: Path | None = typer.Option(None, "--json", help="write the figures here"),
     report_dir: Path | None = typer.Option(None, "--report", help="write an HTML report here"),
     db: str = typer.Option("sqlite", "--db", help="sqlite | postgresql (local platforms)"),

@@ -2,8 +2,8 @@
 
 Input: a :class:`DayLog` — every request the simulator sent, every booking its identities
 ended up with (final status from the platform), what each genuine patient came for, each
-transfer a broker attempted — and, once the after-the-day phase is connected, the
-identities the platform blocked. Output: :class:`Figures`, the JSON keys of one mode.
+transfer a broker attempted — the identities the platform blocked after the day, and
+day 2's log. Output: :class:`Figures`, the JSON keys of one mode.
 
 Definitions (each figure counts exactly this):
 
