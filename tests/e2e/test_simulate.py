@@ -1,5 +1,6 @@
 """``fairslot simulate --quick`` end to end: two real servers on temporary SQLite
-databases, the actors over HTTP, the figures and the report."""
+databases, the actors over HTTP, the after-the-day phases (attendance, the daily batch,
+the simulated reviewer, day 2) on the protected one, the figures and the report."""
 
 from __future__ import annotations
 
@@ -56,16 +57,45 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
     assert data["seed"] == 7 and data["scenario"]["name"] == "quick"
     protected, baseline = data["protected"], data["baseline"]
     for figures in (protected, baseline):
-        assert set(figures) == KEYS
+        assert set(figures) == KEYS | {"day2"}
         assert figures["server_errors"] == 0
         assert figures["requests"] > 100
         assert figures["scarce_slots"] == data["scenario"]["scarce_supply"] == 8
-        # not connected yet: reported as null, never estimated
-        assert figures["detection_precision"] is None and figures["genuine_blocked"] is None
     assert protected["scalper_share"] < baseline["scalper_share"]
-    assert any("not connected" in note for note in data["notes"]["protected"])
     assert "genuine success rate" in result.output
 
+    # after the day: the batch ran and the reviewer worked the queue (protected only)
+    after = data["after_day"]
+    assert after["protected"]["batch_runs"] == 2 and after["protected"]["day2_played"]
+    # The review ran to an empty queue. How many cases there were depends on what the
+    # scalpers managed to book (the batch reads bookings, and the draw leaves them few).
+    decided = after["protected"]["cases_decided"]
+    assert isinstance(decided, int) and 0 <= after["protected"]["cases_confirmed"] <= decided
+    assert any(
+        n == f"simulated reviewer: {decided} cases decided, "
+        f"{after['protected']['cases_confirmed']} confirmed"
+        for n in data["notes"]["protected"]
+    )
+    assert after["baseline"] == {
+        "batch_runs": 0,
+        "cases_decided": 0,
+        "cases_confirmed": 0,
+        "day2_played": False,
+    }
+    for key in ("detection_precision", "detection_recall"):
+        assert protected[key] is None or 0.0 <= protected[key] <= 1.0
+    assert protected["detection_recall"] is not None
+    assert isinstance(protected["genuine_blocked"], int)
+    # the baseline blocks nobody: recall 0, precision undefined, nobody genuine blocked
+    assert (baseline["detection_recall"], baseline["detection_precision"]) == (0.0, None)
+    assert baseline["genuine_blocked"] == 0
+    second = protected["day2"]
+    assert second["server_errors"] == 0 and second["requests"] > 100
+    assert 0 <= second["blacklisted_got_scarce"] <= second["blacklisted_scalpers"]
+    assert baseline["day2"] is None
+    assert not any("not connected" in n for notes in data["notes"].values() for n in notes)
+
     page = (report_dir / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == 2
+    assert "Rings found by the daily batch" in page and "Day 2" in page
+    assert page.count("data:image/png;base64,") >= 3  # timeline, holders, day 1 vs day 2
     assert "http://" not in page and "https://" not in page  # nothing to fetch: offline

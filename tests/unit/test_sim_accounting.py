@@ -13,6 +13,7 @@ from fairslot.sim.accounting import (
     TransferFact,
     Via,
     WishFact,
+    blocked_identities,
     figures,
 )
 from fairslot.sim.scenario import Klass
@@ -251,6 +252,7 @@ def test_the_figures_have_exactly_the_keys_the_json_promises() -> None:
         "median_time_to_book_s",
         "requests",
         "server_errors",
+        "day2",  # the second release day, nested (null when not played)
     }
 
 
@@ -258,3 +260,50 @@ def test_the_figures_have_exactly_the_keys_the_json_promises() -> None:
 def test_a_slot_counts_as_taken_whether_booked_attended_or_missed(status: str) -> None:
     log = day(scarce_slots=4, bookings=(booking("b1", "bot1", status=status),))
     assert figures(log, blocked=None).scalper_share == 0.25
+
+
+def test_blocked_means_a_confirmed_case_or_a_gate_refusal_on_either_day() -> None:
+    first = day(requests=(request(403, person="bot2", code="request_blocked"),))
+    second = day(
+        requests=(
+            request(403, person="wave1", code="request_blocked"),
+            request(409, person="g3", code="slot_taken"),  # refused, but not by the gate
+            request(403, person=None, code="request_blocked"),  # nobody to count
+        )
+    )
+
+    blocked = blocked_identities(blacklisted=frozenset({"bot1"}), days=[first, second])
+
+    assert blocked == {"bot1", "bot2", "wave1"}
+
+
+def test_day_two_counts_which_blacklisted_scalpers_came_back_and_which_got_an_expert_slot() -> None:
+    blacklisted = frozenset({"bot1", "bot2", "tw1", "g1"})  # g1: genuine, not a scalper
+    second = day(
+        scarce_slots=4,
+        bookings=(
+            booking("b1", "bot1"),  # came back with rotated identifiers and got through
+            booking("b2", "bot2", status="cancelled"),  # got one, then let it go
+            booking("b3", "wave1"),  # never blacklisted
+            booking("b4", "g2"),
+        ),
+        requests=(
+            request(200, person="bot1"),
+            request(403, person="bot2", code="request_blocked"),
+            request(403, person="g1", code="request_blocked"),
+        ),
+    )
+
+    result = figures(day(), blocked=frozenset(), second=second, blacklisted=blacklisted).day2
+
+    assert result is not None
+    assert result.blacklisted_scalpers == 3  # bot1, bot2, tw1
+    assert result.blacklisted_came_back == 2  # tw1 sent nothing on day 2
+    assert result.blacklisted_got_scarce == 1  # bot1's standing booking
+    assert result.scalpers_refused_by_gate == 1 and result.genuine_refused_by_gate == 1
+    assert (result.genuine_share, result.scalper_share) == (0.25, 0.5)
+    assert result.requests == 3
+
+
+def test_day_two_is_null_when_it_was_not_played() -> None:
+    assert figures(day(), blocked=frozenset()).day2 is None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fairslot.patients.identity import normalise_phone, parse_resident_id
-from fairslot.sim.generate import build_scenario
+from fairslot.sim.generate import build_scenario, day_two
 from fairslot.sim.modes import Mode
 from fairslot.sim.runner import schedule_document
 from fairslot.sim.scenario import (
@@ -116,3 +116,26 @@ def test_the_hospital_pushes_its_expert_clinics_as_a_draw_only_when_protected() 
         assert {modes[c] for c in ("CAR", "GEN")} == {"first_come"}
         ids = [s["session_id"] for s in doc["sessions"]]
         assert len(set(ids)) == len(ids)
+
+
+def test_on_day_two_the_same_people_come_back_and_only_scalpers_rotate_identifiers() -> None:
+    first = build_scenario(ScenarioParams.quick(), seed=3)
+    second = day_two(first)
+
+    assert second.persons == first.persons and second.households == first.households
+    assert day_two(first) == second  # drawn from the seed alone
+    for old, new in zip(first.grab_programs, second.grab_programs, strict=True):
+        assert [a.persons for a in new.accounts] == [a.persons for a in old.accounts]
+        assert not {a.phone for a in new.accounts} & {a.phone for a in old.accounts}
+        assert not set(new.devices) & set(old.devices)
+        assert not set(new.payment_accounts) & set(old.payment_accounts)
+    known = {p.phone for p in first.persons.values()}
+    assert not {a.phone for g in second.grab_programs for a in g.accounts} & known
+    assert [w.account for w in second.wave] == [w.account for w in first.wave]
+    assert {w.payment_account for w in second.wave}.isdisjoint(
+        {w.payment_account for w in first.wave}
+    )
+    assert all(
+        new.device != old.device and new.payment_account != old.payment_account
+        for old, new in zip(first.brokers, second.brokers, strict=True)
+    )

@@ -39,7 +39,7 @@ _ROWS = (
 
 def simulate(
     seed: int = typer.Option(7, "--seed", help="seed of the scenario and the actors"),
-    quick: bool = typer.Option(False, "--quick", help="a small day (for tests): ~30 s"),
+    quick: bool = typer.Option(False, "--quick", help="a small day (for tests): about a minute"),
     json_path: Path | None = typer.Option(None, "--json", help="write the figures here"),
     report_dir: Path | None = typer.Option(None, "--report", help="write an HTML report here"),
     db: str = typer.Option("sqlite", "--db", help="sqlite | postgresql (local platforms)"),
@@ -132,11 +132,31 @@ def _print(result: Simulation) -> None:
             cells.append(_cell(figures[key]))
         table.add_row(label, *cells)
     console.print(table)
+    _print_day_two(data, modes)
     notes = data["notes"]
     assert isinstance(notes, dict)
     for mode_name, lines in notes.items():
         for line in lines:
             console.print(f"[dim]{mode_name}: {line}[/]")
+
+
+def _print_day_two(data: dict[str, object], modes: list[Mode]) -> None:
+    """Day 2 (``day2`` in the JSON), for the modes that played it."""
+    played = {}
+    for mode in modes:
+        figures = data[mode.value]
+        assert isinstance(figures, dict)
+        if isinstance(figures.get("day2"), dict):
+            played[mode.value] = figures["day2"]
+    if not played:
+        return
+    table = Table(title="day 2: the same people, the next release")
+    table.add_column("figure")
+    for name in played:
+        table.add_column(name, justify="right")
+    for key in next(iter(played.values())):
+        table.add_row(key, *(_cell(second[key]) for second in played.values()))
+    console.print(table)
 
 
 def _cell(value: object) -> str:

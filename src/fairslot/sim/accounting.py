@@ -2,8 +2,8 @@
 
 Input: a :class:`DayLog` — every request the simulator sent, every booking its identities
 ended up with (final status from the platform), what each genuine patient came for, each
-transfer a broker attempted — and, once the after-the-day phase is connected, the
-identities the platform blocked. Output: :class:`Figures`, the JSON keys of one mode.
+transfer a broker attempted — the identities the platform blocked after the day, and
+day 2's log. Output: :class:`Figures`, the JSON keys of one mode.
 
 Definitions (each figure counts exactly this):
 
@@ -15,11 +15,16 @@ Definitions (each figure counts exactly this):
 * ``transfer_attempts``: bookings a broker cancelled in order to re-book them for a buyer.
   ``transfer_successes``: those after which the buyer got a confirmed booking of the same
   session, confirmed at or after the cancellation.
-* ``detection_precision``: of the flagged identities that are genuine or scalper-controlled
-  (buyers neither count for nor against), the share that are scalper-controlled.
-  ``detection_recall``: of the scalper-controlled identities, the share flagged.
-  ``genuine_blocked``: genuine patients flagged, or refused by the gate
-  (``request_blocked``). All three are None until the blocked identities are known.
+* ``detection_precision``: of the blocked identities that are genuine or scalper-controlled
+  (buyers neither count for nor against), the share that are scalper-controlled; None when
+  nobody was blocked (the baseline).
+  ``detection_recall``: of the scalper-controlled identities, the share blocked (0 in the
+  baseline). ``genuine_blocked``: genuine patients blocked. An identity is *blocked* when
+  a case the reviewer confirmed is about it, or the gate refused it (``request_blocked``)
+  on day 1 or day 2 (:func:`blocked_identities`). All three are None when the after-the-day
+  phases did not run (a platform given by ``--url``).
+* ``day2``: the second release day's market figures (:class:`DayTwoFigures`), and whether
+  the identities blacklisted after day 1 came back and got an expert slot.
 * ``genuine_success_rate``: genuine patients who wanted an expert slot and got a confirmed
   booking of one, or of an alternative they accepted; None if nobody wanted one.
 * ``median_time_to_book_s``: over genuine patients who got a confirmed booking, simulated
@@ -32,7 +37,7 @@ from __future__ import annotations
 import enum
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from fairslot.sim.scenario import SCALPER_CONTROLLED, Klass
@@ -98,6 +103,7 @@ class DayLog:
     bookings: Sequence[BookingFact]
     wishes: Sequence[WishFact]
     transfers: Sequence[TransferFact]
+    patients: Mapping[int, str] = field(default_factory=dict)  # platform patient id -> person
 
 
 @dataclass(frozen=True)
@@ -114,9 +120,37 @@ class Figures:
     median_time_to_book_s: float | None
     requests: int
     server_errors: int
+    day2: DayTwoFigures | None = None
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class DayTwoFigures:
+    """Day 2: the same market figures, and what became of the blacklisted.
+
+    ``blacklisted_scalpers``: scalper-controlled identities in a confirmed case after day 1;
+    ``blacklisted_came_back``: of them, those that sent any request on day 2;
+    ``blacklisted_got_scarce``: of them, those holding an expert slot at the end of day 2;
+    ``scalpers_refused_by_gate`` / ``genuine_refused_by_gate``: identities refused with
+    ``request_blocked`` on day 2.
+    """
+
+    scarce_slots: int
+    genuine_share: float | None
+    scalper_share: float | None
+    transfer_attempts: int
+    transfer_successes: int
+    genuine_success_rate: float | None
+    median_time_to_book_s: float | None
+    requests: int
+    server_errors: int
+    blacklisted_scalpers: int
+    blacklisted_came_back: int
+    blacklisted_got_scarce: int
+    scalpers_refused_by_gate: int
+    genuine_refused_by_gate: int
 
 
 @dataclass(frozen=True)
@@ -126,9 +160,16 @@ class Detection:
     genuine_blocked: int
 
 
-def figures(log: DayLog, *, blocked: frozenset[str] | None) -> Figures:
+def figures(
+    log: DayLog,
+    *,
+    blocked: frozenset[str] | None,
+    second: DayLog | None = None,
+    blacklisted: frozenset[str] = frozenset(),
+) -> Figures:
     """The figures of one mode; ``blocked`` are the identities (person keys) the platform
-    blocked after the day, or None while that phase is not connected."""
+    blocked (:func:`blocked_identities`), or None when the after-the-day phases did not
+    run; ``second`` is day 2's log, ``blacklisted`` the identities of confirmed cases."""
     standing = scarce_holders(log)
     detection = None if blocked is None else detect(log, blocked=blocked)
     return Figures(
@@ -144,6 +185,42 @@ def figures(log: DayLog, *, blocked: frozenset[str] | None) -> Figures:
         median_time_to_book_s=median_time_to_book(log),
         requests=len(log.requests),
         server_errors=sum(1 for r in log.requests if r.status >= 500),
+        day2=None if second is None else day_two(second, blacklisted=blacklisted),
+    )
+
+
+def gate_refused(log: DayLog) -> frozenset[str]:
+    """Identities the real-time gate refused at least once."""
+    return frozenset(r.person for r in log.requests if r.code == GATE_REFUSAL and r.person)
+
+
+def blocked_identities(*, blacklisted: frozenset[str], days: Sequence[DayLog]) -> frozenset[str]:
+    """Blocked: in a confirmed case, or refused by the gate on any of ``days``."""
+    return blacklisted.union(*(gate_refused(day) for day in days))
+
+
+def day_two(log: DayLog, *, blacklisted: frozenset[str]) -> DayTwoFigures:
+    market = figures(log, blocked=None)
+    scalpers = {p for p, k in log.persons.items() if k in SCALPER_CONTROLLED}
+    marked = blacklisted & scalpers
+    came_back = {r.person for r in log.requests if r.person in marked}
+    got_scarce = {b.person for b in log.bookings if b.scarce and b.status in STANDING}
+    refused = gate_refused(log)
+    return DayTwoFigures(
+        scarce_slots=market.scarce_slots,
+        genuine_share=market.genuine_share,
+        scalper_share=market.scalper_share,
+        transfer_attempts=market.transfer_attempts,
+        transfer_successes=market.transfer_successes,
+        genuine_success_rate=market.genuine_success_rate,
+        median_time_to_book_s=market.median_time_to_book_s,
+        requests=market.requests,
+        server_errors=market.server_errors,
+        blacklisted_scalpers=len(marked),
+        blacklisted_came_back=len(came_back),
+        blacklisted_got_scarce=len(marked & got_scarce),
+        scalpers_refused_by_gate=len(refused & scalpers),
+        genuine_refused_by_gate=sum(1 for p in refused if log.persons.get(p) == Klass.GENUINE),
     )
 
 

@@ -77,10 +77,11 @@ class Agent:
     # -- the account and its patients ---------------------------------------------------
 
     async def open_account(self) -> bool:
+        # Counted against the account holder: a refusal here (a blocked phone) is theirs.
         answer = await self.call(
             "POST",
             "/v1/accounts",
-            person=None,
+            person=self.account.persons[0],
             action="register",
             json={"phone": self.account.phone},
         )
@@ -108,6 +109,7 @@ class Agent:
         )
         if answer.ok:
             self.patients[person] = int(answer.field("patient_id"))
+            self.stage.recorder.patients[self.patients[person]] = person
         return answer.ok
 
     async def prepare(self, persons: tuple[str, ...]) -> None:

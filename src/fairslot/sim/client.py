@@ -111,6 +111,7 @@ class Recorder:
     intents: dict[str, Tracked] = field(default_factory=dict)
     waitlist: dict[str, Tracked] = field(default_factory=dict)
     transfers: list[TransferFact] = field(default_factory=list)
+    patients: dict[int, str] = field(default_factory=dict)  # platform patient id -> person
 
     def wish_started(self, person: str, *, scarce: bool, at: datetime) -> None:
         self.wishes.setdefault(person, WishFact(person=person, scarce=scarce, started_at=at))

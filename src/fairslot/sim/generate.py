@@ -7,6 +7,7 @@ plans: every random choice comes from one generator seeded with the seed alone.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -77,6 +78,37 @@ def build_scenario(params: ScenarioParams, *, seed: int) -> Scenario:
         wave=wave,
         brokers=brokers,
     )
+
+
+def day_two(scenario: Scenario) -> Scenario:
+    """The people of the next release day: the same identities and wishes; the scalpers
+    rotate some identifiers, as they do once something of theirs is blocked.
+
+    Grab software comes back with fresh phone numbers for its accounts, fresh devices,
+    proxies and payment accounts; a broker with a fresh device and payment account; the
+    wave's organisers pay from fresh payment accounts (each hired person keeps their own
+    phone). Genuine patients change nothing.
+    """
+    rng = random.Random(f"fairslot-sim:{scenario.seed}:day2")
+    people = _People(rng)
+    people.avoid(scenario.persons.values())
+    programs = tuple(
+        replace(
+            program,
+            accounts=tuple(replace(a, phone=people.phone()) for a in program.accounts),
+            devices=tuple(people.device("bot") for _ in program.devices),
+            proxies=tuple(people.ip() for _ in program.proxies),
+            payment_accounts=tuple(people.payment("bot") for _ in program.payment_accounts),
+        )
+        for program in scenario.grab_programs
+    )
+    organisers = {w.payment_account: people.payment("org") for w in scenario.wave}
+    wave = tuple(replace(w, payment_account=organisers[w.payment_account]) for w in scenario.wave)
+    brokers = tuple(
+        replace(b, device=people.device("pc"), payment_account=people.payment("brk"))
+        for b in scenario.brokers
+    )
+    return replace(scenario, grab_programs=programs, wave=wave, brokers=brokers)
 
 
 def _supply(
@@ -234,6 +266,12 @@ class _People:
         self._ids: set[str] = set()
         self._phones: set[str] = set()
         self._serial = 0
+
+    def avoid(self, persons: Iterable[Person]) -> None:
+        """Never draw these people's ID numbers or phones again."""
+        for person in persons:
+            self._ids.add(person.id_number)
+            self._phones.add(person.phone)
 
     def name(self) -> str:
         return self.rng.choice(_SURNAMES) + "".join(

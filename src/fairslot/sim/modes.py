@@ -2,7 +2,7 @@
 
 * **protected** — the platform's defaults: release draws for the expert clinics, random
   re-release of returned slots (10 min – 3 h), the waitlist, rate limits, the blacklist
-  gate (and, once connected, the daily risk batch after the day).
+  gate, and after the day the daily risk batch and the (simulated) review.
 * **baseline** — what most systems do: the hospital pushes the expert clinics first-come,
   a cancelled slot is back on sale at once (cooling 0), no waitlist, no rate limits, no
   gate, no batch.

@@ -1,27 +1,22 @@
-"""The phases of one simulated run of a mode, in order.
+"""The phases of one simulated run of a mode, in order, and what they share.
 
-``PHASES`` is the release day followed by ``AFTER_DAY``. The after-the-day phase is the
-extension point for the review loop of issue 4; each step is a :class:`Phase` appended
-to ``AFTER_DAY``, in this order:
+The release day comes first (:class:`ReleaseDay`); on a platform the simulator started,
+``afterday.phases_for`` appends what happens after it:
 
 1. **Attendance** — the hospital checks in or marks as no-show each booking through the
-   hospital API (``Wish.shows_up`` says who comes; scalper identities sold on never do).
-   The sessions lie seven days ahead, so this step needs the platform's clock moved to
-   the session date (a local platform can be restarted on the same database with a new
-   ``FAIRSLOT_SIM_CLOCK_START``).
-2. **Daily risk batch** — ``fairslot risk run --date D`` on the platform's database (not
-   in the baseline: it has no batch).
+   hospital API (``Wish.shows_up`` says who comes; scalper identities never do), with the
+   platform's clock moved to the session date by restarting the server on its database.
+2. **Daily risk batch** — ``fairslot risk run --date D`` on the platform's database, as the
+   worker would (protected only: the baseline has no batch).
 3. **Reviewer decisions** — a simulated reviewer takes the cases in turn through the staff
-   API (``/staff/v1/cases/next``, ``/confirm`` …), decides on the evidence shown, and every
-   decision says it was simulated. The step sets ``RunContext.blocked`` to the scenario
-   identities (person keys) the decisions blocked, directly or through a shared phone,
-   device, network or payment account.
-4. **Day 2** — the next release day with the same actors; blocked scalpers rotate to
-   fresh identities, genuine patients come back; it shows whether blocked actors return.
+   API and decides from the evidence shown (``sim/review.py``); every reason says it was
+   simulated. It sets ``RunContext.blocked`` to the scenario identities of the confirmed
+   cases. The baseline's reviewer is :class:`afterday.NoReview`: nobody is blocked.
+4. **Day 2** — the next release day with the same people, scalpers with some identifiers
+   rotated (``generate.day_two``); it shows whether blocked actors get through.
 
-The accounting for ``detection_precision``, ``detection_recall`` and ``genuine_blocked``
-is written and tested (``accounting.detect``); until a phase sets ``blocked`` those figures
-are reported as null with a note, never estimated.
+Against a platform given by ``--url`` only the release day is played: the simulator
+cannot move that platform's clock, so the detection figures stay null, with a note.
 """
 
 from __future__ import annotations
@@ -33,11 +28,24 @@ from typing import Protocol
 from fairslot.sim.modes import Mode
 from fairslot.sim.runner import Day, Target, play_release_day
 from fairslot.sim.scenario import Scenario
+from fairslot.sim.server import LocalPlatform
 
 NOT_CONNECTED = (
-    "detection_precision, detection_recall and genuine_blocked are null: the daily risk "
-    "batch and the reviewer decisions are not connected to the simulator yet"
+    "detection_precision, detection_recall and genuine_blocked are null: the after-the-day "
+    "phases (attendance, batch, review, day 2) run only on a platform the simulator starts"
 )
+
+
+@dataclass(frozen=True)
+class CaseSeen:
+    """A case the simulated reviewer decided, and whom it was about (for the report)."""
+
+    case_id: int
+    subject_kind: str
+    rules: tuple[str, ...]
+    members: tuple[str, ...]  # scenario identities (person keys)
+    confirmed: bool
+    reason: str
 
 
 @dataclass
@@ -48,8 +56,13 @@ class RunContext:
     scenario: Scenario
     mode: Mode
     release_at: datetime
+    platform: LocalPlatform | None = None  # None: a platform given by --url
+    second: Scenario | None = None  # the people of day 2
     day: Day | None = None  # set by the release day
     blocked: frozenset[str] | None = None  # set once reviewer decisions are taken
+    day2: Day | None = None
+    batch_runs: int = 0
+    cases: list[CaseSeen] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -69,8 +82,7 @@ class ReleaseDay:
         ctx.notes.extend(ctx.day.notes)
 
 
-AFTER_DAY: tuple[Phase, ...] = ()
-PHASES: tuple[Phase, ...] = (ReleaseDay(), *AFTER_DAY)
+PHASES: tuple[Phase, ...] = (ReleaseDay(),)
 
 
 async def run_phases(ctx: RunContext, phases: tuple[Phase, ...] = PHASES) -> RunContext:

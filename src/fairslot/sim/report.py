@@ -9,12 +9,16 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from fairslot.sim.accounting import STANDING
+from fairslot.sim.accounting import STANDING, DayLog
 from fairslot.sim.modes import Mode
+from fairslot.sim.phases import CaseSeen
+from fairslot.sim.review import RING_RULE
 from fairslot.sim.scenario import Klass
 from fairslot.sim.simulate import ModeResult, Simulation
 
@@ -44,10 +48,13 @@ def render(result: Simulation) -> str:
         "<h2>Expert-slot bookings over time, by actor class</h2>",
         _img(_timeline(result, modes), "confirmed expert bookings over simulated time"),
         "<h2>Who got the expert slots</h2>",
-        _img(_holders(result, modes), "who holds each expert slot at the end of the day"),
-        "<h2>Rings found</h2>",
-        "<p>Not yet: the daily risk batch and the reviewer decisions are not connected to "
-        "the simulator, so no ring has been looked for. Nothing is estimated in their place.</p>",
+        _img(_holders(_rows(result, modes)), "who holds each expert slot at the end of the day"),
+        "<h2>Rings found by the daily batch</h2>",
+        _rings_section(result, modes),
+        "<h2>Cases the simulated reviewer decided</h2>",
+        _cases_table(result, modes),
+        "<h2>Day 2: the same people, the next release</h2>",
+        _day_two_section(result, modes),
         "<h2>Notes</h2>",
         _notes(result, modes),
         "<h2>Scenario</h2>",
@@ -70,6 +77,8 @@ def _figures_table(data: dict[str, object], modes: list[Mode]) -> str:
     assert isinstance(first, dict)
     rows = []
     for key in first:
+        if key == "day2":  # a section of its own
+            continue
         cells = []
         for mode in modes:
             figures = data[mode.value]
@@ -111,11 +120,14 @@ def _timeline(result: Simulation, modes: list[Mode]) -> Figure:
     return figure
 
 
-def _holders(result: Simulation, modes: list[Mode]) -> Figure:
-    figure = Figure(figsize=(9, 1 + 0.9 * len(modes)), layout="constrained")
+def _rows(result: Simulation, modes: list[Mode]) -> list[tuple[str, DayLog]]:
+    return [(m.value, result.results[m].day.log) for m in modes]
+
+
+def _holders(rows: list[tuple[str, DayLog]]) -> Figure:
+    figure = Figure(figsize=(9, 1 + 0.9 * len(rows)), layout="constrained")
     ax = figure.subplots()
-    for row, mode in enumerate(modes):
-        log = result.results[mode].day.log
+    for row, (_, log) in enumerate(rows):
         counts = {k: 0 for k in Klass}
         for booking in log.bookings:
             if booking.scarce and booking.status in STANDING:
@@ -133,10 +145,89 @@ def _holders(result: Simulation, modes: list[Mode]) -> Figure:
             color=UNBOOKED,
             label="not booked" if row == 0 else None,
         )
-    ax.set_yticks(range(len(modes)), [m.value for m in modes])
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
     ax.set_xlabel("expert slots at the end of the day")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=6, fontsize="small")
     return figure
+
+
+def _ring_cases(result: Simulation, modes: list[Mode]) -> list[tuple[Mode, CaseSeen]]:
+    return [(m, c) for m in modes for c in result.results[m].cases if RING_RULE in c.rules]
+
+
+def _rings_section(result: Simulation, modes: list[Mode]) -> str:
+    runs = sum(result.results[m].batch_runs for m in modes)
+    if not runs:
+        return "<p>The batch did not run (the baseline has none), so no ring was looked for.</p>"
+    rings = _ring_cases(result, modes)
+    if not rings:
+        return "<p>The batch ran and flagged no ring.</p>"
+    return _img(_ring_plot(result, rings), "members of each flagged ring by actor class")
+
+
+def _ring_plot(result: Simulation, rings: list[tuple[Mode, CaseSeen]]) -> Figure:
+    """One bar per flagged ring: its members (the identities the case is about) by the
+    class the simulator knows them to be — what the batch could not see."""
+    persons = result.scenario.persons
+    figure = Figure(figsize=(9, 1.2 + 0.45 * len(rings)), layout="constrained")
+    ax = figure.subplots()
+    for row, (_, case) in enumerate(rings):
+        counts = Counter(persons[p].klass for p in case.members)
+        left = 0
+        for klass in Klass:
+            if counts[klass]:
+                ax.barh(row, counts[klass], left=left, color=COLOURS[klass], label=klass.value)
+                left += counts[klass]
+    labels = [f"case {c.case_id} ({'confirmed' if c.confirmed else 'dismissed'})" for _, c in rings]
+    ax.set_yticks(range(len(rings)), labels)
+    ax.set_xlabel("ring members (scenario identities)")
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize="small")
+    return figure
+
+
+def _cases_table(result: Simulation, modes: list[Mode]) -> str:
+    persons = result.scenario.persons
+    rows = []
+    for mode in modes:
+        for case in result.results[mode].cases:
+            counts = Counter(persons[p].klass.value for p in case.members)
+            members = ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none known"
+            rows.append(
+                f"<tr><td>{mode.value}</td><td>{case.case_id}</td>"
+                f"<td>{html.escape(case.subject_kind)}</td>"
+                f"<td>{html.escape(', '.join(case.rules))}</td><td>{html.escape(members)}</td>"
+                f"<td>{html.escape(case.reason)}</td></tr>"
+            )
+    if not rows:
+        return "<p>No case was decided.</p>"
+    head = "<tr><th>mode</th><th>case</th><th>subject</th><th>rules</th><th>members</th>"
+    return f"<table>{head}<th>decision</th></tr>{''.join(rows)}</table>"
+
+
+def _day_two_section(result: Simulation, modes: list[Mode]) -> str:
+    played = [m for m in modes if result.results[m].day2 is not None]
+    if not played:
+        return "<p>Not played.</p>"
+    tables = []
+    for mode in played:
+        second = result.results[mode].figures.day2
+        assert second is not None
+        cells = "".join(
+            f"<tr><td>{k}</td><td>{'null' if v is None else html.escape(str(v))}</td></tr>"
+            for k, v in asdict(second).items()
+        )
+        tables.append(f"<h3>{mode.value}</h3><table>{cells}</table>")
+    rows: list[tuple[str, DayLog]] = []
+    for mode in played:
+        day2 = result.results[mode].day2
+        assert day2 is not None
+        rows += [
+            (f"{mode.value} day 1", result.results[mode].day.log),
+            (f"{mode.value} day 2", day2.log),
+        ]
+    return "".join(tables) + _img(_holders(rows), "who holds the expert slots, day 1 and day 2")
 
 
 def _notes(result: Simulation, modes: list[Mode]) -> str:

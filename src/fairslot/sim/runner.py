@@ -107,6 +107,7 @@ async def play_release_day(
         bookings=tuple(bookings),
         wishes=tuple(recorder.wishes.values()),
         transfers=tuple(recorder.transfers),
+        patients=dict(recorder.patients),
     )
     return Day(log=log, session_date=session_date, release_at=release_at, notes=notes)
 

@@ -4,7 +4,10 @@ A local platform gets a fresh database (a temporary SQLite file, or a new Postgr
 database), migrated, with the hospitals and channels an operator would set up (through
 the services, before the server starts); then the real server, ``fairslot serve`` in a
 subprocess on a free port, runs with the mode's settings and the simulation clock.
-Everything else — schedules, accounts, bookings — goes through the HTTP API.
+Everything else — schedules, accounts, bookings — goes through the HTTP API. After the
+day the server is restarted on the same database with its clock moved on (attendance,
+review, the next release day), and the platform's own commands (``fairslot risk run``,
+``fairslot staff create``) run on that database as the worker and an operator would.
 """
 
 from __future__ import annotations
@@ -43,6 +46,112 @@ STARTUP_MARGIN_S = 6.0
 STARTUP_TIMEOUT_S = 90.0
 SWEEP_EVERY_S = "0.25"  # real seconds between the in-process sweeps (draws, re-releases)
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+COMMAND_TIMEOUT_S = 300.0
+_CLI = (sys.executable, "-c", "from fairslot.cli.main import app; app()")
+
+
+class LocalPlatform:
+    """A platform the simulator started: its database, and its server, which can be
+    restarted on the same database with the clock set to a later moment (the platform's
+    clock is a setting, so moving it means a new server process)."""
+
+    def __init__(
+        self,
+        *,
+        mode: Mode,
+        database_url: str,
+        hospital_keys: tuple[str, ...],
+        channel_keys: dict[str, str],
+        workdir: Path,
+    ) -> None:
+        self.mode = mode
+        self.database_url = database_url
+        self.hospital_keys = hospital_keys
+        self.channel_keys = channel_keys
+        self.workdir = workdir
+        self.log_path = workdir / f"server-{mode.value}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._clock_env: dict[str, str] = {}
+        self.target: Target | None = None
+
+    def start(
+        self,
+        *,
+        clock_start: datetime,
+        speed: float,
+        changes: list[tuple[datetime, float]] | None = None,
+        margin_s: float = STARTUP_MARGIN_S,
+    ) -> Target:
+        """Serve with the clock reading ``clock_start`` ``margin_s`` real seconds from now."""
+        self.stop()
+        changes = changes or []
+        anchor = datetime.now(UTC) + timedelta(seconds=margin_s)
+        self._clock_env = platform_env(
+            self.mode, clock_start=clock_start, clock_anchor=anchor, speed=speed, changes=changes
+        )
+        port = _free_port()
+        command = [
+            *_CLI,
+            "serve",
+            "--port",
+            str(port),
+            "--no-upgrade",
+            "--sweep-every",
+            SWEEP_EVERY_S,
+        ]
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            )
+        url_base = f"http://127.0.0.1:{port}"
+        _wait_ready(url_base, self._process, self.log_path)
+        self.target = Target(
+            url=url_base,
+            channel_keys=self.channel_keys,
+            hospital_codes=tuple(code for code, _ in HOSPITALS),
+            hospital_keys=self.hospital_keys,
+            clock=AcceleratedClock(start=clock_start, speed=speed, anchor=anchor, changes=changes),
+        )
+        return self.target
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def env(self) -> dict[str, str]:
+        """The environment of the platform's processes: its database, its mode's settings
+        and the current simulation clock."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRSLOT_")}
+        env |= {"FAIRSLOT_DATABASE_URL": self.database_url, "FAIRSLOT_ENVIRONMENT": "development"}
+        # The server and the commands run the very code the simulator imported.
+        source = str(Path(fairslot.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+        return env | self._clock_env
+
+    def command(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        """Run ``fairslot ARGS`` on the platform's database, as an operator or the worker
+        would; its output, or :class:`SimulationError` if it fails."""
+        done = subprocess.run(
+            [*_CLI, *args],
+            env=self.env() | (extra_env or {}),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SimulationError(
+                f"fairslot {args[0]} {args[1] if len(args) > 1 else ''} failed "
+                f"({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
+        return done.stdout
 
 
 @contextmanager
@@ -55,53 +164,22 @@ def local_platform(
     workdir: Path,
     db: str = "sqlite",
     pg_admin_url: str = DEFAULT_PG_ADMIN_URL,
-) -> Iterator[Target]:
+) -> Iterator[LocalPlatform]:
     """A fresh platform for ``mode``, served until the block ends."""
     with _database(db, workdir=workdir, name=mode.value, pg_admin_url=pg_admin_url) as url:
         hospital_keys, channel_keys = _set_up(url, now=clock_start)
-        anchor = datetime.now(UTC) + timedelta(seconds=STARTUP_MARGIN_S)
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRSLOT_")}
-        env |= {"FAIRSLOT_DATABASE_URL": url, "FAIRSLOT_ENVIRONMENT": "development"}
-        # The server runs the very code the simulator imported.
-        source = str(Path(fairslot.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
-        env |= platform_env(
-            mode, clock_start=clock_start, clock_anchor=anchor, speed=speed, changes=changes
+        platform = LocalPlatform(
+            mode=mode,
+            database_url=url,
+            hospital_keys=hospital_keys,
+            channel_keys=channel_keys,
+            workdir=workdir,
         )
-        log_path = workdir / f"server-{mode.value}.log"
-        command = [
-            sys.executable,
-            "-c",
-            "from fairslot.cli.main import app; app()",
-            "serve",
-            "--port",
-            str(port),
-            "--no-upgrade",
-            "--sweep-every",
-            SWEEP_EVERY_S,
-        ]
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                url_base = f"http://127.0.0.1:{port}"
-                _wait_ready(url_base, process, log_path)
-                yield Target(
-                    url=url_base,
-                    channel_keys=channel_keys,
-                    hospital_codes=tuple(code for code, _ in HOSPITALS),
-                    hospital_keys=hospital_keys,
-                    clock=AcceleratedClock(
-                        start=clock_start, speed=speed, anchor=anchor, changes=changes
-                    ),
-                )
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        try:
+            platform.start(clock_start=clock_start, speed=speed, changes=changes)
+            yield platform
+        finally:
+            platform.stop()
 
 
 def remote_platform(

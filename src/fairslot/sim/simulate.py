@@ -10,9 +10,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fairslot.schedules.release import local_to_utc
-from fairslot.sim.accounting import Figures, figures
+from fairslot.sim.accounting import Figures, blocked_identities, figures
+from fairslot.sim.afterday import phases_for
+from fairslot.sim.generate import day_two
 from fairslot.sim.modes import Mode
-from fairslot.sim.phases import RunContext, run_phases
+from fairslot.sim.phases import PHASES, CaseSeen, Phase, RunContext, run_phases
 from fairslot.sim.runner import Day, SimulationError, Target
 from fairslot.sim.scenario import HOSPITAL_ZONE, SCALPER_CONTROLLED, Klass, Scenario
 from fairslot.sim.server import DEFAULT_PG_ADMIN_URL, local_platform
@@ -27,6 +29,9 @@ class ModeResult:
     figures: Figures
     day: Day
     notes: tuple[str, ...]
+    day2: Day | None = None
+    cases: tuple[CaseSeen, ...] = ()
+    batch_runs: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,15 @@ class Simulation:
             **{
                 mode.value: (r.figures.as_json() if (r := self.results.get(mode)) else None)
                 for mode in Mode
+            },
+            "after_day": {
+                mode.value: {
+                    "batch_runs": r.batch_runs,
+                    "cases_decided": len(r.cases),
+                    "cases_confirmed": sum(1 for c in r.cases if c.confirmed),
+                    "day2_played": r.day2 is not None,
+                }
+                for mode, r in self.results.items()
             },
             "notes": {mode.value: list(r.notes) for mode, r in self.results.items()},
         }
@@ -86,8 +100,17 @@ def simulate_local(
             workdir=workdir,
             db=db,
             pg_admin_url=pg_admin_url,
-        ) as target:
-            results[mode] = _play(target, scenario, mode, release_at=release_at)
+        ) as platform:
+            assert platform.target is not None
+            ctx = RunContext(
+                target=platform.target,
+                scenario=scenario,
+                mode=mode,
+                release_at=release_at,
+                platform=platform,
+                second=day_two(scenario),
+            )
+            results[mode] = _play(ctx, phases=phases_for(mode))
     return Simulation(scenario=scenario, release_at=release_at, results=results)
 
 
@@ -113,18 +136,34 @@ def simulate_remote(scenario: Scenario, *, target: Target, mode: Mode) -> Simula
     return Simulation(
         scenario=scenario,
         release_at=release_at,
-        results={mode: _play(target, scenario, mode, release_at=release_at)},
+        results={
+            mode: _play(
+                RunContext(target=target, scenario=scenario, mode=mode, release_at=release_at),
+                phases=PHASES,
+            )
+        },
     )
 
 
-def _play(target: Target, scenario: Scenario, mode: Mode, *, release_at: datetime) -> ModeResult:
-    ctx = asyncio.run(
-        run_phases(RunContext(target=target, scenario=scenario, mode=mode, release_at=release_at))
-    )
+def _play(ctx: RunContext, *, phases: tuple[Phase, ...]) -> ModeResult:
+    ctx = asyncio.run(run_phases(ctx, phases=phases))
     assert ctx.day is not None  # the release day always runs
+    days = [ctx.day.log] + ([ctx.day2.log] if ctx.day2 else [])
+    blacklisted = ctx.blocked or frozenset()
+    blocked = (
+        None if ctx.blocked is None else blocked_identities(blacklisted=blacklisted, days=days)
+    )
     return ModeResult(
-        mode=mode,
-        figures=figures(ctx.day.log, blocked=ctx.blocked),
+        mode=ctx.mode,
+        figures=figures(
+            ctx.day.log,
+            blocked=blocked,
+            second=ctx.day2.log if ctx.day2 else None,
+            blacklisted=blacklisted,
+        ),
         day=ctx.day,
         notes=tuple(ctx.notes),
+        day2=ctx.day2,
+        cases=tuple(ctx.cases),
+        batch_runs=ctx.batch_runs,
     )

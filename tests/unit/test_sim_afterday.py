@@ -1,0 +1,63 @@
+"""After the day, the simulator's own bookkeeping: who comes to the desk, which phases a
+mode runs, and whom a decided case was about (read back, never fed to the decision)."""
+
+from __future__ import annotations
+
+from fairslot.sim.afterday import (
+    Attendance,
+    DayTwo,
+    NoReview,
+    RiskBatch,
+    SimulatedReview,
+    comes,
+    mask_id,
+    members,
+    phases_for,
+)
+from fairslot.sim.generate import build_scenario
+from fairslot.sim.modes import Mode
+from fairslot.sim.phases import ReleaseDay
+from fairslot.sim.scenario import Klass, ScenarioParams
+
+SCENARIO = build_scenario(ScenarioParams.quick(), seed=7)
+
+
+def first(klass: Klass) -> str:
+    return next(k for k, p in SCENARIO.persons.items() if p.klass == klass)
+
+
+def test_genuine_patients_come_as_their_wish_says_buyers_come_and_scalpers_never_do() -> None:
+    wishes = [w for h in SCENARIO.households for w in h.wishes]
+    assert {comes(SCENARIO, w.person) for w in wishes} == {True, False}
+    assert all(comes(SCENARIO, w.person) == w.shows_up for w in wishes)
+    assert comes(SCENARIO, first(Klass.BUYER))
+    for klass in (Klass.GRAB_BOT, Klass.HUMAN_WAVE, Klass.BROKER):
+        assert not comes(SCENARIO, first(klass))
+
+
+def test_the_protected_platform_runs_attendance_the_batch_the_review_and_day_two_in_order() -> None:
+    kinds = [type(p) for p in phases_for(Mode.PROTECTED)]
+    assert kinds == [ReleaseDay, Attendance, RiskBatch, SimulatedReview, DayTwo]
+
+
+def test_the_baseline_runs_no_batch_and_no_review() -> None:
+    kinds = [type(p) for p in phases_for(Mode.BASELINE)]
+    assert kinds == [ReleaseDay, NoReview]
+
+
+def test_an_id_is_masked_as_staff_see_it() -> None:
+    assert mask_id("11010519491231002X") == "110***********002X"
+
+
+def test_a_case_is_about_the_patients_of_its_bookings_and_the_patients_it_lists_to_block() -> None:
+    bot, wave = first(Klass.GRAB_BOT), first(Klass.HUMAN_WAVE)
+    evidence = {
+        "bookings": [{"patient": {"patient_id": 41}}, {"patient": {"patient_id": 99}}],
+        "candidates": [
+            {"scope": "patient", "label": mask_id(SCENARIO.persons[wave].id_number)},
+            {"scope": "phone", "label": mask_id(SCENARIO.persons[bot].id_number)},
+        ],
+    }
+
+    # patient 99 is none of the simulator's identities; a phone label is not a patient
+    assert members(evidence, {41: bot}, scenario=SCENARIO) == tuple(sorted({bot, wave}))
