@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import typer
 
 from fairslot.bootstrap import Platform
-from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.cli.common import command_transaction, console, local_day, make_platform
 from fairslot.db.engine import unit_of_work
 from fairslot.followup import daily, service
 from fairslot.followup.schemas import SampleReport
@@ -17,15 +16,6 @@ from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Follow-up calls by customer service.", no_args_is_help=True)
 log = logging.getLogger("fairslot.worker")
-
-
-def _day(raw: str | None, tz: str, now: datetime) -> date:
-    if raw is None:
-        return now.astimezone(ZoneInfo(tz)).date()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{raw!r} is not a date (YYYY-MM-DD)") from exc
 
 
 @app.command("sample")
@@ -49,7 +39,7 @@ def sample(
     with command_transaction(platform) as db:
         report = service.sample(
             db,
-            day=_day(day, settings.default_timezone, now),
+            day=local_day(day, platform=platform),
             rate=settings.followup_sample_rate if rate is None else rate,
             limit=settings.followup_sample_max if limit is None else limit,
             rng=platform.rng,

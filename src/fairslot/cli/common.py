@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -32,3 +34,15 @@ def command_transaction(platform: Platform) -> Iterator[Session]:
     except DomainError as exc:
         err_console.print(f"[bold red]{exc.code}[/]: {exc.detail}")
         raise typer.Exit(1) from exc
+
+
+def local_day(text: str | None, *, platform: Platform, days_back: int = 0) -> date:
+    """A ``--date YYYY-MM-DD`` option, or (when omitted) today minus ``days_back`` in the
+    hospitals' default zone."""
+    if text is None:
+        zone = ZoneInfo(platform.settings.default_timezone)
+        return platform.clock.now().astimezone(zone).date() - timedelta(days=days_back)
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date: expected YYYY-MM-DD") from exc

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from fairslot.bootstrap import Platform
-from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.cli.common import command_transaction, console, local_day, make_platform
 from fairslot.db.engine import unit_of_work
 from fairslot.risk import daily
 from fairslot.risk.batch import PHASES, BatchReport, run_batch
@@ -28,13 +28,7 @@ CLI_ACTOR = "cli:risk run"
 
 def parse_day(text: str | None, *, platform: Platform) -> date:
     """``YYYY-MM-DD``, or yesterday in the hospital's zone."""
-    if text is None:
-        today = platform.clock.now().astimezone(hospital_zone(platform.settings)).date()
-        return today - timedelta(days=1)
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
+    return local_day(text, platform=platform, days_back=1)
 
 
 @app.command("run")
