@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import fairslot.db.base
+from fairslot.db.append_only import drop_append_only, make_append_only
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -287,7 +288,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     for table in APPEND_ONLY:
-        _make_append_only(table)
+        make_append_only(table)
 
 
 BATCH_BOOKING_INDEXES = (
@@ -302,41 +303,9 @@ BATCH_BOOKING_INDEXES = (
 APPEND_ONLY = ("staff_actions", "case_events")
 
 
-def _make_append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$
-            BEGIN
-                RAISE EXCEPTION '{table} is append-only';
-            END;
-            $$ LANGUAGE plpgsql
-            """
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
-    else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-
-
-def _drop_append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-    else:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-
-
 def downgrade() -> None:
     for table in APPEND_ONLY:
-        _drop_append_only(table)
+        drop_append_only(table)
     op.drop_index("ix_slot_events_kind_at", table_name="slot_events")
     for name, _ in BATCH_BOOKING_INDEXES:
         op.drop_index(name, table_name="bookings")
