@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 import typer
 
 from fairslot.bootstrap import Platform
-from fairslot.cli.common import command_transaction, console, local_day, make_platform
-from fairslot.db.engine import unit_of_work
+from fairslot.cli.common import (
+    command_transaction,
+    console,
+    daily_job_once,
+    local_day,
+    make_platform,
+)
 from fairslot.followup import daily, service
 from fairslot.followup.schemas import SampleReport
 from fairslot.staff.audit import cli_actor
@@ -53,27 +57,16 @@ def sample(
     )
 
 
-# After a failed daily sample, the worker tries again this much later (not every sweep).
-RETRY_AFTER = timedelta(minutes=10)
-_RETRY_KEY = "followup_sample_retry_at"
-
-
 def daily_sample_once(platform: Platform) -> SampleReport | None:
-    """The worker's daily follow-up sample (``cli/worker_cmd.py::sweep_once``, after the
-    daily batch), in its own transaction: a failure is logged and retried ``RETRY_AFTER``
-    later, and never stops the batch or the sweep around it."""
-    now = platform.clock.now()
-    retry_at = platform.extras.get(_RETRY_KEY)
-    if isinstance(retry_at, datetime) and now < retry_at:
-        return None
-    try:
-        with unit_of_work(platform.sessions) as db:
-            report = daily.sample_if_due(db, now=now, settings=platform.settings, rng=platform.rng)
-    except Exception:
-        platform.extras[_RETRY_KEY] = now + RETRY_AFTER
-        log.exception("follow-up sample failed; trying again in %s", RETRY_AFTER)
-        return None
-    platform.extras.pop(_RETRY_KEY, None)
+    """The worker's daily follow-up sample, after the daily batch, once
+    (``common.daily_job_once``)."""
+    report = daily_job_once(
+        platform,
+        name="follow-up sample",
+        job=lambda db, now: daily.sample_if_due(
+            db, now=now, settings=platform.settings, rng=platform.rng
+        ),
+    )
     if report is not None:
         log.info(
             "follow-up sample %s: %d confirmed bookings, %d call tasks created",

@@ -7,14 +7,19 @@ Other ``risk`` commands (the daily report) register on :data:`app` from their ow
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 
 import typer
 from rich.table import Table
 
 from fairslot.bootstrap import Platform
-from fairslot.cli.common import command_transaction, console, local_day, make_platform
-from fairslot.db.engine import unit_of_work
+from fairslot.cli.common import (
+    command_transaction,
+    console,
+    daily_job_once,
+    local_day,
+    make_platform,
+)
 from fairslot.risk import daily
 from fairslot.risk.batch import PHASES, BatchReport, run_batch
 from fairslot.risk.settings import hospital_zone, ring_settings, risk_settings
@@ -103,31 +108,15 @@ def _local(at: datetime, zone: tzinfo) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-# After a failed daily run, the worker tries again this much later (not on every sweep).
-RETRY_AFTER = timedelta(minutes=10)
-_RETRY_KEY = "risk_batch_retry_at"
-
-
 def daily_batch_once(platform: Platform) -> BatchReport | None:
-    """The worker's daily run (``cli/worker_cmd.py::sweep_once``), in its own transaction.
-
-    A failure is logged and retried ``RETRY_AFTER`` later; it never stops the sweep that
-    follows it (expiring holds and re-releasing slots must not wait for the report).
-    """
-    now = platform.clock.now()
-    retry_at = platform.extras.get(_RETRY_KEY)
-    if isinstance(retry_at, datetime) and now < retry_at:
-        return None
-    try:
-        with unit_of_work(platform.sessions) as db:
-            report = daily.run_if_due(
-                db, now=now, settings=platform.settings, protector=platform.protector
-            )
-    except Exception:
-        platform.extras[_RETRY_KEY] = now + RETRY_AFTER
-        log.exception("risk batch failed; trying again in %s", RETRY_AFTER)
-        return None
-    platform.extras.pop(_RETRY_KEY, None)
+    """The worker's daily run: the latest due date's batch, once (``common.daily_job_once``)."""
+    report = daily_job_once(
+        platform,
+        name="risk batch",
+        job=lambda db, now: daily.run_if_due(
+            db, now=now, settings=platform.settings, protector=platform.protector
+        ),
+    )
     if report is not None:
         log.info(
             "risk run %s: %d new alerts, %d cases opened, %d updated, %.1f s",

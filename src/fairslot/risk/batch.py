@@ -1,6 +1,6 @@
 """The daily anomaly batch: one date's window in, alerts and cases out.
 
-``run_for_date`` reads the window's facts (``risk/repository.py``), runs the pure rules and
+``run_batch`` reads the window's facts (``risk/repository.py``), runs the pure rules and
 the ring scoring, stores every hit and every flagged ring as a ``RiskAlert`` and files the
 new alerts into cases (``cases/intake.py``). It is idempotent for a date: re-running it
 stores only alerts not stored yet (unique per date, rule and entity), so no case or case
@@ -77,30 +77,6 @@ class BatchReport:
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
 
-def run_for_date(
-    db: Session,
-    *,
-    day: date,
-    now: datetime,
-    settings: RiskSettings,
-    ring_settings: RingSettings,
-    actor: str,
-    protector: Protector,
-    zone: tzinfo,
-) -> RiskRun:
-    """Run the batch for ``day`` (the last local day of its window); the date's run row."""
-    return run_batch(
-        db,
-        day=day,
-        now=now,
-        settings=settings,
-        ring_settings=ring_settings,
-        actor=actor,
-        protector=protector,
-        zone=zone,
-    ).run
-
-
 def run_batch(
     db: Session,
     *,
@@ -112,7 +88,8 @@ def run_batch(
     protector: Protector,
     zone: tzinfo,
 ) -> BatchReport:
-    """:func:`run_for_date`, with the figures of every phase."""
+    """Run the batch for ``day`` (the last local day of its window): the date's run row
+    and the figures of every phase."""
     window = window_ending(day, settings=settings, zone=zone)
 
     def hasher(value: str, purpose: str) -> str:
