@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fairslot.blacklist.models import Scope
 from fairslot.crypto import Protector
-from fairslot.patients.identity import normalise_phone, parse_resident_id
+from fairslot.patients.identity import mask_identifier, normalise_phone, parse_resident_id
 
 # The purposes the rest of the platform already hashes these under, so a blacklist key
 # equals the hash stored on a patient, a booking or a ledger row.
@@ -38,4 +38,4 @@ def label_for(scope: Scope, value: str) -> str:
     value = value.strip()
     if scope == Scope.ACCOUNT:
         return f"account {value}"
-    return value[:3] + "***" + value[-2:] if len(value) > 6 else "***"
+    return mask_identifier(value)

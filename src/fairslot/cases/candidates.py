@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from fairslot.patients.identity import mask_identifier
+
 # The blacklist's scopes (``blacklist.models.Scope`` values), in the order a reviewer
 # reads them. Kept as strings so this module imports no database code.
 SCOPES: Final = ("patient", "phone", "account", "device", "network", "payment")
@@ -108,11 +110,6 @@ class Candidate:
     key: str
     label: str
     sources: tuple[str, ...]
-
-
-def mask(value: str) -> str:
-    """A label that lets a reviewer tell identifiers apart without spelling them out."""
-    return value[:3] + "***" + value[-2:] if len(value) > 6 else "***"
 
 
 def _is_ip(value: str) -> bool:
@@ -197,10 +194,12 @@ class _Collector:
             self.add(scope, value, self._payments.get(value, fallback), source)
 
     def device(self, device_id: str, source: str) -> None:
-        self.add("device", self._hash(device_id, purpose="device"), mask(device_id), source)
+        self.add(
+            "device", self._hash(device_id, purpose="device"), mask_identifier(device_id), source
+        )
 
     def network(self, value: str, source: str, *, wifi: bool) -> None:
-        label = ("wifi " if wifi else "ip ") + mask(value)
+        label = ("wifi " if wifi else "ip ") + mask_identifier(value)
         self.add("network", self._hash(value, purpose="network"), label, source)
 
     def result(self) -> list[Candidate]:
@@ -223,7 +222,7 @@ def derive(facts: CaseFacts, *, keyed_hash: KeyedHash) -> list[Candidate]:
         source = f"alert {alert.alert_id}"
         out.entity(alert.entity_kind, alert.entity_key, alert.entity_label, source)
         for kind, value in ring_members(alert.details):
-            out.entity(kind, value, mask(value), f"{source} (ring member)")
+            out.entity(kind, value, mask_identifier(value), f"{source} (ring member)")
     people = {p.patient_id: p for p in facts.people}
     accounts = {a.account_id: a for a in facts.accounts}
     for booking in facts.bookings:

@@ -120,12 +120,6 @@ def slot_events(
     )
 
 
-def patients_by_ids(db: Session, patient_ids: Collection[int]) -> list[Patient]:
-    if not patient_ids:
-        return []
-    return list(db.scalars(select(Patient).where(Patient.id.in_(list(patient_ids)))))
-
-
 def patients_by_id_hashes(db: Session, id_hashes: Collection[str]) -> list[Patient]:
     if not id_hashes:
         return []

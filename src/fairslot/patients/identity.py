@@ -77,6 +77,12 @@ def mask_phone(e164: str) -> str:
     return e164[:-8] + "****" + e164[-4:] if len(e164) > 8 else "****"
 
 
+def mask_identifier(value: str) -> str:
+    """First three and last two characters: a label that lets a reviewer tell identifiers
+    apart without spelling them out (blacklist labels, case candidates, alert entities)."""
+    return value[:3] + "***" + value[-2:] if len(value) > 6 else "***"
+
+
 def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1) if len(name) > 1 else name
 

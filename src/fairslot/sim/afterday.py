@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from fairslot.patients.identity import mask_id
 from fairslot.schedules.release import local_to_utc
 from fairslot.sim.accounting import BookingFact
 from fairslot.sim.modes import Mode
@@ -241,11 +242,6 @@ def members(
             if len(matches) == 1:
                 found.add(matches[0])
     return tuple(sorted(found))
-
-
-def mask_id(id_number: str) -> str:
-    """A resident ID as staff views show it: ``110***********002X``."""
-    return id_number[:3] + "*" * (len(id_number) - 7) + id_number[-4:]
 
 
 class NoReview:

@@ -75,13 +75,3 @@ def actions(
     if actor is not None:
         query = query.where(StaffAction.actor == actor)
     return list(db.scalars(query.order_by(StaffAction.id.desc()).limit(limit)))
-
-
-def actions_on_day(db: Session, *, start: datetime, end: datetime) -> list[StaffAction]:
-    return list(
-        db.scalars(
-            select(StaffAction)
-            .where(StaffAction.at >= start, StaffAction.at < end)
-            .order_by(StaffAction.id)
-        )
-    )
