@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from fairslot.patients.identity import mask_identifier
 from fairslot.risk import rings as ring_kinds
 from fairslot.risk.rings import Ring, RingSettings
 from fairslot.risk.rules import EntityKind, Hit
@@ -80,16 +81,11 @@ class AlertDraft:
         return (self.rule, self.entity.kind, self.entity.key)
 
 
-def mask(value: str) -> str:
-    """First three and last two characters, as blacklist labels do."""
-    return value[:3] + "***" + value[-2:] if len(value) > 6 else "***"
-
-
 def mask_ip(address: str) -> str:
     parts = address.split(".")
     if len(parts) == 4:
         return f"{parts[0]}.{parts[1]}.*.*"
-    return mask(address)
+    return mask_identifier(address)
 
 
 def entity(kind: EntityKind, raw: str, *, hasher: Hasher, labels: Labels) -> Entity:
@@ -107,9 +103,9 @@ def entity(kind: EntityKind, raw: str, *, hasher: Hasher, labels: Labels) -> Ent
         masked = labels.payment_masked.get(raw)
         return Entity(kind=kind, key=raw, label=f"payment {masked or '…' + raw[-4:]}")
     if kind is EntityKind.DEVICE:
-        return Entity(kind=kind, key=hasher(raw, "device"), label=f"device {mask(raw)}")
+        return Entity(kind=kind, key=hasher(raw, "device"), label=f"device {mask_identifier(raw)}")
     network_kind, _, address = raw.partition(":")
-    shown = mask_ip(address) if network_kind == "ip" else mask(address)
+    shown = mask_ip(address) if network_kind == "ip" else mask_identifier(address)
     return Entity(kind=kind, key=hasher(address, "network"), label=f"{network_kind} {shown}")
 
 
