@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fairslot.blacklist.gate import gate_switch
 from fairslot.clock import AcceleratedClock, Clock, SystemClock
 from fairslot.config import Settings
 from fairslot.crypto import Protector
@@ -41,7 +40,6 @@ def bootstrap(
         raise RuntimeError("FAIRSLOT_GATE_ENABLED=false is for the simulator's baseline only")
     engine = engine or make_engine(settings)
     sessions = make_session_factory(engine)
-    sessions.configure(info=gate_switch(enabled=settings.gate_enabled))
     return Platform(
         settings=settings,
         engine=engine,

@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     sim_clock_speed: float = Field(1.0, gt=0)
     sim_clock_anchor: datetime | None = None
     sim_clock_changes: list[tuple[datetime, float]] = []
-    gate_enabled: bool = True  # the blacklist gate (blacklist/gate.py::check)
+    gate_enabled: bool = True  # the blacklist check in api/deps.py::gate
     waitlist_enabled: bool = True  # patients may join a full session's waitlist
 
     @field_validator("sim_clock_start", "sim_clock_anchor")

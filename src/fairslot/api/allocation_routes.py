@@ -46,14 +46,7 @@ def create_intent(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
-    gate(
-        db,
-        platform,
-        ctx,
-        record=pending,
-        patient_id=body.patient_id,
-        payment_account=body.payment_account,
-    )
+    gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     intent, created = allocation.register_intent(
         db,
         account_id=body.account_id,

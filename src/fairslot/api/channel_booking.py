@@ -120,7 +120,7 @@ def confirm_booking(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
-    gate(db, platform, ctx, record=pending, payment_account=body.payment_account)
+    gate(db, platform, ctx, record=pending)
     booking = bookings.confirm(
         db,
         booking_id=booking_id,

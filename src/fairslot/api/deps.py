@@ -87,12 +87,11 @@ def gate(
     patient_id: int | None = None,
     patient_key: str | None = None,
     phone: str | None = None,
-    payment_account: str | None = None,
 ) -> None:
     """Refuse the request (403 ``request_blocked``) if any identifier it carries is on the
-    blacklist: its account, device, network, patient, phone or payment account; then
-    decide on its velocity signals (``gate/realtime.py``). The decision and its reasons
-    are written on ``record``, the request's record."""
+    blacklist: its account, device, network, patient, phone or payment account (the hash
+    already on ``record``); then decide on its velocity signals (``gate/realtime.py``).
+    The decision and its reasons are written on ``record``, the request's record."""
     phone_hash = None
     known = (
         patient_repo.get_patient(db, patient_id)
@@ -107,11 +106,15 @@ def gate(
     if phone:
         with suppress(IdentityError):  # an invalid number is refused by the service
             phone_hash = platform.protector.keyed_hash(normalise_phone(phone), purpose="phone")
-    try:
-        _check_blacklist(db, platform, ctx, patient_key, phone_hash, payment_account)
-    except blacklist_gate.RequestBlocked:
-        record.decision, record.reasons = "block", "blacklisted"
-        raise
+    # FAIRSLOT_GATE_ENABLED=false (the simulator's baseline only) skips the blacklist.
+    if platform.settings.gate_enabled:
+        try:
+            _check_blacklist(
+                db, platform, ctx, patient_key, phone_hash, record.payment_account_hash
+            )
+        except blacklist_gate.RequestBlocked:
+            record.decision, record.reasons = "block", "blacklisted"
+            raise
     realtime.screen(
         db,
         record=record,
@@ -130,7 +133,7 @@ def _check_blacklist(
     ctx: RequestContext,
     patient_key: str | None,
     phone_hash: str | None,
-    payment_account: str | None,
+    payment_account_hash: str | None,
 ) -> None:
     blacklist_gate.check(
         db,
@@ -141,11 +144,7 @@ def _check_blacklist(
             device_id=ctx.device_id,
             ip=ctx.ip,
             wifi_id=ctx.wifi_id,
-            payment_account_hash=(
-                platform.protector.keyed_hash(payment_account.strip(), purpose="payment_account")
-                if payment_account
-                else None
-            ),
+            payment_account_hash=payment_account_hash,
         ),
         now=platform.clock.now(),
         protector=platform.protector,

@@ -34,14 +34,7 @@ def join_waitlist(
         extra={"session_id": str(body.session_id)},
     )
     request.state.audit = pending
-    gate(
-        db,
-        platform,
-        ctx,
-        record=pending,
-        patient_id=body.patient_id,
-        payment_account=body.payment_account,
-    )
+    gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     entry = waitlist.join(
         db,
         account_id=body.account_id,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,20 +32,7 @@ class Identifiers:
     payment_account_hash: str | None = None
 
 
-# The setting FAIRSLOT_GATE_ENABLED travels in each session's ``info`` (put there by
-# ``bootstrap``), so that every caller of ``check`` obeys it without passing it along.
-# Only the simulator's baseline turns the gate off.
-_GATE_ENABLED = "fairslot.gate_enabled"
-
-
-def gate_switch(*, enabled: bool) -> dict[str, Any]:
-    """The session ``info`` that carries the gate setting."""
-    return {_GATE_ENABLED: enabled}
-
-
 def check(db: Session, *, ids: Identifiers, now: datetime, protector: Protector) -> None:
-    if not db.info.get(_GATE_ENABLED, True):
-        return
     keys: list[tuple[Scope, str]] = []
     if ids.patient_key:
         keys.append((Scope.PATIENT, ids.patient_key))
