@@ -174,3 +174,33 @@ def test_blocking_needs_a_reason_a_valid_identifier_and_is_not_doubled(world: Wo
         "invalid_identifier",
         "already_blocked",
     )
+
+
+def test_a_patient_blocked_between_hold_and_payment_cannot_pay(
+    client: TestClient, world: World
+) -> None:
+    session = world.session(capacity=1)
+    account_id, patient_id = register(client, world.channel_key, "13500135001")
+    body = {"account_id": account_id, "patient_id": patient_id, "session_id": session.id}
+    held = client.post("/v1/holds", json=body, headers=h(world.channel_key))
+    assert held.status_code == 201, held.text
+    block(world, Scope.PHONE, "13500135001")  # the patient's phone, found by the review
+    world.platform.clock.advance(dt.timedelta(seconds=30))
+
+    paid = client.post(
+        f"/v1/bookings/{held.json()['booking_id']}/confirm",
+        json={
+            "account_id": account_id,
+            "payment_account": "6222020200112233",
+            "payment_reference": "PAY-1",
+        },
+        headers=h(world.channel_key),
+    )
+    assert paid.status_code == 403
+    assert paid.json()["error"] == "request_blocked"
+    record = world.db.scalars(select(RequestRecord).where(RequestRecord.action == "confirm")).one()
+    assert (record.outcome, record.decision, record.reasons) == (
+        "request_blocked",
+        "block",
+        "blacklisted",
+    )

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from fairslot.audit import service as audit
 from fairslot.audit.service import PendingRecord
 from fairslot.blacklist import gate as blacklist_gate
+from fairslot.bookings import repository as booking_repo
+from fairslot.bookings.models import Booking
 from fairslot.bootstrap import Platform
 from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
@@ -93,6 +95,11 @@ def gate(
     already on ``record``); then decide on its velocity signals (``gate/realtime.py``).
     The decision and its reasons are written on ``record``, the request's record."""
     phone_hash = None
+    # A confirmation names only its booking: its patient is checked like a hold's, so a
+    # patient blacklisted between hold and payment cannot pay (read once, shared below).
+    booking = _own_booking(db, record) if record.action == "confirm" else None
+    if booking is not None and patient_id is None:
+        patient_id = booking.patient_id
     known = (
         patient_repo.get_patient(db, patient_id)
         if patient_id is not None
@@ -121,6 +128,7 @@ def gate(
         settings=platform.settings,
         now=platform.clock.now(),
         patient_id=known.id if known is not None else None,
+        booking=booking,
         lane=realtime.slow_lane(
             platform.extras, max_waiting=platform.settings.suspect_max_concurrent
         ),
@@ -149,6 +157,14 @@ def _check_blacklist(
         now=platform.clock.now(),
         protector=platform.protector,
     )
+
+
+def _own_booking(db: Session, record: PendingRecord) -> Booking | None:
+    """The booking a confirmation names, if it belongs to the acting account."""
+    if not record.booking_id:
+        return None
+    booking = booking_repo.get_booking(db, record.booking_id)
+    return booking if booking is not None and booking.account_id == record.account_id else None
 
 
 def done(request: Request, db: Session, value: T) -> T:

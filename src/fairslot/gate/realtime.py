@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.audit.service import PendingRecord
 from fairslot.blacklist.gate import refusal
-from fairslot.bookings import repository as booking_repo
+from fairslot.bookings.models import Booking
 from fairslot.config import Settings
 from fairslot.gate import repository as repo
 from fairslot.gate.velocity import (
@@ -97,12 +97,16 @@ def screen(
     now: datetime,
     patient_id: int | None,
     lane: SlowLane,
+    booking: Booking | None = None,
 ) -> Verdict:
-    """Decide on the request, write the decision on its record, and enforce a block."""
+    """Decide on the request, write the decision on its record, and enforce a block.
+    ``booking``: a confirmation's own booking, already read by the caller."""
     if not settings.velocity_enabled:
         verdict = Verdict(Decision.ALLOW)
     else:
-        verdict = assess(db, record=record, settings=settings, now=now, patient_id=patient_id)
+        verdict = assess(
+            db, record=record, settings=settings, now=now, patient_id=patient_id, booking=booking
+        )
     if (
         verdict.decision is Decision.BLOCK
         and settings.suspect_action == "slow"
@@ -116,7 +120,13 @@ def screen(
 
 
 def assess(
-    db: Session, *, record: PendingRecord, settings: Settings, now: datetime, patient_id: int | None
+    db: Session,
+    *,
+    record: PendingRecord,
+    settings: Settings,
+    now: datetime,
+    patient_id: int | None,
+    booking: Booking | None = None,
 ) -> Verdict:
     """Measure the signals that apply to this action and decide. Only index-backed reads;
     the fast-request history is read only when this request is itself fast."""
@@ -135,13 +145,9 @@ def assess(
         )
         signals = replace(signals, bindings=bound + (action == "bind_patient"))
 
-    if action == "confirm" and record.booking_id:
-        booking = booking_repo.get_booking(db, record.booking_id)
-        if booking is not None and booking.account_id == account_id:
-            patient_id = booking.patient_id
-            record.patient_key = record.patient_key or booking_repo.patient_key(db, patient_id)
-            seconds = (now - booking.held_at).total_seconds()
-            signals = replace(signals, seconds_since_hold=seconds)
+    if action == "confirm" and booking is not None:
+        seconds = (now - booking.held_at).total_seconds()
+        signals = replace(signals, seconds_since_hold=seconds)
 
     if device:
         patients = repo.device_patients(
