@@ -119,7 +119,7 @@ def test_a_blocked_device_or_payment_account_is_refused(client: TestClient, worl
         },
         headers=h(world.channel_key),
     )
-    assert from_bot.status_code == 403
+    assert (from_bot.status_code, from_bot.json()["error"]) == (403, "request_blocked")
     assert held.status_code == 201
     assert paid.status_code == 403 and paid.json()["error"] == "request_blocked"
 
@@ -164,7 +164,8 @@ def test_a_block_with_an_expiry_ends_by_itself(client: TestClient, world: World)
     block(world, Scope.ACCOUNT, str(account_id), days=1)
     body = {"account_id": account_id, "patient_id": patient_id, "session_id": session.id}
 
-    assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 403
+    refused = client.post("/v1/holds", json=body, headers=h(world.channel_key))
+    assert (refused.status_code, refused.json()["error"]) == (403, "request_blocked")
     world.platform.clock.advance(dt.timedelta(days=1, seconds=1))
     assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 201
 
