@@ -265,6 +265,29 @@ def test_the_calls_loop_over_http_returns_the_case_with_its_outcomes(
     assert client.post(f"{CASES}/next", headers=reviewer).json()["case"]["case_id"] == case.id
 
 
+def test_an_agent_puts_a_call_back_over_http_and_another_agent_takes_it(
+    client: TestClient, world: World
+) -> None:
+    case = payment_case(world, book_for_patients(world, patients=1))
+    reviewer = staff_headers(client, world, "wang", Role.REVIEWER)
+    agent = staff_headers(client, world, "zhao", Role.CUSTOMER_SERVICE)
+    other_agent = staff_headers(client, world, "qian", Role.CUSTOMER_SERVICE)
+    client.post(f"{CASES}/next", headers=reviewer)
+    asked = client.post(f"{CASES}/{case.id}/calls", json={"question": "q"}, headers=reviewer)
+    assert asked.status_code == 201, asked.text
+    task_id = client.post(f"{CALLS}/next", headers=agent).json()["task_id"]
+
+    released = client.post(f"{CALLS}/{task_id}/release", headers=agent)
+    again = client.post(f"{CALLS}/{task_id}/release", headers=agent)
+    taken = client.post(f"{CALLS}/next", headers=other_agent)
+
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "pending"
+    assert (again.status_code, again.json()["error"]) == (409, "call_not_taken")
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["task_id"] == task_id
+
+
 REVIEWER_ONLY = [
     ("post", f"{CASES}/next", None),
     ("post", f"{CASES}/1/release", None),
