@@ -119,9 +119,43 @@ def test_a_blocked_device_or_payment_account_is_refused(client: TestClient, worl
         },
         headers=h(world.channel_key),
     )
-    assert from_bot.status_code == 403
+    assert (from_bot.status_code, from_bot.json()["error"]) == (403, "request_blocked")
     assert held.status_code == 201
     assert paid.status_code == 403 and paid.json()["error"] == "request_blocked"
+
+
+def test_a_blocked_patient_or_network_is_refused_whatever_else_the_request_carries(
+    client: TestClient, world: World
+) -> None:
+    session = world.session(capacity=3)
+    id_number = resident_id()
+    account = client.post(
+        "/v1/accounts", json={"phone": "13300133000"}, headers=h(world.channel_key)
+    )
+    patient = client.post(
+        f"/v1/accounts/{account.json()['account_id']}/patients",
+        json={"name": "王芳", "id_number": id_number, "phone": "13300133000"},
+        headers=h(world.channel_key),
+    )
+    assert patient.status_code == 201, patient.text
+    account_id, patient_id = register(client, world.channel_key, "13200132000")
+    block(world, Scope.PATIENT, id_number)
+    block(world, Scope.NETWORK, "203.0.113.77")
+    block(world, Scope.NETWORK, "cafe-ap")
+
+    def hold(account: int, patient: int, **headers: str) -> tuple[int, str | None]:
+        response = client.post(
+            "/v1/holds",
+            json={"account_id": account, "patient_id": patient, "session_id": session.id},
+            headers={**h(world.channel_key), **headers},
+        )
+        return response.status_code, response.json().get("error")
+
+    blocked = (403, "request_blocked")
+    assert hold(account.json()["account_id"], patient.json()["patient_id"]) == blocked
+    assert hold(account_id, patient_id, **{"X-End-User-IP": "203.0.113.77"}) == blocked
+    assert hold(account_id, patient_id, **{"X-Wifi-Id": "cafe-ap"}) == blocked
+    assert hold(account_id, patient_id, **{"X-Wifi-Id": "home-ap"}) == (201, None)
 
 
 def test_a_block_with_an_expiry_ends_by_itself(client: TestClient, world: World) -> None:
@@ -130,7 +164,8 @@ def test_a_block_with_an_expiry_ends_by_itself(client: TestClient, world: World)
     block(world, Scope.ACCOUNT, str(account_id), days=1)
     body = {"account_id": account_id, "patient_id": patient_id, "session_id": session.id}
 
-    assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 403
+    refused = client.post("/v1/holds", json=body, headers=h(world.channel_key))
+    assert (refused.status_code, refused.json()["error"]) == (403, "request_blocked")
     world.platform.clock.advance(dt.timedelta(days=1, seconds=1))
     assert client.post("/v1/holds", json=body, headers=h(world.channel_key)).status_code == 201
 

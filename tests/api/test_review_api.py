@@ -265,6 +265,29 @@ def test_the_calls_loop_over_http_returns_the_case_with_its_outcomes(
     assert client.post(f"{CASES}/next", headers=reviewer).json()["case"]["case_id"] == case.id
 
 
+def test_an_agent_puts_a_call_back_over_http_and_another_agent_takes_it(
+    client: TestClient, world: World
+) -> None:
+    case = payment_case(world, book_for_patients(world, patients=1))
+    reviewer = staff_headers(client, world, "wang", Role.REVIEWER)
+    agent = staff_headers(client, world, "zhao", Role.CUSTOMER_SERVICE)
+    other_agent = staff_headers(client, world, "qian", Role.CUSTOMER_SERVICE)
+    client.post(f"{CASES}/next", headers=reviewer)
+    asked = client.post(f"{CASES}/{case.id}/calls", json={"question": "q"}, headers=reviewer)
+    assert asked.status_code == 201, asked.text
+    task_id = client.post(f"{CALLS}/next", headers=agent).json()["task_id"]
+
+    released = client.post(f"{CALLS}/{task_id}/release", headers=agent)
+    again = client.post(f"{CALLS}/{task_id}/release", headers=agent)
+    taken = client.post(f"{CALLS}/next", headers=other_agent)
+
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "pending"
+    assert (again.status_code, again.json()["error"]) == (409, "call_not_taken")
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["task_id"] == task_id
+
+
 REVIEWER_ONLY = [
     ("post", f"{CASES}/next", None),
     ("post", f"{CASES}/1/release", None),
@@ -289,7 +312,7 @@ def test_every_staff_endpoint_refuses_a_request_without_a_token(client: TestClie
         assert response.json()["error"] == "staff_token_missing", (method, path)
 
 
-def test_every_staff_endpoint_refuses_a_token_without_its_role(
+def test_every_staff_endpoint_refuses_a_token_without_its_role_and_answers_one_with_it(
     client: TestClient, world: World
 ) -> None:
     agent = staff_headers(client, world, "zhao", Role.CUSTOMER_SERVICE)
@@ -305,9 +328,41 @@ def test_every_staff_endpoint_refuses_a_token_without_its_role(
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 403, (method, path, response.text)
         assert response.json()["error"] == "role_required"
-    # ... and lets the right role through (to the case's own refusal).
-    for method, path, body in READERS:
-        assert client.request(method, path, json=body, headers=auditor).status_code != 403
+    # ... and lets the right role through, to the endpoint's own answer: with no case or
+    # call in the database that is an empty list or a 404 naming what is missing.
+    right = (
+        [(e, reviewer) for e in REVIEWER_ONLY + READERS]
+        + [(e, auditor) for e in READERS]
+        + [(e, agent) for e in CUSTOMER_SERVICE]
+    )
+    for (method, path, body), headers in right:
+        response = client.request(method, path, json=body, headers=headers)
+        assert (response.status_code, _error(response)) == RIGHT_ROLE_ANSWER[method, path], (
+            method,
+            path,
+            response.text,
+        )
+
+
+# What each endpoint answers the role it is for, before any case or call exists.
+RIGHT_ROLE_ANSWER = {
+    ("post", f"{CASES}/next"): (404, "queue_empty"),
+    ("post", f"{CASES}/1/release"): (404, "case_not_found"),
+    ("post", f"{CASES}/1/confirm"): (404, "case_not_found"),
+    ("post", f"{CASES}/1/dismiss"): (404, "case_not_found"),
+    ("post", f"{CASES}/1/calls"): (404, "case_not_found"),
+    ("get", CASES): (200, None),
+    ("get", f"{CASES}/1"): (404, "case_not_found"),
+    ("post", f"{CALLS}/next"): (404, "queue_empty"),
+    ("get", f"{CALLS}/1"): (404, "call_not_found"),
+    ("post", f"{CALLS}/1/outcome"): (404, "call_not_found"),
+    ("post", f"{CALLS}/1/release"): (404, "call_not_found"),
+}
+
+
+def _error(response: httpx.Response) -> str | None:
+    body = response.json()
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def test_reviewers_pressing_next_at_once_over_http_never_share_a_case(

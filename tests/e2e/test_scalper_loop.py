@@ -342,7 +342,9 @@ def test_a_case_whose_calls_sound_genuine_comes_back_and_is_dismissed_with_a_rea
     # While it waits for its calls the case is out of the queue (the only one tonight).
     waiting = client.post(f"{CASES}/next", headers=reviewer)
     assert (waiting.status_code, waiting.json()["error"]) == (404, "queue_empty")
-    for _ in asked.json()["tasks"]:
+    tasks = asked.json()["tasks"]
+    assert tasks  # else the loop below proves nothing
+    for _ in tasks:
         call = client.post(f"{CALLS}/next", headers=agent)
         assert call.status_code == 200, call.text
         assert call.json()["case_id"] == case_id  # flagged calls come before the sample
@@ -356,6 +358,7 @@ def test_a_case_whose_calls_sound_genuine_comes_back_and_is_dismissed_with_a_rea
     back = client.get(f"{CASES}/{case_id}", headers=reviewer).json()
     assert back["case"]["status"] == "open"
     assert back["history"][-1]["kind"] == "calls_done"
+    assert [c["outcome"] for c in back["calls"]] == ["genuine"] * len(tasks)
     retaken = client.post(f"{CASES}/next", headers=reviewer)
     assert retaken.status_code == 200, retaken.text
     assert retaken.json()["case"]["case_id"] == case_id
