@@ -13,7 +13,6 @@ review, the next release day), and the platform's own commands (``fairslot risk 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
 
 import fairslot
+from fairslot.bench.database import DEFAULT_PG_ADMIN, fresh_database
+from fairslot.bench.server import free_port
 from fairslot.bootstrap import bootstrap
 from fairslot.channels import service as channels
 from fairslot.channels.models import ChannelKind
@@ -45,7 +45,7 @@ CHANNELS = (("wechat", "微信", ChannelKind.WECHAT), ("alipay", "支付宝", Ch
 STARTUP_MARGIN_S = 6.0
 STARTUP_TIMEOUT_S = 90.0
 SWEEP_EVERY_S = "0.25"  # real seconds between the in-process sweeps (draws, re-releases)
-DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_PG_ADMIN_URL = DEFAULT_PG_ADMIN
 COMMAND_TIMEOUT_S = 300.0
 _CLI = (sys.executable, "-c", "from fairslot.cli.main import app; app()")
 
@@ -89,7 +89,7 @@ class LocalPlatform:
         self._clock_env = platform_env(
             self.mode, clock_start=clock_start, clock_anchor=anchor, speed=speed, changes=changes
         )
-        port = _free_port()
+        port = free_port()
         command = [
             *_CLI,
             "serve",
@@ -216,16 +216,13 @@ def _database(kind: str, *, workdir: Path, name: str, pg_admin_url: str) -> Iter
         return
     if kind != "postgresql":
         raise SimulationError(f"unknown database kind {kind!r}: sqlite or postgresql")
-    database = f"fairslot_sim_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        yield make_url(pg_admin_url).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with suppress(Exception), admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(
+        backend=kind,
+        token=f"{name}_{uuid.uuid4().hex[:8]}",
+        pg_admin_url=pg_admin_url,
+        prefix="fairslot_sim",
+    ) as url:
+        yield url
 
 
 def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -245,12 +242,6 @@ def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]
     finally:
         platform.engine.dispose()
     return hospital_keys, channel_keys
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
