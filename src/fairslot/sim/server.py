@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import httpx
 
 import fairslot
 from fairslot.bench.database import DEFAULT_PG_ADMIN, fresh_database
-from fairslot.bench.server import free_port
+from fairslot.bench.server import ServerNotReady, free_port, wait_healthy
 from fairslot.bootstrap import bootstrap
 from fairslot.channels import service as channels
 from fairslot.channels.models import ChannelKind
@@ -104,7 +103,12 @@ class LocalPlatform:
                 command, env=self.env(), stdout=log, stderr=subprocess.STDOUT
             )
         url_base = f"http://127.0.0.1:{port}"
-        _wait_ready(url_base, self._process, self.log_path)
+        try:
+            wait_healthy(
+                url_base, process=self._process, log=self.log_path, timeout=STARTUP_TIMEOUT_S
+            )
+        except ServerNotReady as exc:
+            raise SimulationError(str(exc)) from exc
         self.target = Target(
             url=url_base,
             channel_keys=self.channel_keys,
@@ -242,21 +246,3 @@ def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]
     finally:
         platform.engine.dispose()
     return hospital_keys, channel_keys
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SimulationError(f"the server exited ({process.returncode}):\n{_tail(log_path)}")
-        with suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise SimulationError(
-        f"the server did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}"
-    )
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
