@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from factories.world import World
@@ -40,6 +41,16 @@ def h(world: World, device: str = "imei-1") -> dict[str, str]:
         "X-Device-Id": device,
         "X-End-User-IP": "198.51.100.7",
     }
+
+
+def hold(
+    client: TestClient, world: World, *, account_id: int, patient_id: int, session_id: int
+) -> httpx.Response:
+    return client.post(
+        "/v1/holds",
+        headers=h(world),
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session_id},
+    )
 
 
 def pay(client: TestClient, world: World, booking_id: str, account_id: int) -> None:
@@ -96,14 +107,12 @@ def test_a_platform_without_waitlists_refuses_to_join_one(
     }
 
     with client_with(settings, clock, waitlist_enabled=False) as client:
-        held = client.post(
-            "/v1/holds",
-            headers=h(world),
-            json={
-                "account_id": holder_account.id,
-                "patient_id": holder.id,
-                "session_id": session.id,
-            },
+        held = hold(
+            client,
+            world,
+            account_id=holder_account.id,
+            patient_id=holder.id,
+            session_id=session.id,
         )
         pay(client, world, held.json()["booking_id"], holder_account.id)
         refused = client.post("/v1/waitlist", headers=h(world, "waiter"), json=join)
@@ -122,14 +131,12 @@ def test_with_no_cooling_a_cancelled_slot_is_on_sale_again_at_once(
     broker_account, throwaway = world.patient()
     _, buyer = world.patient(account=broker_account)
     with client_with(settings, clock, cooling_min_minutes=0, cooling_max_minutes=0) as client:
-        held = client.post(
-            "/v1/holds",
-            headers=h(world),
-            json={
-                "account_id": broker_account.id,
-                "patient_id": throwaway.id,
-                "session_id": session.id,
-            },
+        held = hold(
+            client,
+            world,
+            account_id=broker_account.id,
+            patient_id=throwaway.id,
+            session_id=session.id,
         )
         pay(client, world, held.json()["booking_id"], broker_account.id)
         cancelled = client.post(
@@ -137,14 +144,8 @@ def test_with_no_cooling_a_cancelled_slot_is_on_sale_again_at_once(
             headers=h(world),
             json={"account_id": broker_account.id},
         )
-        rebooked = client.post(
-            "/v1/holds",
-            headers=h(world),
-            json={
-                "account_id": broker_account.id,
-                "patient_id": buyer.id,
-                "session_id": session.id,
-            },
+        rebooked = hold(
+            client, world, account_id=broker_account.id, patient_id=buyer.id, session_id=session.id
         )
 
     assert cancelled.status_code == 200

@@ -17,9 +17,14 @@ DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 @contextmanager
 def fresh_database(
-    *, backend: str, token: str, pg_admin_url: str = DEFAULT_PG_ADMIN
+    *,
+    backend: str,
+    token: str,
+    pg_admin_url: str = DEFAULT_PG_ADMIN,
+    prefix: str = "fairslot_bench",
 ) -> Iterator[str]:
-    """Yield the URL of an empty database that is gone after the block."""
+    """Yield the URL of an empty database that is gone after the block (a PostgreSQL
+    one is named ``{prefix}_{token}``)."""
     if backend == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="fairslot-bench-"))
         try:
@@ -29,7 +34,7 @@ def fresh_database(
         return
     if backend != "postgresql":
         raise ValueError(f"unknown backend {backend!r}")
-    name = f"fairslot_bench_{token}"
+    name = f"{prefix}_{token}"
     admin_url = make_url(pg_admin_url).set(drivername="postgresql+psycopg")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +64,7 @@ def running_server(
         )
     server = Server(base_url=f"http://127.0.0.1:{port}")
     try:
-        _wait_healthy(server.base_url, process=process, log=log, timeout=startup_timeout)
+        wait_healthy(server.base_url, process=process, log=log, timeout=startup_timeout)
         yield server
     finally:
         _stop(process)
@@ -72,20 +72,28 @@ def running_server(
         log.unlink(missing_ok=True)
 
 
-def _wait_healthy(
-    base: str, *, process: subprocess.Popen[bytes], log: Path, timeout: float
-) -> None:
+class ServerNotReady(RuntimeError):
+    """The server exited, or did not answer ``/healthz``, at start."""
+
+
+def wait_healthy(base: str, *, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    """Return once ``base/healthz`` answers 200; :class:`ServerNotReady` with the tail of
+    the server's log if the process exits first or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited at start:\n{log.read_text()[-3000:]}")
-        try:
+            raise ServerNotReady(
+                f"the server exited at start ({process.returncode}):\n{_tail(log)}"
+            )
+        with suppress(httpx.HTTPError):
             if httpx.get(f"{base}/healthz", timeout=2.0).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
+        time.sleep(0.1)
+    raise ServerNotReady(f"the server did not answer within {timeout:.0f} s:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

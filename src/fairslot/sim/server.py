@@ -13,20 +13,19 @@ review, the next release day), and the platform's own commands (``fairslot risk 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
 
 import fairslot
+from fairslot.bench.database import DEFAULT_PG_ADMIN, fresh_database
+from fairslot.bench.server import ServerNotReady, free_port, wait_healthy
 from fairslot.bootstrap import bootstrap
 from fairslot.channels import service as channels
 from fairslot.channels.models import ChannelKind
@@ -45,7 +44,7 @@ CHANNELS = (("wechat", "微信", ChannelKind.WECHAT), ("alipay", "支付宝", Ch
 STARTUP_MARGIN_S = 6.0
 STARTUP_TIMEOUT_S = 90.0
 SWEEP_EVERY_S = "0.25"  # real seconds between the in-process sweeps (draws, re-releases)
-DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_PG_ADMIN_URL = DEFAULT_PG_ADMIN
 COMMAND_TIMEOUT_S = 300.0
 _CLI = (sys.executable, "-c", "from fairslot.cli.main import app; app()")
 
@@ -89,7 +88,7 @@ class LocalPlatform:
         self._clock_env = platform_env(
             self.mode, clock_start=clock_start, clock_anchor=anchor, speed=speed, changes=changes
         )
-        port = _free_port()
+        port = free_port()
         command = [
             *_CLI,
             "serve",
@@ -104,7 +103,12 @@ class LocalPlatform:
                 command, env=self.env(), stdout=log, stderr=subprocess.STDOUT
             )
         url_base = f"http://127.0.0.1:{port}"
-        _wait_ready(url_base, self._process, self.log_path)
+        try:
+            wait_healthy(
+                url_base, process=self._process, log=self.log_path, timeout=STARTUP_TIMEOUT_S
+            )
+        except ServerNotReady as exc:
+            raise SimulationError(str(exc)) from exc
         self.target = Target(
             url=url_base,
             channel_keys=self.channel_keys,
@@ -216,16 +220,13 @@ def _database(kind: str, *, workdir: Path, name: str, pg_admin_url: str) -> Iter
         return
     if kind != "postgresql":
         raise SimulationError(f"unknown database kind {kind!r}: sqlite or postgresql")
-    database = f"fairslot_sim_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        yield make_url(pg_admin_url).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with suppress(Exception), admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(
+        backend=kind,
+        token=f"{name}_{uuid.uuid4().hex[:8]}",
+        pg_admin_url=pg_admin_url,
+        prefix="fairslot_sim",
+    ) as url:
+        yield url
 
 
 def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -245,27 +246,3 @@ def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]
     finally:
         platform.engine.dispose()
     return hospital_keys, channel_keys
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SimulationError(f"the server exited ({process.returncode}):\n{_tail(log_path)}")
-        with suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise SimulationError(
-        f"the server did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}"
-    )
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
