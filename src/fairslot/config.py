@@ -177,6 +177,7 @@ class Settings(BaseSettings):
     risk_ring_cancel_rate: float = 0.3
     risk_ring_no_show_rate: float = 0.3
     risk_ring_bookings_per_patient: float = 3.0
+    risk_ring_flagged_requests: int = 3
     risk_ring_flag_score: int = 4
     risk_run_local_time: str = "01:00"
 

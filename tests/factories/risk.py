@@ -211,17 +211,19 @@ def payment_case(world: World, op: Operation, *, score: float = 1.2, **kw: Any) 
 
 
 def device_case(world: World, op: Operation, *, score: float = 1.0, **kw: Any) -> Case:
-    """A case on the operation's device (shared-identifier rule)."""
+    """A case on the operation's device (shared-identifier rule), keyed as the batch keys
+    it: the device's keyed hash, as a blacklist entry would be."""
+    key = world.platform.protector.keyed_hash(op.device, purpose="device")
     return open_case(
         world,
         subject_kind="device",
-        subject_key=op.device,
+        subject_key=key,
         subject_label=op.device[:3] + "***",
         alerts=[
             AlertSpec(
                 rule="shared_device",
                 entity_kind="device",
-                entity_key=op.device,
+                entity_key=key,
                 entity_label=op.device[:3] + "***",
                 score=score,
                 explanation=f"one device used for {len(op.patients)} patients",
@@ -234,12 +236,13 @@ def device_case(world: World, op: Operation, *, score: float = 1.0, **kw: Any) -
 
 def ring_case(world: World, ops: list[Operation], *, score: float = 6.0, **kw: Any) -> Case:
     """A case on a ring joining several operations; the alert's details list the members
-    as ``risk.rings.Ring`` does (``members``: ``[kind, value]`` pairs)."""
+    by stored key (``members``: ``[kind, key]`` pairs), as the batch stores them."""
+    keyed_hash = world.platform.protector.keyed_hash
     members: list[list[str]] = []
     for op in ops:
-        members.append(["account", str(op.account.id)])
-        members.append(["device", op.device])
-        members.append(["network", op.ip])
+        members.append(["account", f"account:{op.account.id}"])
+        members.append(["device", keyed_hash(op.device, purpose="device")])
+        members.append(["network", keyed_hash(op.ip, purpose="network")])
         members.append(["payment", op.payment_hash])
         for patient in op.patients:
             members.append(["patient", patient.id_hash])

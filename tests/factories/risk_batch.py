@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from factories.demand import create_account, create_patient, phone_number
 from factories.world import World
+from fairslot.audit import service as audit
+from fairslot.audit.service import PendingRecord
 from fairslot.bookings import attendance
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
@@ -151,6 +153,24 @@ class Scenes:
             booking_id=booking.id,
             now=self.world.now(),
             ctx=RequestContext(actor=f"hospital:{self.world.hospital.code}"),
+        )
+        self.db.commit()
+
+    def refused_hold(self, person: Person, *, decision: str | None = None) -> None:
+        """A hold refused on a full session, as the gate records it; ``decision`` is the
+        gate's verdict on the request (``review`` when it came faster than a person)."""
+        audit.write(
+            self.db,
+            pending=PendingRecord(
+                action="hold",
+                at=self.world.now(),
+                ctx=self.ctx(person),
+                account_id=person.account.id,
+                patient_key=person.patient.id_hash,
+                decision=decision,
+                reasons="fast_after_registration" if decision else None,
+            ),
+            outcome="session_full",
         )
         self.db.commit()
 

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factories.risk_batch import REPORT_DAY, Scenes
+from factories.risk_batch import REPORT_DAY, Person, Scenes
 from factories.world import World, make_world
 from fairslot.blacklist.keys import key_for
 from fairslot.blacklist.models import Scope
+from fairslot.cases import evidence as case_evidence
+from fairslot.cases.candidates import SCOPES
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.kinds import SexRestriction
@@ -195,6 +197,59 @@ def test_a_family_sharing_one_phone_and_home_network_gets_no_alert_and_no_case(
 
     assert alerts(world.db) == []
     assert list(world.db.scalars(select(Case))) == []
+    assert report.rings_found == 1 and report.rings_flagged == 0
+
+
+def grab_program(scenes: Scenes, *, fast: bool) -> list[Person]:
+    """Grab software that lost every race: ten identities on three accounts, each hold from
+    the next of six emulated devices and twelve proxies. No booking: only the gate's
+    request records tie the accounts together."""
+    people = []
+    for a in range(3):
+        account = scenes.account()
+        people += [scenes.person(account=account) for _ in range(4 if a < 2 else 2)]
+    for attempt in range(3):
+        for n, person in enumerate(people):
+            person.device = f"emu-{(n + attempt) % 6}"
+            person.ip = f"203.0.113.{(n * 3 + attempt) % 12 + 1}"
+            scenes.refused_hold(person, decision="review" if fast and attempt == 0 else "allow")
+    return people
+
+
+def test_identities_that_booked_nothing_but_hammered_at_machine_pace_are_a_ring(
+    world: World, scenes: Scenes
+) -> None:
+    people = grab_program(scenes, fast=True)
+
+    report = scenes.run()
+
+    [ring_alert] = alerts(world.db, "ring")
+    counts = ring_alert.details["counts"]
+    assert (counts["patients"], counts["accounts"], counts["bookings"]) == (10, 3, 0)
+    assert counts["flagged_requests"] == 10
+    assert "machine_pace" in {r["code"] for r in ring_alert.details["reasons"]}
+    [case] = list(world.db.scalars(select(Case)))
+    assert (case.subject_kind, case.subject_key) == ("ring", ring_alert.entity_key)
+    assert report.rings_flagged == 1
+    # What the reviewer may block: every identity and device, under the gate's own keys.
+    protector = world.platform.protector
+    found = case_evidence.candidates(
+        case_evidence.gather(world.db, case=case, protector=protector), protector=protector
+    )
+    by_scope = {scope: {c.key for c in found if c.scope == scope} for scope in SCOPES}
+    assert by_scope["patient"] == {p.patient.id_hash for p in people}
+    assert by_scope["account"] == {f"account:{p.account.id}" for p in people}
+    assert by_scope["device"] == {
+        key_for(Scope.DEVICE, f"emu-{n}", protector=protector) for n in range(6)
+    }
+
+
+def test_the_same_identities_at_human_pace_are_no_ring(world: World, scenes: Scenes) -> None:
+    grab_program(scenes, fast=False)
+
+    report = scenes.run()
+
+    assert alerts(world.db, "ring") == []
     assert report.rings_found == 1 and report.rings_flagged == 0
 
 

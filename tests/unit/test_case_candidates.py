@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime
 
+from fairslot.blacklist.keys import key_for
 from fairslot.blacklist.models import Scope
 from fairslot.cases.candidates import (
     SCOPES,
@@ -21,6 +22,10 @@ from fairslot.cases.states import CASE_TRANSITIONS, CLOSED, CaseStatus, can_tran
 from fairslot.crypto import Protector
 from fairslot.followup import sampling
 from fairslot.followup.states import CALL_TRANSITIONS, CallStatus
+from fairslot.risk import alerts
+from fairslot.risk.alerts import Entity
+from fairslot.risk.rings import Link, RingSettings, build_graph, rings
+from fairslot.risk.rules import EntityKind
 
 PROTECTOR = Protector(data_key="unit-test-data-key", hash_key="unit-test-hash-key")
 HASH = PROTECTOR.keyed_hash
@@ -87,74 +92,106 @@ def test_booking_identifiers_become_candidates_under_the_gates_keys() -> None:
     assert [c.scope for c in found] == sorted((c.scope for c in found), key=SCOPES.index)
 
 
+def stored(kind: EntityKind, raw: str) -> Entity:
+    """An entity as the batch stores it on an alert (and on a case's subject)."""
+    return alerts.entity(kind, raw, hasher=_hasher, labels=alerts.Labels())
+
+
+def _hasher(value: str, purpose: str) -> str:
+    return HASH(value, purpose=purpose)
+
+
 def test_each_identifier_is_one_candidate_with_every_place_it_was_seen() -> None:
+    device = stored(EntityKind.DEVICE, "grab-bot-7")
     facts = CaseFacts(
         subject_kind="device",
-        subject_key="grab-bot-7",
-        subject_label="gra***",
+        subject_key=device.key,
+        subject_label=device.label,
         alerts=[
-            AlertFacts(alert_id=3, entity_kind="device", entity_key="grab-bot-7", entity_label="g")
+            AlertFacts(
+                alert_id=3, entity_kind="device", entity_key=device.key, entity_label=device.label
+            )
         ],
         bookings=[booking(1, patient=1)],
         people=[person(1)],
     )
     found = derive(facts, keyed_hash=HASH)
-    (device,) = [c for c in found if c.scope == "device"]
-    assert device.sources == ("case subject", "alert 3", "booking 00000001")
-    assert device.label == "gra***-7"
+    (candidate,) = [c for c in found if c.scope == "device"]
+    assert candidate.key == key_for(Scope.DEVICE, "grab-bot-7", protector=PROTECTOR)
+    assert candidate.sources == ("case subject", "alert 3", "booking 00000001")
+    assert candidate.label == "device gra***-7"
     assert len(found) == len({(c.scope, c.key) for c in found})
 
 
-def test_rule_network_keys_lose_their_prefix_before_hashing() -> None:
+def test_alert_keys_are_blocked_as_stored_and_never_hashed_again() -> None:
+    ip = stored(EntityKind.NETWORK, "ip:198.51.100.4")
+    wifi = stored(EntityKind.NETWORK, "wifi:cafe-ap")
+    account = stored(EntityKind.ACCOUNT, "12")
     facts = CaseFacts(
         subject_kind="network",
-        subject_key="ip:198.51.100.4",
-        subject_label="ip",
+        subject_key=ip.key,
+        subject_label=ip.label,
         alerts=[
             AlertFacts(
-                alert_id=1, entity_kind="network", entity_key="wifi:cafe-ap", entity_label="w"
-            )
+                alert_id=1, entity_kind="network", entity_key=wifi.key, entity_label=wifi.label
+            ),
+            AlertFacts(
+                alert_id=2,
+                entity_kind="account",
+                entity_key=account.key,
+                entity_label=account.label,
+            ),
         ],
     )
     found = derive(facts, keyed_hash=HASH)
     assert keys(found, "network") == {
-        HASH("198.51.100.4", purpose="network"),
-        HASH("cafe-ap", purpose="network"),
+        key_for(Scope.NETWORK, "198.51.100.4", protector=PROTECTOR),
+        key_for(Scope.NETWORK, "cafe-ap", protector=PROTECTOR),
     }
-    assert sorted(c.label.split()[0] for c in found) == ["ip", "wifi"]
+    assert keys(found, "account") == {"account:12"}
+    assert sorted(c.label.split()[0] for c in found if c.scope == "network") == ["ip", "wifi"]
 
 
-def test_ring_members_are_candidates_and_their_patients_are_called() -> None:
-    details = {
-        "members": [
-            ["patient", "idhash5"],
-            ["account", "12"],
-            ["phone", "phonehash9"],
-            ["device", "shared-tablet"],
-            ["network", "10.1.2.3"],
-            ["payment", "payhash2"],
-        ]
-    }
+def test_ring_members_are_candidates_under_the_gates_keys_and_their_patients_are_called() -> None:
+    # The ring alert exactly as the batch writes it: members by stored key and masked label.
+    links = [
+        Link(
+            patient_key=f"idhash{n}",
+            account_id=str(10 + n // 3),
+            phone_hash=f"phonehash{n}",
+            device_id="shared-tablet",
+            ip="10.1.2.3",
+            payment_account_hash="payhash2",
+            flagged_requests=1,
+        )
+        for n in range(5, 12)
+    ]
+    [ring] = [r for r in rings(build_graph(links)) if r.flagged]
+    draft = alerts.ring_alert(ring, settings=RingSettings(), hasher=_hasher, labels=alerts.Labels())
     facts = CaseFacts(
         subject_kind="ring",
-        subject_key="ab12cd34ef56ab78",
-        subject_label="ring of 2",
+        subject_key=ring.ring_id,
+        subject_label=draft.entity.label,
         alerts=[
             AlertFacts(
-                alert_id=9, entity_kind="ring", entity_key="ab12", entity_label="r", details=details
+                alert_id=9,
+                entity_kind="ring",
+                entity_key=ring.ring_id,
+                entity_label=draft.entity.label,
+                details=draft.details,
             )
         ],
         people=[
             person(5),
             PersonFacts(
-                patient_id=6,
+                patient_id=60,
                 id_hash="other",
                 phone_hash="phonehash9",
                 id_masked="m",
                 phone_masked="p",
             ),
             PersonFacts(
-                patient_id=8,
+                patient_id=80,
                 id_hash="stranger",
                 phone_hash="nobody",
                 id_masked="m",
@@ -164,14 +201,15 @@ def test_ring_members_are_candidates_and_their_patients_are_called() -> None:
         payments={"payhash2": "62****9999"},
     )
     found = derive(facts, keyed_hash=HASH)
-    assert keys(found, "patient") == {"idhash5"}
-    assert keys(found, "account") == {"account:12"}
-    assert keys(found, "phone") == {"phonehash9"}
-    assert keys(found, "device") == {HASH("shared-tablet", purpose="device")}
-    assert keys(found, "network") == {HASH("10.1.2.3", purpose="network")}
+    assert keys(found, "patient") == {f"idhash{n}" for n in range(5, 12)}
+    assert keys(found, "account") == {"account:11", "account:12", "account:13"}
+    assert keys(found, "phone") == {f"phonehash{n}" for n in range(5, 12)}
+    assert keys(found, "device") == {key_for(Scope.DEVICE, "shared-tablet", protector=PROTECTOR)}
+    assert keys(found, "network") == {key_for(Scope.NETWORK, "10.1.2.3", protector=PROTECTOR)}
     assert [c.label for c in found if c.scope == "payment"] == ["62****9999"]
-    assert [c.label for c in found if c.scope == "patient"] == ["110***********002X"]
-    assert patients_to_call(facts) == [5, 6]  # by ID key, and by the ring's phone
+    assert "110***********002X" in [c.label for c in found if c.scope == "patient"]
+    assert "shared-tablet" not in str([c.label for c in found])
+    assert patients_to_call(facts) == [5, 60]  # by ID key, and by the ring's phone
 
 
 def test_ring_members_are_read_from_the_rings_other_shapes_too() -> None:

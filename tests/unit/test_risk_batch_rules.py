@@ -18,7 +18,7 @@ from fairslot.patients.identity import Sex
 from fairslot.risk import alerts
 from fairslot.risk.due import is_due, latest_due_date, parse_local_time
 from fairslot.risk.facts import BookingFact, RiskSettings
-from fairslot.risk.linking import BindingFact, SessionSupply, is_scarce, links
+from fairslot.risk.linking import BindingFact, RequestFact, SessionSupply, is_scarce, links
 from fairslot.risk.ring_candidates import ring_input
 from fairslot.risk.rings import RingSettings, build_graph, rings
 from fairslot.risk.rules import EntityKind, Hit, RuleName, window_ending
@@ -256,6 +256,56 @@ def test_the_rings_flagged_from_the_candidates_are_those_of_the_whole_graph() ->
     whole = flagged(None)
     assert whole and candidates.public_networks == {"hospital-wifi"}
     assert flagged(set(candidates.patients), candidates.public_networks) == whole
+
+
+def request(patient: str, **overrides: Any) -> RequestFact:
+    values: dict[str, Any] = {
+        "patient_key": patient,
+        "account_id": None,
+        "device_id": None,
+        "ip": None,
+        "wifi_id": None,
+        "payment_account_hash": None,
+        "requests": 1,
+        "flagged": 0,
+    }
+    values.update(overrides)
+    return RequestFact(**values)
+
+
+def test_requests_tie_identities_that_booked_nothing_into_one_candidate_group() -> None:
+    # Three accounts of four identities each; only their devices link them, and none booked.
+    requests = [
+        request(f"bot-{m}", account_id=500 + m // 4, device_id=f"emu{m % 3}", flagged=1)
+        for m in range(12)
+    ]
+    without = ring_input(bookings=household("lin"), bindings=[], settings=RingSettings())
+    found = ring_input(
+        bookings=household("lin"), bindings=[], requests=requests, settings=RingSettings()
+    )
+    assert without.candidates == 0
+    assert found.candidates == 1
+    assert found.patients == {f"bot-{m}" for m in range(12)}
+
+
+def test_a_request_link_carries_its_identifiers_and_flagged_count() -> None:
+    found = links(
+        bookings=[],
+        bindings=[],
+        requests=[request("p-r", account_id=9, device_id="d", ip="1.2.3.4", flagged=2)],
+        sessions=[],
+        window=WINDOW,
+    )
+    assert [(x.account_id, x.device_id, x.ip, x.flagged_requests, x.booked) for x in found] == [
+        ("9", "d", "1.2.3.4", 2, False)
+    ]
+
+
+def test_a_network_crowded_only_in_requests_is_public() -> None:
+    requests = [request(f"s{n}", ip="carrier-nat") for n in range(30)]
+    found = ring_input(bookings=[], bindings=[], requests=requests, settings=RingSettings())
+    assert found.public_networks == {"carrier-nat"}
+    assert found.candidates == 0
 
 
 # --- alerts -----------------------------------------------------------------------------------

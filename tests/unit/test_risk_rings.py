@@ -247,6 +247,66 @@ def test_behaviour_is_not_scored_on_too_few_bookings() -> None:
     assert group.score == 0
 
 
+# --- machine pace: requests the gate flagged ---------------------------------------------
+
+
+def grab_program(*, flagged_each: int = 1) -> list[Link]:
+    """Grab software that lost the draw: ten identities on three accounts, six emulated
+    devices rotated on every request, one booking between them. Only the gate's request
+    records tie the accounts together; ``flagged_each`` of each identity's requests were
+    flagged by the gate as faster than a person."""
+    links = [
+        Link(
+            patient_key=f"bot-p{n}",
+            account_id=f"bot-acc{n // 4}",
+            device_id=f"bot-dev{(n + k) % 6}",
+            ip=f"proxy{(n * 3 + k) % 12}",
+            payment_account_hash=f"bot-pay{n // 4}",
+            flagged_requests=flagged_each if k == 0 else 0,
+        )
+        for n in range(10)
+        for k in range(3)
+    ]
+    links.append(Link(patient_key="bot-p0", account_id="bot-acc0", booked=True, scarce=True))
+    return links
+
+
+def test_a_wide_group_the_gate_flagged_is_a_ring_without_bookings() -> None:
+    [group] = rings(build_graph(grab_program()))
+
+    assert group.bookings == 1 and group.flagged_requests == 10
+    assert "machine_pace" in codes(group)
+    assert not {"scarce_share", "cancel_rate", "no_show_rate"} & codes(group)
+    assert group.flagged
+
+
+def test_the_same_wide_group_at_human_pace_is_not_flagged() -> None:
+    [group] = rings(build_graph(grab_program(flagged_each=0)))
+
+    assert "machine_pace" not in codes(group)
+    assert not group.flagged
+
+
+def test_machine_pace_counts_from_its_threshold() -> None:
+    links = grab_program(flagged_each=0)
+    links += [Link(patient_key="bot-p1", flagged_requests=1)] * 2
+
+    [below] = rings(build_graph(links), RingSettings(flagged_requests=3))
+    [at] = rings(build_graph(links), RingSettings(flagged_requests=2))
+
+    assert "machine_pace" not in codes(below)
+    assert "machine_pace" in codes(at)
+
+
+def test_a_family_the_gate_flagged_is_still_not_a_ring() -> None:
+    # A teenager's quick taps on the family phone: the shape is a household's, so no ring.
+    links = [*family(), Link(patient_key="fam-p1", account_id="fam-acc-mum", flagged_requests=5)]
+    [group] = rings(build_graph(links))
+
+    assert codes(group) == {"machine_pace"}
+    assert not group.flagged
+
+
 # --- public networks ---------------------------------------------------------------------
 
 

@@ -13,18 +13,19 @@ key differed from the gate's would block nothing, so the gate's spelling is the 
 
 Where a candidate comes from:
 
-* the case's subject and every alert's entity (``entity_kind`` / ``entity_key`` as the
-  risk rules write them: hashes for patients, phones and payment accounts, the raw
-  device id, ``ip:<addr>`` or ``wifi:<id>`` for networks, the account id);
+* the case's subject and every alert's entity: the batch stores them under the key a
+  blacklist entry would have (``risk/alerts.py::entity``: the patient's ``id_hash``,
+  ``account:<id>``, the phone or payment hash, the keyed hash of a device or network)
+  with a masked label, so they are taken as they are and never hashed again;
 * every identifier of every booking behind the alerts (its patient and that patient's
   phone, its account and the account's login phone, device, IP, Wi-Fi, payment account);
-* for a ring alert, the members listed in its ``details`` (see :func:`ring_members`).
+* for a ring alert, the members listed in its ``details`` (see :func:`ring_members`),
+  stored keys too: a ring of identities that booked nothing is still blockable.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -112,41 +113,30 @@ class Candidate:
     sources: tuple[str, ...]
 
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def network_value(key: str) -> str:
-    """The address or Wi-Fi id of a risk rule's network key (``ip:<addr>``, ``wifi:<id>``);
-    ring members carry the bare value."""
-    for prefix in ("ip:", "wifi:"):
-        if key.startswith(prefix):
-            return key.removeprefix(prefix)
-    return key
-
-
 def ring_members(details: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The (kind, value) members of a ring alert's ``details``.
+    """The (kind, stored key) members of a ring alert's ``details``; see :func:`ring_entries`."""
+    return [(kind, key) for kind, key, _ in ring_entries(details)]
 
-    Read from ``members``, a list of ``[kind, value]`` pairs (``risk.rings.Ring.members``),
-    and from ``patients``, ``accounts`` (lists of values) and ``identifiers`` (a mapping or
-    a list of ``[kind, [values]]``, as ``Ring.identifiers``). Anything else is ignored:
-    the bookings behind the alert give the candidates too.
+
+def ring_entries(details: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+    """The (kind, stored key, masked label) members of a ring alert's ``details``.
+
+    Read from ``patients`` and ``accounts`` (lists) and ``identifiers`` (a mapping of kind
+    to list, or a list of ``[kind, [values]]``), whose items are ``{"key", "label"}``
+    objects as ``risk/alerts.py::ring_alert`` writes them, or bare keys; and from
+    ``members``, ``[kind, key]`` pairs. Anything else is ignored: the bookings behind the
+    alert give the candidates too.
     """
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str | None]] = []
     members = details.get("members")
     if isinstance(members, list):
         for item in members:
             if isinstance(item, list | tuple) and len(item) == 2:
-                found.append((str(item[0]), str(item[1])))
-    for kind, key in (("patient", "patients"), ("account", "accounts")):
-        values = details.get(key)
+                found.append((str(item[0]), str(item[1]), None))
+    for kind, name in (("patient", "patients"), ("account", "accounts")):
+        values = details.get(name)
         if isinstance(values, list):
-            found.extend((kind, str(v)) for v in values)
+            found.extend(_entries(kind, values))
     identifiers = details.get("identifiers")
     pairs: Iterable[Any] = ()
     if isinstance(identifiers, Mapping):
@@ -155,8 +145,23 @@ def ring_members(details: Mapping[str, Any]) -> list[tuple[str, str]]:
         pairs = identifiers
     for pair in pairs:
         if isinstance(pair, list | tuple) and len(pair) == 2 and isinstance(pair[1], list):
-            found.extend((str(pair[0]), str(v)) for v in pair[1])
+            found.extend(_entries(str(pair[0]), pair[1]))
     return found
+
+
+def _entries(kind: str, values: Iterable[Any]) -> Iterator[tuple[str, str, str | None]]:
+    for value in values:
+        if isinstance(value, Mapping) and value.get("key"):
+            label = value.get("label")
+            yield kind, str(value["key"]), str(label) if label else None
+        elif isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            yield kind, str(value), None
+
+
+def account_id_of(key: str) -> int | None:
+    """The account id of an account key (``account:<id>``, or a bare id)."""
+    bare = key.removeprefix("account:")
+    return int(bare) if bare.isdigit() else None
 
 
 class _Collector:
@@ -173,25 +178,24 @@ class _Collector:
         if source not in sources:
             sources.append(source)
 
-    def entity(self, kind: str, value: str, fallback: str, source: str) -> None:
-        """A risk entity or a ring member, by its kind and value."""
+    def entity(self, kind: str, key: str, fallback: str, source: str) -> None:
+        """A risk entity or a ring member, by its kind and stored key."""
         scope = _SCOPE_OF_KIND.get(kind)
-        if scope is None or not value:
+        if scope is None or not key:
             return
         if scope == "patient":
-            person = self._by_id_hash.get(value)
-            self.add(scope, value, person.id_masked if person else fallback, source)
+            person = self._by_id_hash.get(key)
+            self.add(scope, key, person.id_masked if person else fallback, source)
         elif scope == "phone":
-            self.add(scope, value, self._phones.get(value, fallback), source)
+            self.add(scope, key, self._phones.get(key, fallback), source)
         elif scope == "account":
-            self.add(scope, f"account:{value}", f"account {value}", source)
-        elif scope == "device":
-            self.device(value, source)
-        elif scope == "network":
-            bare = network_value(value)
-            self.network(bare, source, wifi=value.startswith("wifi:") or not _is_ip(bare))
-        else:
-            self.add(scope, value, self._payments.get(value, fallback), source)
+            account_id = account_id_of(key)
+            if account_id is not None:
+                self.add(scope, f"account:{account_id}", f"account {account_id}", source)
+        elif scope == "payment":
+            self.add(scope, key, self._payments.get(key, fallback), source)
+        else:  # device, network: the keyed hash, labelled by the alert
+            self.add(scope, key, fallback, source)
 
     def device(self, device_id: str, source: str) -> None:
         self.add(
@@ -221,8 +225,8 @@ def derive(facts: CaseFacts, *, keyed_hash: KeyedHash) -> list[Candidate]:
     for alert in facts.alerts:
         source = f"alert {alert.alert_id}"
         out.entity(alert.entity_kind, alert.entity_key, alert.entity_label, source)
-        for kind, value in ring_members(alert.details):
-            out.entity(kind, value, mask_identifier(value), f"{source} (ring member)")
+        for kind, key, label in ring_entries(alert.details):
+            out.entity(kind, key, label or mask_identifier(key), f"{source} (ring member)")
     people = {p.patient_id: p for p in facts.people}
     accounts = {a.account_id: a for a in facts.accounts}
     for booking in facts.bookings:

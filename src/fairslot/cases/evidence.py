@@ -22,6 +22,7 @@ from fairslot.cases.candidates import (
     Candidate,
     CaseFacts,
     PersonFacts,
+    account_id_of,
     derive,
     ring_members,
 )
@@ -88,7 +89,11 @@ def gather(db: Session, *, case: Case, protector: Protector) -> Gathered:
     ]:
         people.setdefault(patient.id, patient)
     account_ids = {row[0].account_id for row in rows}
-    account_ids |= {int(v) for k, v in named if k == "account" and v.isdigit()}
+    account_ids |= {
+        account_id
+        for k, v in named
+        if k == "account" and (account_id := account_id_of(v)) is not None
+    }
     accounts = repo.accounts_by_ids(db, account_ids)
     payments = repo.masked_payment_accounts(
         db, {v for k, v in named if k in ("payment_account", "payment")}

@@ -178,6 +178,7 @@ def ring_alert(
                 "scarce": ring.scarce,
                 "cancelled_without_visit": ring.cancelled_without_visit,
                 "no_shows": ring.no_shows,
+                "flagged_requests": ring.flagged_requests,
                 "evidence_bookings": len(evidence),
             },
             "ring_score": ring.score,

@@ -103,6 +103,7 @@ def run_batch(
         events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
         supply = repo.session_supply(db, window=window)
         bindings = repo.binding_facts(db, window=window)
+        requests = repo.request_facts(db, window=window)
         flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
     report.bookings, report.events, report.bindings = len(load.facts), len(events), len(bindings)
 
@@ -111,18 +112,21 @@ def run_batch(
     del events
 
     with report.phase("rings"):
-        candidates = ring_input(bookings=load.facts, bindings=bindings, settings=ring_settings)
+        candidates = ring_input(
+            bookings=load.facts, bindings=bindings, requests=requests, settings=ring_settings
+        )
         graph = build_graph(
             linking.links(
                 bookings=load.facts,
                 bindings=bindings,
+                requests=requests,
                 sessions=supply,
                 window=window,
                 patients=candidates.patients,
                 public_networks=candidates.public_networks,
             )
         )
-        del bindings, supply
+        del bindings, supply, requests
         flagged = [r for r in rings(graph, ring_settings) if r.flagged]
     report.rings_found, report.rings_flagged = candidates.groups, len(flagged)
     report.ring_candidates = candidates.candidates

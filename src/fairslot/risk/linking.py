@@ -1,9 +1,12 @@
 """From the window's facts to the links the ring graph is built from. Pure: no I/O.
 
 One link per booking (its patient, account, the patient's phone, device, networks and
-payment account, with what became of it) and one per binding (a patient bound to an
+payment account, with what became of it), one per binding (a patient bound to an
 account, with the account's phone): a patient bound to many accounts, or an account's phone
-shared with strangers, is structure even on days they do not book.
+shared with strangers, is structure even on days they do not book; and one per set of
+identifiers a patient's requests came with (holds, intents, waitlist joins, payments — the
+gate records every one, allowed or refused): grab software that lost the draw or the race
+booked nothing, yet its devices and proxies still tie its identities together.
 """
 
 from __future__ import annotations
@@ -33,6 +36,20 @@ class BindingFact:
     patient_key: str
     account_id: int
     account_phone_hash: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestFact:
+    """The window's requests for one patient with one set of identifiers, counted."""
+
+    patient_key: str
+    account_id: int | None
+    device_id: str | None
+    ip: str | None
+    wifi_id: str | None
+    payment_account_hash: str | None
+    requests: int
+    flagged: int  # of which the real-time gate flagged (review or block)
 
 
 def is_scarce(session: SessionSupply) -> bool:
@@ -92,16 +109,30 @@ def binding_links(bindings: Iterable[BindingFact]) -> Iterator[Link]:
         )
 
 
+def request_links(requests: Iterable[RequestFact]) -> Iterator[Link]:
+    for r in requests:
+        yield Link(
+            patient_key=r.patient_key,
+            account_id=None if r.account_id is None else str(r.account_id),
+            device_id=r.device_id,
+            ip=r.ip,
+            wifi_id=r.wifi_id,
+            payment_account_hash=r.payment_account_hash,
+            flagged_requests=r.flagged,
+        )
+
+
 def links(
     *,
     bookings: Iterable[BookingFact],
     bindings: Iterable[BindingFact],
+    requests: Iterable[RequestFact] = (),
     sessions: Iterable[SessionSupply],
     window: Window,
     patients: Collection[str] | None = None,
     public_networks: Collection[str] = (),
 ) -> list[Link]:
-    """Every link of the window: the bookings first, then the bindings.
+    """Every link of the window: the bookings first, then the bindings, then the requests.
 
     ``patients`` keeps only those patients' links (the groups that could be rings);
     ``public_networks`` are left out of the links, as the ring scoring leaves them out.
@@ -112,9 +143,11 @@ def links(
     if patients is not None:
         history = [b for b in history if b.patient_key in patients]
         bindings = [b for b in bindings if b.patient_key in patients]
+        requests = [r for r in requests if r.patient_key in patients]
     found = [
         *booking_links(history, window=window, scarce_sessions=scarce, visited=visited),
         *binding_links(bindings),
+        *request_links(requests),
     ]
     if public_networks:
         found = [_without(link, public_networks) for link in found]

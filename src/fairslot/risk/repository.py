@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     and_,
+    case,
     func,
     insert,
     or_,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from fairslot.allocation.states import AllocationMode
+from fairslot.audit.models import RequestRecord
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.hospitals.models import Department
@@ -36,7 +38,7 @@ from fairslot.ledger.events import EventKind
 from fairslot.ledger.models import SlotEvent
 from fairslot.patients.models import Account, Binding, Patient
 from fairslot.risk.facts import BookingFact, SlotEventFact
-from fairslot.risk.linking import BindingFact, SessionSupply
+from fairslot.risk.linking import BindingFact, RequestFact, SessionSupply
 from fairslot.risk.models import RiskAlert, RiskRun
 from fairslot.risk.rules import Window
 from fairslot.schedules.models import ClinicSession, Slot
@@ -334,6 +336,45 @@ def binding_facts(db: Session, *, window: Window) -> list[BindingFact]:
     return [
         BindingFact(patient_key=key, account_id=account_id, account_phone_hash=phone)
         for key, account_id, phone in _stream(db, statement)
+    ]
+
+
+def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
+    """The window's requests made for a patient, one row per patient and set of identifiers
+    with its count and how many the gate flagged: a week of polling grab software is many
+    requests over few such sets."""
+    flagged = case((RequestRecord.decision.in_(("review", "block")), 1), else_=0)
+    keys = (
+        RequestRecord.patient_key,
+        RequestRecord.account_id,
+        RequestRecord.device_id,
+        RequestRecord.ip,
+        RequestRecord.wifi_id,
+        RequestRecord.payment_account_hash,
+    )
+    statement = (
+        select(*keys, func.count(), func.sum(flagged))
+        .where(
+            RequestRecord.patient_key.is_not(None),
+            RequestRecord.at >= window.start,
+            RequestRecord.at < window.end,
+        )
+        .group_by(*keys)
+    )
+    return [
+        RequestFact(
+            patient_key=key,
+            account_id=account_id,
+            device_id=device_id,
+            ip=ip,
+            wifi_id=wifi_id,
+            payment_account_hash=payment,
+            requests=int(count),
+            flagged=int(flagged_count or 0),
+        )
+        for key, account_id, device_id, ip, wifi_id, payment, count, flagged_count in _stream(
+            db, statement
+        )
     ]
 
 

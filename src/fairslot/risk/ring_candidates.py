@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from fairslot.risk.facts import BookingFact
-from fairslot.risk.linking import BindingFact
+from fairslot.risk.linking import BindingFact, RequestFact
 from fairslot.risk.rings import RingSettings
 
 # Node kinds of the union-find (a patient is 0).
@@ -32,23 +33,29 @@ class RingInput:
     candidates: int  # groups whose patients are in ``patients``
 
 
-def public_networks(bookings: Iterable[BookingFact], *, settings: RingSettings) -> frozenset[str]:
+def public_networks(
+    bookings: Iterable[BookingFact],
+    *,
+    settings: RingSettings,
+    requests: Iterable[RequestFact] = (),
+) -> frozenset[str]:
     """Networks (an IP address or a Wi-Fi id) seen with more than ``max_network_patients``
     patients: a hospital's Wi-Fi or a carrier's NAT (``rings.public_networks``)."""
     patients_of: dict[str, set[str]] = {}
-    for b in bookings:
-        for network in (b.ip, b.wifi_id):
+    facts: Iterable[BookingFact | RequestFact] = chain(bookings, requests)
+    for fact in facts:
+        for network in (fact.ip, fact.wifi_id):
             if network:
-                patients_of.setdefault(network, set()).add(b.patient_key)
+                patients_of.setdefault(network, set()).add(fact.patient_key)
     return frozenset(
         n for n, seen in patients_of.items() if len(seen) > settings.max_network_patients
     )
 
 
-def _booking_nodes(b: BookingFact, public: frozenset[str]) -> Iterator[tuple[int, str]]:
+def _nodes_of(b: BookingFact | RequestFact, public: frozenset[str]) -> Iterator[tuple[int, str]]:
     if b.account_id is not None:
         yield _ACCOUNT, str(b.account_id)
-    if b.phone_hash:
+    if isinstance(b, BookingFact) and b.phone_hash:
         yield _PHONE, b.phone_hash
     if b.device_id:
         yield _DEVICE, b.device_id
@@ -94,11 +101,13 @@ def ring_input(
     bookings: Sequence[BookingFact],
     bindings: Sequence[BindingFact],
     settings: RingSettings,
+    requests: Sequence[RequestFact] = (),
 ) -> RingInput:
-    public = public_networks(bookings, settings=settings)
+    public = public_networks(bookings, settings=settings, requests=requests)
     groups = _Groups()
-    for b in bookings:
-        groups.join(groups.node((0, b.patient_key)), _booking_nodes(b, public))
+    facts: Iterable[BookingFact | RequestFact] = chain(bookings, requests)
+    for fact in facts:
+        groups.join(groups.node((0, fact.patient_key)), _nodes_of(fact, public))
     for binding in bindings:
         keys = [(_ACCOUNT, str(binding.account_id))]
         if binding.account_phone_hash:

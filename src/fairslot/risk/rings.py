@@ -17,7 +17,10 @@ Why a group is scored on two axes, and flagged only when both speak:
   household identifiers, so patients per phone or per network are never scored.
 * **behaviour** — the group books like scalpers: mostly scarce slots, many cancellations
   without a visit, many no-shows, many bookings per patient. Only counted once the group
-  has ``min_bookings`` bookings, because a rate over three bookings is noise.
+  has ``min_bookings`` bookings, because a rate over three bookings is noise. Or the group
+  acts faster than people: the real-time gate flagged ``flagged_requests`` of its requests
+  (a hold seconds after registration, a payment seconds after the hold). That needs no
+  bookings: under a release draw or a full clinic, grab software books little and tries a lot.
 
 A large structure with ordinary booking (a carer booking for a care home's residents) or a
 household with a bad week is therefore not flagged; a ring is.
@@ -56,14 +59,21 @@ IDENTIFIER_KINDS: Final = (PHONE, DEVICE, NETWORK, PAYMENT)
 _PATIENT_FANOUT_KINDS: Final = (ACCOUNT, DEVICE, PAYMENT)
 _ACCOUNT_FANOUT_KINDS: Final = (PHONE, DEVICE, PAYMENT)
 
-_COUNTERS: Final = ("bookings", "scarce", "cancelled_without_visit", "no_shows")
+_COUNTERS: Final = (
+    "bookings",
+    "scarce",
+    "cancelled_without_visit",
+    "no_shows",
+    "flagged_requests",
+)
 
 
 @dataclass(frozen=True)
 class Link:
-    """One booking (``booked=True``) or one binding (a patient bound to an account, a phone
-    seen at registration...) with every identifier that came with it. ``None`` or ``""``
-    means the identifier was not recorded."""
+    """One booking (``booked=True``), one binding (a patient bound to an account, a phone
+    seen at registration...) or the requests made for a patient with one set of identifiers
+    (``flagged_requests`` of them flagged by the gate), with every identifier that came with
+    it. ``None`` or ``""`` means the identifier was not recorded."""
 
     patient_key: str
     account_id: str | None = None
@@ -76,6 +86,7 @@ class Link:
     scarce: bool = False
     cancelled_without_visit: bool = False
     no_show: bool = False
+    flagged_requests: int = 0  # requests the real-time gate flagged (a request link)
 
     def nodes(self) -> list[Node]:
         """The patient first, then each recorded identifier, without duplicates."""
@@ -109,6 +120,7 @@ class RingSettings:
     * ``cancel_rate`` (0.3): cancellations without a visit per booking.
     * ``no_show_rate`` (0.3): no-shows per booking.
     * ``bookings_per_patient`` (3.0): bookings per patient in the window.
+    * ``flagged_requests`` (3): requests the real-time gate flagged as faster than a person.
     * ``flag_score`` (4): a group is flagged from this total score, and only if both its
       structure score and its behaviour score are at least 1.
     """
@@ -122,6 +134,7 @@ class RingSettings:
     cancel_rate: float = 0.3
     no_show_rate: float = 0.3
     bookings_per_patient: float = 3.0
+    flagged_requests: int = 3
     flag_score: int = 4
 
 
@@ -154,6 +167,7 @@ class Ring:
     scarce: int = 0
     cancelled_without_visit: int = 0
     no_shows: int = 0
+    flagged_requests: int = 0
     members: tuple[Node, ...] = field(default=(), repr=False)
 
     def identifiers_of(self, kind: str) -> tuple[str, ...]:
@@ -175,12 +189,15 @@ def build_graph(links: Iterable[Link]) -> nx.Graph:
             if node not in graph:
                 graph.add_node(node, kind=node[0])
         patient = graph.nodes[nodes[0]]
-        for counter, happened in zip(
-            _COUNTERS,
-            (link.booked, link.scarce, link.cancelled_without_visit, link.no_show),
-            strict=True,
-        ):
-            patient[counter] = patient.get(counter, 0) + int(happened)
+        counts = (
+            int(link.booked),
+            int(link.scarce),
+            int(link.cancelled_without_visit),
+            int(link.no_show),
+            link.flagged_requests,
+        )
+        for counter, count in zip(_COUNTERS, counts, strict=True):
+            patient[counter] = patient.get(counter, 0) + count
         for a, b in combinations(nodes, 2):
             if graph.has_edge(a, b):
                 graph.edges[a, b]["links"] += 1
@@ -250,6 +267,7 @@ def _score(graph: nx.Graph, members: list[Node], settings: RingSettings) -> Ring
         scarce=totals["scarce"],
         cancelled_without_visit=totals["cancelled_without_visit"],
         no_shows=totals["no_shows"],
+        flagged_requests=totals["flagged_requests"],
         members=tuple(members),
     )
 
@@ -285,6 +303,13 @@ def _structure_reasons(
 def _behaviour_reasons(
     patients: int, totals: Mapping[str, int], settings: RingSettings
 ) -> Iterator[Reason]:
+    flagged = totals["flagged_requests"]
+    if flagged >= settings.flagged_requests:
+        yield Reason(
+            "machine_pace",
+            1,
+            f"{flagged} requests faster than a person (flagged by the real-time gate)",
+        )
     bookings = totals["bookings"]
     if bookings < settings.min_bookings:
         return

@@ -45,6 +45,7 @@ def ring_settings(settings: Settings) -> RingSettings:
         cancel_rate=settings.risk_ring_cancel_rate,
         no_show_rate=settings.risk_ring_no_show_rate,
         bookings_per_patient=settings.risk_ring_bookings_per_patient,
+        flagged_requests=settings.risk_ring_flagged_requests,
         flag_score=settings.risk_ring_flag_score,
     )
 
