@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from factories.risk_batch import REPORT_DAY, Scenes
 from factories.world import World, make_world
@@ -15,7 +19,7 @@ from fairslot.bootstrap import bootstrap
 from fairslot.cli.worker_cmd import sweep_once
 from fairslot.clock import ManualClock
 from fairslot.config import Settings, load_settings
-from fairslot.followup import service
+from fairslot.followup import daily, service
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CallReason
 from fairslot.risk.models import RiskRun
@@ -115,3 +119,52 @@ def test_a_failing_sample_is_logged_and_retried_ten_minutes_later(
         assert len([r for r in caplog.records if "sample failed" in r.message]) == 2
     finally:
         broken.engine.dispose()
+
+
+def _disjoint_seeds(n: int, k: int) -> tuple[int, int]:
+    """Two seeds whose draws of ``k`` of ``n`` positions do not overlap: two racing workers
+    with these would each add a different half of the day, doubling the sample."""
+    draws = {seed: set(random.Random(seed).sample(range(n), k)) for seed in range(200)}
+    return next((a, b) for a in draws for b in draws if a < b and not draws[a] & draws[b])
+
+
+def test_two_workers_racing_for_one_day_draw_one_sample(world: World) -> None:
+    scenes = Scenes(world)
+    session = world.session(capacity=6)
+    for _ in range(6):
+        scenes.book(scenes.person(), session)
+    now = scenes.local(REPORT_DAY + dt.timedelta(days=1), 1, 5)
+    half = world.platform.settings.model_copy(update={"followup_sample_rate": 0.5})
+    seed_a, seed_b = _disjoint_seeds(6, 3)
+    world.db.commit()
+
+    first = world.platform.sessions()
+    drawn = daily.sample_if_due(first, now=now, settings=half, rng=random.Random(seed_a))
+    outcome: list[object] = []
+
+    def second_worker() -> None:
+        # Reads before the first worker commits, so it too finds the day not yet sampled.
+        with world.platform.sessions() as db:
+            try:
+                outcome.append(
+                    daily.sample_if_due(db, now=now, settings=half, rng=random.Random(seed_b))
+                )
+                db.commit()
+            except (IntegrityError, OperationalError) as lost:
+                db.rollback()
+                outcome.append(lost)
+
+    racer = threading.Thread(target=second_worker)
+    racer.start()
+    time.sleep(0.5)
+    first.commit()
+    first.close()
+    racer.join(timeout=30)
+
+    assert drawn is not None and len(drawn.created) == 3
+    # PostgreSQL: the second claim of the day fails. SQLite: transactions begin with the
+    # write lock, so the second worker waits, then finds the day sampled.
+    [lost] = outcome
+    assert lost is None or isinstance(lost, IntegrityError | OperationalError)
+    assert len(sample_tasks(world)) == 3
+    assert sample_audits(world) == [("worker", REPORT_DAY.isoformat())]

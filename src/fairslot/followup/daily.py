@@ -29,6 +29,8 @@ def sample_if_due(
     worker or by ``fairslot calls sample``); None when nothing was due.
 
     One index read per call when nothing is due, so the worker can ask on every sweep.
+    The day is claimed by a row with the day as its key (``call_sample_days``), written
+    first: a second worker racing for the same day fails on it and draws nothing.
     The day is the batch's (yesterday once the run time has passed): its bookings are all
     in, so the sample is drawn once from the whole day.
     """
@@ -36,6 +38,7 @@ def sample_if_due(
     day = latest_due_date(now=now, zone=zone, run_at=run_local_time(settings))
     if repo.sampled_days(db, among=[day.isoformat()]):
         return None
+    repo.claim_sample_day(db, day=day.isoformat(), now=now)
     return service.sample(
         db,
         day=day,

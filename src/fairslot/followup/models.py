@@ -36,3 +36,14 @@ class CallTask(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_call_tasks_status_created", "status", "created_at"),)
+
+
+class SampleDay(Base):
+    """A day whose follow-up sample the worker drew: the unique day is the claim, so two
+    workers sampling the same day at the same moment cannot both add their draws (the
+    second one's commit fails and it finds the day taken when it retries)."""
+
+    __tablename__ = "call_sample_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date, local
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.channels.models import Channel
-from fairslot.followup.models import CallTask
+from fairslot.followup.models import CallTask, SampleDay
 from fairslot.followup.states import CallReason, CallStatus
 from fairslot.hospitals.models import Department, Doctor
 from fairslot.patients.models import Patient
@@ -161,3 +161,10 @@ def sampled_days(db: Session, *, among: Collection[str]) -> set[str]:
             .distinct()
         )
     )
+
+
+def claim_sample_day(db: Session, *, day: str, now: datetime) -> None:
+    """Write the day's claim row and flush it, so that a concurrent claim of the same day
+    fails here (on PostgreSQL it waits for the first to commit, then fails)."""
+    db.add(SampleDay(day=day, drawn_at=now))
+    db.flush()
