@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import typer
@@ -19,7 +18,6 @@ from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
 from fairslot.risk import bench_repository as store
-from fairslot.risk.batch import run_batch
 from fairslot.risk.bench_people import Population, build_households, department_demand
 from fairslot.risk.bench_scalpers import plant_all
 from fairslot.risk.bench_simulation import Simulation
@@ -31,8 +29,8 @@ from fairslot.risk.benchdata import (
     schedule,
     write_slots,
 )
+from fairslot.risk.daily import run_configured
 from fairslot.risk.evaluation import Verdict, judge
-from fairslot.risk.settings import hospital_zone, ring_settings, risk_settings
 
 
 def bench(
@@ -92,17 +90,15 @@ def bench(
                 loaded = time.perf_counter() - started - generated
                 _print_data(counts, simulated.statuses, generated, loaded, simulated.refused)
 
-                zone = hospital_zone(settings)
                 with unit_of_work(platform.sessions) as db:
-                    report = run_batch(
+                    report = run_configured(
                         db,
                         day=shape.report_day,
                         now=platform.clock.now(),
-                        settings=replace(risk_settings(settings), window_days=days),
-                        ring_settings=ring_settings(settings),
+                        settings=settings,
                         actor="cli:risk bench",
                         protector=platform.protector,
-                        zone=zone,
+                        window_days=days,
                     )
                 print_report(report)
                 with unit_of_work(platform.sessions) as db:

@@ -21,8 +21,8 @@ from fairslot.cli.common import (
     make_platform,
 )
 from fairslot.risk import daily
-from fairslot.risk.batch import PHASES, BatchReport, run_batch
-from fairslot.risk.settings import hospital_zone, ring_settings, risk_settings
+from fairslot.risk.batch import PHASES, BatchReport
+from fairslot.risk.daily import run_configured
 
 log = logging.getLogger("fairslot.worker")
 
@@ -46,15 +46,13 @@ def run(
     platform = make_platform()
     when = parse_day(day, platform=platform)
     with command_transaction(platform) as db:
-        report = run_batch(
+        report = run_configured(
             db,
             day=when,
             now=platform.clock.now(),
-            settings=risk_settings(platform.settings),
-            ring_settings=ring_settings(platform.settings),
+            settings=platform.settings,
             actor=CLI_ACTOR,
             protector=platform.protector,
-            zone=hospital_zone(platform.settings),
         )
     print_report(report)
 

@@ -30,8 +30,8 @@ from fairslot.hospitals.models import Hospital
 from fairslot.patients import service as patients
 from fairslot.patients.identity import Sex
 from fairslot.patients.idgen import REGION_CODES, make_resident_id
-from fairslot.risk.batch import BatchReport, run_batch
-from fairslot.risk.settings import hospital_zone, ring_settings, risk_settings
+from fairslot.risk.batch import BatchReport
+from fairslot.risk.daily import run_configured
 from fairslot.schedules import repository as schedules_repo
 from fairslot.schedules.formats import SessionSpec
 from fairslot.schedules.release import is_released, session_times
@@ -139,15 +139,8 @@ def seed_scalper(
         )
         booked += 1
     db.flush()
-    report = run_batch(
-        db,
-        day=yesterday,
-        now=now,
-        settings=risk_settings(settings),
-        ring_settings=ring_settings(settings),
-        actor=DEMO_ACTOR,
-        protector=protector,
-        zone=hospital_zone(settings),
+    report = run_configured(
+        db, day=yesterday, now=now, settings=settings, actor=DEMO_ACTOR, protector=protector
     )
     return ScalperHistory(bookings=booked, report=report)
 

@@ -1,8 +1,10 @@
-"""The worker's daily run: yesterday's batch, once, after ``risk_run_local_time``."""
+"""The daily batch run with the platform's settings: by the worker (yesterday's, once,
+after ``risk_run_local_time``), the command line, the demo and the batch benchmark."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy.orm import Session
@@ -29,13 +31,33 @@ def run_if_due(
     day = is_due(now=now, zone=zone, run_at=run_at, already_run=repo.run_dates(db, among=[latest]))
     if day is None:
         return None
+    return run_configured(
+        db, day=day, now=now, settings=settings, actor=WORKER_ACTOR, protector=protector
+    )
+
+
+def run_configured(
+    db: Session,
+    *,
+    day: date,
+    now: datetime,
+    settings: Settings,
+    actor: str,
+    protector: Protector,
+    window_days: int | None = None,
+) -> BatchReport:
+    """The batch for ``day`` with every threshold, the ring settings and the zone read
+    from ``settings`` (``FAIRSLOT_RISK_*``); ``window_days`` overrides the window."""
+    rules = risk_settings(settings)
+    if window_days is not None:
+        rules = replace(rules, window_days=window_days)
     return run_batch(
         db,
         day=day,
         now=now,
-        settings=risk_settings(settings),
+        settings=rules,
         ring_settings=ring_settings(settings),
-        actor=WORKER_ACTOR,
+        actor=actor,
         protector=protector,
-        zone=zone,
+        zone=hospital_zone(settings),
     )
