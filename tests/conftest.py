@@ -26,6 +26,7 @@ from fairslot.config import Settings, load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import make_engine, make_session_factory
 from fairslot.db.registry import Base
+from fairslot.db.scratch import scratch_postgres
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(
@@ -72,18 +73,11 @@ def pg_database() -> Iterator[str]:
     # Unique per run and per worker: parallel runs on one server must not share a database.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"fairslot_test_{worker}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(load_settings(database_url=url))
-    migrate.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}") as url:
+        engine = make_engine(load_settings(database_url=url))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def _truncate(engine: Engine) -> None:

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from fairslot.db.scratch import scratch_postgres
 
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -34,17 +35,6 @@ def fresh_database(
         return
     if backend != "postgresql":
         raise ValueError(f"unknown backend {backend!r}")
-    name = f"{prefix}_{token}"
-    admin_url = make_url(pg_admin_url).set(drivername="postgresql+psycopg")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = admin_url.set(database=name, drivername="postgresql")
-            yield url.render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    url = make_url(pg_admin_url).set(drivername="postgresql", database=f"{prefix}_{token}")
+    with scratch_postgres(url.render_as_string(hide_password=False)) as fresh:
+        yield fresh

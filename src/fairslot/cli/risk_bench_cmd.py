@@ -17,6 +17,7 @@ from fairslot.clock import ManualClock
 from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
+from fairslot.db.scratch import DatabaseExists
 from fairslot.risk import bench_repository as store
 from fairslot.risk.bench_people import Population, build_households, department_demand
 from fairslot.risk.bench_scalpers import plant_all
@@ -114,7 +115,7 @@ def bench(
                 )
             finally:
                 platform.engine.dispose()
-    except store.DatabaseExists as exc:
+    except DatabaseExists as exc:
         err_console.print(f"[bold red]database_exists[/]: {exc}")
         raise typer.Exit(1) from exc
 

@@ -15,25 +15,17 @@ from pathlib import Path
 from typing import IO
 
 import psycopg
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from fairslot.db.scratch import DatabaseExists, scratch_postgres
 from fairslot.risk.benchdata import COLUMNS, LOAD_ORDER, Row
 from fairslot.risk.models import RiskAlert
 
 
-class DatabaseExists(RuntimeError):
-    """The benchmark only ever fills a database it created itself."""
-
-
 def is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
-
-
-def _admin_url(url: str) -> str:
-    parsed = make_url(url).set(drivername="postgresql+psycopg", database="postgres")
-    return parsed.render_as_string(hide_password=False)
 
 
 @contextmanager
@@ -41,26 +33,8 @@ def fresh_database(url: str, *, keep: bool) -> Iterator[None]:
     """Create the database ``url`` names (refusing one that exists), drop it afterwards
     unless ``keep``."""
     if is_postgres(url):
-        name = make_url(url).database
-        if not name or not name.replace("_", "").isalnum():
-            raise ValueError("the benchmark database name must be letters, digits and _")
-        admin = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                exists = conn.execute(
-                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-                ).first()
-                if exists:
-                    raise DatabaseExists(f"database {name} exists; name a fresh one")
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                yield
-            finally:
-                if not keep:
-                    with admin.connect() as conn:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            admin.dispose()
+        with scratch_postgres(url, keep=keep):
+            yield
         return
     path = Path(make_url(url).database or "")
     if not str(path) or path.exists():
