@@ -159,18 +159,25 @@ class Scenes:
     def refused_hold(self, person: Person, *, decision: str | None = None) -> None:
         """A hold refused on a full session, as the gate records it; ``decision`` is the
         gate's verdict on the request (``review`` when it came faster than a person)."""
+        self.request(person, action="hold", outcome="session_full", decision=decision)
+
+    def request(
+        self, person: Person, *, action: str, outcome: str = "ok", decision: str | None = None
+    ) -> None:
+        """One request record for ``person``, as the API writes it."""
+        flagged = decision in ("review", "block")
         audit.write(
             self.db,
             pending=PendingRecord(
-                action="hold",
+                action=action,
                 at=self.world.now(),
                 ctx=self.ctx(person),
                 account_id=person.account.id,
                 patient_key=person.patient.id_hash,
                 decision=decision,
-                reasons="fast_after_registration" if decision else None,
+                reasons="fast_after_registration" if flagged else None,
             ),
-            outcome="session_full",
+            outcome=outcome,
         )
         self.db.commit()
 

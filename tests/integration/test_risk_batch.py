@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factories.risk_batch import REPORT_DAY, Person, Scenes
+from factories.risk_batch import REPORT_DAY, SHANGHAI, Person, Scenes
 from factories.world import World, make_world
 from fairslot.blacklist.keys import key_for
 from fairslot.blacklist.models import Scope
@@ -21,7 +21,10 @@ from fairslot.hospitals.kinds import SexRestriction
 from fairslot.hospitals.schemas import DepartmentIn
 from fairslot.patients.identity import Sex
 from fairslot.patients.models import Account
+from fairslot.risk import repository as risk_repo
+from fairslot.risk.facts import RiskSettings
 from fairslot.risk.models import RiskAlert
+from fairslot.risk.rules import window_ending
 from fairslot.schedules.states import Period
 
 
@@ -242,6 +245,32 @@ def test_identities_that_booked_nothing_but_hammered_at_machine_pace_are_a_ring(
     assert by_scope["device"] == {
         key_for(Scope.DEVICE, f"emu-{n}", protector=protector) for n in range(6)
     }
+
+
+def test_the_batch_reads_the_requests_a_booking_does_not_already_say(
+    world: World, scenes: Scenes
+) -> None:
+    ann, bob, cai, dan, eve = (scenes.person() for _ in range(5))
+    scenes.request(ann, action="hold")  # allowed: it is a booking, read as one
+    scenes.request(ann, action="confirm")
+    scenes.request(bob, action="hold", outcome="session_full")
+    scenes.request(cai, action="intent")
+    scenes.request(dan, action="confirm", decision="review")
+    scenes.request(eve, action="bind_patient")
+    scenes.request(eve, action="availability", outcome="rate_limited")
+    window = window_ending(REPORT_DAY, settings=RiskSettings(), zone=SHANGHAI)
+
+    found = risk_repo.request_facts(world.db, window=window)
+
+    by_patient = {f.patient_key: (f.requests, f.flagged) for f in found}
+    assert by_patient == {
+        bob.patient.id_hash: (1, 0),
+        cai.patient.id_hash: (1, 0),
+        dan.patient.id_hash: (1, 1),
+        eve.patient.id_hash: (2, 0),
+    }
+    [eves] = [f for f in found if f.patient_key == eve.patient.id_hash]
+    assert (eves.account_id, eves.device_id, eves.ip) == (eve.account.id, eve.device, eve.ip)
 
 
 def test_the_same_identities_at_human_pace_are_no_ring(world: World, scenes: Scenes) -> None:

@@ -339,11 +339,20 @@ def binding_facts(db: Session, *, window: Window) -> list[BindingFact]:
     ]
 
 
+# Requests that say something a booking does not: bindings, draw intents and waitlist
+# joins (no booking yet), every refusal (the race lost), and whatever the gate flagged.
+# An allowed hold or payment is already in the batch as its booking, with the same
+# identifiers, and is most of a week's records: it is not read again.
+LINKING_ACTIONS = ("bind_patient", "intent", "waitlist_join")
+FLAGGED = ("review", "block")
+
+
 def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
-    """The window's requests made for a patient, one row per patient and set of identifiers
-    with its count and how many the gate flagged: a week of polling grab software is many
-    requests over few such sets."""
-    flagged = case((RequestRecord.decision.in_(("review", "block")), 1), else_=0)
+    """The window's requests made for a patient that link identities beyond the bookings
+    (``LINKING_ACTIONS``, refusals, flagged requests), one row per patient and set of
+    identifiers with its count and how many the gate flagged: a week of polling grab
+    software is many requests over few such sets."""
+    flagged = case((RequestRecord.decision.in_(FLAGGED), 1), else_=0)
     keys = (
         RequestRecord.patient_key,
         RequestRecord.account_id,
@@ -358,6 +367,11 @@ def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
             RequestRecord.patient_key.is_not(None),
             RequestRecord.at >= window.start,
             RequestRecord.at < window.end,
+            or_(
+                RequestRecord.outcome != "ok",
+                RequestRecord.decision.in_(FLAGGED),
+                RequestRecord.action.in_(LINKING_ACTIONS),
+            ),
         )
         .group_by(*keys)
     )
