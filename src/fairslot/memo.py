@@ -28,6 +28,7 @@ V = TypeVar("V")
 SOLD_OUT_FOR = timedelta(milliseconds=200)
 AVAILABILITY_FOR = timedelta(milliseconds=250)
 ALTERNATIVES_FOR = timedelta(seconds=1)
+CHANNEL_FOR = timedelta(seconds=1)
 
 
 class Memo(Generic[K, V]):
