@@ -4,15 +4,49 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fairslot.alternatives.service import AlternativesMemo
+from fairslot.availability.schemas import SessionAvailabilityView
+from fairslot.channels.models import Channel
 from fairslot.clock import AcceleratedClock, Clock, SystemClock
 from fairslot.config import Settings
 from fairslot.crypto import Protector
 from fairslot.db.engine import make_engine, make_session_factory
 from fairslot.gate.ratelimit import RateLimiter, make_rate_limiter
+from fairslot.memo import ALTERNATIVES_FOR, AVAILABILITY_FOR, CHANNEL_FOR, SOLD_OUT_FOR, Memo
+
+AvailabilityKey = tuple[int, date, date, str | None, int]
+
+
+@dataclass
+class HotMemos:
+    """This process's short-lived answers for the release-burst hot path
+    (``fairslot/memo.py`` says what they may and may not do).
+
+    ``sold_out``: (session, channel) pairs a hold by session found full.
+    ``availability``: the answer per (department, date_from, date_to, title, channel).
+    ``alternatives``: the session-level part of a refusal's alternatives.
+    ``channels``: the channel of an API key hash (``api/deps.py::current_channel``).
+    """
+
+    sold_out: Memo[tuple[int, int], bool] = field(default_factory=lambda: Memo(ttl=SOLD_OUT_FOR))
+    availability: Memo[AvailabilityKey, list[SessionAvailabilityView]] = field(
+        default_factory=lambda: Memo(ttl=AVAILABILITY_FOR)
+    )
+    alternatives: AlternativesMemo = field(default_factory=lambda: Memo(ttl=ALTERNATIVES_FOR))
+    channels: Memo[str, Channel] = field(default_factory=lambda: Memo(ttl=CHANNEL_FOR))
+
+    def changed(self) -> None:
+        """This process changed slots (a hold, a cancellation): forget what it recalls,
+        so that its next answers show the change (other processes see it within one
+        lifetime)."""
+        self.sold_out.clear()
+        self.availability.clear()
+        self.alternatives.clear()
 
 
 @dataclass
@@ -24,6 +58,7 @@ class Platform:
     rng: random.Random
     protector: Protector
     limiter: RateLimiter
+    memos: HotMemos = field(default_factory=HotMemos)
     extras: dict[str, object] = field(default_factory=dict)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -13,6 +15,7 @@ from fairslot.alternatives import rules
 from fairslot.alternatives.schemas import AlternativeView
 from fairslot.bookings.rules import DepartmentFacts, Limits, PatientFacts
 from fairslot.errors import InvalidInput, NotFound
+from fairslot.memo import Memo
 from fairslot.patients.service import require_binding
 
 MAX_LIMIT = 50
@@ -31,48 +34,96 @@ def alternatives_for(
     limit: int = rules.DEFAULT_LIMIT,
     account_id: int | None = None,
     limits: Limits | None = None,
+    memo: AlternativesMemo | None = None,
 ) -> list[AlternativeView]:
     """Alternatives to ``session_id`` that ``patient_id`` (if given) could book now.
+
+    ``memo``: recall the session-level reads for a moment (a refused hold at release
+    time; see ``fairslot/memo.py``).
 
     With ``account_id`` the account must be allowed to act for the patient (else 404/403),
     so a channel cannot probe a stranger's bookings through this read.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit")
-    wanted_row = repo.released_session_row(db, session_id=session_id, now=now)
-    if wanted_row is None:
-        raise NotFound("No such session is open for booking.", code="session_not_found")
-    wanted = _wanted(wanted_row)
-    rows = repo.candidate_sessions(
-        db,
-        now=now,
-        channel_id=channel_id,
-        doctor_id=wanted.doctor_id,
-        specialty=wanted.specialty,
-        title=wanted.title,
-        hospital_id=wanted.hospital_id,
-        grade=wanted.grade,
-        city=wanted.city,
-        date_from=(now - timedelta(days=1)).date(),
-        date_to=(now + _HORIZON).date(),
-    )
-    rows = [r for r in rows if _within_horizon(r, now)]
+    hood = _neighbourhood(db, session_id=session_id, now=now, channel_id=channel_id, memo=memo)
+    offers = [o for o in hood.offers if _within_horizon(o, now)]
     booker = _booker(
         db,
         patient_id=patient_id,
         account_id=account_id,
         channel_id=channel_id,
-        days=[r.session.session_date for r in rows],
+        days=[o.candidate.session_date for o in offers],
         limits=limits or Limits(),
     )
-    by_id = {r.session.id: r for r in rows}
+    by_id = {o.candidate.session_id: o for o in offers}
     ranked = rules.rank(
-        wanted=wanted,
-        candidates=[_candidate(r) for r in rows],
+        wanted=hood.wanted,
+        candidates=[o.candidate for o in offers],
         booker=booker,
         limit=limit,
     )
     return [_view(i, r, by_id[r.candidate.session_id]) for i, r in enumerate(ranked, 1)]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One candidate session as plain values: what the ranking and the answer need."""
+
+    candidate: rules.Candidate
+    timezone: str
+    days_ahead: int
+    fields: dict[str, Any]  # the AlternativeView's fields but its rank, tier and reason
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """The wanted session and the open sessions like it: the same for every patient."""
+
+    wanted: rules.Wanted
+    offers: tuple[Offer, ...]
+
+
+AlternativesMemo = Memo[tuple[int, int], Neighbourhood]
+
+
+def _neighbourhood(
+    db: Session,
+    *,
+    session_id: int,
+    now: datetime,
+    channel_id: int,
+    memo: AlternativesMemo | None,
+) -> Neighbourhood:
+    """Read (or, with ``memo``, recall for its short lifetime) the session-level part.
+
+    A recalled answer can show a ``free`` count up to the memo's lifetime old; the
+    patient's own eligibility and bookings are never recalled.
+    """
+    key = (session_id, channel_id)
+    found = memo.get(key, now=now) if memo is not None else None
+    if found is not None:
+        return found
+    wanted_row = repo.released_session_row(db, session_id=session_id, now=now)
+    if wanted_row is None:
+        raise NotFound("No such session is open for booking.", code="session_not_found")
+    rows = repo.candidate_sessions(
+        db,
+        now=now,
+        channel_id=channel_id,
+        doctor_id=wanted_row.doctor.id,
+        specialty=wanted_row.department.specialty,
+        title=wanted_row.doctor.title,
+        hospital_id=wanted_row.hospital.id,
+        grade=wanted_row.hospital.grade,
+        city=wanted_row.hospital.city,
+        date_from=(now - timedelta(days=1)).date(),
+        date_to=(now + _HORIZON).date(),
+    )
+    hood = Neighbourhood(wanted=_wanted(wanted_row), offers=tuple(_offer(r) for r in rows))
+    if memo is not None:
+        memo.put(key, hood, now=now)
+    return hood
 
 
 def _wanted(row: repo.SessionRow) -> rules.Wanted:
@@ -109,10 +160,11 @@ def _candidate(row: repo.SessionRow) -> rules.Candidate:
     )
 
 
-def _within_horizon(row: repo.SessionRow, now: datetime) -> bool:
+def _within_horizon(offer: Offer, now: datetime) -> bool:
     """Today to ``days_ahead`` days ahead, in the session's hospital's zone."""
-    today = now.astimezone(ZoneInfo(row.hospital.timezone)).date()
-    return today <= row.session.session_date <= today + timedelta(days=row.hospital.days_ahead)
+    today = now.astimezone(ZoneInfo(offer.timezone)).date()
+    day = offer.candidate.session_date
+    return today <= day <= today + timedelta(days=offer.days_ahead)
 
 
 def _booker(
@@ -158,25 +210,36 @@ def _booker(
     )
 
 
-def _view(position: int, ranked: rules.Ranked, row: repo.SessionRow) -> AlternativeView:
+def _offer(row: repo.SessionRow) -> Offer:
     tz = ZoneInfo(row.hospital.timezone)
+    return Offer(
+        candidate=_candidate(row),
+        timezone=row.hospital.timezone,
+        days_ahead=row.hospital.days_ahead,
+        fields={
+            "session_id": row.session.id,
+            "hospital_id": row.hospital.id,
+            "hospital_name": row.hospital.name,
+            "department_id": row.department.id,
+            "department_name": row.department.name,
+            "doctor_id": row.doctor.id,
+            "doctor_name": row.doctor.name,
+            "doctor_title": row.doctor.title,
+            "session_date": row.session.session_date,
+            "period": row.session.period,
+            "starts_at": row.session.starts_at.astimezone(tz),
+            "ends_at": row.session.ends_at.astimezone(tz),
+            "fee": row.session.fee,
+            "free": row.free,
+        },
+    )
+
+
+def _view(position: int, ranked: rules.Ranked, offer: Offer) -> AlternativeView:
     return AlternativeView(
         rank=position,
         tier=int(ranked.tier),
         reason=ranked.reason,
         reason_zh=ranked.reason_zh,
-        session_id=row.session.id,
-        hospital_id=row.hospital.id,
-        hospital_name=row.hospital.name,
-        department_id=row.department.id,
-        department_name=row.department.name,
-        doctor_id=row.doctor.id,
-        doctor_name=row.doctor.name,
-        doctor_title=row.doctor.title,
-        session_date=row.session.session_date,
-        period=row.session.period,
-        starts_at=row.session.starts_at.astimezone(tz),
-        ends_at=row.session.ends_at.astimezone(tz),
-        fee=row.session.fee,
-        free=row.free,
+        **offer.fields,
     )

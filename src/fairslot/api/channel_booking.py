@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from fairslot.alternatives import service as alternatives
+from fairslot.alternatives.service import AlternativesMemo
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local, local_or_none
 from fairslot.audit.service import PendingRecord
@@ -27,6 +28,7 @@ from fairslot.bookings.schemas import (
     HoldRequest,
     NotificationView,
 )
+from fairslot.bootstrap import Platform
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.notifications import repository as feed
@@ -47,10 +49,13 @@ def get_availability(
 ) -> list[SessionAvailabilityView]:
     now = platform.clock.now()
     request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx)
-    return done(
-        request,
-        db,
-        availability.availability(
+    # The slot radar's answer, recalled for a moment (fairslot/memo.py): at release time
+    # thousands of polls a second ask exactly this.
+    memo = platform.memos.availability
+    key = (department_id, date_from, date_to, title.value if title else None, ctx.channel_id or 0)
+    found = memo.get(key, now=now)
+    if found is None:
+        found = availability.availability(
             db,
             department_id=department_id,
             date_from=date_from,
@@ -58,8 +63,9 @@ def get_availability(
             title=title,
             now=now,
             channel_id=ctx.channel_id or 0,
-        ),
-    )
+        )
+        memo.put(key, found, now=now)
+    return done(request, db, found)
 
 
 @router.post("/holds", response_model=BookingView, status_code=201)
@@ -74,10 +80,17 @@ def create_hold(
     request.state.audit = pending
     gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     policy = booking_policy(platform.settings)
+    channel_id = ctx.channel_id or 0
+    if body.slot_id is None and body.session_id is not None:
+        _refuse_if_sold_out(db, platform, body=body, now=now, channel_id=channel_id)
     try:
-        slot_id = body.slot_id or bookings.first_free_slot(
-            db, session_id=body.session_id or 0, now=now, channel_id=ctx.channel_id or 0
-        )
+        try:
+            slot_id = body.slot_id or bookings.first_free_slot(
+                db, session_id=body.session_id or 0, now=now, channel_id=channel_id
+            )
+        except SlotUnavailable:
+            platform.memos.sold_out.put((body.session_id or 0, channel_id), True, now=now)
+            raise
         pending.slot_id = slot_id
         booking = bookings.hold(
             db,
@@ -93,10 +106,18 @@ def create_hold(
         if exc.code not in CAPACITY_REFUSALS:
             raise
         raise _with_alternatives(
-            db, exc, body=body, now=now, channel_id=ctx.channel_id or 0, limits=policy.limits
+            db,
+            exc,
+            body=body,
+            now=now,
+            channel_id=channel_id,
+            limits=policy.limits,
+            memo=platform.memos.alternatives,
         ) from exc
     pending.booking_id = booking.id
-    return done(request, db, booking_view(db, booking))
+    view = done(request, db, booking_view(db, booking))
+    platform.memos.changed()  # this process's own answers show its own change at once
+    return view
 
 
 @router.post("/bookings/{booking_id}/confirm", response_model=BookingView)
@@ -159,7 +180,9 @@ def cancel_booking(
         policy=booking_policy(platform.settings),
         rng=platform.rng,
     )
-    return done(request, db, booking_view(db, booking))
+    view = done(request, db, booking_view(db, booking))
+    platform.memos.changed()
+    return view
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingView)
@@ -211,6 +234,31 @@ def notifications(
 CAPACITY_REFUSALS = frozenset({"slot_taken", "session_full"})
 
 
+def _refuse_if_sold_out(
+    db: Session, platform: Platform, *, body: HoldRequest, now: datetime, channel_id: int
+) -> None:
+    """Refuse a hold by session, as ``bookings.first_free_slot`` would, when this process
+    found the session full a moment ago (``memos.sold_out``, fairslot/memo.py).
+
+    Runs after the gate: the blacklist, the velocity signals and the rate limits apply
+    to every request. Nothing was written, so the refusal's request record is added to
+    the gate's own transaction (``keep_changes``) rather than after a rollback.
+    """
+    session_id = body.session_id or 0
+    if not platform.memos.sold_out.get((session_id, channel_id), now=now):
+        return
+    raise _with_alternatives(
+        db,
+        bookings.session_full(keep_changes=True),
+        body=body,
+        now=now,
+        channel_id=channel_id,
+        limits=booking_policy(platform.settings).limits,
+        memo=platform.memos.alternatives,
+        fresh=False,
+    )
+
+
 def _with_alternatives(
     db: Session,
     exc: SlotUnavailable,
@@ -219,19 +267,23 @@ def _with_alternatives(
     now: datetime,
     channel_id: int,
     limits: Limits,
+    memo: AlternativesMemo | None = None,
+    fresh: bool = True,
 ) -> SlotUnavailable:
     """The same refusal, with alternatives read after the failed hold is rolled back (or
-    committed, if the refusal keeps its changes).
+    committed, if the refusal keeps its changes); ``fresh=False``: in the request's own
+    transaction (nothing was attempted).
 
     The request record is untouched: ``get_db`` records the refusal under the same code.
     """
-    if exc.keep_changes:
-        db.commit()
-    else:
-        db.rollback()
-    # Only reads follow: on SQLite, begin deferred so that a burst of refused grabs does
-    # not queue on the write lock for them (a no-op on PostgreSQL).
-    db.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    if fresh:
+        if exc.keep_changes:
+            db.commit()
+        else:
+            db.rollback()
+        # Only reads follow: on SQLite, begin deferred so that a burst of refused grabs
+        # does not queue on the write lock for them (a no-op on PostgreSQL).
+        db.connection(execution_options={"sqlite_begin": "DEFERRED"})
     session_id = body.session_id
     if session_id is None and body.slot_id is not None:
         slot = booking_repo.get_slot(db, body.slot_id)
@@ -249,12 +301,19 @@ def _with_alternatives(
                     now=now,
                     channel_id=channel_id,
                     limits=limits,
+                    memo=memo,
                 )
             ]
         except DomainError:
             # e.g. the patient is not bound to the account: the refusal stands on its own.
             found = []
-    return SlotUnavailable(exc.detail, code=exc.code, **exc.extra, alternatives=found)
+    return SlotUnavailable(
+        exc.detail,
+        code=exc.code,
+        keep_changes=exc.keep_changes and not fresh,
+        **exc.extra,
+        alternatives=found,
+    )
 
 
 def booking_view(db: Session, booking: Booking) -> BookingView:

@@ -185,16 +185,36 @@ def _record_refusal(request: Request, session: Session, exc: DomainError) -> Non
 DbDep = Annotated[Session, Depends(get_db)]
 
 
-def current_channel(db: DbDep, x_channel_key: Annotated[str | None, Header()] = None) -> Channel:
+def current_channel(
+    db: DbDep, platform: PlatformDep, x_channel_key: Annotated[str | None, Header()] = None
+) -> Channel:
     if not x_channel_key:
         raise Unauthorized(
             "Send the channel's API key in the X-Channel-Key header.", code="channel_key_missing"
         )
-    channel = channel_repo.by_key_hash(db, hash_api_key(x_channel_key))
-    end_lookup(db)
+    channel = _channel_by_key(db, platform, hash_api_key(x_channel_key))
     if channel is None or not channel.active:
         raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
     return channel
+
+
+def _channel_by_key(db: Session, platform: Platform, key_hash: str) -> Channel | None:
+    """The channel of an API key, recalled for a moment (``memos.channels``): every
+    channel request asks it. A deactivated channel or a replaced key is refused within
+    the memo's lifetime. The memo keeps a detached copy; each request works on its own
+    instance in its own session (``merge`` without a query), so no request's rollback
+    can expire another's channel."""
+    now = platform.clock.now()
+    known = platform.memos.channels.get(key_hash, now=now)
+    if known is None:
+        channel = channel_repo.by_key_hash(db, key_hash)
+        end_lookup(db)
+        if channel is None:
+            return None
+        db.expunge(channel)
+        platform.memos.channels.put(key_hash, channel, now=now)
+        known = channel
+    return db.merge(known, load=False)
 
 
 def end_lookup(db: Session) -> None:

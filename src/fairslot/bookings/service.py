@@ -396,7 +396,15 @@ def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: 
     if not released:
         raise NotFound("No such session is open for booking.", code="session_not_found")
     if slot_id is None:
-        raise SlotUnavailable(
-            "This session is fully booked.", code="session_full", detail_zh="该时段号源已约满。"
-        )
+        raise session_full()
     return slot_id
+
+
+def session_full(*, keep_changes: bool = False) -> SlotUnavailable:
+    """The refusal of a hold by session when no slot of it is free for the channel."""
+    return SlotUnavailable(
+        "This session is fully booked.",
+        code="session_full",
+        detail_zh="该时段号源已约满。",
+        keep_changes=keep_changes,
+    )

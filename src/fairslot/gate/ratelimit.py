@@ -1,6 +1,6 @@
 """Request-rate limits per account, device and network, layered (e.g. per second and per
-minute), with the ``limits`` library: in memory by default, in Redis when configured so
-that every worker process shares the same counters.
+minute), as moving windows: in this process's memory by default, in Redis (the ``limits``
+library) when configured so that every worker process shares the same counters.
 
 Availability queries count like any other request, so polling for returned slots is
 throttled too.
@@ -8,10 +8,15 @@ throttled too.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from fairslot.errors import DomainError
@@ -28,10 +33,80 @@ class Subject:
     key: str
 
 
-class RateLimiter:
-    def __init__(self, *, limits: str, storage: Storage, enabled: bool = True) -> None:
-        self._items: list[RateLimitItem] = parse_many(limits) if limits else []
+class Windows(Protocol):
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Count one hit of the identified subject against ``item``; False (not counted)
+        when the window is already full."""
+        ...
+
+
+class MemoryWindows:
+    """Moving windows in this process's memory, expired lazily.
+
+    The rule is that of ``limits``' moving window: a hit is allowed while fewer than
+    ``item.amount`` hits of the subject were allowed in the last ``item.get_expiry()``
+    seconds; a refused hit is not counted. ``limits``' own ``MemoryStorage`` expires old
+    hits from a timer thread that walks every key, under a lock each, every 10 ms after
+    any hit: with a few thousand identities in a release burst that walk took about two
+    thirds of the server's Python time (py-spy, issue 5). Here a subject's old hits are
+    dropped when it is next hit, and subjects idle for longer than their window are
+    forgotten by a sweep at most once per ``sweep_every`` seconds.
+    """
+
+    def __init__(
+        self, *, now: Callable[[], float] = time.monotonic, sweep_every: float = 60.0
+    ) -> None:
+        self._now = now
+        self._sweep_every = sweep_every
+        self._next_sweep = now() + sweep_every
+        self._hits: dict[str, tuple[float, deque[float]]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        key = item.key_for(*identifiers)
+        window = float(item.get_expiry())
+        with self._lock:
+            now = self._now()
+            if now >= self._next_sweep:
+                self._sweep(now)
+            entry = self._hits.get(key)
+            if entry is None:
+                entry = self._hits[key] = (window, deque())
+            hits = entry[1]
+            while hits and hits[0] < now - window:
+                hits.popleft()
+            if len(hits) >= item.amount:
+                return False
+            hits.append(now)
+            return True
+
+    def __len__(self) -> int:
+        """How many subjects' windows are kept (for tests)."""
+        return len(self._hits)
+
+    def _sweep(self, now: float) -> None:
+        self._hits = {
+            key: (window, hits)
+            for key, (window, hits) in self._hits.items()
+            if hits and hits[-1] >= now - window
+        }
+        self._next_sweep = now + self._sweep_every
+
+
+class RedisWindows:
+    """Moving windows in Redis, shared by every process (the ``limits`` library)."""
+
+    def __init__(self, storage: RedisStorage) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._limiter.hit(item, *identifiers)
+
+
+class RateLimiter:
+    def __init__(self, *, limits: str, windows: Windows, enabled: bool = True) -> None:
+        self._items: list[RateLimitItem] = parse_many(limits) if limits else []
+        self._windows = windows
         self._enabled = enabled and bool(self._items)
 
     def hit(self, *subjects: Subject) -> None:
@@ -45,7 +120,7 @@ class RateLimiter:
         exceeded: list[tuple[Subject, RateLimitItem]] = []
         for subject in subjects:
             for item in self._items:
-                if not self._limiter.hit(item, subject.scope, subject.key):
+                if not self._windows.hit(item, subject.scope, subject.key):
                     exceeded.append((subject, item))
         if exceeded:
             _, item = exceeded[0]
@@ -59,7 +134,9 @@ class RateLimiter:
 def make_rate_limiter(
     *, limits: str, redis_url: str | None, enabled: bool, namespace: str = "fairslot"
 ) -> RateLimiter:
-    storage: Storage = (
-        RedisStorage(redis_url, key_prefix=f"{namespace}:rl") if redis_url else MemoryStorage()
+    windows: Windows = (
+        RedisWindows(RedisStorage(redis_url, key_prefix=f"{namespace}:rl"))
+        if redis_url
+        else MemoryWindows()
     )
-    return RateLimiter(limits=limits, storage=storage, enabled=enabled)
+    return RateLimiter(limits=limits, windows=windows, enabled=enabled)

@@ -1,0 +1,68 @@
+"""Short-lived per-process memos for the release-burst hot path (issue 5).
+
+At release time thousands of requests a second ask the same few questions ("is this
+session full?", "what is free in this clinic today?", "what is like this session?"). A
+memo keeps an answer for a fraction of a second of the platform clock, so one process
+asks the database once per lifetime instead of once per request.
+
+What a memo may and may not do: it only ever serves **reads** and **refusals**. A claim
+always goes to the database (``bookings/repository.py::claim_slot``), so a stale memo can
+at worst refuse a hold that the database would also have refused a moment before, or show
+a slot that is gone (the claim then answers ``slot_taken``); it can never sell a slot
+twice. A slot that comes back (a cancellation's or an expired hold's cooling ends, a
+re-release, added capacity) is seen at the latest one lifetime later. Memos live in one
+process: each uvicorn worker keeps its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# How long each hot-path answer is trusted, in platform-clock time.
+SOLD_OUT_FOR = timedelta(milliseconds=200)
+AVAILABILITY_FOR = timedelta(milliseconds=250)
+ALTERNATIVES_FOR = timedelta(seconds=1)
+CHANNEL_FOR = timedelta(seconds=1)
+
+
+class Memo(Generic[K, V]):
+    """A value per key, trusted for ``ttl`` of the clock's time; safe across threads.
+
+    At most ``max_entries`` keys are kept: past that the memo forgets everything (the
+    next asks go to the database), which bounds memory without bookkeeping.
+    """
+
+    def __init__(self, *, ttl: timedelta, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self._max = max_entries
+        self._values: dict[K, tuple[datetime, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, *, now: datetime) -> V | None:
+        with self._lock:
+            found = self._values.get(key)
+        if found is None:
+            return None
+        at, value = found
+        # A clock moved back (tests, the simulator's clock) does not extend a lifetime.
+        return value if at <= now < at + self.ttl else None
+
+    def put(self, key: K, value: V, *, now: datetime) -> None:
+        with self._lock:
+            if len(self._values) >= self._max:
+                self._values.clear()
+            self._values[key] = (now, value)
+
+    def forget(self, key: K) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
