@@ -27,14 +27,14 @@ from typing import Any
 from fairslot.bench import load, raw
 from fairslot.bench import repository as bench_repo
 from fairslot.bench.checks import CheckReport, check
-from fairslot.bench.database import DEFAULT_PG_ADMIN, fresh_database
 from fairslot.bench.scenario import Release, World, WorldSize, push_release, seed_world
-from fairslot.bench.server import running_server
 from fairslot.bench.stats import Summary, result_document, summarise
 from fairslot.bootstrap import Platform, bootstrap
 from fairslot.config import Settings, load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import make_session_factory, unit_of_work
+from fairslot.db.scratch import DEFAULT_PG_ADMIN, fresh_database
+from fairslot.localserver import running_server
 
 RELEASE_LEAD = timedelta(seconds=1)
 MAX_CLIENTS = 10_000

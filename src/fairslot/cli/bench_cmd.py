@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fairslot.bench.database import DEFAULT_PG_ADMIN
 from fairslot.bench.release import (
     MAX_CLIENTS,
     BenchOptions,
@@ -17,6 +16,7 @@ from fairslot.bench.release import (
     run_release_bench,
 )
 from fairslot.cli.common import console, err_console
+from fairslot.db.scratch import DEFAULT_PG_ADMIN
 
 app = typer.Typer(help="Measure the platform under release-time load.", no_args_is_help=True)
 

@@ -4,11 +4,16 @@ mistyped URL can never fill (or drop) a real database."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 class DatabaseExists(RuntimeError):
@@ -41,3 +46,27 @@ def scratch_postgres(url: str, *, keep: bool = False) -> Iterator[str]:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def fresh_database(
+    *,
+    backend: str,
+    token: str,
+    pg_admin_url: str = DEFAULT_PG_ADMIN,
+    prefix: str = "fairslot_bench",
+) -> Iterator[str]:
+    """Yield the URL of an empty database that is gone after the block (a PostgreSQL
+    one is named ``{prefix}_{token}``)."""
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="fairslot-scratch-"))
+        try:
+            yield f"sqlite:///{folder / 'bench.db'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    if backend != "postgresql":
+        raise ValueError(f"unknown backend {backend!r}")
+    url = make_url(pg_admin_url).set(drivername="postgresql", database=f"{prefix}_{token}")
+    with scratch_postgres(url.render_as_string(hide_password=False)) as made:
+        yield made

@@ -24,8 +24,6 @@ from pathlib import Path
 import httpx
 
 import fairslot
-from fairslot.bench.database import DEFAULT_PG_ADMIN, fresh_database
-from fairslot.bench.server import ServerNotReady, free_port, wait_healthy
 from fairslot.bootstrap import bootstrap
 from fairslot.channels import service as channels
 from fairslot.channels.models import ChannelKind
@@ -33,7 +31,9 @@ from fairslot.clock import AcceleratedClock
 from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
+from fairslot.db.scratch import DEFAULT_PG_ADMIN, fresh_database
 from fairslot.hospitals import service as hospitals
+from fairslot.localserver import ServerNotReady, free_port, wait_healthy
 from fairslot.sim.modes import Mode, platform_env
 from fairslot.sim.runner import SimulationError, Target
 from fairslot.sim.scenario import CITY, GRADE

@@ -1,5 +1,6 @@
-"""The real server in a subprocess: ``python -m fairslot serve`` with the chosen number of
-uvicorn workers, on a free port, configured only through ``FAIRSLOT_*`` variables."""
+"""The real server in a subprocess, for the release benchmark and the simulator:
+``python -m fairslot serve`` with the chosen number of uvicorn workers, on a free port,
+configured only through ``FAIRSLOT_*`` variables."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def running_server(
     ``env`` is the server's whole environment (its settings are ``FAIRSLOT_*`` variables).
     """
     port = free_port()
-    log = Path(tempfile.mkstemp(prefix="fairslot-bench-server-", suffix=".log")[1])
+    log = Path(tempfile.mkstemp(prefix="fairslot-server-", suffix=".log")[1])
     command = [
         sys.executable,
         "-m",
