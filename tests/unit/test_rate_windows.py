@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import threading
 
+import limits.storage.memory as limits_memory
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from fairslot.gate.ratelimit import MemoryWindows
 
@@ -95,3 +101,47 @@ def test_concurrent_hits_allow_exactly_the_limit() -> None:
     for t in threads:
         t.join()
     assert allowed.count(True) == 50 and len(allowed) == 320
+
+
+# --- the same answers as the library's own moving window ---------------------------------
+
+
+class _LibraryClock:
+    """Stands in for the ``time`` module inside ``limits.storage.memory``."""
+
+    def __init__(self, clock: FakeTime) -> None:
+        self._clock = clock
+
+    def time(self) -> float:
+        return self._clock()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0, 1.5, 2.0]),  # seconds to wait
+            st.sampled_from(["a", "b"]),  # whose request
+        ),
+        max_size=60,
+    ),
+    limit=st.sampled_from(["1/second", "3/second", "2/2 seconds", "5/minute"]),
+)
+def test_every_answer_is_the_libraries_moving_window_answer(
+    steps: list[tuple[float, str]], limit: str
+) -> None:
+    # limits' MovingWindowRateLimiter over its MemoryStorage is the reference; both read
+    # the same fake clock (the library through its module's ``time``).
+    clock = FakeTime()
+    ours = MemoryWindows(now=clock)
+    storage = MemoryStorage()
+    reference = MovingWindowRateLimiter(storage)
+    item = parse(limit)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(limits_memory, "time", _LibraryClock(clock))
+        try:
+            for wait, who in steps:
+                clock.t += wait
+                assert ours.hit(item, "device", who) == reference.hit(item, "device", who)
+        finally:
+            storage.timer.cancel()
