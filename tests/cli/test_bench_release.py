@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -47,17 +48,24 @@ def test_a_tiny_release_burst_oversells_nothing_and_answers_every_request(
         [
             "bench", "release", "--db", backend, "--clients", "20", "--workers", "1",
             "--duration", "3", "--identities", "200", "--raw-seconds", "1",
+            "--ceiling-seconds", "1",
             "--json", str(out), *extra,
         ],
     )  # fmt: skip
 
     assert result.exit_code == 0, (result.output, result.exception)
     doc = json.loads(out.read_text())
-    assert set(doc) == {*RESULT_KEYS, "per_endpoint"}
+    assert set(doc) == {*RESULT_KEYS, "per_endpoint", "framework_ceiling_rps", "ratio_to_ceiling"}
     assert (doc["backend"], doc["workers"]) == (backend, 1)
     assert doc["oversold"] == 0 and doc["double_booked"] == 0 and doc["server_errors"] == 0
     assert doc["requests"] > 0 and doc["throughput_rps"] > 0 and doc["raw_limit_rps"] > 0
-    assert doc["ratio_to_raw"] == round(doc["throughput_rps"] / doc["raw_limit_rps"], 3)
+    # The document divides the unrounded figures; these are rounded to 0.1.
+    assert doc["ratio_to_raw"] == pytest.approx(
+        doc["throughput_rps"] / doc["raw_limit_rps"], abs=0.002
+    )
+    assert doc["framework_ceiling_rps"] > 0
+    assert doc["ratio_to_ceiling"] == round(doc["throughput_rps"] / doc["framework_ceiling_rps"], 3)
+    assert "framework ceiling (GET /healthz)" in result.output
     holds = doc["per_endpoint"]["hold"]["outcomes"]
     assert holds.get("201", 0) >= 1  # the burst really booked
     assert set(doc["per_endpoint"]) <= {"hold", "confirm", "availability"}

@@ -82,3 +82,18 @@ def test_without_a_raw_limit_the_ratio_is_zero_rather_than_a_division_error():
         backend="sqlite", workers=1, summary=summary, oversold=0, double_booked=0, raw_limit_rps=0
     )
     assert document["ratio_to_raw"] == 0.0
+
+
+def test_a_measured_framework_ceiling_adds_its_figure_and_the_ratio_to_it():
+    summary = summarise([Sample("hold", 201, 8.0)] * 10, seconds=1.0)
+    document = result_document(
+        backend="postgresql",
+        workers=2,
+        summary=summary,
+        oversold=0,
+        double_booked=0,
+        raw_limit_rps=1000.0,
+        ceiling_rps=40.0,
+    )
+    assert (document["framework_ceiling_rps"], document["ratio_to_ceiling"]) == (40.0, 0.25)
+    assert tuple(document)[: len(RESULT_KEYS)] == RESULT_KEYS

@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from fairslot.bench.scenario import Identity, Release
-from fairslot.bench.stats import Sample
+from fairslot.bench.stats import Sample, percentile
 
 # Refusals are {"error": code, ...}; reading the code needs no full JSON parse of the
 # (sometimes long: alternatives) body.
@@ -113,6 +113,62 @@ async def _run(plan: LoadPlan, *, release: Callable[[], Release]) -> tuple[LoadR
     return (
         LoadResult(samples=budget.samples, release_at=released.release_at, seconds=seconds),
         released,
+    )
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The same clients against ``GET /healthz``: HTTP, the framework and one thread-pool
+    hop, no database and no platform code. No endpoint of this server can answer faster,
+    so it bounds what the hot path could reach on this machine."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def ceiling(base_url: str, *, clients: int, seconds: float, timeout_s: float = 120.0) -> Ceiling:
+    """``clients`` connections ask ``/healthz`` as fast as answers come for ``seconds``."""
+    return asyncio.run(_ceiling(base_url, clients=clients, seconds=seconds, timeout_s=timeout_s))
+
+
+async def _ceiling(base_url: str, *, clients: int, seconds: float, timeout_s: float) -> Ceiling:
+    _remember_missing_sniffio()
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    tls = ssl.create_default_context()
+    pool = [
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s, verify=tls)
+        for _ in range(clients)
+    ]
+    latencies: list[float] = []
+
+    async def ask(client: httpx.AsyncClient, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            try:
+                answer = await client.get("/healthz")
+            except httpx.HTTPError:
+                continue
+            if answer.status_code == 200:
+                latencies.append((time.perf_counter() - began) * 1000)
+
+    try:
+        await asyncio.gather(*(client.get("/healthz") for client in pool))  # connect first
+        started = time.perf_counter()
+        await asyncio.gather(*(ask(client, started + seconds) for client in pool))
+        took = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(client.aclose() for client in pool))
+    return Ceiling(
+        requests=len(latencies),
+        seconds=took,
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
     )
 
 

@@ -54,6 +54,7 @@ class BenchOptions:
     identities: int | None = None  # default: max(2000, 2 x clients)
     think_ms: float = 0.0
     raw_seconds: float = 5.0
+    ceiling_seconds: float = 5.0  # 0: do not measure the framework ceiling
     scarce_sessions: int = 4
     slots_per_session: int = 10
 
@@ -71,6 +72,7 @@ class BenchRun:
     checks: CheckReport
     scarce_taken: int
     raw: raw.RawResult
+    ceiling: load.Ceiling | None
     seed_seconds: float
     server_log: str
     document: dict[str, Any]
@@ -141,6 +143,12 @@ def _run(
             ),
             release=release,
         )
+        ceiling = None
+        if options.ceiling_seconds > 0:
+            progress(f"the framework ceiling: GET /healthz for {options.ceiling_seconds:.0f} s")
+            ceiling = load.ceiling(
+                server.base_url, clients=options.clients, seconds=options.ceiling_seconds
+            )
     progress("checking the database and the ledger")
     checks, scarce_taken = _check(platform, released)
     progress(f"measuring the raw limit for {options.raw_seconds:.0f} s")
@@ -162,6 +170,7 @@ def _run(
         checks=checks,
         scarce_taken=scarce_taken,
         raw=raw_result,
+        ceiling=ceiling,
         seed_seconds=seed_seconds,
         server_log=server.log,
         document=result_document(
@@ -171,6 +180,7 @@ def _run(
             oversold=checks.oversold,
             double_booked=checks.double_booked,
             raw_limit_rps=raw_result.rps,
+            ceiling_rps=ceiling.rps if ceiling is not None else None,
         ),
     )
 

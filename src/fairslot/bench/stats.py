@@ -133,8 +133,11 @@ def result_document(
     oversold: int,
     double_booked: int,
     raw_limit_rps: float,
+    ceiling_rps: float | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document: exactly :data:`RESULT_KEYS`, plus ``per_endpoint``."""
+    """The ``--json`` document: :data:`RESULT_KEYS`, then ``per_endpoint`` and, when it
+    was measured, ``framework_ceiling_rps`` (``GET /healthz`` under the same clients) with
+    ``ratio_to_ceiling``."""
     document: dict[str, Any] = {
         "backend": backend,
         "workers": workers,
@@ -150,6 +153,9 @@ def result_document(
     }
     assert tuple(document) == RESULT_KEYS
     document["per_endpoint"] = {e.endpoint: _endpoint_document(e) for e in summary.endpoints}
+    if ceiling_rps is not None:
+        document["framework_ceiling_rps"] = round(ceiling_rps, 1)
+        document["ratio_to_ceiling"] = round(ratio(summary.throughput_rps, ceiling_rps), 3)
     return document
 
 

@@ -49,6 +49,12 @@ def release(
         0.0, "--think-ms", min=0.0, help="pause between a client's rounds (0: none)"
     ),
     raw_seconds: float = typer.Option(5.0, "--raw-seconds", min=0.2),
+    ceiling_seconds: float = typer.Option(
+        5.0,
+        "--ceiling-seconds",
+        min=0.0,
+        help="seconds of GET /healthz from the same clients: the framework's ceiling (0: skip)",
+    ),
     json_file: Path | None = typer.Option(None, "--json", help="write the figures here"),
 ) -> None:
     """The release burst: K clients fire holds, confirms and availability polls at a few
@@ -73,6 +79,7 @@ def release(
         identities=identities,
         think_ms=think_ms,
         raw_seconds=raw_seconds,
+        ceiling_seconds=ceiling_seconds,
     )
     with console.status("bench") as status:
         run = run_release_bench(options, progress=lambda text: status.update(text))
@@ -142,6 +149,7 @@ def _print(run: BenchRun) -> None:
             f"{run.raw.won} won)",
         ),
         ("ratio to raw", str(doc["ratio_to_raw"])),
+        *_ceiling_rows(run),
         ("seeding took", f"{run.seed_seconds:.1f} s"),
     ]
     for label, value in rows:
@@ -153,3 +161,16 @@ def _print(run: BenchRun) -> None:
     if lines:
         console.rule(f"the server logged {len(lines)} line(s); the last ones")
         console.print("\n".join(lines[-15:]), markup=False, highlight=False)
+
+
+def _ceiling_rows(run: BenchRun) -> list[tuple[str, str]]:
+    if run.ceiling is None:
+        return []
+    c = run.ceiling
+    return [
+        (
+            "framework ceiling (GET /healthz)",
+            f"{c.rps:.1f} requests/s (p50 {c.p50_ms:.1f} ms, p99 {c.p99_ms:.1f} ms)",
+        ),
+        ("ratio to ceiling", str(run.document["ratio_to_ceiling"])),
+    ]
