@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -83,6 +83,16 @@ def commit(request: Request, db: Session) -> None:
     db.commit()
 
 
+@dataclass(frozen=True)
+class Screened:
+    """What the gate read about the request, handed on to its use case so that it is not
+    read again: the patient's key and, for a confirmation, the acting account's own
+    booking (None where the gate found none)."""
+
+    patient_key: str | None = None
+    booking: Booking | None = None
+
+
 def gate(
     db: Session,
     platform: Platform,
@@ -92,11 +102,12 @@ def gate(
     patient_id: int | None = None,
     patient_key: str | None = None,
     phone: str | None = None,
-) -> None:
+) -> Screened:
     """Refuse the request (403 ``request_blocked``) if any identifier it carries is on the
     blacklist: its account, device, network, patient, phone or payment account (the hash
     already on ``record``); then decide on its velocity signals (``gate/realtime.py``).
-    The decision and its reasons are written on ``record``, the request's record."""
+    The decision and its reasons are written on ``record``, the request's record. What
+    it read comes back (:class:`Screened`) for the use case to reuse."""
     phone_hash = None
     # A confirmation names only its booking: its patient is checked like a hold's, so a
     # patient blacklisted between hold and payment cannot pay (read once, shared below).
@@ -136,6 +147,7 @@ def gate(
             platform.extras, max_waiting=platform.settings.suspect_max_concurrent
         ),
     )
+    return Screened(patient_key=record.patient_key, booking=booking)
 
 
 def _check_blacklist(
