@@ -240,7 +240,13 @@ def _recalled_channel(db: Session, platform: Platform, key_hash: str) -> Channel
 
 
 def _channel_by_key(db: Session, platform: Platform, key_hash: str) -> Channel | None:
-    """The channel of an API key, read from the database and remembered."""
+    """The channel of an API key, read from the database and remembered.
+
+    When the memo lapses, every request then in flight misses it on the event loop and
+    queues here; the first to run refills it, so the others look again before reading."""
+    recalled = _recalled_channel(db, platform, key_hash)
+    if recalled is not None:
+        return recalled
     channel = channel_repo.by_key_hash(db, key_hash)
     end_lookup(db)
     if channel is None:
