@@ -141,7 +141,7 @@ def confirm_booking(
             body.payment_account.strip(), purpose="payment_account"
         ),
     )
-    gate(db, platform, ctx, record=pending)
+    screened = gate(db, platform, ctx, record=pending)
     booking = bookings.confirm(
         db,
         booking_id=booking_id,
@@ -151,6 +151,9 @@ def confirm_booking(
         now=now,
         ctx=ctx,
         protector=platform.protector,
+        known=screened.booking,
+        patient_key=screened.patient_key,
+        payment_account_hash=pending.payment_account_hash,
     )
     return done(request, db, booking_view(db, booking))
 
@@ -317,11 +320,11 @@ def _with_alternatives(
 
 
 def booking_view(db: Session, booking: Booking) -> BookingView:
-    slot = booking_repo.get_slot(db, booking.slot_id)
-    session = booking_repo.get_session(db, booking.session_id)
-    assert slot is not None and session is not None
-    tz = booking_repo.hospital_timezone(db, session.hospital_id)
-    fresh = booking_repo.get_booking(db, booking.id) or booking
+    """The booking as it stands after the request's own changes (read again: a state
+    change is a compare-and-set UPDATE that leaves the loaded object behind)."""
+    place = booking_repo.booking_place(db, booking.id)
+    assert place is not None  # the booking and its slot, session and hospital exist
+    fresh, slot, session, tz = place.booking, place.slot, place.session, place.timezone
     return BookingView(
         booking_id=fresh.id,
         status=fresh.status,

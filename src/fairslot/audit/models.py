@@ -11,8 +11,9 @@ from fairslot.db.base import Base, UTCDateTime
 class RequestRecord(Base):
     """The context of every channel request that acts for a patient, allowed or refused.
 
-    Written in its own short transaction after the request, so a refusal (which rolls
-    the request back) is still recorded for risk analysis.
+    Written with the request's own work, in its transaction and commit; a refusal (which
+    rolls the request back) is still recorded, in a short transaction after the rollback,
+    for risk analysis. Written with a Core insert (``audit/service.py::write``).
     """
 
     __tablename__ = "request_records"

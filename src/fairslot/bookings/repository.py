@@ -144,6 +144,37 @@ def get_booking(db: Session, booking_id: str, *, for_update: bool = False) -> Bo
     return db.scalars(stmt).one_or_none()
 
 
+@dataclass(frozen=True)
+class BookingPlace:
+    """A booking, freshly read, with its slot, its session and the hospital's time zone."""
+
+    booking: Booking
+    slot: Slot
+    session: ClinicSession
+    timezone: str
+
+
+@cache
+def _booking_place() -> Select[Booking, Slot, ClinicSession, str]:
+    return (
+        select(Booking, Slot, ClinicSession, Hospital.timezone)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(ClinicSession, ClinicSession.id == Booking.session_id)
+        .join(Hospital, Hospital.id == ClinicSession.hospital_id)
+        .where(Booking.id == bindparam("booking_id"))
+        .execution_options(populate_existing=True)
+    )
+
+
+def booking_place(db: Session, booking_id: str) -> BookingPlace | None:
+    """What a booking's view shows, in one round trip (every hold and confirmation
+    answers with it)."""
+    row = db.execute(_booking_place(), {"booking_id": booking_id}).one_or_none()
+    if row is None:
+        return None
+    return BookingPlace(booking=row[0], slot=row[1], session=row[2], timezone=str(row[3]))
+
+
 def get_slot(db: Session, slot_id: str) -> Slot | None:
     return db.get(Slot, slot_id, populate_existing=True)
 

@@ -137,9 +137,17 @@ def confirm(
     now: datetime,
     ctx: RequestContext,
     protector: Protector,
+    known: Booking | None = None,
+    patient_key: str | None = None,
+    payment_account_hash: str | None = None,
 ) -> Booking:
+    """Confirm a hold with its payment.
+
+    What the request's screening already read may be handed on rather than read again:
+    ``known``, the booking (its owner checked), with ``patient_key``, its patient's key;
+    ``payment_account_hash``, the keyed hash of this ``payment_account``."""
     booking = _own_booking(
-        db, booking_id=booking_id, account_id=account_id, channel_id=ctx.channel_id
+        db, booking_id=booking_id, account_id=account_id, channel_id=ctx.channel_id, known=known
     )
     if booking.status == BookingStatus.BOOKED and booking.payment_reference == payment_reference:
         return booking  # a retried confirmation is answered, not refused
@@ -164,9 +172,11 @@ def confirm(
         booking=booking,
         now=now,
         ctx=ctx,
-        payment_account_hash=protector.keyed_hash(payment_account, purpose="payment_account"),
+        payment_account_hash=payment_account_hash
+        or protector.keyed_hash(payment_account, purpose="payment_account"),
         payment_account_masked=mask_account(payment_account),
         payment_reference=payment_reference.strip(),
+        patient_key=patient_key if booking is known else None,
     )
 
 
@@ -180,13 +190,16 @@ def confirm_preauthorised(
     payment_account_masked: str,
     payment_reference: str,
     feed_extra: dict[str, object] | None = None,
+    patient_key: str | None = None,
 ) -> Booking:
     """Confirm a hold with a payment already checked (or pre-authorised, as a draw's or a
-    waitlist's), and put the booking on the hospital's feed to carry out."""
+    waitlist's), and put the booking on the hospital's feed to carry out.
+    ``patient_key``: the booking's patient's, if the caller already knows it."""
+    patient_key = patient_key or _patient_key(db, booking)
     transitions.confirm(
         db,
         booking=booking,
-        patient_key=_patient_key(db, booking),
+        patient_key=patient_key,
         now=now,
         ctx=_with_payment(ctx, payment_account_hash),
         payment_account_hash=payment_account_hash,
@@ -200,7 +213,10 @@ def confirm_preauthorised(
         kind="booking_confirmed",
         at=now,
         booking_id=booking.id,
-        payload={**_hospital_payload(db, booking, session), **(feed_extra or {})},
+        payload={
+            **_hospital_payload(db, booking, session, patient_key=patient_key),
+            **(feed_extra or {}),
+        },
     )
     return booking
 
@@ -240,10 +256,11 @@ def cancel(
     # released there only cools, like any hold: HELD never goes to RETIRED.
     if was_booked and channel_kind == ChannelKind.WINDOW and not policy.window_cancellations_return:
         cooling = None
+    patient_key = _patient_key(db, booking)
     transitions.cancel(
         db,
         booking=booking,
-        patient_key=_patient_key(db, booking),
+        patient_key=patient_key,
         now=now,
         ctx=ctx,
         cooling=cooling,
@@ -255,7 +272,7 @@ def cancel(
             kind="booking_cancelled",
             at=now,
             booking_id=booking.id,
-            payload=_hospital_payload(db, booking, session),
+            payload=_hospital_payload(db, booking, session, patient_key=patient_key),
         )
     return booking
 
@@ -341,10 +358,18 @@ def check_rules(
 
 
 def _own_booking(
-    db: Session, *, booking_id: str, account_id: int, channel_id: int | None
+    db: Session,
+    *,
+    booking_id: str,
+    account_id: int,
+    channel_id: int | None,
+    known: Booking | None = None,
 ) -> Booking:
+    """The account's booking (the account checked as the channel's); ``known``: the
+    booking already read in this transaction, not read again."""
     get_account(db, account_id=account_id, channel_id=channel_id)
-    booking = repo.get_booking(db, booking_id)
+    booking = known if known is not None and known.id == booking_id else None
+    booking = booking or repo.get_booking(db, booking_id)
     if booking is None:
         raise BookingNotFound("No booking with this id.")
     if booking.account_id != account_id:
@@ -368,13 +393,15 @@ def _with_payment(ctx: RequestContext, payment_hash: str) -> RequestContext:
     return replace(ctx, payment_account_hash=payment_hash)
 
 
-def _hospital_payload(db: Session, booking: Booking, session: ClinicSession) -> dict[str, object]:
+def _hospital_payload(
+    db: Session, booking: Booking, session: ClinicSession, *, patient_key: str
+) -> dict[str, object]:
     slot = repo.get_slot(db, booking.slot_id)
     return {
         "his_session_id": session.his_session_id,
         "slot_id": booking.slot_id,
         "slot_number": slot.number if slot else None,
-        "patient_key": _patient_key(db, booking),
+        "patient_key": patient_key,
         "status": booking.status.value,
     }
 

@@ -109,6 +109,12 @@ class RateLimiter:
         self._windows = windows
         self._enabled = enabled and bool(self._items)
 
+    @property
+    def waits_on_io(self) -> bool:
+        """Whether a hit waits on the network (shared Redis windows): the caller must then
+        not count on the event loop."""
+        return self._enabled and not isinstance(self._windows, MemoryWindows)
+
     def hit(self, *subjects: Subject) -> None:
         """Count one request against every subject; refuse with 429 past any limit.
 

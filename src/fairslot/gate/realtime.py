@@ -30,7 +30,6 @@ from fairslot.gate.velocity import (
     fast_reasons,
     slowed,
 )
-from fairslot.patients import repository as patient_repo
 
 # The actions through which an account takes a slot or a chance at one.
 BOOKING_ACTS = frozenset({"hold", "intent", "waitlist_join"})
@@ -128,57 +127,62 @@ def assess(
     patient_id: int | None,
     booking: Booking | None = None,
 ) -> Verdict:
-    """Measure the signals that apply to this action and decide. Only index-backed reads;
-    the fast-request history is read only when this request is itself fast."""
+    """Measure the signals that apply to this action and decide: one round trip of
+    index-backed reads (``repo.signal_reads``); the fast-request history is read, in a
+    second one, only when this request is itself fast."""
     t = thresholds(settings)
     action, account_id = record.action, record.account_id
     kind = repo.channel_kind(db, record.ctx.channel_id)
     # At the window or the call centre one terminal serves many people by design.
     device = None if kind in settings.velocity_shared_device_kinds else record.ctx.device_id
-    signals = Signals()
-
-    if account_id is not None:
-        bound = repo.bindings_since(
-            db,
+    reads = repo.signal_reads(
+        db,
+        bindings=repo.BindingsAsk(
             account_id=account_id,
             since=now - timedelta(minutes=settings.velocity_binding_window_minutes),
         )
-        signals = replace(signals, bindings=bound + (action == "bind_patient"))
-
-    if action == "confirm" and booking is not None:
-        seconds = (now - booking.held_at).total_seconds()
-        signals = replace(signals, seconds_since_hold=seconds)
-
-    if device:
-        patients = repo.device_patients(
-            db,
+        if account_id is not None
+        else None,
+        device=repo.DeviceAsk(
             device_id=device,
             since=now - timedelta(days=settings.velocity_device_window_days),
             enough=t.device_block_at,
+            patient_id=patient_id,
         )
-        if patient_id is not None:
-            patients.add(patient_id)
-        # A patient not yet known to the platform (a first binding) is one more.
-        extra = 1 if patient_id is None and action == "bind_patient" else 0
-        signals = replace(signals, device_patients=len(patients) + extra)
-
-    if action in BOOKING_ACTS and account_id is not None:
-        account = patient_repo.get_account(db, account_id)
-        if account is not None:
-            seconds = (now - account.created_at).total_seconds()
-            if seconds < t.min_first_hold_seconds and not repo.acted_before(
-                db, account_id=account_id, actions=BOOKING_ACTS
-            ):
-                signals = replace(signals, seconds_since_registration=seconds)
-
-    if action == "hold" and device and settings.velocity_browse_window_minutes > 0:
-        browsed = repo.browsed_since(
-            db,
+        if device
+        else None,
+        first_act=repo.FirstActAsk(
+            account_id=account_id,
+            young_after=now - timedelta(seconds=t.min_first_hold_seconds),
+            actions=BOOKING_ACTS,
+        )
+        if action in BOOKING_ACTS and account_id is not None
+        else None,
+        browse=repo.BrowseAsk(
             device_id=device,
             since=now - timedelta(minutes=settings.velocity_browse_window_minutes),
             actions=BROWSE_ACTS,
         )
-        signals = replace(signals, browsed=browsed)
+        if action == "hold" and device and settings.velocity_browse_window_minutes > 0
+        else None,
+    )
+    signals = Signals()
+    if reads.bindings is not None:
+        signals = replace(signals, bindings=reads.bindings + (action == "bind_patient"))
+    if action == "confirm" and booking is not None:
+        seconds = (now - booking.held_at).total_seconds()
+        signals = replace(signals, seconds_since_hold=seconds)
+    if reads.other_device_patients is not None:
+        # The request's own patient is one more; so is a patient not yet known to the
+        # platform (a first binding).
+        own = 1 if patient_id is not None or action == "bind_patient" else 0
+        signals = replace(signals, device_patients=reads.other_device_patients + own)
+    if reads.account_created_at is not None:
+        seconds = (now - reads.account_created_at).total_seconds()
+        if seconds < t.min_first_hold_seconds and reads.acted_before is False:
+            signals = replace(signals, seconds_since_registration=seconds)
+    if reads.browsed is not None:
+        signals = replace(signals, browsed=reads.browsed)
 
     if fast_reasons(signals, t):
         earlier = repo.fast_requests_since(
