@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from fairslot.risk.bench_people import People, PersonInfo, genuine_picks
+from fairslot.risk.bench_requests import RequestLog
 from fairslot.risk.benchdata import (
     OFFSET_WEIGHTS,
     WINDOW_CHANNEL,
@@ -88,9 +89,11 @@ class Simulation:
         fmt: Fmt,
         ledger: Ledger,
         rng: random.Random,
+        requests: RequestLog | None = None,
     ) -> None:
         self.shape, self.supply, self.people = shape, supply, people
         self.sink, self.fmt, self.ledger, self.rng = sink, fmt, ledger, rng
+        self.requests = requests  # the gate's records around each booking, if kept
         self.report = SimulationReport()
         self.planted: list[tuple[float, int, Request]] = []
         self.returns: list[tuple[float, int, int]] = []  # (back on sale at, session, number)
@@ -255,6 +258,12 @@ class Simulation:
         self._event(act, "held", at)
         status, version = "booked", 2
         booked_at: float | None = at + rng.uniform(20, 180)
+        if self.requests is not None:
+            booked_at = self.requests.booking(
+                person=person, session=session, number=number, at=at,
+                paid_at=None if fate == "expire" else booked_at, booking_id=act.booking_id,
+                device=act.device, ip=act.ip, wifi=act.wifi, payment=card_hash,
+            )  # fmt: skip
         ended_at: float | None = None
         if fate == "expire" or booked_at is None:
             status, booked_at, ended_at = "expired", None, at + HOLD_SECONDS
