@@ -332,7 +332,7 @@ def _grab_software(
     devices = [f"emu{i}-{k}" for k in range(6)]
     proxies = [f"198.18.{i // 20}.{i % 20 * 12 + k + 1}" for k in range(12)]
     target = _popular(departments, draw=False)
-    start = i % shape.days
+    start = i % min(3, shape.days)  # a script at work for most of the week
     registered = local_epoch(_day(shape, start), time(0, 30)) - rng.uniform(6, 10)
     plan = Planted("grab software that lost")
     people: list[PersonInfo] = []
