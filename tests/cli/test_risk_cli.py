@@ -75,7 +75,11 @@ def test_risk_bench_builds_a_small_week_on_sqlite_times_the_batch_and_cleans_up(
     ).output  # fmt: skip
 
     assert re.search(r"bookings\s+│\s+1,500 │", out)
-    # Every planted pattern is caught (one of each at this size).
+    assert re.search(r"request_records\s+│\s+[\d,]+ │", out)
+    assert "request records: bind_patient ok" in out
+    assert "confirm ok review" in out and "hold session_full" in out
+    # Every planted pattern is caught (one of each at this size), the grab software that
+    # booked nothing only through the gate's request records.
     for pattern in (
         "shared card, one department",
         "transfer (cancel and rebook)",
@@ -83,6 +87,7 @@ def test_risk_bench_builds_a_small_week_on_sqlite_times_the_batch_and_cleans_up(
         "man booking gynaecology",
         "one identity, many departments",
         "serial canceller",
+        "grab software that lost",
     ):
         assert re.search(re.escape(pattern) + r"\s+│\s+1 │\s+1 │", out), pattern
     assert "families sharing one phone" in out and "flagged: 0" in out

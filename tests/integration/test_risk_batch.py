@@ -234,6 +234,7 @@ def test_identities_that_booked_nothing_but_hammered_at_machine_pace_are_a_ring(
     [case] = list(world.db.scalars(select(Case)))
     assert (case.subject_kind, case.subject_key) == ("ring", ring_alert.entity_key)
     assert report.rings_flagged == 1
+    assert report.requests == 30  # every refused hold, read by the batch
     # What the reviewer may block: every identity and device, under the gate's own keys.
     protector = world.platform.protector
     found = case_evidence.candidates(

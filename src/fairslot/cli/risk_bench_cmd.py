@@ -3,8 +3,8 @@ daily batch over it, phase by phase (issue 4: "7 days of 1 million bookings").""
 
 from __future__ import annotations
 
-import random
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 import typer
@@ -19,17 +19,8 @@ from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
 from fairslot.db.scratch import DatabaseExists
 from fairslot.risk import bench_repository as store
-from fairslot.risk.bench_people import Population, build_households, department_demand
-from fairslot.risk.bench_scalpers import plant_all
-from fairslot.risk.bench_simulation import Simulation
-from fairslot.risk.benchdata import (
-    Fmt,
-    Ledger,
-    Shape,
-    build_supply,
-    schedule,
-    write_slots,
-)
+from fairslot.risk.bench_week import generate_week
+from fairslot.risk.benchdata import Fmt, Shape, write_slots
 from fairslot.risk.daily import run_configured
 from fairslot.risk.evaluation import Verdict, judge
 
@@ -42,6 +33,11 @@ def bench(
     ),
     keep: bool = typer.Option(False, "--keep", help="keep the database afterwards"),
     seed: int = typer.Option(20261122, "--seed", help="the generator's seed"),
+    requests: bool = typer.Option(
+        True,
+        "--requests/--no-requests",
+        help="write the gate's request records (without: the same bookings, no grab software)",
+    ),
 ) -> None:
     """Generate a week of bookings with planted scalpers, then time the batch over it."""
     shape = Shape(bookings=bookings, days=days, seed=seed)
@@ -57,39 +53,17 @@ def bench(
                 postgres = store.is_postgres(database_url)
                 sink = store.CopySink() if postgres else store.ManySink()
                 fmt = Fmt.postgres() if postgres else Fmt.sqlite()
-                rng = random.Random(seed)
-                ledger = Ledger(sink, fmt)
-                supply = build_supply(shape, sink=sink, fmt=fmt)
-                population = Population(
-                    shape, sink=sink, fmt=fmt, rng=rng, protector=platform.protector
+                week = generate_week(
+                    shape, sink=sink, fmt=fmt, protector=platform.protector, requests=requests
                 )
-                build_households(population, supply)
-                schedule(
-                    shape,
-                    supply=supply,
-                    demand=department_demand(population.people),
-                    sink=sink,
-                    fmt=fmt,
-                    ledger=ledger,
-                    rng=rng,
-                )
-                sim = Simulation(
-                    shape,
-                    supply=supply,
-                    people=population.people,
-                    sink=sink,
-                    fmt=fmt,
-                    ledger=ledger,
-                    rng=rng,
-                )
-                planted = plant_all(sim, population, supply, shape, rng)
-                simulated = sim.run(bookings - sum(p.bookings for p in planted))
-                write_slots(supply, sink=sink, fmt=fmt)
+                planted, simulated = week.planted, week.simulated
+                write_slots(week.supply, sink=sink, fmt=fmt)
                 counts = dict(sink.counts)
                 generated = time.perf_counter() - started
                 sink.load(platform.engine)
                 loaded = time.perf_counter() - started - generated
                 _print_data(counts, simulated.statuses, generated, loaded, simulated.refused)
+                _print_requests(week.requests.counts if week.requests else Counter())
 
                 with unit_of_work(platform.sessions) as db:
                     report = run_configured(
@@ -106,7 +80,7 @@ def bench(
                     verdict = judge(
                         planted,
                         store.alerts_of(db, run_date=shape.report_day),
-                        families=population.people.shared_phone_families,
+                        families=week.population.people.shared_phone_families,
                     )
                 _print_verdict(verdict)
                 console.print(
@@ -133,6 +107,13 @@ def _print_data(
     console.print(f"generated in {generated:.1f} s, loaded in {loaded:.1f} s")
 
 
+def _print_requests(counts: Counter[str]) -> None:
+    """The gate's request records by action, outcome and (when flagged) decision."""
+    console.print(
+        "request records: " + ", ".join(f"{kind} {n:,}" for kind, n in sorted(counts.items()))
+    )
+
+
 def _print_verdict(verdict: Verdict) -> None:
     table = Table(title="planted scalpers")
     table.add_column("pattern")
@@ -142,6 +123,7 @@ def _print_verdict(verdict: Verdict) -> None:
         table.add_row(pattern, str(planted), str(caught))
     console.print(table)
     console.print(
-        f"families sharing one phone: {verdict.families:,}, flagged: {verdict.families_flagged}; "
+        f"families sharing one phone: {verdict.families:,}, flagged: {verdict.families_flagged}"
+        f" (with a gate review on an account: {verdict.families_gate_reviewed:,}); "
         f"alerts on the rest of the population: {dict(verdict.other_alerts)}"
     )

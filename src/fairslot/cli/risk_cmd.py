@@ -66,7 +66,8 @@ def print_report(report: BatchReport) -> None:
     )
     console.print(
         f"read {report.bookings:,} bookings, {report.events:,} ledger events, "
-        f"{report.bindings:,} bindings"
+        f"{report.bindings:,} bindings, {report.requests:,} requests "
+        f"({report.request_groups:,} patient-identifier sets)"
     )
     hits = Table(title="hits by rule")
     hits.add_column("rule")

@@ -49,6 +49,8 @@ class BatchReport:
     bookings: int = 0
     events: int = 0
     bindings: int = 0
+    request_groups: int = 0  # the requests read, one per patient and set of identifiers
+    requests: int = 0  # how many requests those groups hold
     hits_by_rule: Counter[str] = field(default_factory=Counter)
     new_by_rule: Counter[str] = field(default_factory=Counter)
     rings_found: int = 0  # groups of two or more patients
@@ -106,6 +108,7 @@ def run_batch(
         requests = repo.request_facts(db, window=window)
         flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
     report.bookings, report.events, report.bindings = len(load.facts), len(events), len(bindings)
+    report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
 
     with report.phase("rules"):
         hits = run_all(bookings=load.facts, events=events, window=window, settings=settings)

@@ -60,14 +60,16 @@ class People:
 
 
 class Population:
-    """Writes people, accounts and bindings; hands out ids and hashed identifiers."""
+    """Writes people and accounts (and, when told their times, bindings); hands out ids and
+    hashed identifiers."""
 
     def __init__(
         self, shape: Shape, *, sink: Sink, fmt: Fmt, rng: random.Random, protector: Protector
     ) -> None:
         self.shape, self.sink, self.fmt, self.rng, self.protector = shape, sink, fmt, rng, protector
         self.people = People()
-        self.created = fmt.ts(local_epoch(shape.first_day - timedelta(days=60), time(10)))
+        self.created_at = local_epoch(shape.first_day - timedelta(days=60), time(10))
+        self.created = fmt.ts(self.created_at)
         self._phones = 0
         self._cards = 0
         self._positions: dict[str, int] = {}
@@ -88,7 +90,10 @@ class Population:
         device: str | None = None,
         ip: str | None = None,
         wifi: str | None = None,
+        created: float | None = None,
     ) -> AccountInfo:
+        """A new account on ``phone``, registered at ``created`` (default: long before the
+        window, with everyone else)."""
         rng = self.rng
         e164, phone_hash = phone
         position = self._positions.get(phone_hash, 0) + 1
@@ -112,7 +117,7 @@ class Population:
         self.sink.row(
             "accounts",
             (str(account_id), phone_hash, self.protector.encrypt(e164), str(position),
-             str(channel), None, "0", self.created),
+             str(channel), None, "0", self.created if created is None else self.fmt.ts(created)),
         )  # fmt: skip
         return account
 
@@ -157,15 +162,18 @@ class Population:
              number[-4:], sex, birth.isoformat(), phone[1], self.protector.encrypt(phone[0]),
              None, "0", self.created),
         )  # fmt: skip
-        self.bind(account, person)
         return person
 
-    def bind(self, account: AccountInfo, person: PersonInfo) -> None:
+    def bind(self, person: PersonInfo, *, at: float) -> None:
+        """The person's binding to their account, made at ``at``. Written once the week is
+        simulated (``bench_requests.RequestLog.bind_everyone``): whether a household bound
+        its patients in the window depends on when it first books."""
         self.people.bindings += 1
         self.sink.row(
             "bindings",
-            (str(self.people.bindings), str(account.id), str(person.id), "self", self.created),
-        )
+            (str(self.people.bindings), str(person.account.id), str(person.id), "self",
+             self.fmt.ts(at)),
+        )  # fmt: skip
 
     def home_departments(self, supply: Supply, *, sex: str, age: int) -> tuple[int, ...]:
         """One to three departments of one hospital this person consults, fit for them."""

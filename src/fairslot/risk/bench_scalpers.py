@@ -3,8 +3,10 @@
 Each pattern is planted ``max(1, bookings // 100 000)`` times (ten times in a million):
 one card paying for many identities in one department, cancel-and-rebook transfers inside
 one account, rings of identities sharing devices and a card, a man booking gynaecology, one
-identity spread over many departments, a serial canceller. Families sharing a phone are
-part of the genuine population (``benchdata.build_households``) and must stay unflagged.
+identity spread over many departments, a serial canceller, and grab software that lost
+every race (it booked nothing: only the gate's request records link its identities).
+Families sharing a phone are part of the genuine population
+(``bench_people.build_households``) and must stay unflagged.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import NamedTuple
 
+from fairslot.gate.velocity import Reason
 from fairslot.risk.bench_people import AccountInfo, PersonInfo, Population
+from fairslot.risk.bench_requests import RequestLog
 from fairslot.risk.bench_simulation import Request, Simulation
 from fairslot.risk.benchdata import (
     DepartmentInfo,
@@ -65,12 +69,16 @@ def plant_all(
     sim: Simulation, population: Population, supply: Supply, shape: Shape, rng: random.Random
 ) -> list[Planted]:
     planted: list[Planted] = []
-    for i in range(max(1, shape.bookings // 100_000)):
+    for i in range(_instances(shape)):
         hospital = 1 + i % shape.hospitals
         departments = [d for d in supply.departments if d.hospital == hospital]
         site = _Site(sim, population, shape, departments, rng)
         planted += [planter(site, i) for planter in _PLANTERS]
     return planted
+
+
+def _instances(shape: Shape) -> int:
+    return max(1, shape.bookings // 100_000)
 
 
 def _plant(sim: Simulation, plan: Planted, population: Population, request: Request) -> None:
@@ -291,3 +299,86 @@ def _serial_canceller(site: _Site, i: int) -> Planted:
 
 
 _PLANTERS = (_shared_card, _transfers, _ring, _sex_mismatch, _spread, _serial_canceller)
+
+
+def plant_grabbers(
+    population: Population, supply: Supply, shape: Shape, rng: random.Random, log: RequestLog
+) -> list[Planted]:
+    """Grab software that lost every race, planted as often as the other patterns. It books
+    nothing, so it is planted once the week is simulated (the bookings stay as they were)
+    and only its request records (``log``) tie its identities together."""
+    planted = []
+    for i in range(_instances(shape)):
+        hospital = 1 + i % shape.hospitals
+        departments = [d for d in supply.departments if d.hospital == hospital]
+        planted.append(_grab_software(population, supply, shape, departments, rng, log, i))
+    return planted
+
+
+def _grab_software(
+    population: Population,
+    supply: Supply,
+    shape: Shape,
+    departments: list[DepartmentInfo],
+    rng: random.Random,
+    log: RequestLog,
+    i: int,
+) -> Planted:
+    """Ten identities on three accounts, registered by a script seconds before a release
+    and bound seconds apart (the gate reviews the burst), then at every release of the
+    week: two holds each, from the next of six emulated devices and twelve proxies, all
+    refused (the account's first one flagged: too soon after registration); a draw intent
+    each for the days after. The gate flags a few requests, no more, as it would."""
+    devices = [f"emu{i}-{k}" for k in range(6)]
+    proxies = [f"198.18.{i // 20}.{i % 20 * 12 + k + 1}" for k in range(12)]
+    target = _popular(departments, draw=False)
+    start = i % min(3, shape.days)  # a script at work for most of the week
+    registered = local_epoch(_day(shape, start), time(0, 30)) - rng.uniform(6, 10)
+    plan = Planted("grab software that lost")
+    people: list[PersonInfo] = []
+    for a in range(3):
+        at = registered + a * 0.8
+        account = population.account(
+            phone=population.phone(), channel=4, device=devices[a], ip=proxies[a], created=at
+        )
+        log.bind_at(account, at=at + 0.5, spacing=(0.4, 1.2))
+        for _ in range(4 if a < 2 else 2):
+            person = population.person(account=account, phone=population.phone(), age=30)
+            plan.uses(person, population)
+            plan.ring_patients.add(person.key)
+            people.append(person)
+    plan.entities |= {("device", population.hash(d, "device")) for d in devices}
+    plan.entities |= {("network", population.hash(ip, "network")) for ip in proxies}
+    first_hold: set[int] = set()
+    for d in range(start, shape.days):
+        release = local_epoch(_day(shape, d), time(0, 30))
+        if d > start:  # the draw's intents, before its release
+            for n, person in enumerate(people):
+                log.record(
+                    release - 1800 + rng.uniform(1, 60),
+                    "intent",
+                    account=person.account,
+                    patient_key=person.key,
+                    device=devices[(n + d) % 6],
+                    ip=proxies[(n * 5 + d) % 12],
+                )
+        wanted = supply.by_department_day.get((target.id, _day(shape, d) + timedelta(days=7)), [])
+        for attempt in range(2):
+            for n, person in enumerate(people):
+                fast = person.account.id not in first_hold
+                first_hold.add(person.account.id)
+                session = supply.sessions[wanted[n % len(wanted)]] if wanted else None
+                slot = session.slot_ids[0] if session is not None and attempt else None
+                log.record(
+                    release + rng.uniform(0.05, 0.4) + attempt * 0.6,
+                    "hold",
+                    account=person.account,
+                    patient_key=person.key,
+                    device=devices[(n + attempt + 2 * d) % 6],
+                    ip=proxies[(n * 3 + attempt + 2 * d) % 12],
+                    outcome="slot_taken" if slot else "session_full",
+                    slot_id=slot,
+                    decision="review" if fast else "allow",
+                    reasons=Reason.FAST_FIRST_HOLD.value if fast else Reason.NO_BROWSE.value,
+                )
+    return plan

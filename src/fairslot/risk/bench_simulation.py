@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from fairslot.risk.bench_people import People, PersonInfo, genuine_picks
+from fairslot.risk.bench_requests import RequestLog
 from fairslot.risk.benchdata import (
     OFFSET_WEIGHTS,
     WINDOW_CHANNEL,
@@ -88,16 +89,21 @@ class Simulation:
         fmt: Fmt,
         ledger: Ledger,
         rng: random.Random,
+        requests: RequestLog | None = None,
     ) -> None:
         self.shape, self.supply, self.people = shape, supply, people
         self.sink, self.fmt, self.ledger, self.rng = sink, fmt, ledger, rng
+        self.requests = requests  # the gate's records around each booking, if kept
         self.report = SimulationReport()
         self.planted: list[tuple[float, int, Request]] = []
         self.returns: list[tuple[float, int, int]] = []  # (back on sale at, session, number)
         self.occupied: set[tuple[int, int, date]] = set()
         self.window_end = local_epoch(shape.report_day + timedelta(days=1), time(0))
+        # A carrier's NAT address serves hundreds of patients (15 % of bookings come
+        # through one, ~300 per address): a public network at any size of week, never
+        # the glue of a ring of strangers (a pool of 50 at a small size did glue them).
         self.carrier_ips = [
-            f"100.64.{i // 250}.{i % 250 + 1}" for i in range(max(50, shape.bookings // 2000))
+            f"100.64.{i // 250}.{i % 250 + 1}" for i in range(max(2, shape.bookings // 2000))
         ]
         self._seq = 0
         self.visits: dict[int, int] = {}
@@ -252,6 +258,12 @@ class Simulation:
         self._event(act, "held", at)
         status, version = "booked", 2
         booked_at: float | None = at + rng.uniform(20, 180)
+        if self.requests is not None:
+            booked_at = self.requests.booking(
+                person=person, session=session, number=number, at=at,
+                paid_at=None if fate == "expire" else booked_at, booking_id=act.booking_id,
+                device=act.device, ip=act.ip, wifi=act.wifi, payment=card_hash,
+            )  # fmt: skip
         ended_at: float | None = None
         if fate == "expire" or booked_at is None:
             status, booked_at, ended_at = "expired", None, at + HOLD_SECONDS

@@ -3,9 +3,10 @@ the people. Pure apart from the rows it hands to a :class:`Sink`.
 
 Rows are tuples of text (or None) in the column order of :data:`COLUMNS`, written straight
 to PostgreSQL ``COPY`` or SQLite ``executemany`` by ``risk/bench_repository.py``; no ORM
-object is built. Everything is drawn from one seeded generator, so a size and a seed
-always give the same week. The people are made by ``risk/bench_people.py``; the bookings, the
-ledger and the planted scalpers by ``risk/bench_simulation.py`` and ``risk/bench_scalpers.py``.
+object is built. Everything is drawn from seeded generators, so a size and a seed always
+give the same week. The people are made by ``risk/bench_people.py``; the bookings, the
+ledger and the planted scalpers by ``risk/bench_simulation.py`` and ``risk/bench_scalpers.py``;
+the gate's request records by ``risk/bench_requests.py``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "slot_events": _columns(
         "id slot_id kind at recorded_at actor booking_id patient_key account_id channel_id "
         "device_id ip wifi_id payment_account_hash data"
+    ),
+    "request_records": _columns(
+        "id at action outcome channel_id account_id patient_key booking_id slot_id device_id "
+        "ip wifi_id payment_account_hash user_agent decision reasons"
     ),
 }
 # Foreign keys first.

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from fairslot.risk.bench_people import PersonInfo
 from fairslot.risk.bench_scalpers import Planted
+from fairslot.risk.report import REALTIME_REVIEW_RULE
 
 
 class AlertLike(Protocol):
@@ -27,6 +28,10 @@ class Verdict:
     patterns: dict[str, tuple[int, int]] = field(default_factory=dict)  # planted, caught
     families: int = 0
     families_flagged: int = 0
+    # Families with a realtime_review alert on one of their accounts: the gate's own
+    # decision on a request (a quick payment, a burst of bindings) passed on for review,
+    # not a judgement of the batch; counted apart from ``families_flagged``.
+    families_gate_reviewed: int = 0
     other_alerts: Counter[str] = field(default_factory=Counter)
 
 
@@ -43,6 +48,7 @@ def judge(
     found = list(alerts)
     keys = {(a.rule, a.entity_kind, a.entity_key) for a in found}
     rings = [ring_patients(a) for a in found if a.rule == "ring"]
+    gate_reviews = [a for a in found if a.rule == REALTIME_REVIEW_RULE]
     verdict = Verdict(families=len(families))
     explained: set[tuple[str, str]] = set()
     planted_patients: set[str] = set()
@@ -71,6 +77,9 @@ def judge(
             for a in found
         ):
             verdict.families_flagged += 1
+        accounts = {f"account:{p.account.id}" for p in family}
+        if any(a.entity_kind == "account" and a.entity_key in accounts for a in gate_reviews):
+            verdict.families_gate_reviewed += 1
     for alert in found:
         if (alert.entity_kind, alert.entity_key) in explained:
             continue
