@@ -168,6 +168,7 @@ class Settings(BaseSettings):
     risk_synchrony_sessions: int = 3
     risk_shared_device_patients: int = 5
     risk_shared_payment_patients: int = 5
+    risk_realtime_min_requests: int = 2
     risk_ring_max_network_patients: int = 25
     risk_ring_min_patients: int = 2
     risk_ring_family_size: int = 5

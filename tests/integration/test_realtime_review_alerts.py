@@ -78,6 +78,7 @@ def test_the_days_flagged_requests_become_one_alert_per_account_in_a_case(
         reasons="fast_confirm,repeated_fast",
     )
     flag(world, at=morning, account_id=None, device="bot-7", reasons="no_browse,binding_burst")
+    flag(world, at=morning + dt.timedelta(minutes=1), account_id=None, device="bot-7")
     # The day before belongs to the day before's run.
     flag(
         world, at=scenes.local(REPORT_DAY, 0) - dt.timedelta(minutes=1), account_id=999, device="x"
@@ -101,6 +102,7 @@ def test_running_the_date_again_files_no_alert_or_case_event_twice(
     world: World, scenes: Scenes
 ) -> None:
     flag(world, at=scenes.local(REPORT_DAY, 10), account_id=41, device="d41")
+    flag(world, at=scenes.local(REPORT_DAY, 11), account_id=41, device="d41")
     scenes.run()
     events = world.db.scalar(select(func.count()).select_from(CaseEvent))
     world.db.commit()
@@ -116,3 +118,13 @@ def test_allowed_requests_make_no_alert(world: World, scenes: Scenes) -> None:
     flag(world, at=scenes.local(REPORT_DAY, 10), account_id=42, device="d42", decision="allow")
     scenes.run()
     assert realtime_alerts(world) == []
+
+
+def test_one_flagged_request_opens_no_case_but_one_block_does(world: World, scenes: Scenes) -> None:
+    flag(world, at=scenes.local(REPORT_DAY, 10), account_id=43, device="d43")
+    flag(world, at=scenes.local(REPORT_DAY, 10), account_id=44, device="d44", decision="block")
+
+    scenes.run()
+
+    [alert] = realtime_alerts(world)
+    assert alert.entity_key == "account:44" and alert.case_id is not None

@@ -79,3 +79,13 @@ def test_the_score_is_capped() -> None:
     many = [Flagged(n, 1, decision="block", minutes=n) for n in range(30)]
     [alert] = alerts(*many)
     assert alert.score == MAX_SCORE
+
+
+def test_below_the_minimum_a_subject_is_alerted_only_if_it_was_blocked() -> None:
+    found = realtime_alerts(
+        [Flagged(1, 1), Flagged(2, 2, decision="block"), Flagged(3, 3), Flagged(4, 3, minutes=2)],
+        hasher=hasher,
+        labels=Labels(),
+        min_requests=2,
+    )
+    assert sorted(a.entity.key for a in found) == ["account:2", "account:3"]

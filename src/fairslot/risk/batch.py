@@ -149,7 +149,12 @@ def run_batch(
         # The gate's decisions join the rules' hits; one on a ring member names its ring.
         gate_alerts = [
             _in_ring(d, ring_id) if (ring_id := members.get(_key(d))) else d
-            for d in realtime.realtime_alerts(flagged_requests, hasher=hasher, labels=labels)
+            for d in realtime.realtime_alerts(
+                flagged_requests,
+                hasher=hasher,
+                labels=labels,
+                min_requests=settings.realtime_min_requests,
+            )
         ]
         found_alerts += gate_alerts
         report.hits_by_rule.update(d.rule for d in found_alerts)

@@ -144,6 +144,11 @@ class RiskSettings:
     shared_device_patients: int = 5
     # ...or one payment account.
     shared_payment_patients: int = 5
+    # (9) the gate's decisions: an account (or device) it flagged this many times in the day,
+    # or blocked once, becomes a case. One quick payment alone is what a practised patient
+    # with a saved card looks like: at a city's volume, a case for each would bury the
+    # queue (the batch benchmark: ~1,400 a day). It still counts towards a ring's pace.
+    realtime_min_requests: int = 2
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -5,6 +5,8 @@ a **block**) and records it with its reasons (``gate/realtime.py``). The daily b
 the report day's recorded decisions into ``realtime_review`` alerts, one per flagged
 account (or per device, for a request made before any account existed), so they land in
 cases like every other alert and a reviewer judges them with the rest of the evidence.
+A subject flagged only once (and never blocked) that day gets no alert: see
+``RiskSettings.realtime_min_requests``.
 """
 
 from __future__ import annotations
@@ -66,10 +68,15 @@ def _subject(request: FlaggedRequestLike) -> _Subject | None:
 
 
 def realtime_alerts(
-    requests: Iterable[FlaggedRequestLike], *, hasher: Hasher, labels: Labels
+    requests: Iterable[FlaggedRequestLike],
+    *,
+    hasher: Hasher,
+    labels: Labels,
+    min_requests: int = 1,
 ) -> list[AlertDraft]:
-    """One ``realtime_review`` alert per flagged account or device, oldest request first in
-    its details; evidence is the bookings the flagged requests made or acted on."""
+    """One ``realtime_review`` alert per account or device the gate flagged at least
+    ``min_requests`` times or blocked at least once, oldest request first in its details;
+    evidence is the bookings the flagged requests made or acted on."""
     grouped: dict[_Subject, list[FlaggedRequestLike]] = {}
     for request in requests:
         subject = _subject(request)
@@ -78,8 +85,10 @@ def realtime_alerts(
     drafts = []
     for subject, flagged in grouped.items():
         flagged.sort(key=lambda r: (r.at, r.id))
-        reasons = Counter(code for r in flagged for code in r.reasons)
         blocks = sum(1 for r in flagged if r.decision == "block")
+        if len(flagged) < min_requests and not blocks:
+            continue
+        reasons = Counter(code for r in flagged for code in r.reasons)
         score = min(
             MAX_SCORE,
             BASE_SCORE + PER_EXTRA_REQUEST * (len(flagged) - 1) + PER_BLOCK * blocks,

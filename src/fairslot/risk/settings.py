@@ -31,6 +31,7 @@ def risk_settings(settings: Settings) -> RiskSettings:
         synchrony_sessions=settings.risk_synchrony_sessions,
         shared_device_patients=settings.risk_shared_device_patients,
         shared_payment_patients=settings.risk_shared_payment_patients,
+        realtime_min_requests=settings.risk_realtime_min_requests,
     )
 
 
