@@ -82,7 +82,9 @@ def create_hold(
     policy = booking_policy(platform.settings)
     channel_id = ctx.channel_id or 0
     if body.slot_id is None and body.session_id is not None:
-        _refuse_if_sold_out(db, platform, body=body, now=now, channel_id=channel_id)
+        _refuse_if_sold_out(
+            db, platform, body=body, now=now, channel_id=channel_id, limits=policy.limits
+        )
     try:
         try:
             slot_id = body.slot_id or bookings.first_free_slot(
@@ -238,7 +240,13 @@ CAPACITY_REFUSALS = frozenset({"slot_taken", "session_full"})
 
 
 def _refuse_if_sold_out(
-    db: Session, platform: Platform, *, body: HoldRequest, now: datetime, channel_id: int
+    db: Session,
+    platform: Platform,
+    *,
+    body: HoldRequest,
+    now: datetime,
+    channel_id: int,
+    limits: Limits,
 ) -> None:
     """Refuse a hold by session, as ``bookings.first_free_slot`` would, when this process
     found the session full a moment ago (``memos.sold_out``, fairslot/memo.py).
@@ -256,7 +264,7 @@ def _refuse_if_sold_out(
         body=body,
         now=now,
         channel_id=channel_id,
-        limits=booking_policy(platform.settings).limits,
+        limits=limits,
         memo=platform.memos.alternatives,
         fresh=False,
     )
