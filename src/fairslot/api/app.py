@@ -43,7 +43,11 @@ class BodyLimit:
 
 
 def create_app(platform: Platform) -> FastAPI:
+    """The JSON APIs. The site (``web/site.py``) adds ``/docs`` and ``/redoc``, served from
+    assets inside the package instead of FastAPI's default CDN."""
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="fairslot",
         version=__version__,
         description=(

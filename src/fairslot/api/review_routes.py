@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from fairslot.api.deps import DbDep, PlatformDep, done
-from fairslot.api.staff_deps import ReviewerDep, require
+from fairslot.api.staff_deps import ReviewerDep, for_duty
 from fairslot.blacklist.models import BlacklistEntry
 from fairslot.bootstrap import Platform
 from fairslot.cases import evidence as ev
@@ -38,11 +38,11 @@ from fairslot.cases.schemas import (
 )
 from fairslot.cases.states import CaseStatus
 from fairslot.staff.audit import StaffActor
-from fairslot.staff.roles import Role
+from fairslot.staff.permissions import Duty
 
 router = APIRouter(prefix="/staff/v1/cases", tags=["review"])
 
-CaseReaderDep = Annotated[StaffActor, Depends(require(Role.REVIEWER, Role.AUDITOR))]
+CaseReaderDep = Annotated[StaffActor, Depends(for_duty(Duty.READ_CASES))]
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

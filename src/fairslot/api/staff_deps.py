@@ -16,6 +16,7 @@ from fairslot.api.deps import DbDep, PlatformDep, end_lookup
 from fairslot.errors import Forbidden, Unauthorized
 from fairslot.staff import service as staff_service
 from fairslot.staff.audit import StaffActor
+from fairslot.staff.permissions import ROLES_FOR, Duty
 from fairslot.staff.roles import Role
 
 
@@ -58,12 +59,15 @@ def require(*roles: Role) -> Callable[[StaffActor], StaffActor]:
     return check
 
 
-ReviewerDep = Annotated[StaffActor, Depends(require(Role.REVIEWER))]
-ITAdminDep = Annotated[StaffActor, Depends(require(Role.IT_ADMIN))]
-CustomerServiceDep = Annotated[StaffActor, Depends(require(Role.CUSTOMER_SERVICE))]
-SchedulerDep = Annotated[StaffActor, Depends(require(Role.SCHEDULER))]
-AuditorDep = Annotated[StaffActor, Depends(require(Role.AUDITOR))]
-# Reports are read by the office that acts on them and by those who audit it.
-ReportReaderDep = Annotated[
-    StaffActor, Depends(require(Role.REVIEWER, Role.AUDITOR, Role.IT_ADMIN))
-]
+def for_duty(duty: Duty) -> Callable[[StaffActor], StaffActor]:
+    """A dependency that lets through staff whose roles may do ``duty``
+    (``staff/permissions.py``, the table the console reads too)."""
+    return require(*sorted(ROLES_FOR[duty]))
+
+
+ReviewerDep = Annotated[StaffActor, Depends(for_duty(Duty.DECIDE_CASES))]
+ITAdminDep = Annotated[StaffActor, Depends(for_duty(Duty.KEEP_BLACKLIST))]
+CustomerServiceDep = Annotated[StaffActor, Depends(for_duty(Duty.MAKE_CALLS))]
+SchedulerDep = Annotated[StaffActor, Depends(for_duty(Duty.MANAGE_SCHEDULES))]
+AuditorDep = Annotated[StaffActor, Depends(for_duty(Duty.READ_AUDIT))]
+ReportReaderDep = Annotated[StaffActor, Depends(for_duty(Duty.READ_REPORTS))]

@@ -9,13 +9,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from fairslot.api.app import create_app
 from fairslot.cli.common import command_transaction, console, err_console, make_platform
 from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.demo.seed import DemoSeed, seed_demo
 from fairslot.hospitals import service as hospitals
+from fairslot.web.site import create_site
 
 DEFAULT_DB = Path(".fairslot/demo.db")
 DEFAULT_SEED = 2026
@@ -83,7 +83,7 @@ def demo(
         console.print(f"serving on {base} (Ctrl+C to stop)")
         start_background_sweeper(platform, every=15.0)
         uvicorn.run(
-            create_app(platform), host=host, port=port, log_level="warning", proxy_headers=False
+            create_site(platform), host=host, port=port, log_level="warning", proxy_headers=False
         )
 
 

@@ -5,12 +5,12 @@ import uvicorn
 from anyio import to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fairslot.api.app import create_app
 from fairslot.bootstrap import bootstrap
 from fairslot.cli.common import console, make_platform
 from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.config import load_settings
 from fairslot.db import migrate
+from fairslot.web.site import create_site
 
 # uvicorn's supervisor pings each worker and kills one that has not answered within this
 # long (default 5 s). Under a release burst on a busy machine a worker's pong thread can
@@ -48,7 +48,7 @@ def serve(
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     else:
-        app = ThreadLimit(create_app(platform), threads=platform.settings.db_pool_size)
+        app = ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
@@ -56,7 +56,7 @@ def worker_app() -> ASGIApp:
     """One uvicorn worker's application (``uvicorn --factory``), settings from the
     environment."""
     platform = bootstrap(load_settings())
-    return ThreadLimit(create_app(platform), threads=platform.settings.db_pool_size)
+    return ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
 
 
 class ThreadLimit:

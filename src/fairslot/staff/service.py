@@ -171,6 +171,27 @@ def set_password(
     return user
 
 
+def change_own_password(
+    db: Session, *, actor: StaffActor, current: str, new: str, now: datetime
+) -> StaffUser:
+    """A member of staff changes their own password, proving the current one. Every
+    session of theirs ends (the console signs them in again)."""
+    user = repo.get(db, actor.staff_id) if actor.staff_id is not None else None
+    if user is None:
+        raise NotFound("No staff member has this username.", code="staff_not_found")
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError) as exc:
+        raise InvalidInput(
+            "The current password is not right.", code="current_password_wrong"
+        ) from exc
+    if new == current:
+        raise InvalidInput(
+            "Choose a new password different from the current one.", code="password_unchanged"
+        )
+    return set_password(db, username=user.username, password=new, by=actor, now=now)
+
+
 def set_active(
     db: Session, *, username: str, active: bool, reason: str, by: StaffActor, now: datetime
 ) -> StaffUser:

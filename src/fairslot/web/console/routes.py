@@ -1,0 +1,35 @@
+"""Every console page module's router, in one list the site includes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fairslot.web.console import (
+    audit,
+    blacklist,
+    calls,
+    cases,
+    draws,
+    metrics,
+    reports,
+    schedules,
+    signin,
+    slots,
+    staff,
+    today,
+)
+
+ROUTERS: list[APIRouter] = [
+    signin.router,
+    today.router,
+    cases.router,
+    blacklist.router,
+    calls.router,
+    reports.router,
+    metrics.router,
+    slots.router,
+    draws.router,
+    schedules.router,
+    staff.router,
+    audit.router,
+]

@@ -1,0 +1,32 @@
+"""The whole site one process serves: the JSON APIs (``api/app.py``), the staff console
+at ``/console/``, the API's documentation at ``/docs`` and ``/redoc`` and the static
+assets at ``/static/`` — all from inside the package."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from fairslot.api.app import create_app
+from fairslot.bootstrap import Platform
+from fairslot.web import docs
+from fairslot.web.console import errors as console_errors
+from fairslot.web.console.routes import ROUTERS as CONSOLE_ROUTERS
+from fairslot.web.security import SecurityHeaders
+
+
+def create_site(platform: Platform) -> FastAPI:
+    app = create_app(platform)
+    console_errors.install(app)
+    app.mount("/static", StaticFiles(packages=[("fairslot.web", "static")]), name="static")
+    app.include_router(docs.router)
+    for router in CONSOLE_ROUTERS:
+        app.include_router(router)
+
+    @app.get("/console", include_in_schema=False)
+    def console_root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=308)
+
+    app.add_middleware(SecurityHeaders)
+    return app
