@@ -66,6 +66,7 @@ def demo(
     console.print(
         Panel.fit(
             f"database  {escape(str(path))}\n"
+            f"console   {base}/console/  (staff sign-in; logins below)\n"
             f"API docs  {base}/docs\n"
             f"OpenAPI   {base}/openapi.json\n"
             f"health    {base}/healthz",
@@ -100,7 +101,12 @@ def _print_seed(seeded: DemoSeed, *, base: str, db_url: str) -> None:
     for h in seeded.hospitals:
         hospitals_table.add_row(h.code, h.grade, h.key)
     console.print(hospitals_table)
-    staff = Table("username", "role", "does", title="staff (POST /staff/v1/login)")
+    staff = Table(
+        "username",
+        "role",
+        "does",
+        title=f"staff: sign in at {base}/console/ (or POST /staff/v1/login)",
+    )
     staff.add_column("password (development only)", style="yellow", no_wrap=True)
     for login in seeded.staff:
         staff.add_row(login.username, login.role, login.duty, login.password)

@@ -52,7 +52,7 @@ def pick_language(*, query: str | None, cookie: str | None, accept: str | None) 
 
 
 class Translator:
-    """``t("review.take_next", n=3)``: the message in this language, formatted."""
+    """``t("errors.invalid_request", fields="days")``: the message in this language, formatted."""
 
     def __init__(self, language: str) -> None:
         self.language = language

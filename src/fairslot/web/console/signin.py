@@ -88,7 +88,7 @@ def sign_in(
         subjects.append(Subject("ip", ip))
     try:
         platform.limiter.hit(*subjects)
-        _, token, row = staff_service.login(
+        _, token, _row = staff_service.login(
             db,
             username=username,
             password=password,
@@ -108,7 +108,8 @@ def sign_in(
         samesite="strict",
         secure=request.url.scheme == "https",
         path="/",
-        expires=row.expires_at,
+        # Relative: the browser's clock need not agree with the platform's.
+        max_age=platform.settings.staff_token_hours * 3600,
     )
     response.delete_cookie(LOGIN_NONCE_COOKIE, path="/console")
     return response
