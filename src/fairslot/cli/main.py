@@ -14,6 +14,7 @@ from fairslot.cli import (
     demo_cmd,
     draw_cmd,
     hospital_cmd,
+    metrics_cmd,
     risk_cmd,
     schedule_cmd,
     serve_cmd,
@@ -44,3 +45,4 @@ app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)
 app.command("simulate")(sim_cmd.simulate)
+app.command("metrics")(metrics_cmd.metrics_command)
