@@ -39,3 +39,20 @@ def label_for(scope: Scope, value: str) -> str:
     if scope == Scope.ACCOUNT:
         return f"account {value}"
     return mask_identifier(value)
+
+
+def keys_for_value(
+    value: str, *, protector: Protector, scope: Scope | None = None
+) -> list[tuple[Scope, str]]:
+    """The keys an identifier typed in would be stored under: in ``scope``, or in every
+    scope it can be an identifier of (a phone number is also a possible device id).
+    A value that cannot be an identifier of a scope gives no key for it."""
+    if not value.strip():
+        return []
+    keys: list[tuple[Scope, str]] = []
+    for candidate in [scope] if scope is not None else list(Scope):
+        try:
+            keys.append((candidate, key_for(candidate, value, protector=protector)))
+        except ValueError:  # IdentityError is a ValueError; so is int("abc")
+            continue
+    return keys

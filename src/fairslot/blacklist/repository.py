@@ -3,11 +3,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.blacklist.states import EntryState
 from fairslot.cases.models import Case
+from fairslot.staff.models import StaffAction
 
 
 def active_hit(
@@ -77,3 +79,62 @@ def entries(
 
 def case_exists(db: Session, case_id: int) -> bool:
     return db.get(Case, case_id) is not None
+
+
+def _in_state(state: EntryState, now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of ``states.state_of``."""
+    e = BlacklistEntry
+    expired = or_(
+        and_(e.lifted_at.is_(None), e.expires_at <= now),
+        and_(e.lifted_at.is_not(None), e.expires_at <= e.lifted_at),
+    )
+    if state == EntryState.EXPIRED:
+        return expired
+    if state == EntryState.LIFTED:
+        return and_(
+            e.lifted_at.is_not(None), or_(e.expires_at.is_(None), e.expires_at > e.lifted_at)
+        )
+    return and_(e.lifted_at.is_(None), or_(e.expires_at.is_(None), e.expires_at > now))
+
+
+def search(
+    db: Session,
+    *,
+    now: datetime,
+    scope: Scope | None = None,
+    keys: Collection[tuple[Scope, str]] | None = None,
+    label: str | None = None,
+    state: EntryState | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[BlacklistEntry]:
+    """Entries newest first, a page at a time (``before_id``), filtered by scope, by the
+    stored keys of an identifier (``keys``; an empty collection matches nothing), by a
+    piece of the masked label, and by state at ``now``."""
+    stmt = select(BlacklistEntry).order_by(BlacklistEntry.id.desc()).limit(limit)
+    if scope is not None:
+        stmt = stmt.where(BlacklistEntry.scope == scope)
+    if keys is not None:
+        wanted = list(keys)
+        stmt = stmt.where(
+            tuple_(BlacklistEntry.scope, BlacklistEntry.key_hash).in_(wanted) if wanted else false()
+        )
+    if label:
+        stmt = stmt.where(BlacklistEntry.label.contains(label, autoescape=True))
+    if state is not None:
+        stmt = stmt.where(_in_state(state, now))
+    if before_id is not None:
+        stmt = stmt.where(BlacklistEntry.id < before_id)
+    return list(db.scalars(stmt))
+
+
+def audit_rows(db: Session, entry_id: int) -> list[StaffAction]:
+    """The staff actions recorded against the entry (``blacklist.add``, ``blacklist.lift``),
+    oldest first."""
+    return list(
+        db.scalars(
+            select(StaffAction)
+            .where(StaffAction.target_kind == "blacklist", StaffAction.target_id == str(entry_id))
+            .order_by(StaffAction.at, StaffAction.id)
+        )
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from fairslot.blacklist import repository as repo
 from fairslot.blacklist.keys import key_for, label_for
 from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.blacklist.states import IdDocument
 from fairslot.crypto import Protector
 from fairslot.errors import Conflict, InvalidInput, NotFound
 from fairslot.patients.identity import IdentityError
@@ -109,15 +110,25 @@ def block_key(
 
 
 def lift_in_person(
-    db: Session, *, entry_id: int, actor: StaffActor, checked: str, now: datetime
+    db: Session,
+    *,
+    entry_id: int,
+    actor: StaffActor,
+    checked: str,
+    now: datetime,
+    document: IdDocument | None = None,
+    checked_by: str | None = None,
 ) -> BlacklistEntry:
-    """A person blocked by mistake came to the hospital: staff record what they checked."""
+    """A person blocked by mistake came to the hospital: staff record what they checked
+    (``checked``), and, where the desk says so, which identity document was shown and who
+    at the desk checked it; both go into the lift's audit row."""
     if not checked.strip():
         raise InvalidInput(
             "Record what was checked in person (e.g. the ID card and the booking history).",
             code="check_required",
         )
     note = checked.strip()[:500]
+    checker = (checked_by or "").strip()[:64] or None
     if not repo.lift(db, entry_id=entry_id, now=now, by=actor.username[:64], note=note):
         if repo.get(db, entry_id) is None:
             raise NotFound("No blacklist entry has this id.", code="entry_not_found")
@@ -133,7 +144,13 @@ def lift_in_person(
         target_id=entry.id,
         now=now,
         reason=note,
-        data={"scope": entry.scope.value, "label": entry.label, "in_person": True},
+        data={
+            "scope": entry.scope.value,
+            "label": entry.label,
+            "in_person": True,
+            "document": document.value if document is not None else None,
+            "checked_by": checker,
+        },
     )
     return entry
 

@@ -137,6 +137,8 @@ def _print_seed(seeded: DemoSeed, *, base: str, db_url: str) -> None:
             f"opened {s.cases_opened} case(s)",
         ),
         ("staff accounts", str(s.staff)),
+        ("follow-up calls waiting (one asked for by review)", str(s.call_tasks)),
+        ("blacklist entries (one to lift in person)", str(s.blacklist_entries)),
     ):
         counts.add_row(label, value)
     console.print(counts)

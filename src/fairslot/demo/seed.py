@@ -3,7 +3,8 @@ and the channels would fill it: the channels first (so the window's reserved sha
 to every pushed session), then each hospital with its departments and doctors, its
 schedule push for today .. today+7, and the push of day+8, which waits for its release.
 Then a few accounts with bound patients, one confirmed booking so the hospital feed
-has something to show, and one staff account per role with a development password.
+has something to show, and one staff account per role with a development password; last,
+what the call desk and the blacklist show (``demo/desk.py``).
 
 Deterministic given ``rng`` and ``now``: the same seed gives the same people, doctors and
 sessions (API keys, staff passwords and slot and booking GUIDs aside). Only flushes; the
@@ -29,6 +30,7 @@ from fairslot.channels.models import Channel
 from fairslot.config import Settings
 from fairslot.crypto import Protector
 from fairslot.demo import catalog
+from fairslot.demo.desk import seed_desk
 from fairslot.demo.people import book_first, seed_accounts
 from fairslot.demo.scalpers import seed_scalper
 from fairslot.demo.staff import StaffLogin, require_development, seed_staff
@@ -189,6 +191,19 @@ def seed_demo(
 
     logins = seed_staff(db, now=now)
     summary.staff = len(logins)
+
+    desk = seed_desk(
+        db,
+        hospital=hospital,
+        specs=specs,
+        channels=channel_rows,
+        today=today,
+        now=now,
+        rng=rng,
+        protector=protector,
+        settings=settings,
+    )
+    summary.call_tasks, summary.blacklist_entries = desk.call_tasks, desk.blacklist_entries
 
     return DemoSeed(
         hospitals=hospital_keys,

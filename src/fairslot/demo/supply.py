@@ -45,6 +45,9 @@ class DemoSummary:
     scalper_bookings: int = 0
     risk_alerts: int = 0
     cases_opened: int = 0
+    # The call desk's and the blacklist's first morning (``demo/desk.py``).
+    call_tasks: int = 0
+    blacklist_entries: int = 0
 
 
 def staff_hospital(

@@ -7,9 +7,10 @@ and status they expect and report whether exactly one row changed.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from fairslot.bookings.models import Booking
@@ -20,7 +21,7 @@ from fairslot.followup.states import CallReason, CallStatus
 from fairslot.hospitals.models import Department, Doctor
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
-from fairslot.staff.models import StaffAction
+from fairslot.staff.models import StaffAction, StaffUser
 
 # Bookings that were confirmed (paid) and still stand: the population of the daily sample.
 CONFIRMED = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
@@ -30,25 +31,31 @@ def get(db: Session, task_id: int) -> CallTask | None:
     return db.get(CallTask, task_id)
 
 
+def _takeable(now: datetime) -> ColumnElement[bool]:
+    """Pending, or taken by an agent whose claim has lapsed."""
+    return or_(
+        CallTask.status == CallStatus.PENDING,
+        and_(CallTask.status == CallStatus.TAKEN, CallTask.locked_until <= now),
+    )
+
+
+def _queue_order() -> tuple[Any, ...]:
+    """A case waits on flagged calls, so they come before the sample; then the oldest."""
+    flagged_first = case((CallTask.reason == CallReason.FLAGGED, 0), else_=1)
+    return (flagged_first, CallTask.created_at, CallTask.id)
+
+
 def next_candidates(
     db: Session, *, now: datetime, exclude: Collection[int], limit: int
 ) -> list[CallTask]:
-    """Tasks an agent may take: pending ones and those whose claim lapsed. A case waits on
-    flagged calls, so they come before the sample; then the oldest first."""
-    query = select(CallTask).where(
-        or_(
-            CallTask.status == CallStatus.PENDING,
-            and_(CallTask.status == CallStatus.TAKEN, CallTask.locked_until <= now),
-        )
-    )
+    """Tasks an agent may take: pending ones and those whose claim lapsed, flagged calls
+    first, then the oldest."""
+    query = select(CallTask).where(_takeable(now))
     if exclude:
         query = query.where(CallTask.id.not_in(list(exclude)))
-    flagged_first = case((CallTask.reason == CallReason.FLAGGED, 0), else_=1)
     return list(
         db.scalars(
-            query.order_by(flagged_first, CallTask.created_at, CallTask.id)
-            .limit(limit)
-            .execution_options(populate_existing=True)
+            query.order_by(*_queue_order()).limit(limit).execution_options(populate_existing=True)
         )
     )
 
@@ -168,3 +175,64 @@ def claim_sample_day(db: Session, *, day: str, now: datetime) -> None:
     fails here (on PostgreSQL it waits for the first to commit, then fails)."""
     db.add(SampleDay(day=day, drawn_at=now))
     db.flush()
+
+
+# -- the console's call desk -------------------------------------------------------------
+
+DeskRow = tuple[CallTask, str, str | None, date | None, str | None]
+_DeskSelect = Select[CallTask, str, str | None, date | None, str | None]
+
+
+def _desk() -> _DeskSelect:
+    """A call with its patient's name, its booking's department and day, and its agent."""
+    return (
+        select(
+            CallTask, Patient.name, Department.name, ClinicSession.session_date, StaffUser.username
+        )
+        .join(Patient, Patient.id == CallTask.patient_id)
+        .outerjoin(Booking, Booking.id == CallTask.booking_id)
+        .outerjoin(Department, Department.id == Booking.department_id)
+        .outerjoin(ClinicSession, ClinicSession.id == Booking.session_id)
+        .outerjoin(StaffUser, StaffUser.id == CallTask.assigned_to)
+    )
+
+
+def _rows(db: Session, query: _DeskSelect) -> list[DeskRow]:
+    return [
+        (task, name, department, day, agent)
+        for task, name, department, day, agent in db.execute(query)
+    ]
+
+
+def held_by(db: Session, *, staff_id: int, now: datetime) -> list[DeskRow]:
+    """The calls ``staff_id`` holds with a live claim, oldest first."""
+    return _rows(
+        db,
+        _desk()
+        .where(
+            CallTask.status == CallStatus.TAKEN,
+            CallTask.assigned_to == staff_id,
+            CallTask.locked_until > now,
+        )
+        .order_by(CallTask.id),
+    )
+
+
+def waiting(db: Session, *, now: datetime, limit: int) -> list[DeskRow]:
+    """The calls an agent may take, in the order :func:`next_candidates` gives them."""
+    return _rows(db, _desk().where(_takeable(now)).order_by(*_queue_order()).limit(limit))
+
+
+def waiting_count(db: Session, *, now: datetime) -> int:
+    return int(db.scalar(select(func.count()).select_from(CallTask).where(_takeable(now))) or 0)
+
+
+def latest_done(db: Session, *, limit: int) -> list[DeskRow]:
+    """The calls with an outcome, latest first."""
+    return _rows(
+        db,
+        _desk()
+        .where(CallTask.status == CallStatus.DONE)
+        .order_by(CallTask.done_at.desc(), CallTask.id.desc())
+        .limit(limit),
+    )

@@ -31,6 +31,8 @@ class CallPatient(BaseModel):
     name: str
     phone: str = Field(description="in full for the agent holding the call, masked otherwise")
     phone_in_full: bool
+    sex: str | None = Field(None, description="male or female, from the resident ID")
+    age: int | None = Field(None, description="age in years today, in the hospitals' zone")
 
 
 class CallTaskView(BaseModel):
@@ -58,3 +60,27 @@ class SampleReport(BaseModel):
     confirmed: int = Field(description="bookings confirmed that day that still stand")
     already_sampled: int
     created: list[int] = Field(description="ids of the call tasks created by this run")
+
+
+class CallRow(BaseModel):
+    """One call in customer service's lists (the console's call desk); names masked."""
+
+    task_id: int
+    reason: CallReason
+    status: CallStatus
+    case_id: int | None
+    patient: str = Field(description="the patient's name, masked")
+    department: str | None
+    session_date: date | None
+    created_at: datetime
+    locked_until: datetime | None
+    agent: str | None = Field(description="username of the agent who holds or made the call")
+    outcome: CallOutcome | None
+    done_at: datetime | None
+
+
+class CallDesk(BaseModel):
+    mine: list[CallRow] = Field(description="calls the agent holds (live claims)")
+    waiting: list[CallRow] = Field(description="the next calls to take, in queue order")
+    waiting_total: int
+    done: list[CallRow] = Field(description="the latest calls with an outcome")

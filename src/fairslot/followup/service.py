@@ -21,9 +21,16 @@ from fairslot.followup import repository as repo
 from fairslot.followup import sampling, transitions
 from fairslot.followup.errors import CallConflict, CallNotFound
 from fairslot.followup.models import CallTask
-from fairslot.followup.schemas import CallBooking, CallPatient, CallTaskView, SampleReport
+from fairslot.followup.schemas import (
+    CallBooking,
+    CallDesk,
+    CallPatient,
+    CallRow,
+    CallTaskView,
+    SampleReport,
+)
 from fairslot.followup.states import CallOutcome, CallReason, CallStatus
-from fairslot.patients.identity import mask_phone
+from fairslot.patients.identity import age_on, mask_name, mask_phone
 from fairslot.staff import audit, claims
 from fairslot.staff.audit import StaffActor
 
@@ -180,14 +187,19 @@ def view(
     now: datetime,
     protector: Protector,
     tz: ZoneInfo,
+    masked: bool = False,
 ) -> CallTaskView:
     """The call as customer service sees it. The agent holding a live claim gets the phone
-    number in full, to dial it; that view of personal data is audited."""
+    number in full, to dial it; that view of personal data is audited.
+
+    ``masked`` (the console's call page): name and number are masked for everyone and
+    nothing is audited; the agent holding the call asks for the number when about to
+    dial (:func:`reveal_phone`)."""
     patient = repo.patient(db, task.patient_id)
     if patient is None:  # a foreign key holds it
         raise CallNotFound("The call's patient is gone.", code="call_not_found")
     phone = protector.decrypt(patient.phone_encrypted)
-    in_full = _holds(task, actor=actor, now=now)
+    in_full = not masked and _holds(task, actor=actor, now=now)
     if in_full:
         audit.record(
             db,
@@ -221,9 +233,11 @@ def view(
         question=task.question,
         patient=CallPatient(
             patient_id=patient.id,
-            name=patient.name,
+            name=mask_name(patient.name) if masked else patient.name,
             phone=phone if in_full else mask_phone(phone),
             phone_in_full=in_full,
+            sex=patient.sex.value,
+            age=age_on(patient.birth_date, now.astimezone(tz).date()),
         ),
         booking=booking,
         created_at=task.created_at.astimezone(tz),
@@ -232,6 +246,67 @@ def view(
         note=task.note,
         done_at=task.done_at.astimezone(tz) if task.done_at else None,
     )
+
+
+def reveal_phone(
+    db: Session, *, task_id: int, actor: StaffActor, now: datetime, protector: Protector
+) -> str:
+    """The patient's phone number in full, for the agent holding a live claim on the call
+    and about to dial it. Each reveal is audited (``call.reveal_phone``): it is personal
+    data read on purpose."""
+    task = require(db, task_id)
+    _held(task, actor=actor, now=now)
+    patient = repo.patient(db, task.patient_id)
+    if patient is None:  # a foreign key holds it
+        raise CallNotFound("The call's patient is gone.", code="call_not_found")
+    audit.record(
+        db,
+        actor=actor,
+        action="call.reveal_phone",
+        target_kind="call",
+        target_id=task.id,
+        now=now,
+        data={"patient_id": patient.id, "case": task.case_id},
+    )
+    return protector.decrypt(patient.phone_encrypted)
+
+
+def desk(
+    db: Session, *, actor: StaffActor, now: datetime, tz: ZoneInfo, limit: int = 20
+) -> CallDesk:
+    """Customer service's lists: the calls ``actor`` holds, the next ones waiting (and how
+    many wait), and the latest with an outcome. Names are masked."""
+    mine = repo.held_by(db, staff_id=actor.staff_id, now=now) if actor.staff_id else []
+    return CallDesk(
+        mine=[_row(r, tz=tz) for r in mine],
+        waiting=[_row(r, tz=tz) for r in repo.waiting(db, now=now, limit=limit)],
+        waiting_total=repo.waiting_count(db, now=now),
+        done=[_row(r, tz=tz) for r in repo.latest_done(db, limit=limit)],
+    )
+
+
+def _row(row: repo.DeskRow, *, tz: ZoneInfo) -> CallRow:
+    task, name, department, day, agent = row
+    return CallRow(
+        task_id=task.id,
+        reason=task.reason,
+        status=task.status,
+        case_id=task.case_id,
+        patient=mask_name(name),
+        department=department,
+        session_date=day,
+        created_at=task.created_at.astimezone(tz),
+        locked_until=task.locked_until.astimezone(tz) if task.locked_until else None,
+        agent=agent,
+        outcome=task.outcome,
+        done_at=task.done_at.astimezone(tz) if task.done_at else None,
+    )
+
+
+def is_held_by(task: CallTask, *, actor: StaffActor, now: datetime) -> bool:
+    """Whether ``actor`` holds a live claim on the call: may reveal the number, record the
+    outcome or put the call back."""
+    return _holds(task, actor=actor, now=now)
 
 
 def _holds(task: CallTask, *, actor: StaffActor, now: datetime) -> bool:
