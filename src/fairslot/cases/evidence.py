@@ -187,6 +187,14 @@ def evidence(
     db: Session, *, case: Case, protector: Protector, now: datetime, tz: ZoneInfo
 ) -> CaseEvidence:
     gathered = gather(db, case=case, protector=protector)
+    return evidence_of(db, gathered=gathered, protector=protector, now=now, tz=tz)
+
+
+def evidence_of(
+    db: Session, *, gathered: Gathered, protector: Protector, now: datetime, tz: ZoneInfo
+) -> CaseEvidence:
+    """The evidence of a case already gathered (a page that reads more of it gathers once)."""
+    case = gathered.case
     found = candidates(gathered, protector=protector)
     entries = entries_for(db, found)
     masked = {p.patient_id: p for p in gathered.facts.people}

@@ -131,8 +131,19 @@ def hit_alert(hit: Hit, *, hasher: Hasher, labels: Labels) -> AlertDraft:
         explanation=hit.explanation[:1000],
         booking_ids=hit.booking_ids,
         event_ids=hit.event_ids,
-        details={"scope": SCOPE_OF[hit.entity_kind]},
+        details={"scope": SCOPE_OF[hit.entity_kind], **_figures(hit)},
     )
+
+
+def _figures(hit: Hit) -> dict[str, Any]:
+    """The figure a rule counted and its threshold, for the reviewer's side-by-side."""
+    if hit.figure is None or hit.threshold is None:
+        return {}
+    return {
+        "figure": hit.figure,
+        "threshold": hit.threshold,
+        "comparison": "more_than" if hit.more_than else "at_least",
+    }
 
 
 def ring_alert(
@@ -222,6 +233,8 @@ def merged(found: Iterable[AlertDraft]) -> list[AlertDraft]:
         if seen is None:
             by_identity[draft.identity] = draft
             continue
+        # The stronger hit's details win, so its figure stands beside the highest score.
+        weaker, stronger = (seen, draft) if draft.score > seen.score else (draft, seen)
         by_identity[draft.identity] = AlertDraft(
             rule=seen.rule,
             entity=seen.entity,
@@ -229,7 +242,7 @@ def merged(found: Iterable[AlertDraft]) -> list[AlertDraft]:
             explanation=f"{seen.explanation}; {draft.explanation}"[:1000],
             booking_ids=tuple(sorted({*seen.booking_ids, *draft.booking_ids})),
             event_ids=tuple(sorted({*seen.event_ids, *draft.event_ids})),
-            details={**draft.details, **seen.details},
+            details={**weaker.details, **stronger.details},
             ring_id=seen.ring_id or draft.ring_id,
         )
     return list(by_identity.values())

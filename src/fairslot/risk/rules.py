@@ -61,6 +61,12 @@ class Hit:
     booking_ids: tuple[str, ...] = ()
     event_ids: tuple[int, ...] = ()
     explanation: str
+    # The counted figure and the threshold it was compared with, for a reviewer to read
+    # side by side ("5 paid bookings in one department ≥ 5"); ``more_than`` when the rule
+    # fires above the threshold rather than at it.
+    figure: int | None = None
+    threshold: int | None = None
+    more_than: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,8 @@ def _by_patient_and_account(
                         score=_score(len(group), threshold),
                         booking_ids=_ids(group),
                         explanation=f"{len(group)} {what} in the window (threshold {threshold})",
+                        figure=len(group),
+                        threshold=threshold,
                     )
                 )
     return hits
@@ -189,6 +197,8 @@ def same_payment_same_department(
                     explanation=f"one payment account paid for {len(group)} bookings in "
                     f"department {department} ({group[0].department_specialty}); "
                     f"threshold {threshold}",
+                    figure=len(group),
+                    threshold=threshold,
                 )
             )
     return _sorted(hits)
@@ -219,6 +229,8 @@ def patient_across_departments(
                     booking_ids=_ids(group),
                     explanation=f"{len(group)} bookings in {len(departments)} different "
                     f"departments (threshold {threshold})",
+                    figure=len(departments),
+                    threshold=threshold,
                 )
             )
     return _sorted(hits)
@@ -402,6 +414,8 @@ def transfer(
                 event_ids=tuple(event_ids),
                 explanation=f"{len(group)} cancelled slot(s) next taken by another patient "
                 f"sharing this {kind} with the canceller (threshold {needed})",
+                figure=len(group),
+                threshold=needed,
             )
         )
     return _sorted(hits)
@@ -458,6 +472,8 @@ def synchrony(
             explanation=f"acted within {settings.synchrony_gap.total_seconds():g} s of account(s) "
             f"{', '.join(str(p) for p in sorted(partners[account]))} on "
             f"{len(shared[account])} sessions (threshold {settings.synchrony_sessions})",
+            figure=len(shared[account]),
+            threshold=settings.synchrony_sessions,
         )
         for account in partners
     ]
@@ -504,6 +520,9 @@ def shared_identifiers(
                         booking_ids=_ids(group),
                         explanation=f"one {kind} used for {len(patients)} patients "
                         f"(more than {limit} fires)",
+                        figure=len(patients),
+                        threshold=limit,
+                        more_than=True,
                     )
                 )
     return _sorted(hits)
