@@ -5,6 +5,7 @@ Built by :func:`load_settings`, never at import time, so tests pass their own.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import json
 from datetime import datetime
@@ -13,14 +14,27 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from fairslot.crypto import is_fernet_key
+
+# Published in this repository: any platform that runs on them protects nothing.
 DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktZG8tbm90LXVzZS0xMjM="
 DEV_HASH_KEY = "dev-only-hash-key-do-not-use-in-production"
+MIN_HASH_KEY_BYTES = 32
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAIRSLOT_", env_file=".env", extra="ignore")
 
-    environment: str = Field("development", description="development | production")
+    # Any letter case is read ("Production" is production); any other name is refused.
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development | test | production"
+    )
     database_url: str = "sqlite:///./fairslot.db"
     redis_url: str | None = None
     db_pool_size: int = 10
@@ -103,6 +117,16 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated or a JSON list).
     # Loopback only by default, like uvicorn's own default: a proxy on this host.
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1/32", "::1/128"]
+    # The patients' sign-in codes (``signin/sms.py``): "log" writes them to the server log
+    # (development and the demo only; production refuses it), "http" posts them to a gateway.
+    sms_sender: Literal["log", "http"] = "log"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -191,7 +215,7 @@ class Settings(BaseSettings):
 
     @property
     def is_production(self) -> bool:
-        return self.environment == "production"
+        return self.environment is Environment.PRODUCTION
 
     def effective_data_key(self) -> str:
         return self.data_key or DEV_DATA_KEY
@@ -200,9 +224,31 @@ class Settings(BaseSettings):
         return self.hash_key or DEV_HASH_KEY
 
     def check_production(self) -> None:
-        """Refuse to run a production platform on the published development keys."""
-        if self.is_production and (not self.data_key or not self.hash_key):
-            raise RuntimeError("FAIRSLOT_DATA_KEY and FAIRSLOT_HASH_KEY must be set in production")
+        """Refuse to run a production platform on keys that protect nothing: missing, the
+        published development keys, a data key that is not a Fernet key (a passphrase or a
+        mistyped key would otherwise become some other key) or a hash key shorter than
+        ``MIN_HASH_KEY_BYTES`` (the keyed hashes of ID numbers are only as strong as it)."""
+        if not self.is_production:
+            return
+        problems = []
+        if not self.data_key:
+            problems.append("FAIRSLOT_DATA_KEY must be set in production")
+        elif self.data_key.strip() == DEV_DATA_KEY:
+            problems.append("FAIRSLOT_DATA_KEY is the published development key")
+        elif not is_fernet_key(self.data_key):
+            problems.append(
+                "FAIRSLOT_DATA_KEY must be a Fernet key (32 bytes in urlsafe base64, 44 "
+                "characters; make one with `python -c 'from cryptography.fernet import "
+                "Fernet; print(Fernet.generate_key().decode())'`)"
+            )
+        if not self.hash_key:
+            problems.append("FAIRSLOT_HASH_KEY must be set in production")
+        elif self.hash_key == DEV_HASH_KEY:
+            problems.append("FAIRSLOT_HASH_KEY is the published development key")
+        elif len(self.hash_key.encode()) < MIN_HASH_KEY_BYTES:
+            problems.append(f"FAIRSLOT_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes")
+        if problems:
+            raise RuntimeError("; ".join(problems))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import re
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -36,15 +38,26 @@ class Protector:
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
 
+_FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
+# Outside production only (``config.py::check_production`` wants a real key there): a
+# passphrase is stretched with scrypt. The salt is fixed, since the key must come back from
+# the passphrase alone, but it is this application's own: a table built for another
+# program does not apply, and each guess costs 16 MiB of memory and tens of milliseconds.
+_PASSPHRASE_SALT = b"fairslot/data-key/v1"
+
+
+def is_fernet_key(key: str) -> bool:
+    """Whether ``key`` is a Fernet key exactly: 32 bytes in urlsafe base64 (44 characters)."""
+    text = key.strip()
+    return bool(_FERNET_KEY.fullmatch(text)) and len(base64.urlsafe_b64decode(text)) == 32
+
+
+@functools.lru_cache(maxsize=8)
 def _fernet_key(key: str) -> bytes:
-    raw = key.encode()
-    try:
-        if len(base64.urlsafe_b64decode(raw)) == 32:
-            return raw
-    except ValueError:
-        pass
-    # Accept any passphrase-like secret by deriving a proper 32-byte key from it.
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest())
+    if is_fernet_key(key):
+        return key.strip().encode()
+    stretched = hashlib.scrypt(key.encode(), salt=_PASSPHRASE_SALT, n=2**14, r=8, p=1, dklen=32)
+    return base64.urlsafe_b64encode(stretched)
 
 
 def new_api_key(prefix: str) -> str:

@@ -338,11 +338,23 @@ def test_requests_without_a_valid_channel_key_are_refused(client: TestClient, wo
     assert wrong.status_code == 401 and wrong.json()["error"] == "channel_key_invalid"
 
 
-def test_openapi_docs_and_health_are_served(client: TestClient) -> None:
+def test_openapi_and_health_are_served(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     spec = client.get("/openapi.json").json()
     assert "/v1/holds" in spec["paths"] and "/hospital/v1/schedule" in spec["paths"]
-    assert client.get("/docs").status_code == 200
+    assert "/console/" not in spec["paths"]  # pages are not part of the API's contract
+
+
+def test_the_docs_are_served_by_the_site_from_the_package(site: TestClient) -> None:
+    for path, asset in (
+        ("/docs", "/static/vendor/swagger-ui/swagger-ui-bundle.js"),
+        ("/redoc", "/static/vendor/redoc/redoc.standalone.js"),
+    ):
+        page = site.get(path)
+        assert page.status_code == 200
+        assert asset in page.text
+        assert "cdn" not in page.text.lower() and "https://" not in page.text
+        assert site.get(asset).status_code == 200
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(client: TestClient, world: World) -> None:

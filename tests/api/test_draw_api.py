@@ -101,6 +101,7 @@ def test_intents_a_draw_at_release_and_a_public_verification(
 
     before = client.get(f"/v1/draws/{draw_id}", headers=h(world)).json()
     assert before["status"] == "open" and before["intents"] == 3
+    assert before["algorithm"] == "sha256-fisher-yates-v2"  # published with the commitment
     assert before["seed"] is None and before["verified"] is None
     assert before["seed_commitment"] == made[0].json()["seed_commitment"]
     assert before["due_at"].endswith("+08:00")  # the hospital's zone at the edge
@@ -118,10 +119,20 @@ def test_intents_a_draw_at_release_and_a_public_verification(
 
     sweep_once(world.platform)
 
-    after = client.get(f"/v1/draws/{draw_id}", headers=h(world)).json()
+    published = client.get(f"/v1/draws/{draw_id}", headers=h(world))
+    after = published.json()
     assert after["status"] == "drawn" and after["verified"] is True
     assert after["recomputed"] == after["assignment"]
     assert sorted(after["intent_ids"]) == sorted(r.json()["id"] for r in made)
+    # Enough to re-run it without the platform (docs/draw-verification.md), nothing personal.
+    assert after["algorithm"] == "sha256-fisher-yates-v2" and after["seed"]
+    assert {tuple(sorted(e)) for e in after["entries"]} == {
+        ("channel_id", "intent_id", "session_id", "title")
+    }
+    assert [s["number"] for s in after["slots"]] == [1]
+    assert (after["refused"], after["held_out"], after["reasons"]) == ([], [], {})
+    for personal in ("王芳", "alipay", "13800138000", "imei-1", "203.0.113.9", "account_id"):
+        assert personal not in published.text
     statuses = [
         client.get(
             f"/v1/intents/{r.json()['id']}", headers=h(world), params={"account_id": account_id}

@@ -118,7 +118,7 @@ def test_deactivation_needs_a_reason_and_an_existing_member(
     [
         ("get", "/staff/v1/staff", None),
         ("post", "/staff/v1/staff", {"username": "x", "roles": ["auditor"], "password": PASSWORD}),
-        ("post", "/staff/v1/staff/it_li/roles", {"roles": ["auditor"]}),
+        ("post", "/staff/v1/staff/it_li/roles", {"roles": ["auditor"], "reason": "coup"}),
         ("post", "/staff/v1/staff/it_li/deactivate", {"reason": "coup"}),
     ],
 )

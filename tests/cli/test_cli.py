@@ -443,6 +443,16 @@ def test_slot_trace_of_an_unknown_slot_exits_1(cli: Cli) -> None:
     assert "slot_not_found" in cli("slot", "trace", str(uuid.uuid4()), expect=1).output
 
 
+def test_slot_trace_of_an_unknown_booking_exits_1(cli: Cli) -> None:
+    out = cli("slot", "trace", "--booking", str(uuid.uuid4()), expect=1).output
+    assert "booking_not_found" in out
+
+
+def test_slot_trace_takes_a_guid_or_a_booking_not_both(cli: Cli) -> None:
+    both = cli("slot", "trace", str(uuid.uuid4()), "--booking", str(uuid.uuid4()), expect=2)
+    assert "not both" in both.output
+
+
 def test_channel_create_prints_a_key_that_channel_list_never_shows(cli: Cli) -> None:
     args = ["wechat", "--name", "WeChat", "--kind", "wechat", "--reserved-share", "0.1"]
     out = cli("channel", "create", *args).output

@@ -37,7 +37,9 @@ def test_it_creates_changes_and_deactivates_a_staff_account(
     first_hash = world.db.scalars(select(StaffUser.password_hash)).one()
     assert first_hash.startswith("$argon2") and PASSWORD not in first_hash
 
-    renamed = run("roles", "wang", "--roles", "reviewer,auditor", "--by", "zhou")
+    renamed = run(
+        "roles", "wang", "--roles", "reviewer,auditor", "--by", "zhou", "--reason", "audits too"
+    )
     env["FAIRSLOT_NEW_STAFF_PASSWORD"] = "another long passphrase"
     changed = run("passwd", "wang", "--by", "zhou")
     deactivated = run("deactivate", "wang", "--by", "zhou", "--reason", "left the office")

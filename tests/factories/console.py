@@ -3,6 +3,7 @@ token, post a form as a person's browser would."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,3 +65,8 @@ def site(platform: Platform) -> Iterator[TestClient]:
     """The whole site (API + console) over HTTP; a server error comes back as a 500."""
     with TestClient(create_site(platform), raise_server_exceptions=False) as client:
         yield client
+
+
+def page_text(page_html: str) -> str:
+    """What a person reads of a page: tags removed, entities decoded, spaces collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page_html)))

@@ -120,6 +120,53 @@ def test_identifiers_already_blocked_are_skipped_and_reported(world: World, wang
     ]
 
 
+def test_confirming_a_case_whose_earlier_ban_has_expired_blocks_the_subject_again(
+    world: World, wang
+) -> None:
+    op = book_for_patients(world, patients=2)
+    case = device_case(world, op)
+    device_key = world.platform.protector.keyed_hash(op.device, purpose="device")
+    expired = block_key(
+        world.db,
+        scope=Scope.DEVICE,
+        key_hash=device_key,
+        label="gra***",
+        reason="an earlier case, a 3-day ban",
+        actor=cli_actor("it"),
+        now=world.now() - dt.timedelta(days=10),
+        days=3,
+    )
+    world.db.commit()
+    take(world, wang)
+
+    result = review.confirm(
+        world.db,
+        case_id=case.id,
+        scopes=["device"],
+        days=None,
+        reason="the same bot again",
+        actor=wang,
+        now=world.now(),
+        protector=world.platform.protector,
+    )
+    world.db.commit()
+
+    assert result.already == []
+    assert [(e.scope, e.key_hash, e.expires_at) for e in result.blocked] == [
+        (Scope.DEVICE, device_key, None)
+    ]
+    world.db.refresh(expired)
+    assert expired.lifted_at == world.now() and expired.lift_note == "expired"
+    with pytest.raises(DomainError) as refused:
+        gate.check(
+            world.db,
+            ids=gate.Identifiers(device_id=op.device),
+            now=world.now(),
+            protector=world.platform.protector,
+        )
+    assert refused.value.code == "request_blocked"
+
+
 def test_confirm_refuses_a_decision_without_scopes_reason_or_identifiers(
     world: World, wang
 ) -> None:

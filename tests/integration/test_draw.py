@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from factories.demand import create_account, create_patient, resident_id
 from factories.supply import create_doctor
 from factories.world import UNRELEASED_DAY, World, make_world
-from fairslot.allocation import rules
+from fairslot.allocation import rules, shuffle
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
 from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
@@ -286,7 +286,10 @@ def test_an_intent_a_booking_rule_refuses_at_draw_time_is_refused(world: World) 
     got = {i.id: i for i in intents_of(world, busy.draw_id)}
     assert got[busy.id].status == IntentStatus.REFUSED and got[busy.id].reason == "daily_limit"
     assert got[other.id].status == IntentStatus.WON
-    assert verify(world.db, draw_id=busy.draw_id).verified is True
+    check = verify(world.db, draw_id=busy.draw_id)
+    assert check.verified is True
+    assert check.draw.result["refused"] == [busy.id]  # published with the rule that refused it
+    assert check.draw.result["reasons"] == {busy.id: "daily_limit"}
     assert free_count(world, session) == 1  # the refused intent's slot went on sale
 
 
@@ -300,8 +303,10 @@ def test_a_draw_due_while_the_worker_was_down_runs_later_with_the_same_result(
     draw = allocation.get_draw(world.db, draw_id=made[0].draw_id)
     seed = world.platform.protector.decrypt(draw.seed_encrypted)
     slots = world.slots(session)
+    assert draw.algorithm == shuffle.CURRENT  # fixed when the draw was opened
     expected = rules.draw(
         seed=seed,
+        algorithm=shuffle.CURRENT,
         entries=[
             rules.Entry(i.id, session_id=session.id, channel_id=world.channel.id) for i in made
         ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from fairslot.bootstrap import bootstrap, clock_from_settings
@@ -156,8 +157,8 @@ def test_the_settings_refuse_naive_instants_and_speeds_that_are_not_positive(
 def test_a_production_platform_refuses_to_run_without_the_blacklist_gate() -> None:
     settings = load_settings(
         environment="production",
-        data_key="k" * 44,
-        hash_key="h",
+        data_key=Fernet.generate_key().decode(),  # keys production accepts
+        hash_key="h" * 32,
         gate_enabled=False,
         database_url="sqlite://",
     )

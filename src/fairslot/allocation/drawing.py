@@ -110,9 +110,13 @@ def run_draw(
             return False
         return True
 
-    assignment = rules.walk(seed=seed, entries=entries, slots=free, book=book)
+    assignment = rules.walk(
+        seed=seed, algorithm=draw.algorithm, entries=entries, slots=free, book=book
+    )
+    # What anyone needs to re-run the draw (docs/draw-verification.md), nothing personal:
+    # the entries by their opaque intent id, the free slots, and why an entry got nothing.
     result = {
-        "algorithm": "sha256-mt19937-shuffle-v1",
+        "algorithm": draw.algorithm,
         "entries": [
             {
                 "intent_id": e.intent_id,
@@ -133,6 +137,8 @@ def run_draw(
             for s in free
         ],
         "refused": sorted(outcome.refused),
+        "held_out": [],  # pre-draw screening holds nobody out yet
+        "reasons": dict(sorted(outcome.refused.items())),
         "assignment": assignment,
     }
     repo.record_result(

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fairslot.allocation import shuffle
 from fairslot.allocation.states import DrawStatus, IntentStatus
 from fairslot.db.base import Base, UTCDateTime, new_guid
 from fairslot.db.types import str_enum
@@ -17,6 +18,7 @@ class Draw(Base):
 
     ``seed_commitment`` (SHA-256 of the seed) is published while intents are taken; the
     seed itself only after the draw, so anyone can re-run it and check the result.
+    ``algorithm`` is fixed with the commitment and the draw is run, and re-run, with it.
     """
 
     __tablename__ = "draws"
@@ -33,6 +35,10 @@ class Draw(Base):
     seed_encrypted: Mapped[str] = mapped_column(String(255))  # kept secret until drawn
     seed: Mapped[str | None] = mapped_column(String(64))  # revealed after the draw
     inputs_digest: Mapped[str | None] = mapped_column(String(64))
+    # The shuffle (shuffle.py). Rows from before it was recorded used the first one.
+    algorithm: Mapped[str] = mapped_column(
+        String(40), default=shuffle.CURRENT, server_default=shuffle.V1
+    )
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
+from fairslot.channels.models import Channel
 from fairslot.hospitals.models import Department, Doctor, Hospital
+from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
 
@@ -178,3 +180,110 @@ def move_intent(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+# -- the staff console's lists (read-only) ------------------------------------------------
+
+DrawRow = tuple[Draw, Department, Hospital]
+
+
+def draw_listing(
+    db: Session,
+    *,
+    hospital_id: int | None,
+    department_id: int | None,
+    session_date: date | None,
+    status: DrawStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[DrawRow], int]:
+    """Draws matching the filters, latest session date first, and how many match."""
+    stmt = (
+        select(Draw, Department, Hospital)
+        .join(Department, Department.id == Draw.department_id)
+        .join(Hospital, Hospital.id == Department.hospital_id)
+    )
+    if hospital_id is not None:
+        stmt = stmt.where(Department.hospital_id == hospital_id)
+    if department_id is not None:
+        stmt = stmt.where(Draw.department_id == department_id)
+    if session_date is not None:
+        stmt = stmt.where(Draw.session_date == session_date)
+    if status is not None:
+        stmt = stmt.where(Draw.status == status)
+    total = int(db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = db.execute(
+        stmt.order_by(Draw.session_date.desc(), Hospital.code, Department.name, Draw.id)
+        .limit(limit)
+        .offset(offset)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [(draw, dep, hospital) for draw, dep, hospital in rows], total
+
+
+def registered_counts(db: Session, *, draw_ids: Collection[int]) -> dict[int, int]:
+    """Intents still registered (not withdrawn) per draw: the entries a draw not yet run
+    would take now."""
+    if not draw_ids:
+        return {}
+    rows = db.execute(
+        select(Intent.draw_id, func.count())
+        .where(Intent.draw_id.in_(sorted(set(draw_ids))), Intent.status == IntentStatus.REGISTERED)
+        .group_by(Intent.draw_id)
+    ).all()
+    return {int(draw_id): int(n) for draw_id, n in rows}
+
+
+def draw_departments(db: Session) -> list[tuple[Department, Hospital]]:
+    """Departments allocated by draw, or that have a draw (a department may have changed
+    its mode since), for the console's filter."""
+    has_draw = select(Draw.id).where(Draw.department_id == Department.id).exists()
+    rows = db.execute(
+        select(Department, Hospital)
+        .join(Hospital, Hospital.id == Department.hospital_id)
+        .where(or_(Department.allocation_mode == AllocationMode.DRAW, has_draw))
+        .order_by(Hospital.code, Department.name, Department.id)
+    ).all()
+    return [(dep, hospital) for dep, hospital in rows]
+
+
+def draw_place(db: Session, draw_id: int) -> DrawRow | None:
+    row = db.execute(
+        select(Draw, Department, Hospital)
+        .join(Department, Department.id == Draw.department_id)
+        .join(Hospital, Hospital.id == Department.hospital_id)
+        .where(Draw.id == draw_id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def intents_with_people(
+    db: Session, *, draw_id: int
+) -> list[tuple[Intent, Patient, Channel | None]]:
+    """Every intent of the draw with its patient and channel."""
+    rows = db.execute(
+        select(Intent, Patient, Channel)
+        .join(Patient, Patient.id == Intent.patient_id)
+        .outerjoin(Channel, Channel.id == Intent.channel_id)
+        .where(Intent.draw_id == draw_id)
+        .order_by(Intent.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [(intent, patient, channel) for intent, patient, channel in rows]
+
+
+def day_sessions_with_doctors(
+    db: Session, *, department_id: int, session_date: date
+) -> list[tuple[ClinicSession, Doctor]]:
+    """Every session of the department-day (withdrawn ones too: a draw may name them)."""
+    rows = db.execute(
+        select(ClinicSession, Doctor)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .where(
+            ClinicSession.department_id == department_id,
+            ClinicSession.session_date == session_date,
+        )
+        .order_by(ClinicSession.local_start, ClinicSession.id)
+    ).all()
+    return [(session, doctor) for session, doctor in rows]

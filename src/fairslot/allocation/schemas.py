@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fairslot.allocation.states import DrawStatus, IntentStatus
+from fairslot.bookings.schemas import PaymentAccount, PaymentReference
 from fairslot.hospitals.kinds import DoctorTitle
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-# Printable only: payment fields end up in ledger rows and hospital feeds.
-Printable = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[ -~]+$"),
-]
 
 
 class IntentRequest(BaseModel):
@@ -29,8 +25,8 @@ class IntentRequest(BaseModel):
     department_id: Id | None = None
     session_date: date | None = Field(default=None, alias="date")
     title: DoctorTitle | None = None
-    payment_account: Printable
-    payment_reference: Printable
+    payment_account: PaymentAccount  # the same fields as confirm and the waitlist
+    payment_reference: PaymentReference
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
@@ -59,8 +55,30 @@ class IntentView(BaseModel):
     seed_commitment: str
 
 
+class DrawEntry(BaseModel):
+    """One intent as the draw took it: its opaque id and what it accepts, nothing personal."""
+
+    intent_id: str
+    session_id: int | None = None
+    title: str | None = None  # any doctor of this title that day
+    channel_id: int | None = None
+
+
+class DrawSlot(BaseModel):
+    """A free slot the draw handed out (listed by number, then session)."""
+
+    slot_id: str
+    session_id: int
+    number: int
+    title: str
+    reserved_for: int | None = None  # a channel's reserved share, still in force
+
+
 class DrawView(BaseModel):
-    """The public face of a draw: enough for anyone to check it, nothing personal."""
+    """The public face of a draw: enough for anyone to check it, nothing personal.
+
+    After the draw this body alone is what ``fairslot draw verify --from-json`` and the
+    re-implementation in ``docs/draw-verification.md`` need."""
 
     id: int
     department_id: int
@@ -69,13 +87,16 @@ class DrawView(BaseModel):
     opens_at: datetime
     due_at: datetime
     seed_commitment: str
+    algorithm: str  # the shuffle, fixed with the commitment (shuffle.py)
     intents: int
     seed: str | None = None
     inputs_digest: str | None = None
     intent_ids: list[str] | None = None
-    entries: list[dict[str, Any]] | None = None
-    slots: list[dict[str, Any]] | None = None
-    refused: list[str] | None = None
+    entries: list[DrawEntry] | None = None
+    slots: list[DrawSlot] | None = None
+    refused: list[str] | None = None  # a booking rule refused them at draw time
+    held_out: list[str] | None = None  # kept out of the draw before it, for review
+    reasons: dict[str, str] | None = None  # refused or held-out entry -> its reason code
     assignment: dict[str, str | None] | None = None
     recomputed: dict[str, str | None] | None = None
     verified: bool | None = None

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import repository as repo
-from fairslot.allocation import rules
+from fairslot.allocation import rules, shuffle
 from fairslot.allocation.errors import (
     DrawNotFound,
     IntentNotFound,
@@ -72,6 +72,7 @@ def ensure_draw(
         status=DrawStatus.OPEN,
         seed_commitment=rules.commitment(seed),
         seed_encrypted=protector.encrypt(seed),
+        algorithm=shuffle.CURRENT,  # published with the commitment, fixed from then on
         result={},
         version=1,
     )

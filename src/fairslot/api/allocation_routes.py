@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
-from fairslot.allocation.schemas import DrawView, IntentRequest, IntentView
+from fairslot.allocation.schemas import (
+    DrawEntry,
+    DrawSlot,
+    DrawView,
+    IntentRequest,
+    IntentView,
+)
 from fairslot.allocation.verification import verify
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local, local_or_none
@@ -131,6 +137,7 @@ def draw_view(db: Session, draw_id: int) -> DrawView:
         opens_at=local(draw.opens_at, tz),
         due_at=local(draw.due_at, tz),
         seed_commitment=draw.seed_commitment,
+        algorithm=draw.algorithm,
         intents=check.intents,
     )
     if check.verified is None:
@@ -142,9 +149,11 @@ def draw_view(db: Session, draw_id: int) -> DrawView:
             "seed": draw.seed,
             "inputs_digest": draw.inputs_digest,
             "intent_ids": [e["intent_id"] for e in entries],
-            "entries": entries,
-            "slots": list(result.get("slots", [])),
+            "entries": [DrawEntry.model_validate(e) for e in entries],
+            "slots": [DrawSlot.model_validate(s) for s in result.get("slots", [])],
             "refused": list(result.get("refused", [])),
+            "held_out": list(result.get("held_out", [])),
+            "reasons": dict(result.get("reasons", {})),
             "assignment": result.get("assignment"),
             "recomputed": check.recomputed,
             "verified": check.verified,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairslot import __version__
 from fairslot.api import errors, routers
@@ -13,33 +13,88 @@ from fairslot.bootstrap import Platform
 # Channel requests are small JSON bodies; schedule pushes may be large documents.
 CHANNEL_BODY_LIMIT = 64 * 1024
 HOSPITAL_BODY_LIMIT = 16 * 1024 * 1024
+# Where schedules are uploaded: the hospital API and the console's schedule pages.
+SCHEDULE_UPLOAD_PREFIXES = ("/hospital/", "/console/schedules")
+
+
+def body_limit_for(path: str) -> int:
+    return HOSPITAL_BODY_LIMIT if path.startswith(SCHEDULE_UPLOAD_PREFIXES) else CHANNEL_BODY_LIMIT
+
+
+class BodyTooLarge(Exception):
+    """Raised by the counting ``receive`` to stop whoever is reading the body."""
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": "body_too_large",
+            "detail": f"The request body may be at most {limit} bytes.",
+            "detail_zh": f"请求内容不能超过 {limit} 字节。",
+        },
+        status_code=413,
+        # The rest of the body is never read: the connection cannot carry another request.
+        headers={"Connection": "close"},
+    )
 
 
 class BodyLimit:
-    """Refuse an oversized body by its Content-Length before anything reads it."""
+    """Refuse a body past the route's limit (413 ``body_too_large``) by the bytes actually
+    received, not by what Content-Length claims.
+
+    A declared Content-Length past the limit is refused before anything is read. Otherwise
+    ``receive`` is wrapped: it counts the ``http.request`` bytes and, at the first chunk
+    past the limit, raises :class:`BodyTooLarge` instead of handing it on, so at most
+    ``limit`` bytes (plus one chunk) are ever held. FastAPI reads a body before it solves
+    an endpoint's dependencies, so an oversized body is refused before the API key is
+    looked up; whatever the app then makes of the exception (FastAPI turns it into a 400,
+    an endpoint may catch it), the answer is replaced by the 413. A route that never reads
+    its body never holds it.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            limit = (
-                HOSPITAL_BODY_LIMIT
-                if str(scope.get("path", "")).startswith("/hospital/")
-                else CHANNEL_BODY_LIMIT
-            )
-            length = dict(scope.get("headers") or []).get(b"content-length", b"0")
-            if not length.isdigit() or int(length) > limit:
-                response = JSONResponse(
-                    {
-                        "error": "body_too_large",
-                        "detail": f"The request body may be at most {limit} bytes.",
-                    },
-                    status_code=413,
-                )
-                await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit_for(str(scope.get("path", "")))
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(limit)(scope, receive, send)
+            return
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                # The app answered after its body was cut off (FastAPI: a 400 "error
+                # parsing the body"): the client gets the 413 instead.
+                if not started:
+                    started = True
+                    await _too_large(limit)(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(limit)(scope, receive, send)
 
 
 def create_app(platform: Platform) -> FastAPI:

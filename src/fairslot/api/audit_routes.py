@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.api.localtime import local
 from fairslot.api.staff_deps import AuditorDep
-from fairslot.staff import repository as staff_repo
+from fairslot.staff import audit_log as log
 
 router = APIRouter(prefix="/staff/v1/audit", tags=["staff: audit"])
 
@@ -32,6 +32,8 @@ class AuditPage(BaseModel):
     items: list[ActionView]
     # Pass as ``before_id`` for the next (older) page; None on the last page.
     next_before_id: int | None
+    # Pass as ``after_id`` for the newer page; None when nothing newer matches.
+    newer_after_id: int | None = None
 
 
 @router.get("", response_model=AuditPage)
@@ -45,21 +47,33 @@ def audit_log(
     ] = None,
     until: Annotated[datetime | None, Query(description="Before this time.")] = None,
     by: Annotated[str | None, Query(alias="actor", max_length=64)] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=64, description='An action, or a family ending in a dot ("staff.").'),
+    ] = None,
     target_kind: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words of the reason.")] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
-    """Staff actions newest first, filtered by time, actor and target."""
+    """Staff actions newest first, filtered by time, actor, action, target and words of
+    the reason."""
     tz = platform.settings.default_timezone
-    rows = staff_repo.actions(
+    found = log.search(
         db,
-        since=_aware(since, tz),
-        until=_aware(until, tz),
-        actor=by,
-        target_kind=target_kind,
-        target_id=target_id,
+        where=log.AuditFilter(
+            since=_aware(since, tz),
+            until=_aware(until, tz),
+            actor=by,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            text=q,
+        ),
         before_id=before_id,
+        after_id=after_id,
         limit=limit,
     )
     page = AuditPage(
@@ -74,9 +88,10 @@ def audit_log(
                 reason=r.reason,
                 data=r.data or {},
             )
-            for r in rows
+            for r in found.rows
         ],
-        next_before_id=rows[-1].id if len(rows) == limit else None,
+        next_before_id=found.older,
+        newer_after_id=found.newer,
     )
     return done(request, db, page)
 

@@ -12,13 +12,22 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fairslot.error_messages import chinese
 from fairslot.errors import DomainError
 
 log = logging.getLogger("fairslot.api")
 
 
+_HTTP_ZH = {
+    404: "请求的地址不存在。",
+    405: "该地址不支持此请求方法，可用的方法见 Allow 响应头。",
+}
+
+
 def _body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"error": code, "detail": detail, **extra}
+    # A refusal raised without its own Chinese message gets the catalogue's.
+    zh = extra.pop("detail_zh", None) or chinese(code)
+    return {"error": code, "detail": detail, **({"detail_zh": zh} if zh else {}), **extra}
 
 
 def install(app: FastAPI) -> None:
@@ -34,14 +43,24 @@ def install(app: FastAPI) -> None:
         ]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        zh = chinese("invalid_request") or ""
+        if first["field"]:
+            zh = f"请求格式有误：字段 {first['field']} 缺少或取值不正确，请按接口文档检查后重新提交。"
         return JSONResponse(
-            _body("invalid_request", str(detail), problems=problems), status_code=422
+            _body("invalid_request", str(detail), detail_zh=zh, problems=problems),
+            status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+        extra = {"detail_zh": _HTTP_ZH[exc.status_code]} if exc.status_code in _HTTP_ZH else {}
+        # The router's 405 names the path's methods in ``Allow``: keep its headers.
+        return JSONResponse(
+            _body(code, str(exc.detail), **extra),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -19,7 +19,7 @@ from fairslot.context import RequestContext
 from fairslot.hospitals.models import Hospital
 from fairslot.hospitals.schemas import CODE_PATTERN
 from fairslot.schedules import formats, service, views, withdrawal
-from fairslot.schedules.errors import ScheduleInvalid, ScheduleTooLarge
+from fairslot.schedules.errors import ScheduleTooLarge
 from fairslot.schedules.formats import ScheduleDocument
 from fairslot.schedules.schemas import ImportReport, SessionView, WithdrawalReport, WithdrawRequest
 
@@ -167,24 +167,5 @@ def list_sessions(
     )
 
 
-# The text encodings a hospital system may send CSV in. Anything else (idna, punycode,
-# binary codecs...) is refused: those codecs raise errors of their own, or decode nonsense.
-CSV_CHARSETS = {"utf-8", "utf8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "utf-16"}
-
-
 def _decode(body: bytes, *, content_type: str) -> str:
-    charset = "utf-8-sig"
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip('"').lower()
-    if charset not in CSV_CHARSETS:
-        message = f"unsupported charset {charset[:40]!r}; use one of " + ", ".join(
-            sorted(CSV_CHARSETS)
-        )
-        raise ScheduleInvalid([{"location": "document", "message": message}])
-    try:
-        return body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
-    except UnicodeError:
-        message = f"is not valid {charset} text"
-    raise ScheduleInvalid([{"location": "document", "message": message}])
+    return formats.decode_csv(body, charset=formats.charset_of(content_type))

@@ -15,6 +15,7 @@ from fairslot.api import (
     channel_catalog,
     hospital_attendance,
     hospital_routes,
+    key_admin_routes,
     metrics_routes,
     report_routes,
     review_routes,
@@ -42,4 +43,5 @@ ALL: list[APIRouter] = [
     blacklist_routes.router,
     audit_routes.router,
     staff_admin_routes.router,
+    key_admin_routes.router,
 ]

@@ -44,7 +44,7 @@ class RolesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     roles: list[Role] = Field(min_length=1)
-    reason: str | None = Field(None, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, description="Why: kept in the audit log.")
 
 
 class ReasonIn(BaseModel):
@@ -107,7 +107,9 @@ def set_roles(
     db: DbDep,
     platform: PlatformDep,
 ) -> StaffView:
-    """Replace the member's roles (404 ``staff_not_found``); audited before and after."""
+    """Replace the member's roles, with the reason; audited with who, why, before and
+    after (404 ``staff_not_found``, 403 ``own_roles``: not your own, 409 ``last_it_admin``:
+    the last active IT admin keeps the role, 422 ``reason_required``)."""
     user = staff_service.set_roles(
         db,
         username=username,
@@ -128,7 +130,8 @@ def deactivate(
     db: DbDep,
     platform: PlatformDep,
 ) -> StaffView:
-    """Deactivate the account and end its tokens, with the reason."""
+    """Deactivate the account and end its tokens, with the reason (403 ``own_account``: not
+    your own, 409 ``last_it_admin``: not the last active IT admin)."""
     return _set_active(
         request, db, platform, username=username, reason=body.reason, actor=actor, active=False
     )

@@ -110,8 +110,8 @@ def confirm(
     protector: Protector,
 ) -> Confirmed:
     """The case is a scalper's: blacklist every identifier of the chosen scopes (for
-    ``days``, or until lifted in person) and close the case. Identifiers an unlifted
-    entry already lists are skipped and reported."""
+    ``days``, or until lifted in person) and close the case. Identifiers an entry in
+    force already blocks are skipped and reported."""
     case = ev.require(db, case_id)
     _held(case, actor=actor, now=now)
     reason = _reason(reason)
@@ -130,7 +130,13 @@ def confirm(
             "choose among the scopes its candidates list.",
             code="scope_has_no_identifiers",
         )
-    existing = ev.entries_for(db, targets)
+    # Only an entry still in force blocks: an expired one that nobody lifted is closed by
+    # ``block_key`` and the identifier blocked again.
+    existing = {
+        where: entry
+        for where, entry in ev.entries_for(db, targets).items()
+        if blacklist.in_force(entry, now=now)
+    }
     already = [existing[(c.scope, c.key)] for c in targets if (c.scope, c.key) in existing]
     todo = [c for c in targets if (c.scope, c.key) not in existing]
     # The claim first: a reviewer who lost the case blocks nothing.

@@ -17,5 +17,9 @@ class ChannelNotFound(NotFound):
     code = "channel_not_found"
 
 
+class ChannelInactive(Conflict):
+    code = "channel_inactive"
+
+
 class InvalidChannel(InvalidInput):
     code = "invalid_channel"

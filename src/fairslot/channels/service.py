@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from fairslot.channels import repository as repo
 from fairslot.channels.errors import (
     ChannelExists,
+    ChannelInactive,
     ChannelNotFound,
     InvalidChannel,
     ReservedShareTooHigh,
@@ -102,6 +103,10 @@ def rotate_key(db: Session, *, code: str) -> tuple[Channel, str]:
 def deactivate(db: Session, *, code: str) -> Channel:
     """Switch a channel off: its key is refused and its reservation stops counting."""
     channel = _get(db, code=code)
+    if not channel.active:
+        raise ChannelInactive(
+            f"The channel {code!r} is already deactivated.", detail_zh="该渠道已停用。"
+        )
     channel.active = False
     db.flush()
     return channel
@@ -114,7 +119,7 @@ def list_channels(db: Session, *, include_inactive: bool = False) -> list[Channe
 def _get(db: Session, *, code: str) -> Channel:
     channel = repo.by_code(db, code)
     if channel is None:
-        raise ChannelNotFound(f"No channel has the code {code!r}.")
+        raise ChannelNotFound(f"No channel has the code {code!r}.", detail_zh="没有该代码的渠道。")
     return channel
 
 

@@ -6,8 +6,10 @@ import typer
 from rich.table import Table
 
 from fairslot.channels import service as channels
+from fairslot.channels import staff_actions
 from fairslot.channels.models import ChannelKind
 from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Booking channels and their API keys.")
 
@@ -59,3 +61,36 @@ def list_() -> None:
             "yes" if c.active else "no",
         )
     console.print(table)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    code: str = typer.Argument(..., help="the channel's code"),
+    by: str = typer.Option(..., "--by", help="who does it (audited)"),
+    reason: str | None = typer.Option(None, "--reason", help="why (audited)"),
+) -> None:
+    """Give a channel a new API key and print it once; the old key is refused (a running
+    server may still accept it for up to a second, the life of its key memo)."""
+    platform = make_platform()
+    with command_transaction(platform) as db:
+        channel, key = staff_actions.rotate_key(
+            db, code=code, actor=cli_actor(by), now=platform.clock.now(), reason=reason
+        )
+    console.print(f"channel [bold]{channel.code}[/]: new API key (keep it; it is not shown again)")
+    console.print(f"[bold yellow]{key}[/]", soft_wrap=True)
+
+
+@app.command("deactivate")
+def deactivate(
+    code: str = typer.Argument(..., help="the channel's code"),
+    reason: str = typer.Option(..., "--reason", help="why (audited)"),
+    by: str = typer.Option(..., "--by", help="who does it (audited)"),
+) -> None:
+    """Switch a channel off: its key is refused and its reserved share stops counting (a
+    running server may still accept it for up to a second)."""
+    platform = make_platform()
+    with command_transaction(platform) as db:
+        channel = staff_actions.deactivate(
+            db, code=code, reason=reason, actor=cli_actor(by), now=platform.clock.now()
+        )
+    console.print(f"channel [bold]{channel.code}[/] deactivated")

@@ -9,8 +9,10 @@ from rich.table import Table
 from rich.text import Text
 
 from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.hospitals import keys as hospital_keys
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.schemas import HospitalView
+from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Hospitals, their API keys and release policies.")
 
@@ -76,6 +78,25 @@ def create(
     console.print(
         f"API key (keep it; it is not shown again): [bold yellow]{key}[/]", soft_wrap=True
     )
+
+
+@app.command("rotate-key")
+def rotate_key(
+    code: str = typer.Argument(..., help="the hospital's code"),
+    by: str = typer.Option(..., "--by", help="who does it (audited)"),
+    reason: str | None = typer.Option(None, "--reason", help="why (audited)"),
+) -> None:
+    """Give a hospital a new API key and print it once; the old key is refused at once."""
+    platform = make_platform()
+    with command_transaction(platform) as db:
+        hospital, key = hospital_keys.rotate_key(
+            db, code=code, actor=cli_actor(by), now=platform.clock.now(), reason=reason
+        )
+        hospital_code = hospital.code
+    console.print(
+        f"hospital [bold]{escape(hospital_code)}[/]: new API key (keep it; it is not shown again)"
+    )
+    console.print(f"[bold yellow]{key}[/]", soft_wrap=True)
 
 
 @app.command("list")

@@ -8,20 +8,35 @@ from rich.table import Table
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import transitions
 from fairslot.cli.common import command_transaction, console, err_console, make_platform
+from fairslot.errors import DomainError
 from fairslot.ledger import repository as ledger_repo
 from fairslot.ledger.replay import LedgerCorrupt, replay
+from fairslot.ledger.trace import slot_of_booking
 
 app = typer.Typer(help="Slots and their ledgers.")
 
 
 @app.command("trace")
-def trace(guid: str = typer.Argument(..., help="the slot's GUID")) -> None:
+def trace(
+    guid: str | None = typer.Argument(None, help="the slot's GUID"),
+    booking: str | None = typer.Option(None, "--booking", help="or: a booking id (its slot)"),
+) -> None:
     """Print a slot's full history as a table, with the state replayed from it.
 
     Events the clock has already made due (the release, a re-release) are written first.
+    The console shows the same ledger at /console/slots/GUID.
     """
+    if (guid is None) == (booking is None):
+        raise typer.BadParameter("give a slot GUID or --booking BOOKING_ID, not both")
     platform = make_platform()
     with command_transaction(platform) as db:
+        if booking is not None:
+            try:
+                guid = slot_of_booking(db, booking_id=booking)
+            except DomainError as exc:
+                err_console.print(f"[red]{exc.code}[/]: no booking {booking}")
+                raise typer.Exit(1) from exc
+        assert guid is not None
         slot = booking_repo.get_slot(db, guid)
         session = booking_repo.get_session(db, slot.session_id) if slot else None
         if slot is None or session is None:

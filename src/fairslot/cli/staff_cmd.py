@@ -81,12 +81,18 @@ def roles_(
     username: str = typer.Argument(...),
     roles: str = typer.Option(..., "--roles", help=_ROLES_HELP),
     by: str = typer.Option(..., "--by"),
+    reason: str = typer.Option(..., "--reason", help="why (kept in the audit log)"),
 ) -> None:
-    """Replace a staff member's roles."""
+    """Replace a staff member's roles (the last active IT admin keeps the role)."""
     platform = make_platform()
     with command_transaction(platform) as db:
         user = service.set_roles(
-            db, username=username, roles=_roles(roles), by=cli_actor(by), now=platform.clock.now()
+            db,
+            username=username,
+            roles=_roles(roles),
+            by=cli_actor(by),
+            now=platform.clock.now(),
+            reason=reason,
         )
         console.print(f"{user.username}: {user.roles}")
 

@@ -8,6 +8,7 @@ import enum
 class CallReason(enum.StrEnum):
     FLAGGED = "flagged"  # a reviewer asked for it on a case
     SAMPLE = "sample"  # a random sample of all bookings (the baseline a reviewer compares to)
+    HELP = "help"  # the patient asked for help on the patient pages ("problem booking?")
 
 
 class CallStatus(enum.StrEnum):

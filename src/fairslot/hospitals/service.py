@@ -122,7 +122,9 @@ def create_hospital(
 def get_hospital(db: Session, *, code: str) -> Hospital:
     hospital = repo.by_code(db, code)
     if hospital is None:
-        raise HospitalNotFound(f"No hospital has the code {code!r}.")
+        raise HospitalNotFound(
+            f"No hospital has the code {code!r}.", detail_zh="没有该代码的医院。"
+        )
     return hospital
 
 
@@ -209,14 +211,7 @@ def upsert_departments(
             existing[spec.code] = department
             counts.add(spec.code, Change.CREATED)
             continue
-        # Optional fields change only when the document gives them: a push that leaves
-        # out sex_restriction must not lift a gynaecology restriction.
-        wanted = {"name": spec.name, "specialty": spec.specialty} | {
-            name: getattr(spec, name)
-            for name in ("sex_restriction", "min_age", "max_age", "allocation_mode")
-            if name in spec.model_fields_set
-        }
-        counts.add(spec.code, _assign(department, wanted))
+        counts.add(spec.code, _assign(department, _department_fields(spec)))
     db.flush()
     return counts
 
@@ -260,8 +255,7 @@ def upsert_doctors(db: Session, *, hospital: Hospital, specs: Iterable[DoctorIn]
             existing[spec.code] = doctor
             counts.add(spec.code, Change.CREATED)
             continue
-        wanted = {"name": spec.name, "title": spec.title, "department_id": department_id}
-        counts.add(spec.code, _assign(doctor, wanted))
+        counts.add(spec.code, _assign(doctor, _doctor_fields(spec, department_id)))
     db.flush()
     return counts
 
@@ -306,6 +300,42 @@ def list_doctors(
         DoctorView(code=doctor.code, name=doctor.name, title=doctor.title, department=code)
         for doctor, code in rows
     ]
+
+
+def department_change(row: Department | None, spec: DepartmentIn) -> Change:
+    """What upserting ``spec`` would do to the stored department (None: a new one)."""
+    if row is None:
+        return Change.CREATED
+    return Change.UPDATED if _differs(row, _department_fields(spec)) else Change.UNCHANGED
+
+
+def doctor_change(row: Doctor | None, spec: DoctorIn, *, department_id: int | None) -> Change:
+    """What upserting ``spec`` would do to the stored doctor (None: a new one);
+    ``department_id`` is None for a department the same push creates."""
+    if row is None:
+        return Change.CREATED
+    if department_id is None:
+        return Change.UPDATED  # moves to a department that does not exist yet
+    wanted = _doctor_fields(spec, department_id)
+    return Change.UPDATED if _differs(row, wanted) else Change.UNCHANGED
+
+
+def _department_fields(spec: DepartmentIn) -> dict[str, object]:
+    # Optional fields change only when the document gives them: a push that leaves
+    # out sex_restriction must not lift a gynaecology restriction.
+    return {"name": spec.name, "specialty": spec.specialty} | {
+        name: getattr(spec, name)
+        for name in ("sex_restriction", "min_age", "max_age", "allocation_mode")
+        if name in spec.model_fields_set
+    }
+
+
+def _doctor_fields(spec: DoctorIn, department_id: int) -> dict[str, object]:
+    return {"name": spec.name, "title": spec.title, "department_id": department_id}
+
+
+def _differs(row: Department | Doctor, wanted: dict[str, object]) -> bool:
+    return any(getattr(row, name) != value for name, value in wanted.items())
 
 
 def _assign(row: Department | Doctor, wanted: dict[str, object]) -> Change:

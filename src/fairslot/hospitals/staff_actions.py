@@ -1,9 +1,12 @@
-"""What schedulers (hospital staff with the ``scheduler`` role) do through the staff API:
-withdraw a session and change a hospital's release policy. Each is audited in the same
+"""What schedulers (hospital staff with the ``scheduler`` role) do through the staff API
+and the console: import a schedule on a hospital's behalf, withdraw a session and change a
+hospital's release policy. Each is audited in the same
 transaction as the change. Services only flush; the edge commits."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime, time
 
@@ -13,11 +16,59 @@ from fairslot.context import RequestContext
 from fairslot.errors import InvalidInput
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.models import Hospital
+from fairslot.schedules import service as schedules
 from fairslot.schedules import withdrawal
+from fairslot.schedules.formats import ScheduleDocument
 from fairslot.schedules.release import ReleasePolicy
-from fairslot.schedules.schemas import WithdrawalReport
+from fairslot.schedules.schemas import ImportReport, Outcome, WithdrawalReport
 from fairslot.staff import audit
 from fairslot.staff.audit import StaffActor
+
+# The audit row lists the rejected sessions by id, up to this many.
+MAX_AUDITED_REJECTIONS = 50
+
+
+def import_schedule(
+    db: Session,
+    *,
+    hospital: Hospital,
+    doc: ScheduleDocument,
+    actor: StaffActor,
+    now: datetime,
+    rng: random.Random | None = None,
+    late_release_minutes: tuple[int, int] = (5, 60),
+    source: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """Import a schedule document for ``hospital`` (the document must name it), exactly as
+    the hospital's own push would; audited with the counts and ``source`` (e.g. the file's
+    name and digest)."""
+    report = schedules.import_schedule(
+        db,
+        doc=doc,
+        now=now,
+        ctx=RequestContext(actor=f"staff:{actor.username}"[:64]),
+        as_hospital=hospital,
+        rng=rng,
+        late_release_minutes=late_release_minutes,
+    )
+    rejected = [s.session_id for s in report.sessions if s.outcome == Outcome.REJECTED]
+    audit.record(
+        db,
+        actor=actor,
+        action="schedule.import",
+        target_kind="hospital",
+        target_id=hospital.code,
+        now=now,
+        data={
+            **{k: getattr(report, k) for k in ("created", "updated", "unchanged", "withdrawn")},
+            "rejected": report.rejected,
+            "rejected_sessions": rejected[:MAX_AUDITED_REJECTIONS],
+            "departments": report.departments.model_dump(),
+            "doctors": report.doctors.model_dump(),
+            **dict(source or {}),
+        },
+    )
+    return report
 
 
 def withdraw_session(

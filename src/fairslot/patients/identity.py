@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,7 +30,12 @@ class ResidentId:
 
 
 class IdentityError(ValueError):
-    """A resident ID or phone number that cannot be accepted; message is for the patient."""
+    """A resident ID, phone number or name that cannot be accepted; the message is for the
+    patient, ``zh`` the same in Chinese."""
+
+    def __init__(self, message: str, *, zh: str = "") -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 def parse_resident_id(raw: str) -> ResidentId:
@@ -41,23 +48,47 @@ def parse_resident_id(raw: str) -> ResidentId:
     except ValidationError as exc:
         raise IdentityError(
             "The resident ID number is not valid; check the 18 digits and the final check "
-            "character (0-9 or X)."
+            "character (0-9 or X).",
+            zh="身份证号码无效，请核对 18 位号码及最后一位校验码（0-9 或 X）。",
         ) from exc
     if len(number) != 18:
-        raise IdentityError("Only 18-digit resident ID numbers are accepted.")
+        raise IdentityError(
+            "Only 18-digit resident ID numbers are accepted.", zh="仅接受 18 位居民身份证号码。"
+        )
     birth = ric.get_birth_date(number)
     sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
     return ResidentId(number=number, sex=sex, birth_date=birth)
 
 
+# Digits only, optionally after +86, with single spaces or hyphens between digits.
+# Checked before phonenumbers, which reads letters as keypad digits ("139-FAIR-SLOT").
+_PHONE_TEXT = re.compile(r"(?:\+86[ -]?)?[0-9](?:[ -]?[0-9])*")
+
+
 def normalise_phone(raw: str, *, region: str = "CN") -> str:
-    """Return the phone number in E.164 form, or raise IdentityError."""
+    """Return the phone number in E.164 form, or raise IdentityError.
+
+    Full-width digits (a Chinese keyboard's) are read as digits; anything but digits, a
+    leading +86 and single spaces or hyphens between digits is refused.
+    """
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not _PHONE_TEXT.fullmatch(text):
+        raise IdentityError(
+            "The phone number could not be read; use digits only (spaces or hyphens "
+            "between them are fine).",
+            zh="无法识别该手机号码，请只填写数字（数字之间可用空格或连字符）。",
+        )
     try:
-        parsed = phonenumbers.parse(raw, region)
+        parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise IdentityError("The phone number could not be read; use digits only.") from exc
+        raise IdentityError(
+            "The phone number could not be read; use digits only.",
+            zh="无法识别该手机号码，请只填写数字。",
+        ) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise IdentityError("The phone number is not a valid number.")
+        raise IdentityError(
+            "The phone number is not a valid number.", zh="该手机号码不是有效号码。"
+        )
     # Accounts are verified by SMS: only mobile numbers of the platform's region qualify.
     if phonenumbers.region_code_for_number(parsed) != region or phonenumbers.number_type(
         parsed
@@ -65,8 +96,74 @@ def normalise_phone(raw: str, *, region: str = "CN") -> str:
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise IdentityError(f"Use a mobile phone number of region {region} (11 digits).")
+        raise IdentityError(
+            f"Use a mobile phone number of region {region} (11 digits).",
+            zh="请使用中国大陆的手机号码（11 位）。",
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The one middle dot of a stored name (U+00B7), and the look-alikes people type for it
+# between the parts of a minority or transliterated name: Greek ano teleia, bullet,
+# hyphenation point, bullet and dot operators, katakana middle dot (NFKC has already
+# turned the half-width one into it), word separator middle dot.
+MIDDLE_DOT = "\u00b7"
+_DOT_VARIANTS = "\u0387\u2022\u2027\u2219\u22c5\u30fb\u2e31"
+_FOLD = str.maketrans(
+    {**dict.fromkeys(_DOT_VARIANTS, MIDDLE_DOT), "\u2019": "'", "\u02bc": "'", "\u2010": "-"}
+)
+# Han characters: CJK unified ideographs with extensions A to I (names use rare ones), the
+# compatibility block, and 〇.
+_HAN = (
+    "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ee5f\U00030000-\U000323af"
+)
+_HAN_NAME = re.compile(f"[{_HAN}]+(?:{MIDDLE_DOT}[{_HAN}]+)*")
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+# Latin letters: basic, Latin-1, Extended-A and -B, Extended Additional (Vietnamese).
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_LATIN_NAME = re.compile(f"[{_LATIN}]+(?:[ '-][{_LATIN}]+)*")
+HAN_NAME_MIN, HAN_NAME_MAX = 2, 20
+LATIN_NAME_MAX = 50
+_NAME_HELP = (
+    "Enter the name as on the ID card: Chinese characters (with · between the parts of a "
+    "name such as 阿依古丽·买买提), or a foreign name in Latin letters with spaces, "
+    "hyphens or apostrophes. Digits, emoji and other symbols are not accepted."
+)
+_NAME_HELP_ZH = (
+    "请按证件填写姓名：中文姓名为汉字（少数民族或译名各部分之间用“·”分隔，如 阿依古丽·买买提），"
+    "外文姓名为拉丁字母，可含空格、连字符或撇号；不接受数字、表情符号或其他符号。"
+)
+
+
+def fold_name(raw: str) -> str:
+    """The name with Unicode compatibility forms, middle-dot, apostrophe and hyphen
+    look-alikes folded to one form and runs of spaces to one; nothing is refused."""
+    return " ".join(unicodedata.normalize("NFKC", raw).translate(_FOLD).split())
+
+
+def normalise_name(raw: str) -> str:
+    """A real-name name as stored, or IdentityError.
+
+    A Chinese name is 2-20 Han characters, its parts joined by ``·`` (any look-alike dot
+    typed is stored as U+00B7, spaces are dropped); a foreign name is Latin letters with
+    single spaces, hyphens or apostrophes between them, 2-50 characters.
+    """
+    name = fold_name(raw)
+    if _HAN_CHAR.search(name):
+        compact = name.replace(" ", "")
+        han = len(compact) - compact.count(MIDDLE_DOT)
+        if _HAN_NAME.fullmatch(compact) and HAN_NAME_MIN <= han <= HAN_NAME_MAX:
+            return compact
+        raise IdentityError(
+            f"A Chinese name is {HAN_NAME_MIN}-{HAN_NAME_MAX} Chinese characters, with · "
+            "only between its parts. " + _NAME_HELP,
+            zh=f"中文姓名应为 {HAN_NAME_MIN}-{HAN_NAME_MAX} 个汉字，“·”只能用在各部分之间。"
+            + _NAME_HELP_ZH,
+        )
+    if _LATIN_NAME.fullmatch(name) and 2 <= len(name) <= LATIN_NAME_MAX:
+        return name
+    raise IdentityError(_NAME_HELP, zh=_NAME_HELP_ZH)
 
 
 def mask_id(number: str) -> str:
@@ -85,6 +182,12 @@ def mask_identifier(value: str) -> str:
 
 def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1) if len(name) > 1 else name
+
+
+def mask_person(name: str, id_last4: str) -> str:
+    """A patient as staff lists show one: enough to tell people apart, nothing to find
+    them by (``张* ****002X``)."""
+    return f"{mask_name(name)} ****{id_last4}"
 
 
 def age_on(birth_date: date, day: date) -> int:

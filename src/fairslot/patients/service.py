@@ -6,7 +6,6 @@ and logs only ever carry masked forms. Services flush; the edge commits.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,9 +30,11 @@ from fairslot.patients.identity import (
     IdentityError,
     ResidentId,
     age_on,
+    fold_name,
     mask_id,
     mask_name,
     mask_phone,
+    normalise_name,
     normalise_phone,
     parse_resident_id,
 )
@@ -308,29 +309,32 @@ def _check_same_person(patient: Patient, *, name: str) -> None:
 
 
 def _name(raw: str) -> str:
-    name = " ".join(unicodedata.normalize("NFKC", raw).split())
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+    if len(raw) > 4 * MAX_NAME_LENGTH:  # no need to fold a page of text to refuse it
         raise InvalidName(
-            f"Enter the patient's name as on the ID card (1-{MAX_NAME_LENGTH} characters)."
+            f"Enter the patient's name as on the ID card (at most {MAX_NAME_LENGTH} characters).",
+            detail_zh=f"请按证件填写患者姓名（不超过 {MAX_NAME_LENGTH} 个字符）。",
         )
-    if not name.isprintable() or any(ch.isdigit() for ch in name):
-        raise InvalidName("A name may not contain digits or control characters.")
-    return name
+    try:
+        return normalise_name(raw)
+    except IdentityError as exc:
+        raise InvalidName(str(exc), detail_zh=exc.zh) from exc
 
 
 def _name_key(name: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+    # Folded, not validated: names stored before validation was strict still match.
+    return fold_name(name).replace(" ", "").casefold()
 
 
 def _resident_id(raw: str, *, now: datetime) -> ResidentId:
     try:
         resident = parse_resident_id("".join(raw.split()))
     except IdentityError as exc:
-        raise InvalidResidentId(str(exc)) from exc
+        raise InvalidResidentId(str(exc), detail_zh=exc.zh) from exc
     if not _EARLIEST_BIRTH <= resident.birth_date <= now.astimezone(_ID_ZONE).date():
         raise InvalidResidentId(
             "The birth date in this resident ID number is not possible; check the 7th to "
-            "14th digits."
+            "14th digits.",
+            detail_zh="身份证号码中的出生日期不可能成立，请核对第 7 至 14 位。",
         )
     return resident
 
@@ -339,7 +343,10 @@ def _phone(raw: str) -> str:
     try:
         return normalise_phone(raw)
     except IdentityError as exc:
-        raise InvalidPhone(f"{exc} Enter a mobile number such as 13812345678.") from exc
+        raise InvalidPhone(
+            f"{exc} Enter a mobile number such as 13812345678.",
+            detail_zh=f"{exc.zh}请输入手机号码，例如 13812345678。",
+        ) from exc
 
 
 def _insurance(raw: str | None) -> str | None:

@@ -13,7 +13,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Self, TypeVar
@@ -84,6 +84,8 @@ class SessionSpec:
     fee: Decimal
     capacity: int
     status: SessionStatus = SessionStatus.ACTIVE
+    # Where the document gives it ("sessions[3]", "line 7"): how a person finds the row.
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ class _SessionRow(BaseModel):
             raise PydanticCustomError("end_before_start", "end must be later than start (same day)")
         return self
 
-    def spec(self) -> SessionSpec:
+    def spec(self, where: str = "") -> SessionSpec:
         return SessionSpec(
             his_session_id=self.session_id,
             department=self.department,
@@ -210,6 +212,7 @@ class _SessionRow(BaseModel):
             fee=self.fee,
             capacity=self.capacity,
             status=self.status,
+            where=where,
         )
 
 
@@ -270,7 +273,7 @@ def parse_json_document(data: object, *, today: date) -> ScheduleDocument:
         raise ScheduleInvalid(problems)
     return ScheduleDocument(
         hospital=hospital,
-        sessions=tuple(row.spec() for _, row in rows),
+        sessions=tuple(row.spec(where) for where, row in rows),
         departments=tuple(department for _, department in departments),
         doctors=tuple(doctor for _, doctor in doctors),
     )
@@ -314,6 +317,36 @@ def _session_id(entry: object) -> str | None:
 
 
 # --- CSV -------------------------------------------------------------------------------
+
+# The text encodings a hospital system may send CSV in. Anything else (idna, punycode,
+# binary codecs...) is refused: those codecs raise errors of their own, or decode nonsense.
+CSV_CHARSETS = frozenset(
+    {"utf-8", "utf8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "utf-16"}
+)
+
+
+def charset_of(content_type: str) -> str:
+    """The charset a Content-Type names (``text/csv; charset=GB18030``), else UTF-8."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').lower()
+    return "utf-8-sig"
+
+
+def decode_csv(body: bytes, *, charset: str = "utf-8-sig") -> str:
+    """A CSV file's text; a UTF-8 byte-order mark is dropped."""
+    charset = charset.lower()
+    if charset not in CSV_CHARSETS:
+        message = f"unsupported charset {charset[:40]!r}; use one of " + ", ".join(
+            sorted(CSV_CHARSETS)
+        )
+        raise ScheduleInvalid([{"location": "document", "message": message}])
+    try:
+        return body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
+    except UnicodeError:
+        message = f"is not valid {charset} text"
+    raise ScheduleInvalid([{"location": "document", "message": message}])
 
 
 def parse_csv(text: str, *, today: date) -> ScheduleDocument:
@@ -408,7 +441,7 @@ def _csv_rows(
     _no_duplicates(sessions, "session_id", lambda r: r.session_id, problems, sep=": ")
     return ScheduleDocument(
         hospital=hospital,
-        sessions=tuple(row.spec() for _, row in sessions),
+        sessions=tuple(row.spec(where) for where, row in sessions),
         departments=tuple(spec for _, spec in departments.values()),
         doctors=tuple(spec for _, spec in doctors.values()),
     )
@@ -489,6 +522,36 @@ def _csv_upsert(
 
 
 # --- shared ----------------------------------------------------------------------------
+
+
+JSON, CSV = "json", "csv"
+
+
+def kind_of(*, filename: str = "", content_type: str = "", raw: bytes = b"") -> str:
+    """Whether an uploaded schedule is JSON or CSV: by the file's extension, else by its
+    media type, else by its first character (a JSON document is an object)."""
+    name = filename.lower()
+    if name.endswith(".json"):
+        return JSON
+    if name.endswith((".csv", ".txt")):
+        return CSV
+    media = content_type.split(";")[0].strip().lower()
+    if media.endswith("json"):
+        return JSON
+    if media in ("text/csv", "application/csv", "text/plain"):
+        return CSV
+    return JSON if raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else CSV
+
+
+def parse_document(
+    raw: bytes, *, kind: str, today: date, charset: str = "utf-8-sig"
+) -> ScheduleDocument:
+    """Read a JSON (``kind="json"``) or CSV (``"csv"``, text in ``charset``) schedule."""
+    if kind == JSON:
+        return parse_json(raw, today=today)
+    if kind == CSV:
+        return parse_csv(decode_csv(raw, charset=charset), today=today)
+    raise ValueError(f"unknown schedule format {kind!r}")
 
 
 def _problems(

@@ -98,15 +98,50 @@ def sessions_on(
     db: Session, *, hospital_id: int, day: date, limit: int = 5000
 ) -> list[tuple[ClinicSession, Department, Doctor]]:
     """The hospital's own sessions on a local date, released or not, in time order."""
+    return sessions_between(db, hospital_id=hospital_id, first=day, last=day, limit=limit)
+
+
+def sessions_between(
+    db: Session,
+    *,
+    hospital_id: int,
+    first: date,
+    last: date,
+    department_code: str | None = None,
+    limit: int = 5000,
+) -> list[tuple[ClinicSession, Department, Doctor]]:
+    """The hospital's own sessions on local dates ``first``..``last`` (both included),
+    released or not, optionally of one department, in time order."""
     stmt = (
         select(ClinicSession, Department, Doctor)
         .join(Department, Department.id == ClinicSession.department_id)
         .join(Doctor, Doctor.id == ClinicSession.doctor_id)
-        .where(ClinicSession.hospital_id == hospital_id, ClinicSession.session_date == day)
+        .where(
+            ClinicSession.hospital_id == hospital_id,
+            ClinicSession.session_date >= first,
+            ClinicSession.session_date <= last,
+        )
         .order_by(ClinicSession.starts_at, ClinicSession.his_session_id)
         .limit(limit)
     )
+    if department_code is not None:
+        stmt = stmt.where(Department.code == department_code)
     return [(s, dep, doc) for s, dep, doc in db.execute(stmt).all()]
+
+
+def session_with_names(
+    db: Session, *, hospital_id: int, his_session_id: str
+) -> tuple[ClinicSession, Department, Doctor] | None:
+    row = db.execute(
+        select(ClinicSession, Department, Doctor)
+        .join(Department, Department.id == ClinicSession.department_id)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .where(
+            ClinicSession.hospital_id == hospital_id,
+            ClinicSession.his_session_id == his_session_id,
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def slot_state_counts(

@@ -71,7 +71,8 @@ class WithdrawalReport(BaseModel):
 class SessionView(BaseModel):
     """A session as its hospital sees it, released or not. Times are in the hospital's zone."""
 
-    session_id: str
+    session_id: str  # the hospital's own id (its HIS)
+    platform_session_id: int = Field(description="the platform's id, as channels know it")
     department: str
     department_name: str
     doctor: str
@@ -88,3 +89,48 @@ class SessionView(BaseModel):
     closes_at: datetime
     released: bool
     slots: dict[str, int]
+
+
+class SessionPreview(BaseModel):
+    """What a push would do to one session (``changes.decide``); nothing is written."""
+
+    session_id: str
+    # Where the document gives the session: "line 7" (CSV) or "sessions[3]" (JSON).
+    where: str
+    outcome: Outcome
+    capacity_before: int | None = None
+    capacity_after: int | None = None
+    slots_added: int = 0
+    slots_withdrawn: int = 0
+    bookings_withdrawn: int = 0
+    moved: bool = False
+    fee_changed: bool = False
+    reason: str | None = None
+
+
+class ImportPreview(BaseModel):
+    """A push's effect before it is applied: the same counts as :class:`ImportReport`,
+    the slots added and withdrawn, and the holds and bookings a withdrawal would end."""
+
+    hospital: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    rejected: int = 0
+    slots_added: int = 0
+    slots_withdrawn: int = 0
+    bookings_withdrawn: int = 0
+    departments: UpsertSummary = Field(default_factory=UpsertSummary)
+    doctors: UpsertSummary = Field(default_factory=UpsertSummary)
+    sessions: list[SessionPreview] = Field(default_factory=list)
+
+
+class WithdrawalPreview(BaseModel):
+    """What withdrawing a session would do, before anyone confirms it."""
+
+    session: SessionView
+    slots_withdrawn: int
+    # Holds and bookings that would be withdrawn; each patient is told.
+    bookings_withdrawn: int
+    already_withdrawn: bool

@@ -10,10 +10,10 @@ so an import is all-or-nothing.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from fairslot.ledger import service as ledger
 from fairslot.ledger.events import EventKind
 from fairslot.schedules import repository as repo
 from fairslot.schedules import withdrawal
+from fairslot.schedules.changes import KEEP_WINDOW, SessionChange, StoredSession, decide
 from fairslot.schedules.errors import ScheduleInvalid, WrongHospital
 from fairslot.schedules.formats import ScheduleDocument, SessionSpec
 from fairslot.schedules.models import ClinicSession, Slot
@@ -49,11 +50,6 @@ from fairslot.schedules.schemas import (
     UpsertSummary,
 )
 from fairslot.schedules.states import FREE_STATES, SessionStatus, SlotState
-
-# A patient who holds or booked a slot was told its time window; it never changes.
-KEEP_WINDOW = frozenset({SlotState.HELD, SlotState.BOOKED, SlotState.ATTENDED, SlotState.NO_SHOW})
-TAKEN = frozenset({SlotState.HELD, SlotState.BOOKED})
-HAS_BOOKINGS = "has_bookings: withdraw it and push a new session"
 
 
 @dataclass(frozen=True)
@@ -89,14 +85,14 @@ def import_schedule(
     after their session's release time (a late push, a raised capacity) cool until a
     random time ``late_release_minutes`` ahead (``rng``: OS randomness by default).
     """
-    hospital = _target_hospital(db, doc=doc, as_hospital=as_hospital)
-    _check_unique_sessions(doc)
+    hospital = target_hospital(db, doc=doc, as_hospital=as_hospital)
+    check_unique_sessions(doc)
     hospitals_repo.lock(db, hospital_id=hospital.id)
     report = ImportReport(hospital=hospital.code)
     report.departments = _summary(
         hospitals.upsert_departments(db, hospital=hospital, specs=doc.departments)
     )
-    _check_doctor_departments(db, hospital=hospital, doc=doc)
+    check_doctor_departments(db, hospital=hospital, doc=doc)
     report.doctors = _summary(hospitals.upsert_doctors(db, hospital=hospital, specs=doc.doctors))
 
     run = _Run(
@@ -121,26 +117,32 @@ def import_schedule(
     for spec in doc.sessions:
         department, doctor = departments.get(spec.department), doctors.get(spec.doctor)
         current = existing.get(spec.his_session_id)
-        if department is None:
-            outcome = _rejected(
-                spec, f"unknown_department: no department {spec.department!r} at this hospital"
-            )
-        elif doctor is None:
-            outcome = _rejected(spec, f"unknown_doctor: no doctor {spec.doctor!r} at this hospital")
+        change, slots = _decide(
+            db, spec=spec, current=current, department=department, doctor=doctor
+        )
+        if change.outcome == Outcome.REJECTED:
+            outcome = _rejected(spec, change.reason or "rejected")
         elif current is None:
+            assert department is not None and doctor is not None  # else rejected
             session = _new_session(run, spec=spec, department=department, doctor=doctor)
             db.add(session)
             created.append(session)
             outcome = SessionOutcome(
-                session_id=spec.his_session_id,
-                outcome=Outcome.CREATED
-                if spec.status == SessionStatus.ACTIVE
-                else Outcome.WITHDRAWN,
-                capacity=session.capacity,
+                session_id=spec.his_session_id, outcome=change.outcome, capacity=session.capacity
             )
+        elif change.outcome == Outcome.UNCHANGED:
+            outcome = _outcome(current, Outcome.UNCHANGED)
         else:
+            assert department is not None and doctor is not None  # else rejected
             outcome = _update_session(
-                db, run, session=current, spec=spec, department=department, doctor=doctor
+                db,
+                run,
+                session=current,
+                slots=slots,
+                change=change,
+                spec=spec,
+                department=department,
+                doctor=doctor,
             )
         report.sessions.append(outcome)
     _push_new_sessions(db, run, sessions=created)
@@ -150,7 +152,7 @@ def import_schedule(
     return report
 
 
-def _target_hospital(
+def target_hospital(
     db: Session, *, doc: ScheduleDocument, as_hospital: Hospital | None
 ) -> Hospital:
     if as_hospital is not None:
@@ -166,7 +168,7 @@ def _target_hospital(
     return hospital
 
 
-def _check_unique_sessions(doc: ScheduleDocument) -> None:
+def check_unique_sessions(doc: ScheduleDocument) -> None:
     # The readers in ``formats`` already refuse this; a document built in code might not.
     seen: set[str] = set()
     for index, spec in enumerate(doc.sessions):
@@ -177,9 +179,15 @@ def _check_unique_sessions(doc: ScheduleDocument) -> None:
         seen.add(spec.his_session_id)
 
 
-def _check_doctor_departments(db: Session, *, hospital: Hospital, doc: ScheduleDocument) -> None:
-    known = hospitals_repo.departments_by_codes(
-        db, hospital_id=hospital.id, codes={d.department for d in doc.doctors}
+def check_doctor_departments(
+    db: Session, *, hospital: Hospital, doc: ScheduleDocument, pending: frozenset[str] = frozenset()
+) -> None:
+    """Every doctor's department is at the hospital (or among ``pending``: the document's
+    own departments when they are not stored yet, for a preview)."""
+    known = set(pending) | set(
+        hospitals_repo.departments_by_codes(
+            db, hospital_id=hospital.id, codes={d.department for d in doc.doctors}
+        )
     )
     problems = [
         {
@@ -241,23 +249,62 @@ def _push_new_sessions(db: Session, run: _Run, *, sessions: list[ClinicSession])
         _record_pushed(db, run, session=session, slots=slots)
 
 
+def _decide(
+    db: Session,
+    *,
+    spec: SessionSpec,
+    current: ClinicSession | None,
+    department: Department | None,
+    doctor: Doctor | None,
+) -> tuple[SessionChange, list[Slot]]:
+    """The change ``changes.decide`` asks for, and the session's slots, row-locked, when
+    the change touches them. Nothing is locked for a session that stays as it is: a
+    repeated push reads no slot."""
+    ids = {
+        "department_id": None if department is None else department.id,
+        "doctor_id": None if doctor is None else doctor.id,
+    }
+    change = decide(spec, stored=None if current is None else stored_session(current), **ids)
+    if current is None or change.outcome in (Outcome.UNCHANGED, Outcome.REJECTED):
+        # Neither depends on the slots (an unknown code, a withdrawn session, no change).
+        return change, []
+    slots = repo.lock_slots(db, session_id=current.id)
+    counts = Counter(SlotState(slot.state) for slot in slots)
+    return decide(spec, stored=stored_session(current, counts=counts), **ids), slots
+
+
+def stored_session(
+    session: ClinicSession, *, counts: Mapping[SlotState, int] | None = None
+) -> StoredSession:
+    """The session as ``changes.decide`` reads it, with its slots counted by state."""
+    return StoredSession(
+        status=session.status,
+        department_id=session.department_id,
+        doctor_id=session.doctor_id,
+        session_date=session.session_date,
+        period=session.period,
+        local_start=session.local_start,
+        local_end=session.local_end,
+        fee=session.fee,
+        capacity=session.capacity,
+        slots=dict(counts or {}),
+    )
+
+
 def _update_session(
     db: Session,
     run: _Run,
     *,
     session: ClinicSession,
+    slots: list[Slot],
+    change: SessionChange,
     spec: SessionSpec,
     department: Department,
     doctor: Doctor,
 ) -> SessionOutcome:
-    if session.status == SessionStatus.WITHDRAWN:
-        if spec.status == SessionStatus.WITHDRAWN:
-            return _outcome(session, Outcome.UNCHANGED)
-        return _rejected(
-            spec,
-            "session_withdrawn: a withdrawn session cannot be re-activated; push a new session id",
-        )
-    if spec.status == SessionStatus.WITHDRAWN:
+    """Carry out the change ``changes.decide`` made for a stored session (its slots
+    row-locked): a withdrawal, or a move, a fee and the capacity."""
+    if change.outcome == Outcome.WITHDRAWN:
         withdrawal.withdraw_all(
             db,
             hospital=run.hospital,
@@ -267,43 +314,26 @@ def _update_session(
             reason="withdrawn_by_hospital",
         )
         return _outcome(session, Outcome.WITHDRAWN)
-
-    moved = (department.id, doctor.id, spec.session_date, spec.period) != (
-        session.department_id,
-        session.doctor_id,
-        session.session_date,
-        session.period,
-    ) or (spec.local_start, spec.local_end) != (session.local_start, session.local_end)
-    fee_changed = Decimal(spec.fee) != Decimal(session.fee)
-    if not (moved or fee_changed or spec.capacity != session.capacity):
-        return _outcome(session, Outcome.UNCHANGED)
-
-    slots = repo.lock_slots(db, session_id=session.id)
-    if moved and any(slot.state in TAKEN for slot in slots):
-        return _rejected(spec, HAS_BOOKINGS)
-    if moved:
+    if change.moved:
         _move(session, slots=slots, spec=spec, department=department, doctor=doctor, run=run)
-    if fee_changed:
+    if change.fee_changed:
         session.fee = spec.fee
-    active = [slot for slot in slots if slot.state != SlotState.WITHDRAWN]
-    note = None
-    if spec.capacity > len(active):
+    if change.slots_added:
         start = max((slot.number for slot in slots), default=0) + 1
         added = _add_slots(
-            db, run, session=session, numbers=range(start, start + spec.capacity - len(active))
+            db, run, session=session, numbers=range(start, start + change.slots_added)
         )
         db.flush()
         _record_pushed(db, run, session=session, slots=added)
-        slots += added
-    elif spec.capacity < len(active):
-        note = _lower_capacity(db, run, slots=slots, active=len(active), wanted=spec.capacity)
+        slots = slots + added
+    if change.slots_withdrawn:
+        _withdraw_free(db, run, slots=slots, count=change.slots_withdrawn)
     active = [slot for slot in slots if slot.state != SlotState.WITHDRAWN]
     resized = len(active) != session.capacity
     session.capacity = len(active)
-    if moved or resized:
+    if change.moved or resized:
         _rewindow(session, active=active)
-    changed = moved or fee_changed or resized
-    return _outcome(session, Outcome.UPDATED if changed else Outcome.UNCHANGED, reason=note)
+    return _outcome(session, change.outcome, reason=change.reason)
 
 
 def _move(
@@ -340,27 +370,18 @@ def _move(
             slot.reserved_until = slot.reserved_until + shift
 
 
-def _lower_capacity(
-    db: Session, run: _Run, *, slots: list[Slot], active: int, wanted: int
-) -> str | None:
-    """Withdraw free slots, highest numbers first; a held or booked slot is never touched."""
+def _withdraw_free(db: Session, run: _Run, *, slots: list[Slot], count: int) -> None:
+    """Withdraw ``count`` free slots, highest numbers first; a held or booked slot is
+    never touched (``changes.decide`` counted only free ones)."""
     free = sorted(
         (slot for slot in slots if slot.state in FREE_STATES),
         key=lambda slot: slot.number,
         reverse=True,
     )
-    surplus = active - wanted
-    for slot in free[:surplus]:
+    for slot in free[:count]:
         transitions.withdraw_slot(
             db, slot=slot, now=run.now, ctx=run.ctx, reason="capacity_lowered"
         )
-    if len(free) >= surplus:
-        return None
-    kept = active - len(free)
-    return (
-        f"capacity_partly_lowered: {kept - wanted} more slot(s) are held, booked or used; "
-        f"capacity is {kept}, not {wanted}"
-    )
 
 
 def _add_slots(db: Session, run: _Run, *, session: ClinicSession, numbers: range) -> list[Slot]:

@@ -16,15 +16,12 @@ from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.notifications import service as notify
 from fairslot.schedules import repository as repo
+from fairslot.schedules.changes import WITHDRAWABLE
 from fairslot.schedules.errors import SessionNotFound
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.schemas import WithdrawalReport
 from fairslot.schedules.states import SessionStatus, SlotState
 
-# Attended and no-show slots keep their history; everything else can be withdrawn.
-WITHDRAWABLE = frozenset(
-    {SlotState.OPEN, SlotState.HELD, SlotState.BOOKED, SlotState.COOLING, SlotState.RETIRED}
-)
 _PERIOD_ZH = {"am": "上午", "pm": "下午", "evening": "晚间"}
 
 

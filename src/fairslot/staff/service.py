@@ -18,6 +18,7 @@ from fairslot.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from fairslot.staff import audit
 from fairslot.staff import repository as repo
 from fairslot.staff.audit import StaffActor
+from fairslot.staff.errors import LastITAdmin, LoginFailed, OwnAccountChange
 from fairslot.staff.models import StaffToken, StaffUser
 from fairslot.staff.roles import Role, parse_roles
 
@@ -98,14 +99,39 @@ def create_user(
 def login(
     db: Session, *, username: str, password: str, now: datetime, hours: int
 ) -> tuple[StaffUser, str, StaffToken]:
-    """Verify the password and issue a bearer token (only its hash is stored)."""
-    user = repo.by_username(db, username.strip().lower())
+    """Verify the password and issue a bearer token (only its hash is stored).
+
+    A refusal is audited (``staff.login_failed``, with the username tried, never the
+    password) and raised with ``keep_changes``: the edge keeps that one row instead of
+    rolling it back with the refusal. Nothing else is written before it.
+    """
+    tried = username.strip().lower()
+    user = repo.by_username(db, tried)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        verified = True
     except (VerificationError, InvalidHashError):
-        user = None
-    if user is None or not user.active:
-        raise Unauthorized("Wrong username or password.", code="login_failed")
+        verified = False
+    if user is None or not verified or not user.active:
+        audit.record(
+            db,
+            actor=StaffActor(username="anonymous"),
+            action="staff.login_failed",
+            target_kind="staff",
+            target_id=user.id if user is not None else "-",
+            now=now,
+            data={
+                "username": tried[:64],
+                "why": "unknown_user"
+                if user is None
+                else "wrong_password"
+                if not verified
+                else "inactive",
+            },
+        )
+        raise LoginFailed(
+            "Wrong username or password.", keep_changes=True, detail_zh="用户名或密码错误。"
+        )
     token = secrets.token_urlsafe(32)
     row = StaffToken(
         staff_id=user.id,
@@ -148,6 +174,16 @@ def logout(db: Session, *, token: str, actor: StaffActor, now: datetime) -> None
         target_id=actor.staff_id or 0,
         now=now,
     )
+
+
+def list_staff(db: Session) -> list[StaffUser]:
+    """Every staff account, active or not, by username."""
+    return repo.listing(db)
+
+
+def get_staff(db: Session, *, username: str) -> StaffUser:
+    """One staff account (404 ``staff_not_found``)."""
+    return _user(db, username)
 
 
 def _user(db: Session, username: str) -> StaffUser:
@@ -195,9 +231,14 @@ def change_own_password(
 def set_active(
     db: Session, *, username: str, active: bool, reason: str, by: StaffActor, now: datetime
 ) -> StaffUser:
-    if not reason.strip():
-        raise InvalidInput("Give the reason.", code="reason_required")
+    """Deactivate (ending every token) or reactivate an account, with the reason. No one
+    deactivates themselves, and the last active IT admin stays (:func:`_keep_an_it_admin`)."""
+    reason = _reason(reason)
     user = _user(db, username)
+    if not active:
+        _not_oneself(user, by=by, code="own_account", what="deactivate your own account")
+        if user.active and Role.IT_ADMIN in parse_roles(user.roles):
+            _keep_an_it_admin(db, losing=user)
     user.active = active
     if not active:
         repo.revoke_tokens(db, staff_id=user.id, now=now)
@@ -209,7 +250,7 @@ def set_active(
         target_kind="staff",
         target_id=user.id,
         now=now,
-        reason=reason.strip(),
+        reason=reason,
     )
     return user
 
@@ -223,7 +264,15 @@ def set_roles(
     now: datetime,
     reason: str | None = None,
 ) -> StaffUser:
+    """Replace a member's roles, with the reason (422 ``reason_required``); the audit row
+    names who, why, and the roles before and after. No one changes their own roles (an IT
+    admin granting themselves the reviewer role could decide cases), and the last active
+    IT admin keeps the role."""
+    why = _reason(reason or "")
     user = _user(db, username)
+    _not_oneself(user, by=by, code="own_roles", what="change your own roles")
+    if user.active and Role.IT_ADMIN in parse_roles(user.roles) and Role.IT_ADMIN not in roles:
+        _keep_an_it_admin(db, losing=user)
     before = user.roles
     user.roles = _roles_text(roles)
     db.flush()
@@ -234,7 +283,34 @@ def set_roles(
         target_kind="staff",
         target_id=user.id,
         now=now,
-        reason=reason.strip() if reason else None,
+        reason=why,
         data={"before": before, "after": user.roles},
     )
     return user
+
+
+def _reason(raw: str) -> str:
+    if not raw.strip():
+        raise InvalidInput("Give the reason.", code="reason_required", detail_zh="请填写原因。")
+    return raw.strip()
+
+
+def _not_oneself(user: StaffUser, *, by: StaffActor, code: str, what: str) -> None:
+    if by.staff_id is not None and by.staff_id == user.id:
+        raise OwnAccountChange(
+            f"You cannot {what}; ask another IT admin.",
+            code=code,
+            detail_zh="不能修改自己的角色或停用自己的账号，请由另一位 IT 管理员操作。",
+        )
+
+
+def _keep_an_it_admin(db: Session, *, losing: StaffUser) -> None:
+    """Refuse to take the IT admin role or the account away from the last active IT admin:
+    without one, staff accounts and the blacklist could only be managed from the server.
+    The active IT admins' rows are locked first, so two admins removing each other at the
+    same moment cannot both succeed."""
+    if all(admin.id == losing.id for admin in repo.lock_active_it_admins(db)):
+        raise LastITAdmin(
+            f"{losing.username} is the last active IT admin; make another IT admin first.",
+            detail_zh=f"{losing.username} 是最后一位在职的 IT 管理员，请先任命另一位 IT 管理员。",
+        )

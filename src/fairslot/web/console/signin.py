@@ -96,7 +96,10 @@ def sign_in(
             hours=platform.settings.staff_token_hours,
         )
     except DomainError as exc:
-        db.rollback()
+        # A failed sign-in keeps its audit row (``keep_changes``); nothing else stands.
+        if not exc.keep_changes:
+            db.rollback()
+        db.commit()
         key = "signin.rate_limited" if exc.status == 429 else "signin.failed"
         return _login_form(request, next_url=_safe_next(next_url), error=key, status=exc.status)
     done(request, db, None)
