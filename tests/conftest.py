@@ -35,7 +35,12 @@ PG_ADMIN_URL = os.environ.get(
 START = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 
 # world, client, it_admin and two reviewers, shared by the test folders.
-pytest_plugins = ("factories.fixtures", "factories.browser", "factories.console")
+pytest_plugins = (
+    "factories.fixtures",
+    "factories.browser",
+    "factories.console",
+    "factories.patient_pages",
+)
 
 
 def _pg_available() -> str | None:

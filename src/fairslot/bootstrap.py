@@ -18,6 +18,8 @@ from fairslot.crypto import Protector
 from fairslot.db.engine import make_engine, make_session_factory
 from fairslot.gate.ratelimit import RateLimiter, make_rate_limiter
 from fairslot.memo import ALTERNATIVES_FOR, AVAILABILITY_FOR, CHANNEL_FOR, SOLD_OUT_FOR, Memo
+from fairslot.payments import providers as payment_providers
+from fairslot.signin import sms
 
 AvailabilityKey = tuple[int, date, date, str | None, int]
 
@@ -69,10 +71,9 @@ def bootstrap(
     rng: random.Random | None = None,
     engine: Engine | None = None,
 ) -> Platform:
-    settings.check_production()
-    if settings.is_production and not settings.gate_enabled:
-        # A blocked scalper must never be let through for real.
-        raise RuntimeError("FAIRSLOT_GATE_ENABLED=false is for the simulator's baseline only")
+    settings.check_production()  # keys, and no protection switched off
+    sms.check_sender(settings)  # no sign-in codes in the server log in production
+    payment_providers.check_provider(settings)  # no sandbox cashier in production
     engine = engine or make_engine(settings)
     sessions = make_session_factory(engine)
     return Platform(

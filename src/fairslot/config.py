@@ -76,6 +76,20 @@ class Settings(BaseSettings):
 
     # Staff (medical affairs, IT, customer service, schedulers, auditors).
     staff_token_hours: int = 12
+    # Sign-in throttle (``staff/throttle.py``): per (username, address) pair, the first
+    # failures are free, then each further failure doubles the wait up to the cap; one
+    # address failing across usernames is throttled the same way from its own threshold.
+    # A username is never locked out from an address that has not failed.
+    staff_login_free_failures: int = Field(5, ge=1)
+    staff_login_address_free_failures: int = Field(20, ge=1)
+    staff_login_max_delay_seconds: int = Field(900, ge=1)
+    staff_login_window_minutes: int = Field(60, ge=1)
+    # At most this many password verifications (argon2, tens of ms of CPU and 64 MiB each)
+    # at once per process; a sign-in that cannot start one within the wait gets 503.
+    staff_login_concurrency: int = Field(2, ge=1)
+    staff_login_wait_seconds: float = Field(2.0, ge=0)
+    # One JSON line per request on the ``fairslot.access`` logger (``api/access_log.py``).
+    access_log: bool = True
     # A reviewer's or an agent's claim on a case or a call lapses after this long.
     review_lock_minutes: int = 30
 
@@ -122,6 +136,12 @@ class Settings(BaseSettings):
     sms_sender: Literal["log", "http"] = "log"
     sms_gateway_url: str | None = None
     sms_gateway_token: str | None = None
+    # Paying for a hold (``payments/providers.py``): "sandbox" is the site's own cashier page
+    # (development and the demo only; production refuses it), "http" a provider's cashier
+    # at ``payment_url``; both sign redirects and callbacks with ``payment_secret``.
+    payment_provider: Literal["sandbox", "http"] = "sandbox"
+    payment_url: str | None = None
+    payment_secret: str | None = None
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -154,7 +174,8 @@ class Settings(BaseSettings):
     # ``sim_clock_anchor`` (default: when the platform is built) and runs
     # ``sim_clock_speed`` simulated seconds per real second, changing speed at the
     # simulated instants of ``sim_clock_changes`` (JSON: [["<instant>", speed], ...]);
-    # refused in production. The switches below turn protections off for the baseline.
+    # refused in production. The switches below turn protections off for the baseline
+    # (with cooling 0, rate limits and velocity off); ``check_production`` refuses them all.
     sim_clock_start: datetime | None = None
     sim_clock_speed: float = Field(1.0, gt=0)
     sim_clock_anchor: datetime | None = None
@@ -227,7 +248,8 @@ class Settings(BaseSettings):
         """Refuse to run a production platform on keys that protect nothing: missing, the
         published development keys, a data key that is not a Fernet key (a passphrase or a
         mistyped key would otherwise become some other key) or a hash key shorter than
-        ``MIN_HASH_KEY_BYTES`` (the keyed hashes of ID numbers are only as strong as it)."""
+        ``MIN_HASH_KEY_BYTES`` (the keyed hashes of ID numbers are only as strong as it);
+        nor with a protection switched off (:func:`disabled_protections`)."""
         if not self.is_production:
             return
         problems = []
@@ -247,8 +269,39 @@ class Settings(BaseSettings):
             problems.append("FAIRSLOT_HASH_KEY is the published development key")
         elif len(self.hash_key.encode()) < MIN_HASH_KEY_BYTES:
             problems.append(f"FAIRSLOT_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes")
+        problems += disabled_protections(self)
         if problems:
             raise RuntimeError("; ".join(problems))
+
+
+def disabled_protections(settings: Settings) -> list[str]:
+    """The simulator's baseline switches that are set: each turns a protection off (or puts
+    the platform on a clock nobody lives by), so a production platform refuses them all.
+    Why each matters: without the gate a blacklisted scalper books; without cooling a
+    cancelled slot is back on sale at a moment the canceller chose; without the waitlist a
+    returned slot goes to whoever polls fastest; without rate limits and velocity signals
+    a script is as welcome as a person."""
+    baseline_only = "is for the simulator's baseline only"
+    problems = []
+    if not settings.gate_enabled:
+        problems.append(f"FAIRSLOT_GATE_ENABLED=false {baseline_only}")
+    if not settings.rate_limit_enabled:
+        problems.append(f"FAIRSLOT_RATE_LIMIT_ENABLED=false {baseline_only}")
+    if not settings.velocity_enabled:
+        problems.append(f"FAIRSLOT_VELOCITY_ENABLED=false {baseline_only}")
+    if not settings.waitlist_enabled:
+        problems.append(f"FAIRSLOT_WAITLIST_ENABLED=false {baseline_only}")
+    if max(settings.cooling_min_minutes, settings.cooling_max_minutes) <= 0:
+        # ``rules.draw_cooling`` draws between the two, whichever is larger.
+        problems.append(f"FAIRSLOT_COOLING_*_MINUTES=0 (no cooling) {baseline_only}")
+    if (
+        settings.sim_clock_start is not None
+        or settings.sim_clock_anchor is not None
+        or settings.sim_clock_changes
+        or settings.sim_clock_speed != 1.0
+    ):
+        problems.append("FAIRSLOT_SIM_CLOCK_* is for the simulator only; unset it in production")
+    return problems
 
 
 def load_settings(**overrides: object) -> Settings:

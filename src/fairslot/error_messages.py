@@ -40,6 +40,8 @@ MESSAGES: Final[dict[str, str]] = {
     "csrf_failed": "页面已过期，请刷新页面后重新提交。",
     "sign_in_required": "请先登录。",
     "login_failed": "用户名或密码不正确，请重新输入。",
+    "sign_in_throttled": "登录失败次数过多，请稍后再试。",
+    "sign_in_busy": "登录请求较多，请稍等片刻后重试。",
     # hospitals, departments, sessions, slots
     "hospital_not_found": "没有该医院，请从医院列表中重新选择。",
     "hospital_exists": "该医院代码已存在，请换一个代码。",
@@ -165,6 +167,11 @@ MESSAGES: Final[dict[str, str]] = {
     "report_not_found": "该日期尚未运行风险筛查，请先运行筛查。",
     "metrics_days_invalid": "天数超出允许范围，请修改后重试。",
     "metrics_period_invalid": "统计区间有误，请修改后重试。",
+    # the patient pages: sign-in and the call for help
+    "code_refused": "验证码无效、已过期或已使用，请重新获取验证码。",
+    "sms_unavailable": "短信暂时无法发送，请稍后再试。",
+    "pages_channel_missing": "预约页面暂不可用，请稍后再试或联系医院。",
+    "help_already_asked": "您已提交过求助，客服会尽快与您联系。",
     # payments
     "payment_provider_invalid": "支付方式配置有误，请联系平台技术支持。",
     "payment_order_not_found": "没有该支付订单，请返回预约页面重新支付。",

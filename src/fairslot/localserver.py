@@ -28,7 +28,8 @@ def free_port() -> int:
 @dataclass
 class Server:
     base_url: str
-    log: str = ""  # what the server wrote (warnings and errors only), once it has stopped
+    # What the server wrote (the access log's JSON lines, warnings, errors), once stopped.
+    log: str = ""
 
 
 @contextmanager

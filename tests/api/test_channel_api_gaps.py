@@ -148,9 +148,14 @@ def test_the_hospital_feed_and_notifications_give_times_in_the_hospital_zone(
     [
         ("get", "/v1/hospitals", {"headers": {}}, "channel_key_missing"),
         ("get", "/v1/hospitals", {"headers": {"X-Channel-Key": "nope"}}, "channel_key_invalid"),
-        ("get", "/v1/bookings/no-such", {"params": {"account_id": 1}}, "booking_not_found"),
+        ("get", "/v1/bookings/no-such", {"params": {"account_id": 1}}, "account_not_found"),
         ("get", "/v1/bookings/no-such", {}, "invalid_request"),
-        ("get", "/v1/alternatives", {"params": {"session_id": 1}}, "account_required"),
+        (
+            "get",
+            "/v1/alternatives",
+            {"params": {"session_id": 1, "patient_id": 1}},
+            "account_required",
+        ),
         ("get", "/staff/v1/cases", {"headers": {}}, "staff_token_missing"),
     ],
 )
@@ -173,10 +178,12 @@ def test_a_refusal_for_another_accounts_booking_or_a_finished_one_is_in_chinese(
     path = f"/v1/bookings/{booking['booking_id']}"
 
     foreign = client.get(path, headers=h(world), params={"account_id": other.json()["account_id"]})
+    missing = client.get(f"{path}x", headers=h(world), params={"account_id": account_id})
     client.post(f"{path}/cancel", headers=h(world), json={"account_id": account_id})
     again = client.post(f"{path}/cancel", headers=h(world), json={"account_id": account_id})
 
     assert foreign.json()["error"] == "not_your_booking" and foreign.json()["detail_zh"]
+    assert missing.json()["error"] == "booking_not_found" and missing.json()["detail_zh"]
     assert again.json()["error"] == "booking_not_cancellable" and again.json()["detail_zh"]
 
 
@@ -203,9 +210,34 @@ def test_intents_confirm_and_waitlist_accept_the_same_payment_fields() -> None:
     assert confirm.payment_reference == intent.payment_reference == join.payment_reference
     for model in (ConfirmRequest, IntentRequest, JoinRequest):
         shape = model.model_fields
-        assert shape["payment_account"].metadata == ConfirmRequest.model_fields[
-            "payment_account"
-        ].metadata
-        assert shape["payment_reference"].metadata == ConfirmRequest.model_fields[
-            "payment_reference"
-        ].metadata
+        assert (
+            shape["payment_account"].metadata
+            == ConfirmRequest.model_fields["payment_account"].metadata
+        )
+        assert (
+            shape["payment_reference"].metadata
+            == ConfirmRequest.model_fields["payment_reference"].metadata
+        )
+
+
+def test_a_withdrawal_tells_the_channel_both_ids_of_the_session_and_the_local_time(
+    client: TestClient, world: World
+) -> None:
+    key = rotate_hospital_key(world.db, hospital=world.hospital)
+    world.db.commit()
+    account_id, patient_id = account_with_patient(client, world)
+    hold(client, world, account_id, patient_id)
+    session = world.sessions[-1]
+
+    withdrawn = client.post(
+        f"/hospital/v1/sessions/{session.his_session_id}/withdraw",
+        headers={"X-Hospital-Key": key},
+        json={"reason": "停诊"},
+    )
+    notes = client.get("/v1/notifications", headers=h(world)).json()
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    note = next(n for n in notes if n["kind"] == "booking_withdrawn")
+    assert note["payload"]["platform_session_id"] == session.id
+    assert note["payload"]["his_session_id"] == session.his_session_id
+    assert note["created_at"].endswith("+08:00")

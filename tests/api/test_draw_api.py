@@ -181,3 +181,14 @@ def test_a_withdrawn_intent_before_the_draw(client: TestClient, world: World) ->
         f"/v1/intents/{made.json()['id']}", headers=h(world), params={"account_id": account_id}
     )
     assert gone.status_code == 200 and gone.json()["status"] == "withdrawn"
+
+
+def test_a_draw_id_past_a_database_integer_is_an_invalid_request_not_a_server_error(
+    client: TestClient, world: World
+) -> None:
+    # Found by tests/api/test_openapi_contract.py: SQLite cannot bind 2**63 (a 500 before).
+    for draw_id in (2**31, 2**63):
+        response = client.get(f"/v1/draws/{draw_id}", headers=h(world))
+
+        assert response.status_code == 422
+        assert response.json()["error"] == "invalid_request"

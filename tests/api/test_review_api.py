@@ -113,6 +113,8 @@ def test_a_confirmed_case_blocks_its_phone_on_every_channel(
     assert body["case"]["status"] == "confirmed" and body["already_blocked"] == []
     assert {b["scope"] for b in body["blocked"]} == {"phone"}
     assert all(b["expires_at"] is None for b in body["blocked"])
+    # the patient's upcoming booking is taken back, its slot cooling
+    assert body["bookings_withdrawn"] == 1
 
     session_id = world.session().id
     for key, account, patient in (

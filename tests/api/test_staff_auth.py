@@ -25,7 +25,11 @@ def test_it_logs_in_and_the_token_names_the_roles(db, platform, client) -> None:
     create_staff(db, username="wang", roles={Role.REVIEWER, Role.AUDITOR}, now=platform.clock.now())
     me = client.get("/staff/v1/me", headers=login(client, "wang"))
     assert me.status_code == 200
-    assert me.json() == {"username": "wang", "roles": ["auditor", "reviewer"]}
+    assert me.json() == {
+        "username": "wang",
+        "roles": ["auditor", "reviewer"],
+        "recent_failed_sign_ins": {"count": 0, "last_at": None, "last_from": None},
+    }
     actions = db.scalars(select(StaffAction.action).order_by(StaffAction.id)).all()
     assert actions == ["staff.create", "staff.login"]
 

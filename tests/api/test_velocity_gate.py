@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -219,15 +218,16 @@ def test_slow_mode_lets_a_suspect_through_late_while_a_blacklisted_identifier_is
     world.platform.settings = world.platform.settings.model_copy(
         update={"suspect_action": "slow", "suspect_delay_seconds": 0.3}
     )
+    slept: list[float] = []  # the lane's delays, seen without waiting them out
+    world.platform.extras["gate.slow_lane"] = realtime.SlowLane(max_waiting=4, sleep=slept.append)
     account_id = new_account(client, world, "13900003333")
     bound = [bind(client, world, account_id)[1]["patient_id"] for _ in range(4)]
+    statuses = []
     for patient_id in bound[:2]:
         client.delete(
             f"/v1/accounts/{account_id}/patients/{patient_id}", headers=h(world.channel_key)
         )
-        started = time.perf_counter()
-        status, _ = bind(client, world, account_id)
-        waited = time.perf_counter() - started
+        statuses.append(bind(client, world, account_id)[0])
     blacklist.block(
         world.db,
         scope=Scope.PHONE,
@@ -242,22 +242,44 @@ def test_slow_mode_lets_a_suspect_through_late_while_a_blacklisted_identifier_is
         "/v1/accounts", json={"phone": "13900004444"}, headers=h(world.channel_key)
     )
 
-    assert status == 201 and waited >= 0.3
+    assert statuses == [201, 201] and slept == [0.3]  # only the 6th binding was a block
     assert decisions(world, "bind_patient")[-1] == ("review", "binding_burst,slowed", "ok")
     assert refused.status_code == 403 and refused.json()["error"] == "request_blocked"
     assert decisions(world, "register_account")[-1] == ("block", "blacklisted", "request_blocked")
 
 
 def test_a_full_slow_lane_refuses_at_once_instead_of_taking_more_threads(platform) -> None:
-    lane = realtime.SlowLane(max_waiting=1)
+    inside, let_go = threading.Event(), threading.Event()
+    slept: list[tuple[str, float]] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append((threading.current_thread().name, seconds))
+        if threading.current_thread().name == "sleeper":
+            inside.set()
+            let_go.wait(timeout=60)  # held in the lane until the test lets it go
+
+    lane = realtime.SlowLane(max_waiting=1, sleep=sleep)
     first, second = platform.sessions(), platform.sessions()
-    sleeper = threading.Thread(target=lane.wait, args=(first,), kwargs={"seconds": 0.5})
+    sleeper = threading.Thread(
+        target=lane.wait, args=(first,), kwargs={"seconds": 0.5}, name="sleeper"
+    )
     sleeper.start()
-    time.sleep(0.1)
-    started = time.perf_counter()
-    assert lane.wait(second, seconds=0.5) is False
-    assert time.perf_counter() - started < 0.2
-    sleeper.join()
-    assert lane.wait(second, seconds=0.01) is True
+    assert inside.wait(timeout=60)  # the one place is taken
+    answers: list[bool] = []
+    # In a thread of its own, so that a lane that made it queue fails the test, not hangs it.
+    refused = threading.Thread(
+        target=lambda: answers.append(lane.wait(second, seconds=0.5)), name="refused"
+    )
+    refused.start()
+    refused.join(timeout=60)
+    finished = not refused.is_alive()
+    let_go.set()
+    sleeper.join(timeout=60)
+    refused.join(timeout=60)
+
+    assert finished and answers == [False]  # refused while the place was taken, not queued
+    assert slept == [("sleeper", 0.5)]  # and it never slept
+    assert lane.wait(second, seconds=60) is True  # the place is free again; the delay capped
+    assert slept[-1] == (threading.current_thread().name, realtime.MAX_SUSPECT_DELAY_SECONDS)
     first.close()
     second.close()

@@ -13,11 +13,13 @@ from typer.testing import CliRunner
 
 from fairslot.cli import common
 from fairslot.cli.main import app
-from fairslot.sim.accounting import Figures
+from fairslot.sim.accounting import DayTwoFigures, Figures
 
 # The exact keys are pinned in tests/unit/test_sim_accounting.py; here the command's
-# JSON must carry every figure, the nested second day included.
+# JSON must carry every figure, the nested second day included, and nothing else.
 KEYS = {field.name for field in fields(Figures)}
+DAY2_KEYS = {field.name for field in fields(DayTwoFigures)}
+AFTER_KEYS = {"batch_runs", "cases_decided", "cases_confirmed", "day2_played"}
 
 
 @pytest.mark.slow
@@ -44,7 +46,12 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
 
     assert result.exit_code == 0, (result.output, result.exception)
     data = json.loads(figures_path.read_text())
-    assert {"seed", "scenario", "protected", "baseline"} <= set(data)
+    # A day the machine could not start in time was not played: no figure of it means
+    # anything, so say so rather than compare empty markets.
+    late = [n for notes in data["notes"].values() for n in notes if "slow server start" in n]
+    assert not late, f"the simulated day was not played in time: {late}"
+    assert set(data) == {"seed", "scenario", "protected", "baseline", "after_day", "notes"}
+    assert set(data["notes"]) == set(data["after_day"]) == {"protected", "baseline"}
     assert data["seed"] == 7 and data["scenario"]["name"] == "quick"
     protected, baseline = data["protected"], data["baseline"]
     for figures in (protected, baseline):
@@ -52,20 +59,24 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
         assert figures["server_errors"] == 0
         assert figures["requests"] > 100
         assert figures["scarce_slots"] == data["scenario"]["scarce_supply"] == 8
+    # The protections cut the scalpers' share of the expert slots (so the baseline's is
+    # above zero), and no slot changes hands from a scalper to a buyer on the protected
+    # platform: a cancelled slot cools for a random delay and goes to the waitlist first.
     assert protected["scalper_share"] < baseline["scalper_share"]
+    assert protected["transfer_successes"] == 0
     assert "genuine success rate" in result.output
 
     # after the day: the batch ran and the reviewer worked the queue (protected only)
     after = data["after_day"]
+    assert set(after["protected"]) == AFTER_KEYS
     assert after["protected"]["batch_runs"] == 2 and after["protected"]["day2_played"]
     # The review ran to an empty queue. How many cases there were depends on what the
     # scalpers managed to book (the batch reads bookings, and the draw leaves them few).
     decided = after["protected"]["cases_decided"]
-    assert isinstance(decided, int) and 0 <= after["protected"]["cases_confirmed"] <= decided
-    assert any(
-        n == f"simulated reviewer: {decided} cases decided, "
-        f"{after['protected']['cases_confirmed']} confirmed"
-        for n in data["notes"]["protected"]
+    confirmed = after["protected"]["cases_confirmed"]
+    assert (
+        f"simulated reviewer: {decided} cases decided, {confirmed} confirmed"
+        in (data["notes"]["protected"])
     )
     assert after["baseline"] == {
         "batch_runs": 0,
@@ -73,16 +84,16 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
         "cases_confirmed": 0,
         "day2_played": False,
     }
-    for key in ("detection_precision", "detection_recall"):
-        assert protected[key] is None or 0.0 <= protected[key] <= 1.0
+    # The batch ran (recall is defined).
     assert protected["detection_recall"] is not None
-    assert isinstance(protected["genuine_blocked"], int)
-    # the baseline blocks nobody: recall 0, precision undefined, nobody genuine blocked
+    # the baseline blocks nobody: recall 0, precision undefined
     assert (baseline["detection_recall"], baseline["detection_precision"]) == (0.0, None)
-    assert baseline["genuine_blocked"] == 0
     second = protected["day2"]
+    assert set(second) == DAY2_KEYS
     assert second["server_errors"] == 0 and second["requests"] > 100
-    assert 0 <= second["blacklisted_got_scarce"] <= second["blacklisted_scalpers"]
+    # Day 2: a blacklisted identity holds no expert slot.
+    assert second["blacklisted_got_scarce"] == 0
+    assert second["transfer_successes"] == 0
     assert baseline["day2"] is None
     assert not any("not connected" in n for notes in data["notes"].values() for n in notes)
 
@@ -90,3 +101,19 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
     assert "Rings found by the daily batch" in page and "Day 2" in page
     assert page.count("data:image/png;base64,") >= 3  # timeline, holders, day 1 vs day 2
     assert "http://" not in page and "https://" not in page  # nothing to fetch: offline
+
+    # Nobody genuine is blocked — by the gate during the day, or by the batch and the
+    # simulated reviewer after it — and the reviewer confirms only scalpers. KNOWN DEFECT
+    # (issue 11, "queue noise and collateral"): in some runs the batch opens a case on a
+    # genuine household that two rules agree on, the simulated reviewer confirms it and
+    # blocks genuine identities. Checked last, so that every other figure above is still
+    # asserted; when the defect shows, the test reports it as an expected failure with the
+    # figures instead of passing silently.
+    wrongly = {mode: data[mode]["genuine_blocked"] for mode in ("protected", "baseline")}
+    refused = second["genuine_refused_by_gate"]
+    if any(wrongly.values()) or refused or protected["detection_precision"] not in (None, 1.0):
+        pytest.xfail(
+            f"known defect (issue 11): genuine identities blocked {wrongly}, "
+            f"refused on day 2 {refused}, detection precision "
+            f"{protected['detection_precision']}"
+        )

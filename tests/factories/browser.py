@@ -2,10 +2,11 @@
 driven by Playwright.
 
 ``demo_site`` serves a fresh copy of the demo (seeded once per test session into a
-template SQLite file) with uvicorn on a free port in a thread of the test process, so a
-test can also read the platform's database. ``page`` is a Playwright page in a new
-browser context at 1366×768 (the office screen) that refuses — and fails the test for —
-any request leaving the server, and any Content-Security-Policy violation.
+template SQLite file, its past replayed as ``fairslot demo`` does) with uvicorn on a free
+port in a thread of the test process, so a test can also read the platform's database.
+``page`` is a Playwright page in a new browser context at 1366×768 (the office screen)
+that refuses — and fails the test for — any request leaving the server, and any
+Content-Security-Policy violation.
 
 Outside CI a missing chromium skips the browser tests with a reason; under ``CI=true``
 they must run (``.ci/run`` and ``./run test`` install chromium and a CJK font).
@@ -31,6 +32,7 @@ from fairslot.bootstrap import Platform, bootstrap
 from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
+from fairslot.demo.past import replay_past
 from fairslot.demo.seed import DemoSeed, seed_demo
 from fairslot.web.site import create_site
 
@@ -83,6 +85,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoS
             protector=platform.protector,
             settings=platform.settings,
         )
+    replay_past(platform, seeded, seed=2026)  # as ``fairslot demo`` does
     platform.engine.dispose()
     return path, seeded
 

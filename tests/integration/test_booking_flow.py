@@ -317,6 +317,14 @@ def test_booking_closes_before_the_session(world: World) -> None:
     refused("booking_closed", hold, world, account, patient, world.slots(session)[0].id)
 
 
+def test_a_slot_can_be_held_until_the_last_second_before_booking_closes(world: World) -> None:
+    session = world.session()
+    account, patient = world.patient()
+    world.platform.clock.set(session.closes_at - dt.timedelta(seconds=1))
+
+    assert hold(world, account, patient, world.slots(session)[0].id).status == BookingStatus.HELD
+
+
 def test_check_in_and_no_show_are_recorded_by_the_hospital(world: World) -> None:
     session = world.session(capacity=2)
     a1, p1 = world.patient()

@@ -46,6 +46,8 @@ def test_confirm_blacklists_exactly_the_chosen_scopes_with_the_gate_keys(
         actor=wang,
         now=world.now(),
         protector=protector,
+        policy=world.policy,
+        rng=world.platform.rng,
     )
     world.db.commit()
 
@@ -111,6 +113,8 @@ def test_identifiers_already_blocked_are_skipped_and_reported(world: World, wang
         actor=wang,
         now=world.now(),
         protector=world.platform.protector,
+        policy=world.policy,
+        rng=world.platform.rng,
     )
     world.db.commit()
 
@@ -148,6 +152,8 @@ def test_confirming_a_case_whose_earlier_ban_has_expired_blocks_the_subject_agai
         actor=wang,
         now=world.now(),
         protector=world.platform.protector,
+        policy=world.policy,
+        rng=world.platform.rng,
     )
     world.db.commit()
 
@@ -183,6 +189,8 @@ def test_confirm_refuses_a_decision_without_scopes_reason_or_identifiers(
             actor=wang,
             now=world.now(),
             protector=world.platform.protector,
+            policy=world.policy,
+            rng=world.platform.rng,
             **values,
         )
 
@@ -225,6 +233,8 @@ def test_a_scope_the_case_has_no_identifier_of_is_refused(world: World, wang) ->
         actor=wang,
         now=world.now(),
         protector=world.platform.protector,
+        policy=world.policy,
+        rng=world.platform.rng,
     )
     assert code == "scope_has_no_identifiers"
     world.db.rollback()

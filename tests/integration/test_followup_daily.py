@@ -7,11 +7,12 @@ import datetime as dt
 import logging
 import random
 import threading
-import time
+from collections.abc import Collection
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from factories.risk_batch import REPORT_DAY, Scenes
 from factories.world import World, make_world
@@ -128,7 +129,9 @@ def _disjoint_seeds(n: int, k: int) -> tuple[int, int]:
     return next((a, b) for a in draws for b in draws if a < b and not draws[a] & draws[b])
 
 
-def test_two_workers_racing_for_one_day_draw_one_sample(world: World) -> None:
+def test_two_workers_racing_for_one_day_draw_one_sample(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scenes = Scenes(world)
     session = world.session(capacity=6)
     for _ in range(6):
@@ -141,9 +144,20 @@ def test_two_workers_racing_for_one_day_draw_one_sample(world: World) -> None:
     first = world.platform.sessions()
     drawn = daily.sample_if_due(first, now=now, settings=half, rng=random.Random(seed_a))
     outcome: list[object] = []
+    reading, read = threading.Event(), threading.Event()
+    unread = daily.repo.sampled_days
+
+    def sampled_days(db: Session, *, among: Collection[str]) -> set[str]:
+        if threading.current_thread() is not racer:
+            return unread(db, among=among)
+        reading.set()
+        found = unread(db, among=among)
+        read.set()
+        return found
+
+    monkeypatch.setattr(daily.repo, "sampled_days", sampled_days)
 
     def second_worker() -> None:
-        # Reads before the first worker commits, so it too finds the day not yet sampled.
         with world.platform.sessions() as db:
             try:
                 outcome.append(
@@ -156,10 +170,19 @@ def test_two_workers_racing_for_one_day_draw_one_sample(world: World) -> None:
 
     racer = threading.Thread(target=second_worker)
     racer.start()
-    time.sleep(0.5)
+    # The first worker commits only once the second is racing: on PostgreSQL once the
+    # second has read the day as not yet sampled (the first's rows are not committed); on
+    # SQLite, where writers serialise at BEGIN, once the second is starting its read,
+    # which waits for the first to commit. (A generous bound for a stuck thread only.)
+    if world.db.get_bind().dialect.name == "sqlite":
+        assert reading.wait(timeout=60)
+    else:
+        assert read.wait(timeout=60)
+        assert outcome == []  # it read the day as free and has not finished
     first.commit()
     first.close()
-    racer.join(timeout=30)
+    racer.join(timeout=60)
+    assert not racer.is_alive()
 
     assert drawn is not None and len(drawn.created) == 3
     # PostgreSQL: the second claim of the day fails. SQLite: transactions begin with the

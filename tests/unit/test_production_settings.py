@@ -86,6 +86,12 @@ def test_production_starts_on_a_real_fernet_key_and_a_long_hash_key() -> None:
         data_key=Fernet.generate_key().decode(),
         hash_key=GOOD_HASH_KEY,
         database_url="sqlite:///:memory:",
+        # production also wants a real SMS gateway and payment provider (issue 12)
+        sms_sender="http",
+        sms_gateway_url="https://sms.example/send",
+        payment_provider="http",
+        payment_url="https://cashier.example/pay",
+        payment_secret="a-real-shared-secret-with-the-provider",
     )
 
     settings.check_production()

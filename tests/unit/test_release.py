@@ -10,7 +10,6 @@ import pytest
 
 from fairslot.schedules.release import (
     ReleasePolicy,
-    is_bookable_window,
     reserved_numbers,
     session_times,
     slot_windows,
@@ -89,20 +88,7 @@ def test_a_session_pushed_too_late_to_book_closes_at_its_release() -> None:
         policy, session_date=date(2026, 11, 25), local_start=time(8), local_end=time(12)
     )
 
-    assert times.closes_at == times.release_at
-    assert not is_bookable_window(
-        release_at=times.release_at, closes_at=times.closes_at, now=times.release_at
-    )
-
-
-def test_the_bookable_window_opens_at_release_and_shuts_at_close() -> None:
-    release, close = _utc(2026, 11, 17, 16, 30), _utc(2026, 11, 24, 23, 30)
-    second = timedelta(seconds=1)
-
-    assert not is_bookable_window(release_at=release, closes_at=close, now=release - second)
-    assert is_bookable_window(release_at=release, closes_at=close, now=release)
-    assert is_bookable_window(release_at=release, closes_at=close, now=close - second)
-    assert not is_bookable_window(release_at=release, closes_at=close, now=close)
+    assert times.closes_at == times.release_at  # the claim needs release_at <= now < closes_at
 
 
 def test_slot_windows_split_the_session_evenly_in_number_order() -> None:

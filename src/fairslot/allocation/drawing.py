@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from fairslot.allocation import repository as repo
 from fairslot.allocation import rules
 from fairslot.allocation.models import Draw, Intent
+from fairslot.allocation.service import BLACKLISTED, identifiers
 from fairslot.allocation.states import DrawStatus, IntentStatus
 from fairslot.alternatives.service import alternatives_for
+from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
@@ -35,6 +37,7 @@ class DrawOutcome:
     won: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+    held_out: dict[str, str] = field(default_factory=dict)  # kept out before the walk
 
 
 def run_draw(
@@ -59,6 +62,13 @@ def run_draw(
     intents = {
         i.id: i for i in repo.intents_of(db, draw_id=draw.id, status=IntentStatus.REGISTERED)
     }
+    # Every path that books checks the blacklist: an entrant blocked since registering
+    # keeps a place in the published order but is offered nothing (issue 13, item 8).
+    outcome = DrawOutcome(draw_id=draw.id)
+    outcome.held_out = dict.fromkeys(
+        _blacklisted(db, intents=list(intents.values()), now=now, protector=protector),
+        BLACKLISTED,
+    )
     entries = [
         rules.Entry(
             intent_id=i.id,
@@ -89,7 +99,6 @@ def run_draw(
         )
         for slot, _ in repo.free_slots_for_draw(db, session_ids=list(titles), now=now)
     ]
-    outcome = DrawOutcome(draw_id=draw.id)
     booked: dict[str, Booking] = {}
 
     def book(entry: rules.Entry, slot: rules.FreeSlot) -> bool:
@@ -111,7 +120,12 @@ def run_draw(
         return True
 
     assignment = rules.walk(
-        seed=seed, algorithm=draw.algorithm, entries=entries, slots=free, book=book
+        seed=seed,
+        algorithm=draw.algorithm,
+        entries=entries,
+        slots=free,
+        book=book,
+        held_out=outcome.held_out,
     )
     # What anyone needs to re-run the draw (docs/draw-verification.md), nothing personal:
     # the entries by their opaque intent id, the free slots, and why an entry got nothing.
@@ -137,8 +151,8 @@ def run_draw(
             for s in free
         ],
         "refused": sorted(outcome.refused),
-        "held_out": [],  # pre-draw screening holds nobody out yet
-        "reasons": dict(sorted(outcome.refused.items())),
+        "held_out": sorted(outcome.held_out),
+        "reasons": dict(sorted((outcome.refused | outcome.held_out).items())),
         "assignment": assignment,
     }
     repo.record_result(
@@ -150,13 +164,22 @@ def run_draw(
             draw=draw,
             intent=intents[intent_id],
             booking=booked.get(intent_id),
-            reason=outcome.refused.get(intent_id),
+            reason=outcome.refused.get(intent_id) or outcome.held_out.get(intent_id),
             now=now,
             outcome=outcome,
             policy=policy,
         )
     db.expire(draw)
     return outcome
+
+
+def _blacklisted(
+    db: Session, *, intents: list[Intent], now: datetime, protector: Protector
+) -> set[str]:
+    """The intents whose patient or identifiers a blacklist entry in force blocks now."""
+    patients = repo.patients_by_id(db, [i.patient_id for i in intents])
+    subjects = {i.id: identifiers(i, patient=patients[i.patient_id]) for i in intents}
+    return blacklist_gate.blocked_among(db, subjects=subjects, now=now, protector=protector)
 
 
 def _book_winner(

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw, Intent
@@ -168,6 +168,53 @@ def count_intents(db: Session, *, draw_id: int, status: IntentStatus) -> int:
         )
         or 0
     )
+
+
+def patients_by_id(db: Session, patient_ids: Collection[int]) -> dict[int, Patient]:
+    if not patient_ids:
+        return {}
+    rows = db.scalars(select(Patient).where(Patient.id.in_(sorted(set(patient_ids)))))
+    return {p.id: p for p in rows}
+
+
+def pending_intents_with_identifiers(
+    db: Session,
+    *,
+    patient_keys: Collection[str],
+    phone_hashes: Collection[str],
+    account_ids: Collection[int],
+    payment_hashes: Collection[str],
+    with_raw_identifiers: bool,
+) -> list[tuple[Intent, Patient]]:
+    """Registered intents of draws not yet run that may carry one of the identifiers, with
+    their patient (devices and networks: see ``waitlist/repository.py``, same shape)."""
+    wanted: list[ColumnElement[bool]] = []
+    if patient_keys:
+        wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
+    if phone_hashes:
+        wanted.append(Patient.phone_hash.in_(sorted(phone_hashes)))
+    if account_ids:
+        wanted.append(Intent.account_id.in_(sorted(account_ids)))
+    if payment_hashes:
+        wanted.append(Intent.payment_account_hash.in_(sorted(payment_hashes)))
+    if with_raw_identifiers:
+        wanted.append(
+            or_(Intent.device_id.is_not(None), Intent.ip.is_not(None), Intent.wifi_id.is_not(None))
+        )
+    if not wanted:
+        return []
+    rows = db.execute(
+        select(Intent, Patient)
+        .join(Patient, Patient.id == Intent.patient_id)
+        .join(Draw, Draw.id == Intent.draw_id)
+        .where(
+            Intent.status == IntentStatus.REGISTERED,
+            Draw.status == DrawStatus.OPEN,
+            or_(*wanted),
+        )
+        .order_by(Intent.created_at, Intent.id)
+    )
+    return [(intent, patient) for intent, patient in rows]
 
 
 def move_intent(

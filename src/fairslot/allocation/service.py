@@ -26,6 +26,9 @@ from fairslot.allocation.errors import (
 )
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
+from fairslot.blacklist import gate as blacklist_gate
+from fairslot.blacklist.gate import BlockedKeys
+from fairslot.blacklist.models import Scope
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings.policy import BookingPolicy
@@ -33,9 +36,13 @@ from fairslot.context import RequestContext
 from fairslot.crypto import Protector, mask_account
 from fairslot.errors import NotFound
 from fairslot.hospitals.kinds import DoctorTitle
+from fairslot.notifications import service as notify
+from fairslot.patients.models import Patient
 from fairslot.patients.service import require_binding
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
+
+BLACKLISTED = "blacklisted"  # the reason an intent refused for a block gives
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,65 @@ def withdraw_intent(
     ):
         raise IntentNotWithdrawable("The intent changed while being withdrawn; try again.")
     return _reload(db, intent.id)
+
+
+def identifiers(intent: Intent, *, patient: Patient) -> blacklist_gate.Identifiers:
+    """What an intent is known by, as the gate reads a request."""
+    return blacklist_gate.Identifiers(
+        patient_key=patient.id_hash,
+        phone_hash=patient.phone_hash,
+        account_id=intent.account_id,
+        device_id=intent.device_id,
+        ip=intent.ip,
+        wifi_id=intent.wifi_id,
+        payment_account_hash=intent.payment_account_hash,
+    )
+
+
+def refuse_blocked(
+    db: Session, *, blocked: BlockedKeys, now: datetime, protector: Protector
+) -> int:
+    """A block was just recorded: every registered intent of a draw not yet run that
+    carries one of its keys is refused (reason ``blacklisted``, the pre-authorisation
+    released, the channel told). The draw re-checks at draw time too, for blocks that
+    came another way. Returns how many were refused."""
+    candidates = repo.pending_intents_with_identifiers(
+        db,
+        patient_keys=blocked.of(Scope.PATIENT),
+        phone_hashes=blocked.of(Scope.PHONE),
+        account_ids=blocked.account_ids,
+        payment_hashes=blocked.of(Scope.PAYMENT),
+        with_raw_identifiers=blocked.needs_raw_identifiers,
+    )
+    refused = 0
+    for intent, patient in candidates:
+        if not blocked.hit(identifiers(intent, patient=patient), protector=protector):
+            continue
+        if not repo.move_intent(
+            db,
+            intent_id=intent.id,
+            expected=IntentStatus.REGISTERED,
+            target=IntentStatus.REFUSED,
+            reason=BLACKLISTED,
+            decided_at=now,
+        ):
+            continue  # withdrawn or drawn meanwhile: nothing pending to refuse
+        refused += 1
+        notify.to_channel(
+            db,
+            channel_id=intent.channel_id,
+            kind="draw_refused",
+            at=now,
+            account_id=intent.account_id,
+            payload={
+                "intent_id": intent.id,
+                "draw_id": intent.draw_id,
+                "patient_id": intent.patient_id,
+                "reason": BLACKLISTED,
+                "preauthorisation": "released",
+            },
+        )
+    return refused
 
 
 def _target_sessions(db: Session, *, target: IntentTarget) -> list[ClinicSession]:

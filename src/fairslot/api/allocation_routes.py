@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import service as allocation
@@ -28,6 +28,8 @@ from fairslot.bookings.policy import booking_policy
 router = APIRouter(prefix="/v1", tags=["allocation"])
 
 AccountId = Annotated[int, Query(ge=1, le=2**31 - 1)]
+# A database integer: a larger id cannot exist (SQLite would fail to bind it).
+DrawId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/intents", response_model=IntentView, status_code=201)
@@ -119,7 +121,7 @@ def find_draw(
 
 
 @router.get("/draws/{draw_id}", response_model=DrawView)
-def get_draw(draw_id: int, request: Request, db: DbDep, channel: ChannelDep) -> DrawView:
+def get_draw(draw_id: DrawId, request: Request, db: DbDep, channel: ChannelDep) -> DrawView:
     """Commitment and count before the draw; after it, the seed, the inputs, the stored
     and the recomputed assignment, and whether they match."""
     return done(request, db, draw_view(db, draw_id))

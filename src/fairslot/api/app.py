@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairslot import __version__
-from fairslot.api import errors, routers
+from fairslot.api import errors, openapi, routers
+from fairslot.api.access_log import AccessLog
 from fairslot.bootstrap import Platform
 
 # Channel requests are small JSON bodies; schedule pushes may be large documents.
@@ -114,6 +115,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     errors.install(app)
     app.add_middleware(BodyLimit)
+    # Outside BodyLimit, so that its 413s are logged too.
+    app.add_middleware(AccessLog, protector=platform.protector)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -122,4 +125,5 @@ def create_app(platform: Platform) -> FastAPI:
 
     for router in routers.ALL:
         app.include_router(router)
+    openapi.install(app, routers.ALL)
     return app

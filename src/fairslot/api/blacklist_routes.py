@@ -19,6 +19,7 @@ from fairslot.api.staff_deps import ITAdminDep
 from fairslot.blacklist import repository as repo
 from fairslot.blacklist import service
 from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.sanctions import service as sanctions
 
 router = APIRouter(prefix="/staff/v1/blacklist", tags=["staff: blacklist"])
 
@@ -91,7 +92,7 @@ def block(
     """Block an identifier through every channel (409 ``already_blocked``, 422
     ``invalid_identifier``, 404 ``case_not_found``)."""
     now = platform.clock.now()
-    entry = service.block(
+    entry = sanctions.block(
         db,
         scope=body.scope,
         value=body.value,
@@ -101,7 +102,7 @@ def block(
         protector=platform.protector,
         days=body.days,
         case_ref=service.case_ref_for(db, case_id=body.case_id) if body.case_id else None,
-    )
+    ).entry
     view = entry_view(entry, now=now, tz=platform.settings.default_timezone)
     return done(request, db, view)
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from fairslot.api.deps import ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.audit.service import PendingRecord
+from fairslot.bookings import listing
+from fairslot.bookings.policy import booking_policy
+from fairslot.bookings.schemas import AccountBookingsPage
 from fairslot.patients import service as patients
 from fairslot.patients.schemas import AccountCreate, AccountView, PatientBind, PatientView
 
@@ -129,3 +132,40 @@ def unbind_patient(
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     patients.unbind_patient(db, account_id=account_id, patient_id=patient_id)
     return done(request, db, Response(status_code=204))
+
+
+@router.get("/accounts/{account_id}/bookings", response_model=AccountBookingsPage)
+def list_bookings(
+    account_id: AccountId,
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    ctx: ContextDep,
+    limit: Annotated[int, Query(ge=1, le=listing.MAX_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
+) -> AccountBookingsPage:
+    """The account's bookings made through this channel, latest visit first, a page at a
+    time (``next_offset`` is the next page's ``offset``, null on the last). Times are in
+    the hospital's zone; ``cancellable`` and ``cancel_by`` say whether and until when a
+    cancellation would be accepted."""
+    now = platform.clock.now()
+    request.state.audit = PendingRecord(
+        action="list_bookings",
+        at=now,
+        ctx=for_account(request, platform, ctx, account_id),
+        account_id=account_id,
+    )
+    patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
+    return done(
+        request,
+        db,
+        listing.account_bookings(
+            db,
+            account_id=account_id,
+            channel_id=ctx.channel_id or 0,
+            now=now,
+            limits=booking_policy(platform.settings).limits,
+            limit=limit,
+            offset=offset,
+        ),
+    )

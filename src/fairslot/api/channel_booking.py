@@ -196,8 +196,17 @@ def get_booking(
     booking_id: str,
     db: DbDep,
     channel: ChannelDep,
-    account_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    account_id: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=2**31 - 1,
+            description="required: the account that made the booking (a booking is shown "
+            "only to its own account, on its own channel; another's is 403 not_your_booking)",
+        ),
+    ],
 ) -> BookingView:
+    """A booking's status, for the account that made it (``account_id`` is required)."""
     return done(
         request,
         db,
@@ -214,10 +223,14 @@ def get_booking(
 def notifications(
     request: Request,
     db: DbDep,
+    platform: PlatformDep,
     channel: ChannelDep,
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[NotificationView]:
+    """The channel's feed; ``created_at`` in the zone of the booking's hospital (the
+    platform's default zone for a notification about no booking)."""
+    default_zone = platform.settings.default_timezone
     return done(
         request,
         db,
@@ -228,9 +241,9 @@ def notifications(
                 account_id=n.account_id,
                 booking_id=n.booking_id,
                 payload=n.payload,
-                created_at=n.created_at,
+                created_at=local(n.created_at, zone or default_zone),
             )
-            for n in feed.channel_feed(db, channel_id=channel.id, after=after, limit=limit)
+            for n, zone in feed.channel_feed(db, channel_id=channel.id, after=after, limit=limit)
         ],
     )
 
@@ -339,6 +352,7 @@ def booking_view(db: Session, booking: Booking) -> BookingView:
         slot_id=slot.id,
         slot_number=slot.number,
         session_id=session.id,
+        his_session_id=session.his_session_id,
         department_id=session.department_id,
         session_date=session.session_date,
         slot_starts_at=local(slot.starts_at, tz),

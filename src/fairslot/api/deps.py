@@ -211,7 +211,10 @@ DbDep = Annotated[Session, Depends(get_db)]
 
 
 async def current_channel(
-    db: DbDep, platform: PlatformDep, x_channel_key: Annotated[str | None, Header()] = None
+    request: Request,
+    db: DbDep,
+    platform: PlatformDep,
+    x_channel_key: Annotated[str | None, Header()] = None,
 ) -> Channel:
     """The channel of the request's API key. ``async``: a key recalled from the memo
     needs no I/O, so most requests resolve it on the event loop; only a look-up in the
@@ -226,6 +229,7 @@ async def current_channel(
         channel = await run_in_threadpool(_channel_by_key, db, platform, key_hash)
     if channel is None or not channel.active:
         raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
+    request.state.channel_code = channel.code  # for the access log (api/access_log.py)
     return channel
 
 
@@ -270,7 +274,9 @@ def end_lookup(db: Session) -> None:
 ChannelDep = Annotated[Channel, Depends(current_channel)]
 
 
-def current_hospital(db: DbDep, x_hospital_key: Annotated[str | None, Header()] = None) -> Hospital:
+def current_hospital(
+    request: Request, db: DbDep, x_hospital_key: Annotated[str | None, Header()] = None
+) -> Hospital:
     if not x_hospital_key:
         raise Unauthorized(
             "Send the hospital's API key in the X-Hospital-Key header.", code="hospital_key_missing"
@@ -279,6 +285,7 @@ def current_hospital(db: DbDep, x_hospital_key: Annotated[str | None, Header()] 
     end_lookup(db)
     if hospital is None:
         raise Unauthorized("The hospital API key is not valid.", code="hospital_key_invalid")
+    request.state.hospital_code = hospital.code  # for the access log
     return hospital
 
 
@@ -368,6 +375,8 @@ def for_account(
 ) -> RequestContext:
     """The context of a request acting for ``account_id``, counted against its rate limit."""
     ctx = replace(ctx, account_id=account_id)
+    # The access log writes only a keyed hash of it (api/access_log.py).
+    request.state.log_subject = f"account:{account_id}"
     try:
         platform.limiter.hit(Subject("account", str(account_id)))
     except RateLimited:

@@ -33,7 +33,13 @@ def _body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.detail, **exc.extra), status_code=exc.status)
+        # A refusal that says when to come back (a rate limit, a throttled sign-in) says
+        # it in the standard header too.
+        retry = exc.extra.get("retry_after")
+        headers = {"Retry-After": str(int(retry))} if isinstance(retry, int | float) else None
+        return JSONResponse(
+            _body(exc.code, exc.detail, **exc.extra), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -45,7 +51,10 @@ def install(app: FastAPI) -> None:
         detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
         zh = chinese("invalid_request") or ""
         if first["field"]:
-            zh = f"请求格式有误：字段 {first['field']} 缺少或取值不正确，请按接口文档检查后重新提交。"
+            zh = (
+                f"请求格式有误：字段 {first['field']} 缺少或取值不正确，"
+                "请按接口文档检查后重新提交。"
+            )
         return JSONResponse(
             _body("invalid_request", str(detail), detail_zh=zh, problems=problems),
             status_code=422,

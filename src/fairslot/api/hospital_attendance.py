@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from fairslot.api.channel_booking import booking_view
 from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, done
+from fairslot.api.localtime import local
 from fairslot.bookings import attendance
 from fairslot.bookings.schemas import BookingView, NotificationView
 from fairslot.context import RequestContext
@@ -91,7 +92,7 @@ def hospital_feed(
                 account_id=None,
                 booking_id=n.booking_id,
                 payload=n.payload,
-                created_at=n.created_at,
+                created_at=local(n.created_at, hospital.timezone),
             )
             for n in feed.hospital_feed(db, hospital_id=hospital.id, after=after, limit=limit)
         ],

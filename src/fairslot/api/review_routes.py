@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.api.staff_deps import ReviewerDep, for_duty
 from fairslot.blacklist.models import BlacklistEntry
+from fairslot.bookings.policy import booking_policy
 from fairslot.bootstrap import Platform
 from fairslot.cases import evidence as ev
 from fairslot.cases import review
@@ -120,6 +121,8 @@ def confirm_case(
         actor=actor,
         now=platform.clock.now(),
         protector=platform.protector,
+        policy=booking_policy(platform.settings),
+        rng=platform.rng,
     )
 
     def block_view(entry: BlacklistEntry) -> BlockView:
@@ -134,6 +137,9 @@ def confirm_case(
         case=ev.summary(db, result.case, tz=tz),
         blocked=[block_view(e) for e in result.blocked],
         already_blocked=[block_view(e) for e in result.already],
+        bookings_withdrawn=len(result.withdrawn),
+        waitlist_closed=result.waitlist_closed,
+        intents_refused=result.intents_refused,
     )
     return done(request, db, out)
 

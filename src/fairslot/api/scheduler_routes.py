@@ -4,7 +4,7 @@ preview first), withdrawing a session (with a preview), its release policy."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -27,6 +27,7 @@ from fairslot.schedules.schemas import (
     WithdrawalPreview,
     WithdrawalReport,
 )
+from fairslot.timeofday import LocalTime
 
 router = APIRouter(prefix="/staff/v1/hospitals", tags=["staff: scheduling"])
 
@@ -45,8 +46,8 @@ class PolicyIn(BaseModel):
 
     reason: str = Field(min_length=1, max_length=500)
     days_ahead: int | None = Field(None, ge=0, le=30)
-    push_time: time | None = None
-    release_time: time | None = None
+    push_time: LocalTime | None = None
+    release_time: LocalTime | None = None
     booking_close_minutes: int | None = Field(None, ge=0, le=24 * 60)
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from fairslot.api.deps import DbDep, PlatformDep, client_ip, done
+from fairslot.api import staff_signin
+from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.api.staff_deps import StaffDep
-from fairslot.gate.ratelimit import Subject
 from fairslot.staff import service as staff_service
 
 router = APIRouter(prefix="/staff/v1", tags=["staff"])
@@ -27,25 +27,32 @@ class LoginOut(BaseModel):
     roles: list[str]
 
 
+class FailedSignInsOut(BaseModel):
+    """Failed sign-ins for this username since the member's previous sign-in."""
+
+    count: int
+    last_at: datetime | None
+    last_from: str | None = Field(None, description="the address, masked: 203.0.113.x")
+
+
 class MeOut(BaseModel):
     username: str
     roles: list[str]
+    recent_failed_sign_ins: FailedSignInsOut
 
 
 @router.post("/login", response_model=LoginOut)
-def login(body: LoginIn, request: Request, db: DbDep, platform: PlatformDep) -> LoginOut:
-    # Password guessing is throttled per username and per address like any other request.
-    subjects = [Subject("staff_login", body.username.strip().lower())]
-    ip = client_ip(request, platform)
-    if ip:
-        subjects.append(Subject("ip", ip))
-    platform.limiter.hit(*subjects)
-    user, token, row = staff_service.login(
-        db,
-        username=body.username,
-        password=body.password,
-        now=platform.clock.now(),
-        hours=platform.settings.staff_token_hours,
+def login(
+    body: LoginIn,
+    request: Request,
+    _slot: staff_signin.SignInSlot,
+    db: DbDep,
+    platform: PlatformDep,
+) -> LoginOut:
+    # Password guessing is throttled per (username, address) and per address, never per
+    # username alone (api/staff_signin.py).
+    user, token, row = staff_signin.sign_in(
+        request, db, platform, username=body.username, password=body.password
     )
     out = LoginOut(
         token=token,
@@ -63,5 +70,13 @@ def logout(request: Request, actor: StaffDep, db: DbDep, platform: PlatformDep) 
 
 
 @router.get("/me", response_model=MeOut)
-def me(actor: StaffDep) -> MeOut:
-    return MeOut(username=actor.username, roles=sorted(r.value for r in actor.roles))
+def me(request: Request, actor: StaffDep, db: DbDep) -> MeOut:
+    recent = staff_service.recent_failed_sign_ins(db, staff_id=actor.staff_id or 0)
+    out = MeOut(
+        username=actor.username,
+        roles=sorted(r.value for r in actor.roles),
+        recent_failed_sign_ins=FailedSignInsOut(
+            count=recent.count, last_at=recent.last_at, last_from=recent.last_from
+        ),
+    )
+    return done(request, db, out)

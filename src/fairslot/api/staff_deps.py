@@ -41,6 +41,7 @@ def current_staff(
     actor = staff_service.actor_of(user)
     end_lookup(db)
     request.state.staff_token = token
+    request.state.staff_id = actor.staff_id  # for the access log
     return actor
 
 

@@ -43,6 +43,7 @@ def departments_list(
             sex_restriction=d.sex_restriction,
             min_age=d.min_age,
             max_age=d.max_age,
+            allocation_mode=d.allocation_mode,
         )
         for d in hospitals.list_departments(db, hospital_id=hospital_id, specialty=specialty)
     ]

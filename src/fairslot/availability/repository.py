@@ -232,3 +232,26 @@ def hospital_timezone_of_department(db: Session, department_id: int) -> str | No
         .join(Department, Department.hospital_id == Hospital.id)
         .where(Department.id == department_id)
     )
+
+
+def unreleased_sessions(
+    db: Session, *, now: datetime, department_id: int, date_from: date, date_to: date
+) -> Sequence[tuple[ClinicSession, Doctor, str]]:
+    """Active sessions of the department whose release time has not come, with their
+    doctor and hospital's zone: what a patient may see coming (when it opens), never
+    its slots."""
+    rows = db.execute(
+        select(ClinicSession, Doctor, Hospital.timezone)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .join(Hospital, Hospital.id == ClinicSession.hospital_id)
+        .where(
+            ClinicSession.department_id == department_id,
+            ClinicSession.session_date >= date_from,
+            ClinicSession.session_date <= date_to,
+            ClinicSession.status == SessionStatus.ACTIVE,
+            ClinicSession.release_at > now,
+        )
+        .order_by(ClinicSession.starts_at, ClinicSession.id)
+        .limit(200)
+    ).all()
+    return [(s, d, str(tz)) for s, d, tz in rows]

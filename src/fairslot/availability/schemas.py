@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from fairslot.allocation.states import AllocationMode
 from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
 from fairslot.schedules.states import Period
 
@@ -29,6 +30,10 @@ class DepartmentCard(BaseModel):
     sex_restriction: SexRestriction
     min_age: int | None
     max_age: int | None
+    allocation_mode: AllocationMode = Field(
+        description="first_come: the first to hold a released slot gets it; draw: patients "
+        "register an intent before release and a verifiable draw allocates the slots"
+    )
 
 
 class DoctorCard(BaseModel):
@@ -46,10 +51,12 @@ class FreeSlotView(BaseModel):
 
 
 class SessionAvailabilityView(BaseModel):
-    session_id: int
+    session_id: int = Field(description="the platform's id, used by holds, intents, waitlist")
+    his_session_id: str = Field(description="the hospital's own id of the session (its HIS)")
     hospital_id: int
     department_id: int
     department_name: str
+    allocation_mode: AllocationMode
     doctor_id: int
     doctor_name: str
     doctor_title: DoctorTitle

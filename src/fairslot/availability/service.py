@@ -58,9 +58,11 @@ def availability(
     return [
         SessionAvailabilityView(
             session_id=s.id,
+            his_session_id=s.his_session_id,
             hospital_id=s.hospital_id,
             department_id=dep.id,
             department_name=dep.name,
+            allocation_mode=dep.allocation_mode,
             doctor_id=doc.id,
             doctor_name=doc.name,
             doctor_title=doc.title,

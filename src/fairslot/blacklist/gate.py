@@ -4,15 +4,19 @@ not reveal which identifier was blocked."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist import repository as repo
-from fairslot.blacklist.models import Scope
+from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.crypto import Protector
 from fairslot.errors import Forbidden
+
+K = TypeVar("K")
 
 
 class RequestBlocked(Forbidden):
@@ -32,7 +36,9 @@ class Identifiers:
     payment_account_hash: str | None = None
 
 
-def check(db: Session, *, ids: Identifiers, now: datetime, protector: Protector) -> None:
+def keys_of(ids: Identifiers, *, protector: Protector | None) -> list[tuple[Scope, str]]:
+    """The (scope, key) pairs the identifiers are blacklisted under. Device and network
+    keys are keyed hashes of the raw value: without a ``protector`` they are left out."""
     keys: list[tuple[Scope, str]] = []
     if ids.patient_key:
         keys.append((Scope.PATIENT, ids.patient_key))
@@ -40,15 +46,65 @@ def check(db: Session, *, ids: Identifiers, now: datetime, protector: Protector)
         keys.append((Scope.PHONE, ids.phone_hash))
     if ids.account_id is not None:
         keys.append((Scope.ACCOUNT, f"account:{ids.account_id}"))
-    if ids.device_id:
-        keys.append((Scope.DEVICE, protector.keyed_hash(ids.device_id, purpose="device")))
-    for network in (ids.ip, ids.wifi_id):
-        if network:
-            keys.append((Scope.NETWORK, protector.keyed_hash(network, purpose="network")))
+    if protector is not None:
+        if ids.device_id:
+            keys.append((Scope.DEVICE, protector.keyed_hash(ids.device_id, purpose="device")))
+        for network in (ids.ip, ids.wifi_id):
+            if network:
+                keys.append((Scope.NETWORK, protector.keyed_hash(network, purpose="network")))
     if ids.payment_account_hash:
         keys.append((Scope.PAYMENT, ids.payment_account_hash))
-    if repo.active_hit(db, keys=keys, now=now) is not None:
+    return keys
+
+
+def check(db: Session, *, ids: Identifiers, now: datetime, protector: Protector) -> None:
+    if is_blocked(db, ids=ids, now=now, protector=protector):
         raise refusal()
+
+
+def is_blocked(
+    db: Session, *, ids: Identifiers, now: datetime, protector: Protector | None
+) -> bool:
+    """Whether an entry in force blocks any of the identifiers: the question every path
+    that books asks at the moment it books (the gate for requests; the waitlist
+    placement and the release draw for the patients they book on their own)."""
+    return repo.active_hit(db, keys=keys_of(ids, protector=protector), now=now) is not None
+
+
+def blocked_among(
+    db: Session, *, subjects: Mapping[K, Identifiers], now: datetime, protector: Protector
+) -> set[K]:
+    """Which of many subjects (e.g. a draw's entrants) a blacklist entry in force blocks,
+    read in one query rather than one per subject."""
+    keys = {subject: keys_of(ids, protector=protector) for subject, ids in subjects.items()}
+    hits = repo.active_keys(db, keys={k for ks in keys.values() for k in ks}, now=now)
+    return {subject for subject, ks in keys.items() if not hits.isdisjoint(ks)}
+
+
+@dataclass(frozen=True)
+class BlockedKeys:
+    """What new blacklist entries block, to find what their subject has waiting."""
+
+    keys: frozenset[tuple[Scope, str]]
+
+    def of(self, scope: Scope) -> list[str]:
+        return sorted(key for where, key in self.keys if where == scope)
+
+    @property
+    def account_ids(self) -> list[int]:
+        return [int(key.removeprefix("account:")) for key in self.of(Scope.ACCOUNT)]
+
+    @property
+    def needs_raw_identifiers(self) -> bool:
+        """A device or network key matches only a raw value hashed again."""
+        return any(scope in (Scope.DEVICE, Scope.NETWORK) for scope, _ in self.keys)
+
+    def hit(self, ids: Identifiers, *, protector: Protector) -> bool:
+        return not self.keys.isdisjoint(keys_of(ids, protector=protector))
+
+
+def blocked_keys(entries: Collection[BlacklistEntry]) -> BlockedKeys:
+    return BlockedKeys(keys=frozenset((e.scope, e.key_hash) for e in entries))
 
 
 def refusal() -> RequestBlocked:

@@ -30,6 +30,26 @@ def active_hit(
     ).one_or_none()
 
 
+def active_keys(
+    db: Session, *, keys: Collection[tuple[Scope, str]], now: datetime, chunk: int = 500
+) -> set[tuple[Scope, str]]:
+    """Which of the (scope, key) pairs an entry in force blocks (one query per ``chunk``)."""
+    wanted = sorted(set(keys))
+    found: set[tuple[Scope, str]] = set()
+    for start in range(0, len(wanted), chunk):
+        rows = db.execute(
+            select(BlacklistEntry.scope, BlacklistEntry.key_hash).where(
+                tuple_(BlacklistEntry.scope, BlacklistEntry.key_hash).in_(
+                    wanted[start : start + chunk]
+                ),
+                BlacklistEntry.lifted_at.is_(None),
+                or_(BlacklistEntry.expires_at.is_(None), BlacklistEntry.expires_at > now),
+            )
+        )
+        found.update((Scope(scope), key) for scope, key in rows)
+    return found
+
+
 def active_entry(db: Session, *, scope: Scope, key_hash: str) -> BlacklistEntry | None:
     return db.scalars(
         select(BlacklistEntry).where(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fairslot.availability.repository import session_on_sale
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
-from fairslot.hospitals.models import Department, Hospital
+from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.patients.models import Account, Binding, Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
@@ -351,3 +351,59 @@ def lock_patient(db: Session, *, patient_id: int) -> None:
 
 def hospital_timezone(db: Session, hospital_id: int) -> str:
     return str(db.scalar(select(Hospital.timezone).where(Hospital.id == hospital_id)))
+
+
+@dataclass(frozen=True)
+class AccountBookingRow:
+    """One of an account's bookings with what a person reads about it."""
+
+    booking: Booking
+    slot: Slot
+    session: ClinicSession
+    timezone: str
+    hospital_name: str
+    department_name: str
+    doctor_name: str
+    patient_name: str
+
+
+def account_bookings(
+    db: Session, *, account_id: int, channel_id: int, limit: int, offset: int
+) -> list[AccountBookingRow]:
+    """The bookings the account made through the channel, latest visit first (a channel
+    sees only what it booked, as ``get_booking`` does)."""
+    stmt = (
+        select(
+            Booking,
+            Slot,
+            ClinicSession,
+            Hospital.timezone,
+            Hospital.name,
+            Department.name,
+            Doctor.name,
+            Patient.name,
+        )
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(ClinicSession, ClinicSession.id == Booking.session_id)
+        .join(Hospital, Hospital.id == ClinicSession.hospital_id)
+        .join(Department, Department.id == ClinicSession.department_id)
+        .join(Doctor, Doctor.id == ClinicSession.doctor_id)
+        .join(Patient, Patient.id == Booking.patient_id)
+        .where(Booking.account_id == account_id, Booking.channel_id == channel_id)
+        .order_by(Slot.starts_at.desc(), Booking.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        AccountBookingRow(
+            booking=row[0],
+            slot=row[1],
+            session=row[2],
+            timezone=str(row[3]),
+            hospital_name=str(row[4]),
+            department_name=str(row[5]),
+            doctor_name=str(row[6]),
+            patient_name=str(row[7]),
+        )
+        for row in db.execute(stmt).all()
+    ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from fairslot.bookings.states import BookingStatus
 
@@ -29,11 +29,24 @@ class HoldRequest(BaseModel):
 # Printable text only: a payment account of control characters is not an account.
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 
+# The payment fields of every request that pays or pre-authorises (confirm, intents,
+# waitlist), defined once so that the three accept the same values. Their lengths are the
+# columns' (``payment_account_masked`` 64, ``payment_reference`` 128); any printable
+# character, Chinese included; surrounding spaces are dropped.
+PaymentAccount = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PRINTABLE),
+]
+PaymentReference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=PRINTABLE),
+]
+
 
 class ConfirmRequest(BaseModel):
     account_id: int = DbId
-    payment_account: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
-    payment_reference: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
+    payment_account: PaymentAccount
+    payment_reference: PaymentReference
 
 
 class AccountRequest(BaseModel):
@@ -45,7 +58,8 @@ class BookingView(BaseModel):
     status: BookingStatus
     slot_id: str
     slot_number: int
-    session_id: int
+    session_id: int = Field(description="the platform's id of the session")
+    his_session_id: str = Field(description="the hospital's own id of the session (its HIS)")
     department_id: int
     session_date: date
     slot_starts_at: datetime = Field(description="in the hospital's time zone")
@@ -63,4 +77,29 @@ class NotificationView(BaseModel):
     account_id: int | None
     booking_id: str | None
     payload: dict[str, object]
-    created_at: datetime
+    created_at: datetime = Field(description="in the hospital's time zone")
+
+
+class AccountBookingView(BookingView):
+    hospital_name: str
+    department_name: str
+    doctor_name: str
+    patient_id: int
+    patient_name_masked: str
+    cancellable: bool = Field(description="whether a cancellation would be accepted now")
+    cancel_by: datetime | None = Field(
+        description="the last moment to cancel online (hospital's zone); None for a hold"
+    )
+
+
+class AccountBookingsPage(BaseModel):
+    items: list[AccountBookingView]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="the offset of the next page, if any")
+
+
+class PatientBan(BaseModel):
+    patient_id: int
+    name_masked: str
+    until: date = Field(description="the ban ends at the start of this day (China time)")

@@ -399,6 +399,7 @@ def _hospital_payload(
     slot = repo.get_slot(db, booking.slot_id)
     return {
         "his_session_id": session.his_session_id,
+        "session_id": session.id,  # the platform's id, as channels know the session
         "slot_id": booking.slot_id,
         "slot_number": slot.number if slot else None,
         "patient_key": patient_key,

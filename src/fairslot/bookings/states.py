@@ -12,7 +12,7 @@ class BookingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     CHECKED_IN = "checked_in"
     NO_SHOW = "no_show"
-    WITHDRAWN = "withdrawn"  # the hospital withdrew the session
+    WITHDRAWN = "withdrawn"  # the hospital withdrew the session, or a confirmed case did
 
 
 BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {

@@ -19,6 +19,7 @@ from fairslot.bookings import repository as repo
 from fairslot.bookings import transitions
 from fairslot.bookings.policy import BookingPolicy
 from fairslot.bookings.service import check_rules, cooling_delay
+from fairslot.crypto import Protector
 from fairslot.waitlist import placement as waitlist
 
 
@@ -31,8 +32,16 @@ class SweepReport:
 
 
 def sweep(
-    db: Session, *, now: datetime, policy: BookingPolicy, rng: random.Random, limit: int = 500
+    db: Session,
+    *,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random,
+    limit: int = 500,
+    protector: Protector | None = None,
 ) -> SweepReport:
+    """``protector`` lets the waitlist placement check waiting patients' devices and
+    networks against the blacklist too (their other identifiers are checked without it)."""
     # First close the entries of sessions that closed or were withdrawn: nobody should
     # be booked for a session that can no longer be booked.
     closed = waitlist.close_stale_entries(db, now=now, limit=limit)
@@ -42,7 +51,7 @@ def sweep(
         if transitions.expire_hold(db, booking=booking, now=now, cooling=cooling_delay(policy, rng))
     )
     take = waitlist.returned_slot_taker(
-        db, now=now, policy=policy, rng=rng, check_rules=check_rules
+        db, now=now, policy=policy, rng=rng, check_rules=check_rules, protector=protector
     )
     reopened = booked = 0
     for slot in repo.cooling_due(db, now=now, limit=limit):

@@ -248,6 +248,61 @@ def cancel(
     return target
 
 
+def withdraw_booking(
+    db: Session,
+    *,
+    booking: Booking,
+    now: datetime,
+    ctx: RequestContext,
+    reason: str,
+    cooling: timedelta,
+) -> bool:
+    """The platform withdraws a held or confirmed booking of a subject it has blocked (a
+    confirmed scalper): the booking becomes WITHDRAWN and its slot cools for ``cooling``
+    like a cancelled one, then goes to the waitlist or a re-release.
+
+    The slot itself is not withdrawn (that is the hospital's ``withdrawn`` event), so its
+    ledger reads as a cancellation by the platform: ``cancelled`` (``hold_released`` for
+    a hold) carrying the reason, then ``cooling``. False when the booking had changed
+    (cancelled, expired, attended) before this could withdraw it.
+    """
+    was = booking.status
+    if was not in (BookingStatus.HELD, BookingStatus.BOOKED) or not repo.move_booking(
+        db, booking_id=booking.id, expected=was, target=BookingStatus.WITHDRAWN, ended_at=now
+    ):
+        return False
+    reopen_at = now + cooling
+    expected = SlotState.HELD if was == BookingStatus.HELD else SlotState.BOOKED
+    if not repo.move_slot(
+        db,
+        slot_id=booking.slot_id,
+        expected=[expected],
+        target=SlotState.COOLING,
+        hold_expires_at=None,
+        reopen_at=reopen_at,
+    ):
+        raise StateConflict("The slot changed while the booking was being withdrawn.")
+    _booking_event(
+        db,
+        booking=booking,
+        kind=EventKind.HOLD_RELEASED if was == BookingStatus.HELD else EventKind.CANCELLED,
+        now=now,
+        ctx=ctx,
+        patient_key=_patient_key(db, booking),
+        data={"reason": reason, "withdrawn": True},
+    )
+    _booking_event(
+        db,
+        booking=booking,
+        kind=EventKind.COOLING,
+        now=now,
+        ctx=SYSTEM,
+        data={"reopen_at": reopen_at.isoformat(), "reason": reason},
+    )
+    _sync(booking, status=BookingStatus.WITHDRAWN, ended_at=now)
+    return True
+
+
 # What attendance does to the slot, and the ledger event it writes.
 _ATTENDANCE = {
     BookingStatus.CHECKED_IN: (SlotState.ATTENDED, EventKind.CHECKED_IN),

@@ -9,8 +9,9 @@ reviewer holding a case's live claim may decide it. Services only flush.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import BookingPolicy
 from fairslot.cases import evidence as ev
 from fairslot.cases import repository as repo
 from fairslot.cases import transitions
@@ -30,6 +33,7 @@ from fairslot.crypto import Protector
 from fairslot.followup import repository as calls_repo
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CallReason, CallStatus
+from fairslot.sanctions import service as sanctions
 from fairslot.staff import audit, claims
 from fairslot.staff.audit import StaffActor
 
@@ -96,6 +100,9 @@ class Confirmed:
     case: Case
     blocked: list[BlacklistEntry]
     already: list[BlacklistEntry]
+    withdrawn: list[Booking] = field(default_factory=list)  # upcoming bookings taken back
+    waitlist_closed: int = 0
+    intents_refused: int = 0
 
 
 def confirm(
@@ -108,10 +115,17 @@ def confirm(
     actor: StaffActor,
     now: datetime,
     protector: Protector,
+    policy: BookingPolicy,
+    rng: random.Random,
 ) -> Confirmed:
     """The case is a scalper's: blacklist every identifier of the chosen scopes (for
     ``days``, or until lifted in person) and close the case. Identifiers an entry in
-    force already blocks are skipped and reported."""
+    force already blocks are skipped and reported.
+
+    Whatever carries one of those identifiers loses what it was to get: waitlist entries
+    are closed, pending draw intents refused, and upcoming held or confirmed bookings
+    withdrawn, their slots cooling for a random delay (``policy``, ``rng``) before they
+    go to the waitlist or a re-release (``sanctions/service.py``)."""
     case = ev.require(db, case_id)
     _held(case, actor=actor, now=now)
     reason = _reason(reason)
@@ -162,6 +176,11 @@ def confirm(
         )
         for c in todo
     ]
+    in_force = [*blocked, *already]
+    closed = sanctions.close_waiting(db, entries=in_force, now=now, protector=protector)
+    withdrawn = sanctions.withdraw_bookings(
+        db, entries=in_force, actor=actor, now=now, policy=policy, rng=rng, protector=protector
+    )
     audit.record(
         db,
         actor=actor,
@@ -175,9 +194,19 @@ def confirm(
             "days": days,
             "blocked": [e.id for e in blocked],
             "already_blocked": [e.id for e in already],
+            "withdrawn": [b.id for b in withdrawn],
+            "waitlist_closed": closed.waitlist_closed,
+            "intents_refused": closed.intents_refused,
         },
     )
-    return Confirmed(case=case, blocked=blocked, already=already)
+    return Confirmed(
+        case=case,
+        blocked=blocked,
+        already=already,
+        withdrawn=withdrawn,
+        waitlist_closed=closed.waitlist_closed,
+        intents_refused=closed.intents_refused,
+    )
 
 
 def dismiss(db: Session, *, case_id: int, reason: str, actor: StaffActor, now: datetime) -> Case:

@@ -161,6 +161,11 @@ class ConfirmOut(BaseModel):
     already_blocked: list[BlockView] = Field(
         description="identifiers of the chosen scopes that an unlifted entry already lists"
     )
+    bookings_withdrawn: int = Field(
+        0, description="upcoming held or confirmed bookings withdrawn; their slots cool"
+    )
+    waitlist_closed: int = Field(0, description="waitlist entries closed")
+    intents_refused: int = Field(0, description="pending draw intents refused")
 
 
 class CallsOut(BaseModel):

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from fairslot.api.access_log import ACCESS_LINE_START
 from fairslot.bench.release import (
     MAX_CLIENTS,
     BenchOptions,
@@ -156,7 +157,10 @@ def _print(run: BenchRun) -> None:
         figures.add_row(label, value)
     console.print(figures)
     lines = [
-        line for line in run.server_log.splitlines() if line and not line.startswith("fairslot on")
+        line
+        for line in run.server_log.splitlines()
+        # Not the banner nor the access log's one line per request (api/access_log.py).
+        if line and not line.startswith(("fairslot on", ACCESS_LINE_START))
     ]
     if lines:
         console.rule(f"the server logged {len(lines)} line(s); the last ones")

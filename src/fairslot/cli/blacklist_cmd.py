@@ -9,6 +9,7 @@ from fairslot.blacklist import repository as repo
 from fairslot.blacklist import service
 from fairslot.blacklist.models import Scope
 from fairslot.cli.common import command_transaction, console, make_platform
+from fairslot.sanctions import service as sanctions
 from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Blocked identifiers (a blocked one can no longer book).")
@@ -26,7 +27,7 @@ def add(
     """Block an identifier through every channel."""
     platform = make_platform()
     with command_transaction(platform) as db:
-        entry = service.block(
+        entry = sanctions.block(
             db,
             scope=scope,
             value=value,
@@ -36,7 +37,7 @@ def add(
             protector=platform.protector,
             days=days,
             case_ref=case,
-        )
+        ).entry
         console.print(f"blocked {entry.scope.value} {entry.label} as entry {entry.id}")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -8,13 +9,21 @@ import uvicorn
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from sqlalchemy.orm import Session
 
+from fairslot.bootstrap import Platform
 from fairslot.cli.common import command_transaction, console, err_console, make_platform
+from fairslot.cli.serve_cmd import serve_access_log
 from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.config import load_settings
 from fairslot.db import migrate
+from fairslot.demo.past import replay_past
+from fairslot.demo.past_journeys import PastReport
 from fairslot.demo.seed import DemoSeed, seed_demo
+from fairslot.errors import DomainError
 from fairslot.hospitals import service as hospitals
+from fairslot.signin import service as signin
+from fairslot.signin import sms
 from fairslot.web.site import create_site
 
 DEFAULT_DB = Path(".fairslot/demo.db")
@@ -36,7 +45,9 @@ def demo(
     Four hospitals, their departments, doctors and a week of sessions pushed through the
     same import a hospital uses, plus day+8 pushed but not yet released; six channels
     (the window reserves 20% of each session); a family and a few other patients; one
-    staff account per role, with a development password. Development settings only.
+    staff account per role, with a development password; and the last two weeks, replayed
+    through the channel and hospital APIs on a clock set to the past. Development
+    settings only.
     """
     if load_settings().is_production:
         # Checked before anything is deleted: the demo prints staff passwords.
@@ -62,10 +73,16 @@ def demo(
                 protector=platform.protector,
                 settings=platform.settings,
             )
+        patient_phone = _patient_phone(db, platform)
+    # The past runs after the seed is committed: it goes through the app, one transaction
+    # per request, as the channels' and hospitals' systems would have.
+    past = replay_past(platform, seeded, seed=seed) if seeded is not None else None
     base = f"http://{host}:{port}"
     console.print(
         Panel.fit(
             f"database  {escape(str(path))}\n"
+            f"patients  {base}/  (sign in with {patient_phone or 'any mobile number'}; the "
+            "code is printed below as a [bold]development SMS[/] line)\n"
             f"console   {base}/console/  (staff sign-in; logins below)\n"
             f"API docs  {base}/docs\n"
             f"OpenAPI   {base}/openapi.json\n"
@@ -80,12 +97,34 @@ def demo(
         )
     else:
         _print_seed(seeded, base=base, db_url=f"sqlite:///{path}")
+    if past is not None:
+        _print_past(past)
     if serve:
         console.print(f"serving on {base} (Ctrl+C to stop)")
         start_background_sweeper(platform, every=15.0)
+        _show_sign_in_codes()
+        serve_access_log(platform)
         uvicorn.run(
-            create_site(platform), host=host, port=port, log_level="warning", proxy_headers=False
+            create_site(platform),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
         )
+
+
+def _print_past(past: PastReport) -> None:
+    refused = ", ".join(f"{code} {n}" for code, n in past.refused.most_common())
+    console.print(
+        f"[bold]the last {past.days} days[/], replayed through the APIs: "
+        f"{past.households} households with {past.patients} patients made "
+        f"{past.requests} channel requests ({refused or 'none refused'}); "
+        f"{past.confirmed} bookings paid ({past.drawn} won in release draws), "
+        f"{past.cancelled} cancelled, {past.lapsed} holds lapsed, {past.checked_in} visits "
+        f"checked in, {past.no_shows} no-shows. Big release on {past.big_release}: "
+        f"draws oversubscribed, {past.sold_out or 'no clinic'} sold out."
+    )
 
 
 def _print_seed(seeded: DemoSeed, *, base: str, db_url: str) -> None:
@@ -189,3 +228,25 @@ def _staff_examples(seeded: DemoSeed, *, base: str, db_url: str) -> list[str]:
         f'curl -s "{base}/staff/v1/reports/daily?date={day}" {auth}',
         f'curl -s -OJ "{base}/staff/v1/reports/daily.xlsx?date={day}" {auth}',
     ]
+
+
+def _patient_phone(db: Session, platform: Platform) -> str | None:
+    """A demo account's phone on the hospital's own channel: the patient pages sign in
+    with it (its family and bookings are the demo's)."""
+    try:
+        channel = signin.pages_channel(db)
+    except DomainError:
+        return None
+    phone = signin.demo_phone(db, channel=channel, protector=platform.protector)
+    return phone[3:] if phone and phone.startswith("+86") else phone
+
+
+def _show_sign_in_codes() -> None:
+    """The development SMS sender writes sign-in codes to the log ``fairslot.sms``: show
+    them in the demo's console, where the banner of the sign-in page says to look."""
+    logger = logging.getLogger(sms.LOGGER.name)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s  %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

@@ -5,7 +5,8 @@ import uvicorn
 from anyio import to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fairslot.bootstrap import bootstrap
+from fairslot.api.access_log import enable_access_log
+from fairslot.bootstrap import Platform, bootstrap
 from fairslot.cli.common import console, make_platform
 from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.config import load_settings
@@ -44,19 +45,31 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            access_log=False,  # ours instead (api/access_log.py): no raw paths or addresses
             proxy_headers=False,  # FAIRSLOT_TRUSTED_PROXIES decides (api/deps.py::client_ip)
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     else:
+        serve_access_log(platform)
         app = ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+        )
 
 
 def worker_app() -> ASGIApp:
     """One uvicorn worker's application (``uvicorn --factory``), settings from the
     environment."""
     platform = bootstrap(load_settings())
+    serve_access_log(platform)
     return ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
+
+
+def serve_access_log(platform: Platform) -> None:
+    """The access log (``api/access_log.py``) on standard output in this serving process,
+    unless ``FAIRSLOT_ACCESS_LOG=false``; uvicorn's own (raw paths, addresses) stays off."""
+    if platform.settings.access_log:
+        enable_access_log()
 
 
 class ThreadLimit:

@@ -50,6 +50,7 @@ def sweep_once(platform: Platform) -> sweeps.SweepReport:
             now=platform.clock.now(),
             policy=booking_policy(platform.settings),
             rng=platform.rng,
+            protector=platform.protector,
         )
 
 

@@ -12,8 +12,10 @@ from fairslot.hospitals import models as hospital_models
 from fairslot.ledger import models as ledger_models
 from fairslot.notifications import models as notification_models
 from fairslot.patients import models as patient_models
+from fairslot.payments import models as payment_models
 from fairslot.risk import models as risk_models
 from fairslot.schedules import models as schedule_models
+from fairslot.signin import models as signin_models
 from fairslot.staff import models as staff_models
 from fairslot.waitlist import models as waitlist_models
 
@@ -30,8 +32,10 @@ __all__ = [
     "ledger_models",
     "notification_models",
     "patient_models",
+    "payment_models",
     "risk_models",
     "schedule_models",
+    "signin_models",
     "staff_models",
     "waitlist_models",
 ]

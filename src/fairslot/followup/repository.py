@@ -236,3 +236,17 @@ def latest_done(db: Session, *, limit: int) -> list[DeskRow]:
         .order_by(CallTask.done_at.desc(), CallTask.id.desc())
         .limit(limit),
     )
+
+
+def open_help_of_patient(db: Session, *, patient_id: int) -> bool:
+    """Whether the patient has a help request the desk has not finished."""
+    found = db.scalar(
+        select(CallTask.id)
+        .where(
+            CallTask.patient_id == patient_id,
+            CallTask.reason == CallReason.HELP,
+            CallTask.status != CallStatus.DONE,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -64,8 +65,9 @@ class SlowLane:
     lock) is held while it sleeps.
     """
 
-    def __init__(self, *, max_waiting: int) -> None:
+    def __init__(self, *, max_waiting: int, sleep: Callable[[float], None] = time.sleep) -> None:
         self._places = threading.BoundedSemaphore(max_waiting)
+        self._sleep = sleep  # injectable: tests see the delay without waiting it out
 
     def wait(self, db: Session, *, seconds: float) -> bool:
         """Wait ``seconds`` (capped); False, at once, when the lane is full."""
@@ -73,7 +75,7 @@ class SlowLane:
             return False
         try:
             db.commit()  # the gate has only read so far: nothing is lost
-            time.sleep(max(0.0, min(seconds, MAX_SUSPECT_DELAY_SECONDS)))
+            self._sleep(max(0.0, min(seconds, MAX_SUSPECT_DELAY_SECONDS)))
         finally:
             self._places.release()
         return True

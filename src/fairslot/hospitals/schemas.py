@@ -3,13 +3,13 @@ platform shows back. The input models are shared by the schedule formats (JSON a
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from fairslot.allocation.states import AllocationMode
 from fairslot.hospitals.kinds import DoctorTitle, SexRestriction
+from fairslot.timeofday import LocalTime
 
 # Codes travel in URLs and CSV cells: keep them plain.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -80,8 +80,8 @@ class HospitalView(BaseModel):
     city: str
     timezone: str
     days_ahead: int
-    push_time: time
-    release_time: time
+    push_time: LocalTime
+    release_time: LocalTime
     booking_close_minutes: int
 
 

@@ -58,10 +58,6 @@ def is_released(release_at: datetime, now: datetime) -> bool:
     return now >= release_at
 
 
-def is_bookable_window(*, release_at: datetime, closes_at: datetime, now: datetime) -> bool:
-    return release_at <= now < closes_at
-
-
 def slot_windows(
     *, starts_at: datetime, ends_at: datetime, capacity: int
 ) -> list[tuple[datetime, datetime]]:

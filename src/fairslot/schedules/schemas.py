@@ -4,7 +4,7 @@ sessions, and the result of a withdrawal."""
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fairslot.hospitals.schemas import PLAIN_TEXT_PATTERN
 from fairslot.schedules.states import Period, SessionStatus
+from fairslot.timeofday import LocalTime
 
 
 class Outcome(enum.StrEnum):
@@ -79,8 +80,8 @@ class SessionView(BaseModel):
     doctor_name: str
     date: date
     period: Period
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
     fee: Decimal
     capacity: int
     status: SessionStatus

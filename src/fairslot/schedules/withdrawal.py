@@ -105,7 +105,9 @@ def _withdrawal_payload(
     return {
         "hospital": hospital.code,
         "hospital_name": hospital.name,
-        "session_id": session.his_session_id,
+        "session_id": session.his_session_id,  # kept as it was: the hospital's id
+        "his_session_id": session.his_session_id,
+        "platform_session_id": session.id,  # the id channels hold, intend and wait by
         "department": department.code,
         "department_name": department.name,
         "doctor": doctor.code,

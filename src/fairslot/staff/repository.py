@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.staff.models import StaffAction, StaffToken, StaffUser
 from fairslot.staff.roles import Role, parse_roles
+from fairslot.staff.throttle import Failures, RecentFailures
 
 
 def by_username(db: Session, username: str) -> StaffUser | None:
@@ -115,3 +116,69 @@ def actions(
         rows = db.scalars(query.order_by(StaffAction.id.asc()).limit(limit))
         return sorted(rows, key=lambda row: row.id, reverse=True)
     return list(db.scalars(query.order_by(StaffAction.id.desc()).limit(limit)))
+
+
+LOGIN = "staff.login"
+LOGIN_FAILED = "staff.login_failed"
+
+
+def sign_in_failures(db: Session, *, username: str, address_key: str, since: datetime) -> Failures:
+    """Failed sign-ins since ``since`` from the address counted as ``address_key``: of
+    ``username`` and of any username (the audit rows, read through ``ix_staff_actions_at``
+    over the throttle's short window)."""
+    same_user = StaffAction.data["username"].as_string() == username
+    row = db.execute(
+        select(
+            func.count().filter(same_user),
+            func.max(StaffAction.at).filter(same_user),
+            func.count(),
+            func.max(StaffAction.at),
+        ).where(
+            StaffAction.action == LOGIN_FAILED,
+            StaffAction.at >= since,
+            StaffAction.data["address_key"].as_string() == address_key,
+        )
+    ).one()
+    return Failures(
+        pair=int(row[0]),
+        pair_last=_aware(row[1]),
+        address=int(row[2]),
+        address_last=_aware(row[3]),
+    )
+
+
+def failures_since_previous_sign_in(db: Session, *, staff_id: int) -> RecentFailures:
+    """Failed sign-ins for a member's account since their sign-in before the latest one
+    (all of them, if they signed in only once), with the latest's masked address."""
+    logins = list(
+        db.scalars(
+            select(StaffAction.at)
+            .where(StaffAction.action == LOGIN, StaffAction.staff_id == staff_id)
+            .order_by(StaffAction.at.desc(), StaffAction.id.desc())
+            .limit(2)
+        )
+    )
+    query = select(StaffAction).where(
+        StaffAction.action == LOGIN_FAILED,
+        StaffAction.target_kind == "staff",
+        StaffAction.target_id == str(staff_id),
+    )
+    if len(logins) == 2:
+        query = query.where(StaffAction.at > logins[1])
+    count = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    latest = db.scalars(query.order_by(StaffAction.at.desc(), StaffAction.id.desc())).first()
+    if latest is None:
+        return RecentFailures()
+    label = latest.data.get("address")
+    return RecentFailures(
+        count=int(count),
+        last_at=latest.at,
+        last_from=label if isinstance(label, str) else None,
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # An aggregate of a UTC column may come back naive on SQLite.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

@@ -15,12 +15,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from fairslot.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from fairslot.staff import audit
+from fairslot.staff import audit, throttle
 from fairslot.staff import repository as repo
 from fairslot.staff.audit import StaffActor
-from fairslot.staff.errors import LastITAdmin, LoginFailed, OwnAccountChange
+from fairslot.staff.errors import LastITAdmin, LoginFailed, OwnAccountChange, SignInThrottled
 from fairslot.staff.models import StaffToken, StaffUser
 from fairslot.staff.roles import Role, parse_roles
+from fairslot.staff.signin_guard import SignInGuard
+from fairslot.staff.throttle import RecentFailures
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -97,36 +99,58 @@ def create_user(
 
 
 def login(
-    db: Session, *, username: str, password: str, now: datetime, hours: int
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    hours: int,
+    address: str | None,
+    guard: SignInGuard,
 ) -> tuple[StaffUser, str, StaffToken]:
     """Verify the password and issue a bearer token (only its hash is stored).
 
-    A refusal is audited (``staff.login_failed``, with the username tried, never the
-    password) and raised with ``keep_changes``: the edge keeps that one row instead of
-    rolling it back with the refusal. Nothing else is written before it.
+    First the throttle (``staff/throttle.py``): too many recent failures of this username
+    from this address, or of any username from it, refuse the try (429
+    ``sign_in_throttled``, with ``retry_after``) before any hashing. The verification
+    itself takes one of the process's few slots (``signin_guard.py``).
+
+    A refusal is audited (``staff.login_failed``, with the username tried and the address
+    masked and as a keyed hash, never the password) and raised with ``keep_changes``: the
+    edge keeps that one row instead of rolling it back with the refusal. Nothing else is
+    written before it.
     """
-    tried = username.strip().lower()
+    tried = username.strip().lower()[:64]
+    address_key = guard.address_key(address)
+    failures = repo.sign_in_failures(
+        db, username=tried, address_key=address_key, since=now - guard.policy.window
+    )
+    wait = throttle.retry_after(failures, now=now, policy=guard.policy)
+    if wait is not None:
+        raise SignInThrottled(
+            f"Too many failed sign-ins from this address; try again in {wait} s.",
+            detail_zh=f"该地址登录失败次数过多，请 {wait} 秒后再试。",
+            retry_after=wait,
+        )
     user = repo.by_username(db, tried)
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        verified = True
-    except (VerificationError, InvalidHashError):
-        verified = False
+    verified = guard.verifier.verify(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not verified or not user.active:
         audit.record(
             db,
             actor=StaffActor(username="anonymous"),
-            action="staff.login_failed",
+            action=repo.LOGIN_FAILED,
             target_kind="staff",
             target_id=user.id if user is not None else "-",
             now=now,
             data={
-                "username": tried[:64],
+                "username": tried,
                 "why": "unknown_user"
                 if user is None
                 else "wrong_password"
                 if not verified
                 else "inactive",
+                "address": throttle.address_label(address),
+                "address_key": address_key,
             },
         )
         raise LoginFailed(
@@ -146,7 +170,7 @@ def login(
     audit.record(
         db,
         actor=actor_of(user),
-        action="staff.login",
+        action=repo.LOGIN,
         target_kind="staff",
         target_id=user.id,
         now=now,
@@ -162,6 +186,12 @@ def authenticate(db: Session, *, token: str, now: datetime) -> StaffUser:
             "The staff token is not valid or has expired; log in again.", code="staff_token_invalid"
         )
     return user
+
+
+def recent_failed_sign_ins(db: Session, *, staff_id: int) -> RecentFailures:
+    """Failed sign-ins for this member's username since their previous sign-in: shown to
+    them after signing in (console home, ``GET /staff/v1/me``)."""
+    return repo.failures_since_previous_sign_in(db, staff_id=staff_id)
 
 
 def logout(db: Session, *, token: str, actor: StaffActor, now: datetime) -> None:

@@ -19,12 +19,14 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import transitions
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
 from fairslot.bookings.states import BookingStatus
 from fairslot.context import RequestContext
+from fairslot.crypto import Protector
 from fairslot.errors import DomainError
 from fairslot.notifications import service as notify
 from fairslot.patients import repository as patients_repo
@@ -36,6 +38,7 @@ from fairslot.waitlist import rules
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 ACTOR = "waitlist"
+BLACKLISTED = "blacklisted"  # the reason an entry closed by the blacklist gives
 
 
 class RuleCheck(Protocol):
@@ -59,8 +62,10 @@ def returned_slot_taker(
     policy: BookingPolicy,
     rng: random.Random,
     check_rules: RuleCheck,
+    protector: Protector | None = None,
 ) -> transitions.ReturnedSlotTaker:
-    """The hook ``settle_slot`` calls with a slot it has just re-released."""
+    """The hook ``settle_slot`` calls with a slot it has just re-released. Without a
+    ``protector`` the blacklist is checked on every identifier but devices and networks."""
 
     def take(slot: Slot, session: ClinicSession) -> bool:
         placed = place_returned_slot(
@@ -71,6 +76,7 @@ def returned_slot_taker(
             policy=policy,
             rng=rng,
             check_rules=check_rules,
+            protector=protector,
         )
         return placed is not None
 
@@ -86,9 +92,11 @@ def place_returned_slot(
     policy: BookingPolicy,
     rng: random.Random,
     check_rules: RuleCheck,
+    protector: Protector | None = None,
 ) -> Booking | None:
     """Book the (OPEN, just re-released) slot for one waiting patient, or return None
-    when nobody waiting can have it — the slot then stays on open sale."""
+    when nobody waiting can have it — the slot then stays on open sale. An entry whose
+    patient or identifiers are blacklisted now is closed, not booked."""
     if not _on_sale(session, now):
         return None
     entries = {e.id: e for e in repo.waiting_for_session(db, session.id)}
@@ -104,7 +112,14 @@ def place_returned_slot(
         if _reserved_for_another_channel(slot, channel_id=entry.channel_id, now=now):
             continue  # this slot is kept for another channel's patients; try the next
         booking = _book_for(
-            db, entry=entry, slot=slot, session=session, now=now, policy=policy, check=check_rules
+            db,
+            entry=entry,
+            slot=slot,
+            session=session,
+            now=now,
+            policy=policy,
+            check=check_rules,
+            protector=protector,
         )
         if booking is not None:
             return booking
@@ -143,6 +158,19 @@ def close_stale_entries(db: Session, *, now: datetime, limit: int = 500) -> int:
     return closed
 
 
+def identifiers(entry: WaitlistEntry, *, patient: Patient) -> blacklist_gate.Identifiers:
+    """What a waiting entry is known by, as the gate reads a request."""
+    return blacklist_gate.Identifiers(
+        patient_key=patient.id_hash,
+        phone_hash=patient.phone_hash,
+        account_id=entry.account_id,
+        device_id=entry.device_id,
+        ip=entry.ip,
+        wifi_id=entry.wifi_id,
+        payment_account_hash=entry.payment_account_hash,
+    )
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -159,6 +187,7 @@ def _book_for(
     now: datetime,
     policy: BookingPolicy,
     check: RuleCheck,
+    protector: Protector | None,
 ) -> Booking | None:
     # The same per-patient serialisation as a hold: the limits below are counted on
     # committed data even if this patient is booking elsewhere at this moment.
@@ -169,6 +198,13 @@ def _book_for(
         is None
     ):
         close_entry(db, entry=entry, now=now, reason="patient_not_bound")
+        return None
+    # The gate saw this patient when they joined; a block since then must stop the
+    # platform booking them on its own (issue 13, item 8).
+    if blacklist_gate.is_blocked(
+        db, ids=identifiers(entry, patient=patient), now=now, protector=protector
+    ):
+        close_entry(db, entry=entry, now=now, reason=BLACKLISTED)
         return None
     try:
         check(db, patient=patient, session=session, now=now, policy=policy)

@@ -3,12 +3,14 @@ they name the status they expect and report whether exactly one row changed."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
@@ -80,3 +82,43 @@ def move_entry(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def waiting_with_identifiers(
+    db: Session,
+    *,
+    patient_keys: Collection[str],
+    phone_hashes: Collection[str],
+    account_ids: Collection[int],
+    payment_hashes: Collection[str],
+    with_raw_identifiers: bool,
+) -> list[tuple[WaitlistEntry, Patient]]:
+    """Waiting entries that may carry one of the given identifiers, with their patient.
+    Devices and networks are stored raw and blacklisted as keyed hashes: with
+    ``with_raw_identifiers`` every entry carrying one is returned, for the caller to hash."""
+    wanted: list[ColumnElement[bool]] = []
+    if patient_keys:
+        wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
+    if phone_hashes:
+        wanted.append(Patient.phone_hash.in_(sorted(phone_hashes)))
+    if account_ids:
+        wanted.append(WaitlistEntry.account_id.in_(sorted(account_ids)))
+    if payment_hashes:
+        wanted.append(WaitlistEntry.payment_account_hash.in_(sorted(payment_hashes)))
+    if with_raw_identifiers:
+        wanted.append(
+            or_(
+                WaitlistEntry.device_id.is_not(None),
+                WaitlistEntry.ip.is_not(None),
+                WaitlistEntry.wifi_id.is_not(None),
+            )
+        )
+    if not wanted:
+        return []
+    rows = db.execute(
+        select(WaitlistEntry, Patient)
+        .join(Patient, Patient.id == WaitlistEntry.patient_id)
+        .where(WaitlistEntry.status == WaitStatus.WAITING, or_(*wanted))
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    )
+    return [(entry, patient) for entry, patient in rows]

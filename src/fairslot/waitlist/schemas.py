@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from fairslot.bookings.schemas import PRINTABLE, DbId
+from fairslot.bookings.schemas import DbId, PaymentAccount, PaymentReference
 from fairslot.waitlist.models import WaitStatus
 
 
@@ -14,13 +14,10 @@ class JoinRequest(BaseModel):
     account_id: int = DbId
     patient_id: int = DbId
     session_id: int = DbId
-    payment_account: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=PRINTABLE,
-        description="pre-authorised: charged only if a slot is booked for the patient",
+    payment_account: PaymentAccount = Field(
+        description="pre-authorised: charged only if a slot is booked for the patient"
     )
-    payment_reference: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
+    payment_reference: PaymentReference
 
 
 class WaitlistEntryView(BaseModel):

@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairslot.availability import repository as availability
+from fairslot.blacklist.gate import BlockedKeys
+from fairslot.blacklist.models import Scope
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings import transitions
@@ -85,7 +87,9 @@ def join(
             code="booking_closed",
             detail_zh="该时段已停止预约。",
         )
-    _settle_returned_slots(db, session=session, now=now, policy=policy, rng=rng)
+    _settle_returned_slots(
+        db, session=session, now=now, policy=policy, rng=rng, protector=protector
+    )
     if availability.free_slots(
         db, session_ids=[session.id], now=now, channel_id=ctx.channel_id or 0
     ):
@@ -161,6 +165,25 @@ def leave(
     return repo.get_entry(db, entry.id) or entry
 
 
+def close_blocked(db: Session, *, blocked: BlockedKeys, now: datetime, protector: Protector) -> int:
+    """A block was just recorded: close every waiting entry carrying one of its keys
+    (reason ``blacklisted``, the channel told), so the platform never books the blocked
+    subject from a waitlist. Returns how many were closed."""
+    candidates = repo.waiting_with_identifiers(
+        db,
+        patient_keys=blocked.of(Scope.PATIENT),
+        phone_hashes=blocked.of(Scope.PHONE),
+        account_ids=blocked.account_ids,
+        payment_hashes=blocked.of(Scope.PAYMENT),
+        with_raw_identifiers=blocked.needs_raw_identifiers,
+    )
+    closed = 0
+    for entry, patient in candidates:
+        if blocked.hit(placement.identifiers(entry, patient=patient), protector=protector):
+            closed += placement.close_entry(db, entry=entry, now=now, reason=placement.BLACKLISTED)
+    return closed
+
+
 def entry_view(db: Session, entry: WaitlistEntry) -> WaitlistEntryView:
     session = booking_repo.get_session(db, entry.session_id)
     assert session is not None  # foreign key
@@ -193,12 +216,23 @@ def _same_account(entry: WaitlistEntry, *, account_id: int) -> WaitlistEntry:
 
 
 def _settle_returned_slots(
-    db: Session, *, session: ClinicSession, now: datetime, policy: BookingPolicy, rng: random.Random
+    db: Session,
+    *,
+    session: ClinicSession,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random,
+    protector: Protector,
 ) -> None:
     """Give this session's slots whose cooling just ended to the waitlist (or to open
     sale), so "is the session full" is answered on settled slots."""
     take = placement.returned_slot_taker(
-        db, now=now, policy=policy, rng=rng, check_rules=bookings.check_rules
+        db,
+        now=now,
+        policy=policy,
+        rng=rng,
+        check_rules=bookings.check_rules,
+        protector=protector,
     )
     for slot in availability.slots_of_session(db, session.id):
         if slot.state == SlotState.COOLING:

@@ -1,7 +1,8 @@
 """Jinja2 templates for every page: one environment, autoescaped, read from the package.
 
 Shared building blocks (the layout, tables, description lists) are in ``web/templates``;
-each audience's pages are beside its code (``web/console/templates``).
+each audience's pages are beside its code (``web/console/templates``,
+``web/patient/templates``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def environment() -> Environment:
             [
                 PackageLoader("fairslot.web", "templates"),
                 PackageLoader("fairslot.web.console", "templates"),
+                PackageLoader("fairslot.web.patient", "templates"),
             ]
         ),
         autoescape=select_autoescape(default=True, default_for_string=True),

@@ -18,6 +18,7 @@ from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.blacklist import lookup, service
 from fairslot.blacklist.models import Scope
 from fairslot.blacklist.states import EntryState, IdDocument
+from fairslot.sanctions import service as sanctions
 from fairslot.web.console.deps import BlacklistKeeper, BlacklistReader, ConsoleUser
 from fairslot.web.console.pages import after, page
 
@@ -145,7 +146,7 @@ def add_entry(
     """Block an identifier through every channel, as ``POST /staff/v1/blacklist`` does."""
     if expiry not in EXPIRIES:
         expiry = "permanent"
-    entry = service.block(
+    entry = sanctions.block(
         db,
         scope=scope,
         value=value,
@@ -155,7 +156,7 @@ def add_entry(
         protector=platform.protector,
         days=None if expiry == "permanent" else int(expiry),
         case_ref=service.case_ref_for(db, case_id=case_id) if case_id else None,
-    )
+    ).entry
     done(request, db, None)
     return after(f"/console/blacklist/{entry.id}", done="blacklist_added")
 

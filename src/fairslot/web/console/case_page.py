@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fairslot.api.deps import DbDep, PlatformDep, commit
+from fairslot.bookings.policy import booking_policy
 from fairslot.cases import case_page, review
 from fairslot.cases.errors import ReviewInputInvalid
 from fairslot.web.console import ring_picture
@@ -78,6 +79,8 @@ def confirm(
         actor=user.actor,
         now=platform.clock.now(),
         protector=platform.protector,
+        policy=booking_policy(platform.settings),
+        rng=platform.rng,
     )
     commit(request, db)
     return after(_case_url(case_id), done="cases_confirmed")

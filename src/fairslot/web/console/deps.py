@@ -69,6 +69,7 @@ def signed_in(request: Request, db: DbDep, platform: PlatformDep) -> ConsoleUser
     actor = staff_service.actor_of(user)
     end_lookup(db)
     request.state.staff_token = token
+    request.state.staff_id = actor.staff_id  # for the access log (api/access_log.py)
     return ConsoleUser(
         actor=actor,
         display_name=user.display_name,

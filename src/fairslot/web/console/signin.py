@@ -1,8 +1,8 @@
 """Sign-in, sign-out, password change and the language switch of the console.
 
 Sign-in is the staff API's (argon2 password → staff token, audited), throttled per
-username and per address by the same limiter; the token goes into an HttpOnly,
-SameSite=Strict cookie (Secure over HTTPS) that lives as long as the token. The sign-in
+(username, address) and per address (``api/staff_signin.py``); the token goes into an
+HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that lives as long as the token. The sign-in
 form has no session yet, so its CSRF token is a double-submit cookie.
 """
 
@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fairslot.api.deps import DbDep, PlatformDep, client_ip, done
+from fairslot.api import staff_signin
+from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.errors import DomainError, Forbidden
-from fairslot.gate.ratelimit import Subject
 from fairslot.staff import service as staff_service
 from fairslot.web.console.deps import SESSION_COOKIE, Acting, SignedIn
 from fairslot.web.console.pages import page
@@ -71,6 +71,7 @@ def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 def sign_in(
     request: Request,
+    _slot: staff_signin.SignInSlot,
     db: DbDep,
     platform: PlatformDep,
     username: Annotated[str, Form(max_length=64)] = "",
@@ -82,18 +83,10 @@ def sign_in(
         raise Forbidden(
             "The sign-in form has expired; reload the page and try again.", code="csrf_failed"
         )
-    subjects = [Subject("staff_login", username.strip().lower())]
-    ip = client_ip(request, platform)
-    if ip:
-        subjects.append(Subject("ip", ip))
     try:
-        platform.limiter.hit(*subjects)
-        _, token, _row = staff_service.login(
-            db,
-            username=username,
-            password=password,
-            now=platform.clock.now(),
-            hours=platform.settings.staff_token_hours,
+        # Throttled per (username, address) and per address (api/staff_signin.py).
+        _, token, _row = staff_signin.sign_in(
+            request, db, platform, username=username, password=password
         )
     except DomainError as exc:
         # A failed sign-in keeps its audit row (``keep_changes``); nothing else stands.
@@ -101,7 +94,10 @@ def sign_in(
             db.rollback()
         db.commit()
         key = "signin.rate_limited" if exc.status == 429 else "signin.failed"
-        return _login_form(request, next_url=_safe_next(next_url), error=key, status=exc.status)
+        form = _login_form(request, next_url=_safe_next(next_url), error=key, status=exc.status)
+        if "retry_after" in exc.extra:
+            form.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return form
     done(request, db, None)
     response = RedirectResponse(_safe_next(next_url), status_code=303)
     response.set_cookie(

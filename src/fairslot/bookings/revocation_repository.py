@@ -1,0 +1,97 @@
+"""The queries of ``revocation.py``: a blocked subject's upcoming bookings."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from fairslot.bookings.models import Booking
+from fairslot.bookings.states import PENDING
+from fairslot.patients.models import Patient
+from fairslot.schedules.models import ClinicSession, Slot
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What an upcoming booking is known by, read without loading the booking."""
+
+    booking_id: str
+    patient_key: str
+    phone_hash: str
+    account_id: int
+    device_id: str | None
+    ip: str | None
+    wifi_id: str | None
+    payment_account_hash: str | None
+
+
+def upcoming_identifiers(
+    db: Session,
+    *,
+    now: datetime,
+    patient_keys: Collection[str],
+    phone_hashes: Collection[str],
+    account_ids: Collection[int],
+    payment_hashes: Collection[str],
+    with_raw_identifiers: bool,
+) -> list[Carried]:
+    """Held or confirmed bookings of slots not yet begun that may carry one of the
+    identifiers. Devices and networks are stored raw and blacklisted as keyed hashes: with
+    ``with_raw_identifiers`` every upcoming booking carrying one is read (columns only),
+    for the caller to hash."""
+    wanted: list[ColumnElement[bool]] = []
+    if patient_keys:
+        wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
+    if phone_hashes:
+        wanted.append(Patient.phone_hash.in_(sorted(phone_hashes)))
+    if account_ids:
+        wanted.append(Booking.account_id.in_(sorted(account_ids)))
+    if payment_hashes:
+        wanted.append(Booking.payment_account_hash.in_(sorted(payment_hashes)))
+    if with_raw_identifiers:
+        wanted.append(
+            or_(
+                Booking.device_id.is_not(None),
+                Booking.ip.is_not(None),
+                Booking.wifi_id.is_not(None),
+            )
+        )
+    if not wanted:
+        return []
+    rows = db.execute(
+        select(
+            Booking.id,
+            Patient.id_hash,
+            Patient.phone_hash,
+            Booking.account_id,
+            Booking.device_id,
+            Booking.ip,
+            Booking.wifi_id,
+            Booking.payment_account_hash,
+        )
+        .join(Patient, Patient.id == Booking.patient_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.status.in_(sorted(PENDING)), Slot.starts_at > now, or_(*wanted))
+        .order_by(Booking.held_at, Booking.id)
+    )
+    return [Carried(*row) for row in rows]
+
+
+def bookings_with_places(
+    db: Session, booking_ids: Collection[str]
+) -> list[tuple[Booking, Slot, ClinicSession]]:
+    """The bookings with their slot and session, in slot order."""
+    if not booking_ids:
+        return []
+    rows = db.execute(
+        select(Booking, Slot, ClinicSession)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(ClinicSession, ClinicSession.id == Booking.session_id)
+        .where(Booking.id.in_(sorted(booking_ids)))
+        .order_by(Slot.starts_at, Booking.id)
+    )
+    return [(booking, slot, session) for booking, slot, session in rows]

@@ -1,0 +1,1 @@
+"""Paying for a held booking through a payment provider (a cashier) and its signed callback."""

@@ -1,0 +1,26 @@
+"""The states of a payment order and the moves allowed between them (pure)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"  # the patient was sent to the cashier
+    PAID = "paid"  # the provider said paid and the booking was confirmed with it
+    REFUND_DUE = "refund_due"  # paid, but the hold had lapsed: the money goes back
+    CANCELLED = "cancelled"  # the patient left the cashier without paying
+
+
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset(
+        {OrderStatus.PAID, OrderStatus.REFUND_DUE, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.PAID: frozenset(),
+    OrderStatus.REFUND_DUE: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+def can_move(current: OrderStatus, target: OrderStatus) -> bool:
+    return target in ORDER_TRANSITIONS[current]

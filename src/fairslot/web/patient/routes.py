@@ -1,0 +1,19 @@
+"""Every router of the patient pages, mounted at ``/`` by ``web/site.py``.
+
+A new page area is a module here with ``router = APIRouter(tags=["patient"], ...)`` (the
+tag makes refusals render as patient pages, ``errors.py``), added to ``ROUTERS``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fairslot.web.patient import book, book_hold, bookings, family, home, signin
+
+ROUTERS: list[APIRouter] = [
+    home.router,
+    signin.router,
+    family.router,
+    bookings.router,
+    book.router,
+    book_hold.router,
+]
