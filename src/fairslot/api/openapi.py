@@ -104,6 +104,14 @@ _PATIENT = ["account_not_found", "patient_not_found"]
 
 # Per router module (``fairslot.api.<name>``): what its services refuse.
 REFUSALS: dict[str, Refusals] = {
+    # the payment provider's callback (web/payments.py, part of the site)
+    "payments": {
+        400: ["payment_signature_invalid"],
+        403: ["request_blocked"],
+        404: ["payment_order_not_found"],
+        409: ["payment_order_closed", "payment_hold_lapsed", "payment_not_payable"],
+        422: ["payment_amount_mismatch"],
+    },
     "channel_accounts": {
         403: ["request_blocked", "patient_not_bound"],
         404: _PATIENT,
@@ -357,12 +365,17 @@ def api_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
 
 
 def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
-    """Make ``app.openapi()`` return the document with the refusals declared (built once)."""
+    """Make ``app.openapi()`` return the document with the refusals declared (built once).
+
+    The routers are read when the document is first built, not now: the site
+    (``web/site.py``) documents a router of its own too (the payment callback), added to
+    ``app.state.documented_routers``."""
     generate: Callable[[], dict[str, Any]] = app.openapi
-    routes = api_routes(routers)
+    app.state.documented_routers = list(routers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            routes = api_routes(app.state.documented_routers)
             app.openapi_schema = describe_refusals(generate(), routes)
         return app.openapi_schema
 

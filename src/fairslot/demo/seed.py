@@ -4,7 +4,9 @@ to every pushed session), then each hospital with its departments and doctors, i
 schedule push for today .. today+7, and the push of day+8, which waits for its release.
 Then a few accounts with bound patients, one confirmed booking so the hospital feed
 has something to show, and one staff account per role with a development password; last,
-what the call desk and the blacklist show (``demo/desk.py``).
+what the call desk and the blacklist show (``demo/desk.py``). The release draws are left
+to ``demo/past.py``, which replays the last two weeks through the APIs and runs each
+draw when it fell due (with that night's intents), then today's.
 
 Deterministic given ``rng`` and ``now``: the same seed gives the same people, doctors and
 sessions (API keys, staff passwords and slot and booking GUIDs aside). Only flushes; the
@@ -16,15 +18,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from fairslot.allocation.worker import run_due_draws
-from fairslot.bookings.policy import booking_policy
 from fairslot.channels import service as channels
 from fairslot.channels.models import Channel
 from fairslot.config import Settings
@@ -97,6 +97,8 @@ class DemoSeed:
     staff: list[StaffLogin]
     summary: DemoSummary
     example: DemoExample
+    # Each hospital's doctors with their weekly clinics: the past's pushes follow them.
+    clinics: dict[str, tuple[catalog.PlannedDoctor, ...]] = field(default_factory=dict)
 
 
 def seed_demo(
@@ -116,12 +118,14 @@ def seed_demo(
 
     hospital_keys: list[HospitalKey] = []
     pushed: dict[str, tuple[Hospital, list[SessionSpec]]] = {}
+    clinics: dict[str, tuple[catalog.PlannedDoctor, ...]] = {}
     for demo in catalog.HOSPITALS:
         hospital, key = hospitals.create_hospital(
             db, code=demo.code, name=demo.name, grade=demo.grade, city=demo.city
         )
         hospital_keys.append(HospitalKey(demo.code, demo.name, demo.grade, key))
         staff = staff_hospital(db, hospital=hospital, demo=demo, rng=rng, summary=summary)
+        clinics[demo.code] = tuple(staff)
         pushed[demo.code] = (hospital, push(db, hospital=hospital, staff=staff, now=now))
         summary.hospitals += 1
 
@@ -134,10 +138,9 @@ def seed_demo(
                 summary.sessions_unreleased += 1
             summary.slots += spec.capacity
 
-    # Ophthalmology and stomatology are drawn: the draws of days already released are due
-    # (nobody registered, so they are drawn empty and go on open sale), as the worker would.
+    # Ophthalmology and stomatology are drawn: their draws run in the past's replay, each
+    # at its release (``demo/past.py``); nothing seeded here books them.
     db.flush()
-    run_due_draws(db, now=now, policy=booking_policy(settings), rng=rng, protector=protector)
 
     hospital, specs = pushed[EXAMPLE_HOSPITAL]
     today = local_today(hospital, now)
@@ -219,6 +222,7 @@ def seed_demo(
             today=today,
             now=now,
         ),
+        clinics=clinics,
     )
 
 

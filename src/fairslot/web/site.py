@@ -30,6 +30,7 @@ def create_site(platform: Platform) -> FastAPI:
     # the sandbox cashier and the payment providers' callbacks (web/payments.py)
     app.include_router(payments.router)
     app.include_router(payments.callback_router)
+    app.state.documented_routers.append(payments.callback_router)  # api/openapi.py
     for router in PATIENT_ROUTERS:  # the patients' pages, at /
         app.include_router(router)
 
