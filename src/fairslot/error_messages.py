@@ -53,6 +53,7 @@ MESSAGES: Final[dict[str, str]] = {
     "invalid_timezone": "时区名称无效，请使用如 Asia/Shanghai 的时区名称。",
     "department_not_found": "没有该科室，请从科室列表中重新选择。",
     "session_not_found": "该出诊时段不存在或尚未开放预约，请重新选择时段。",
+    "session_not_open": "该出诊时段现在不能预约（尚未放号、已停诊或已截止），请选择其他时段。",
     "slot_not_found": "该号源不存在或尚未放号，请刷新后重新选择。",
     "slot_unavailable": "该号源当前不可预约，请选择其他号源。",
     "slot_taken": "该号源已被预约，请选择其他号源。",
