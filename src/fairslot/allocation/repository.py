@@ -6,11 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
+from fairslot.blacklist.matching import carrying
 from fairslot.channels.models import Channel
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.patients.models import Patient
@@ -188,19 +189,14 @@ def pending_intents_with_identifiers(
 ) -> list[tuple[Intent, Patient]]:
     """Registered intents of draws not yet run that may carry one of the identifiers, with
     their patient (devices and networks: see ``waitlist/repository.py``, same shape)."""
-    wanted: list[ColumnElement[bool]] = []
-    if patient_keys:
-        wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
-    if phone_hashes:
-        wanted.append(Patient.phone_hash.in_(sorted(phone_hashes)))
-    if account_ids:
-        wanted.append(Intent.account_id.in_(sorted(account_ids)))
-    if payment_hashes:
-        wanted.append(Intent.payment_account_hash.in_(sorted(payment_hashes)))
-    if with_raw_identifiers:
-        wanted.append(
-            or_(Intent.device_id.is_not(None), Intent.ip.is_not(None), Intent.wifi_id.is_not(None))
-        )
+    wanted = carrying(
+        Intent,
+        patient_keys=patient_keys,
+        phone_hashes=phone_hashes,
+        account_ids=account_ids,
+        payment_hashes=payment_hashes,
+        with_raw_identifiers=with_raw_identifiers,
+    )
     if not wanted:
         return []
     rows = db.execute(

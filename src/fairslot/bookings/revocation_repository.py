@@ -6,9 +6,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from fairslot.blacklist.matching import carrying
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import PENDING
 from fairslot.patients.models import Patient
@@ -43,23 +44,14 @@ def upcoming_identifiers(
     identifiers. Devices and networks are stored raw and blacklisted as keyed hashes: with
     ``with_raw_identifiers`` every upcoming booking carrying one is read (columns only),
     for the caller to hash."""
-    wanted: list[ColumnElement[bool]] = []
-    if patient_keys:
-        wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
-    if phone_hashes:
-        wanted.append(Patient.phone_hash.in_(sorted(phone_hashes)))
-    if account_ids:
-        wanted.append(Booking.account_id.in_(sorted(account_ids)))
-    if payment_hashes:
-        wanted.append(Booking.payment_account_hash.in_(sorted(payment_hashes)))
-    if with_raw_identifiers:
-        wanted.append(
-            or_(
-                Booking.device_id.is_not(None),
-                Booking.ip.is_not(None),
-                Booking.wifi_id.is_not(None),
-            )
-        )
+    wanted = carrying(
+        Booking,
+        patient_keys=patient_keys,
+        phone_hashes=phone_hashes,
+        account_ids=account_ids,
+        payment_hashes=payment_hashes,
+        with_raw_identifiers=with_raw_identifiers,
+    )
     if not wanted:
         return []
     rows = db.execute(

@@ -7,9 +7,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from fairslot.blacklist.matching import carrying
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
@@ -96,23 +97,14 @@ def waiting_with_identifiers(
     """Waiting entries that may carry one of the given identifiers, with their patient.
     Devices and networks are stored raw and blacklisted as keyed hashes: with
     ``with_raw_identifiers`` every entry carrying one is returned, for the caller to hash."""
-    wanted: list[ColumnElement[bool]] = []
-    if patient_keys:
-        wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
-    if phone_hashes:
-        wanted.append(Patient.phone_hash.in_(sorted(phone_hashes)))
-    if account_ids:
-        wanted.append(WaitlistEntry.account_id.in_(sorted(account_ids)))
-    if payment_hashes:
-        wanted.append(WaitlistEntry.payment_account_hash.in_(sorted(payment_hashes)))
-    if with_raw_identifiers:
-        wanted.append(
-            or_(
-                WaitlistEntry.device_id.is_not(None),
-                WaitlistEntry.ip.is_not(None),
-                WaitlistEntry.wifi_id.is_not(None),
-            )
-        )
+    wanted = carrying(
+        WaitlistEntry,
+        patient_keys=patient_keys,
+        phone_hashes=phone_hashes,
+        account_ids=account_ids,
+        payment_hashes=payment_hashes,
+        with_raw_identifiers=with_raw_identifiers,
+    )
     if not wanted:
         return []
     rows = db.execute(
