@@ -17,7 +17,6 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from fairslot.allocation.states import AllocationMode
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist.models import BlacklistEntry
 from fairslot.bookings.models import Booking
@@ -26,13 +25,11 @@ from fairslot.patients.models import Account, Patient
 from fairslot.risk.linking import SessionSupply
 from fairslot.risk.models import RiskAlert
 from fairslot.risk.report_activity import TAKER_SCOPES, Ban, RequestBucket
-from fairslot.schedules.models import ClinicSession, Slot
-from fairslot.schedules.states import SlotState
+from fairslot.risk.repository import supply_of
 
 # Requests that only read (a slot radar polls these); every other one acts for a patient.
 LOOKUP_ACTIONS: Final = ("availability", "alternatives", "list_patients")
 OK: Final = "ok"
-_OCCUPIED: Final = (SlotState.HELD, SlotState.BOOKED, SlotState.ATTENDED, SlotState.NO_SHOW)
 RING_RULE: Final = "ring"
 
 
@@ -101,38 +98,12 @@ def release_times(db: Session) -> list[tuple[time, str]]:
 def supply_of_day(db: Session, *, start: datetime, end: datetime) -> list[SessionSupply]:
     """Each session with a booking confirmed in ``[start, end)``: its allocation mode,
     capacity and how many of its slots are taken now (to judge whether it is scarce)."""
-    sessions = (
-        select(Booking.session_id)
-        .where(Booking.booked_at >= start, Booking.booked_at < end)
-        .distinct()
-        .subquery()
+    return supply_of(
+        db,
+        sessions=select(Booking.session_id).where(
+            Booking.booked_at >= start, Booking.booked_at < end
+        ),
     )
-    occupied = (
-        select(Slot.session_id, func.count().label("taken"))
-        .where(Slot.session_id.in_(select(sessions.c.session_id)), Slot.state.in_(_OCCUPIED))
-        .group_by(Slot.session_id)
-        .subquery()
-    )
-    statement = (
-        select(
-            ClinicSession.id,
-            Department.allocation_mode,
-            ClinicSession.capacity,
-            func.coalesce(occupied.c.taken, 0),
-        )
-        .join(Department, Department.id == ClinicSession.department_id)
-        .outerjoin(occupied, occupied.c.session_id == ClinicSession.id)
-        .where(ClinicSession.id.in_(select(sessions.c.session_id)))
-    )
-    return [
-        SessionSupply(
-            session_id=session_id,
-            draw_mode=mode is AllocationMode.DRAW,
-            capacity=capacity,
-            occupied=int(taken),
-        )
-        for session_id, mode, capacity, taken in db.execute(statement).all()
-    ]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Select,
     and_,
     case,
     func,
@@ -289,10 +290,17 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
 def session_supply(db: Session, *, window: Window) -> list[SessionSupply]:
     """Every session with a booking in the window: its allocation mode, capacity and how
     many of its slots are taken now (to judge whether it is scarce)."""
-    sessions = select(Booking.session_id).where(in_window(window)).distinct().subquery()
+    return supply_of(db, sessions=select(Booking.session_id).where(in_window(window)))
+
+
+def supply_of(db: Session, *, sessions: Select[int]) -> list[SessionSupply]:
+    """The supply of the sessions ``sessions`` selects (a query of session ids): each one's
+    allocation mode, capacity and how many of its slots are taken now. Shared by the batch
+    (a window's sessions) and the daily report's pictures (a day's)."""
+    ids = sessions.distinct().subquery()
     occupied = (
         select(Slot.session_id, func.count().label("taken"))
-        .where(Slot.session_id.in_(select(sessions.c.session_id)), Slot.state.in_(OCCUPIED_SLOT))
+        .where(Slot.session_id.in_(select(ids.c.session_id)), Slot.state.in_(OCCUPIED_SLOT))
         .group_by(Slot.session_id)
         .subquery()
     )
@@ -305,14 +313,14 @@ def session_supply(db: Session, *, window: Window) -> list[SessionSupply]:
         )
         .join(Department, Department.id == ClinicSession.department_id)
         .outerjoin(occupied, occupied.c.session_id == ClinicSession.id)
-        .where(ClinicSession.id.in_(select(sessions.c.session_id)))
+        .where(ClinicSession.id.in_(select(ids.c.session_id)))
     )
     return [
         SessionSupply(
             session_id=session_id,
             draw_mode=mode is AllocationMode.DRAW,
             capacity=capacity,
-            occupied=taken,
+            occupied=int(taken),
         )
         for session_id, mode, capacity, taken in _stream(db, statement)
     ]
