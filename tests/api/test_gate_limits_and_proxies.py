@@ -4,17 +4,20 @@ request (availability, catalogue browsing, anonymous requests), over HTTP."""
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from limits import parse
+from limits.storage import RedisStorage
 from sqlalchemy import select
 
 from factories.staff import PASSWORD, create_staff
 from factories.world import RELEASED_DAY, World
 from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
-from fairslot.gate.ratelimit import make_rate_limiter
+from fairslot.gate.ratelimit import RedisWindows, make_rate_limiter
 from fairslot.staff.roles import Role
 
 REDIS_URL = os.environ.get("FAIRSLOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -34,10 +37,18 @@ def params(world: World) -> dict[str, str | int]:
 
 
 def recorded_ips(world: World) -> list[str | None]:
+    """The raw address each request record stands for: its key is the address's keyed
+    hash, its label the address masked (no raw address is stored)."""
     world.db.rollback()
-    ips = world.db.scalars(select(RequestRecord.ip).order_by(RequestRecord.id)).all()
+    rows = world.db.execute(
+        select(RequestRecord.ip_key, RequestRecord.ip_label).order_by(RequestRecord.id)
+    ).all()
     world.db.commit()
-    return list(ips)
+    known = ("198.51.100.50", "203.0.113.77", "192.0.2.8", "127.0.0.1", "testclient")
+    by_key = {world.network_key(ip): ip for ip in known}
+    for key, label in rows:
+        assert key is None or (label is not None and label.endswith(".x"))
+    return [by_key.get(key, key) if key else None for key, _ in rows]
 
 
 def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(world: World) -> None:
@@ -184,3 +195,43 @@ def test_availability_polling_is_throttled_through_redis_across_workers(world: W
                 client.get("/v1/availability", params=params(world), headers=headers).status_code
             )
     assert codes == [200, 200, 200, 429]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:  # bound and closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_an_unreachable_redis_counts_the_limits_in_memory_instead_of_failing_requests(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.platform.limiter = make_rate_limiter(
+        limits="3/minute", redis_url=f"redis://127.0.0.1:{_closed_port()}/0", enabled=True
+    )
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "a-patients-phone"}
+    with TestClient(create_app(world.platform)) as client:
+        codes = [
+            client.get("/v1/availability", params=params(world), headers=headers).status_code
+            for _ in range(4)
+        ]
+    # no 500: the requests are served, and the limit still holds in this process
+    assert codes == [200, 200, 200, 429]
+    outage = [r for r in caplog.records if "rate-limit store unreachable" in r.getMessage()]
+    assert len(outage) == 1  # once per outage window, not once per request
+    assert "a-patients-phone" not in caplog.text
+
+
+def test_the_shared_counters_are_tried_again_after_the_outage_window() -> None:
+    now = [100.0]
+    windows = RedisWindows(
+        RedisStorage(f"redis://127.0.0.1:{_closed_port()}/0", wrap_exceptions=True),
+        retry_after=5.0,
+        now=lambda: now[0],
+    )
+    item = parse("1/minute")
+    assert windows.hit(item, "device", "k") is True
+    assert windows.degraded
+    now[0] += 5.0
+    assert not windows.degraded  # the next hit asks Redis again

@@ -8,6 +8,7 @@ throttled too.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -16,10 +17,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from fairslot.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 
 class RateLimited(DomainError):
@@ -94,13 +98,47 @@ class MemoryWindows:
 
 
 class RedisWindows:
-    """Moving windows in Redis, shared by every process (the ``limits`` library)."""
+    """Moving windows in Redis, shared by every process (the ``limits`` library).
 
-    def __init__(self, storage: RedisStorage) -> None:
+    Redis is a shared counter, not a part bookings depend on: when it cannot be reached the
+    limits are counted in this process's memory (:class:`MemoryWindows`) instead of failing
+    the request, so an outage loosens the limits by the number of workers for a while and
+    never turns a patient's request into a 500. After a failure Redis is tried again only
+    after ``retry_after`` seconds, so an outage does not cost every request a connect timeout.
+    """
+
+    def __init__(
+        self,
+        storage: RedisStorage,
+        *,
+        fallback: MemoryWindows | None = None,
+        retry_after: float = 5.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
+        self._fallback = fallback or MemoryWindows(now=now)
+        self._retry_after = retry_after
+        self._now = now
+        self._down_until = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """Whether hits are being counted in memory because Redis was unreachable."""
+        return self._now() < self._down_until
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        return self._limiter.hit(item, *identifiers)
+        if not self.degraded:
+            try:
+                return self._limiter.hit(item, *identifiers)
+            except StorageError as exc:
+                # Logged once per outage window: the class of the error, never a key.
+                log.warning(
+                    "rate-limit store unreachable (%s); counting in memory for %.0f s",
+                    type(exc.storage_error).__name__,
+                    self._retry_after,
+                )
+                self._down_until = self._now() + self._retry_after
+        return self._fallback.hit(item, *identifiers)
 
 
 class RateLimiter:
@@ -141,7 +179,16 @@ def make_rate_limiter(
     *, limits: str, redis_url: str | None, enabled: bool, namespace: str = "fairslot"
 ) -> RateLimiter:
     windows: Windows = (
-        RedisWindows(RedisStorage(redis_url, key_prefix=f"{namespace}:rl"))
+        RedisWindows(
+            RedisStorage(
+                redis_url,
+                key_prefix=f"{namespace}:rl",
+                wrap_exceptions=True,
+                # a hung Redis must not hold a request longer than a lost one
+                socket_connect_timeout=0.5,
+                socket_timeout=0.5,
+            )
+        )
         if redis_url
         else MemoryWindows()
     )
