@@ -30,6 +30,7 @@ class Server:
     base_url: str
     # What the server wrote (the access log's JSON lines, warnings, errors), once stopped.
     log: str = ""
+    pid: int = 0  # the serving process (its uvicorn workers are its children)
 
 
 @contextmanager
@@ -64,7 +65,7 @@ def running_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(base_url=f"http://127.0.0.1:{port}")
+    server = Server(base_url=f"http://127.0.0.1:{port}", pid=process.pid)
     try:
         wait_healthy(server.base_url, process=process, log=log, timeout=startup_timeout)
         yield server

@@ -1,6 +1,6 @@
 """The batch benchmark's synthetic week: the gate's request records in it, and the grab
-software only they reveal (``risk/bench_requests.py``, ``bench_scalpers.plant_grabbers``,
-``risk/evaluation.py``). Pure: no database."""
+software only they reveal (``bench/riskweek/requests.py``, ``scalpers.plant_grabbers``,
+``bench/riskweek/evaluation.py``). Pure: no database."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from fairslot.bench.riskweek.data import COLUMNS, WINDOW_CHANNEL, ZONE, Fmt, Row, Shape
+from fairslot.bench.riskweek.evaluation import judge
+from fairslot.bench.riskweek.people import PersonInfo
+from fairslot.bench.riskweek.requests import BINDING_WINDOW_SECONDS
+from fairslot.bench.riskweek.week import Week, generate_week
 from fairslot.crypto import Protector
-from fairslot.risk.bench_people import PersonInfo
-from fairslot.risk.bench_requests import BINDING_WINDOW_SECONDS
-from fairslot.risk.bench_week import Week, generate_week
-from fairslot.risk.benchdata import COLUMNS, WINDOW_CHANNEL, ZONE, Fmt, Row, Shape
-from fairslot.risk.evaluation import judge
 from fairslot.risk.linking import RequestFact, request_links
 from fairslot.risk.repository import FLAGGED, LINKING_ACTIONS
 from fairslot.risk.rings import build_graph, rings
@@ -25,6 +25,11 @@ from fairslot.risk.rings import build_graph, rings
 SHAPE = Shape(bookings=3000, days=7)
 PROTECTOR = Protector(data_key="unit-test-data-key", hash_key="unit-test-hash-key")
 GRAB = "grab software that lost"
+
+
+def key(purpose: str, value: str | None) -> str | None:
+    """A raw identifier's stored key, as the edge hashes it."""
+    return None if value is None else PROTECTOR.keyed_hash(value, purpose=purpose)
 
 
 class Rows:
@@ -93,10 +98,11 @@ def test_every_binding_has_one_bind_patient_record_at_its_time_from_the_accounts
         assert record["outcome"] == "ok"
         assert record["account_id"] == str(account.id)
         assert record["at"] == pytest.approx(bound_at[str(person.id)], abs=1e-3)
-        assert record["device_id"] == account.device
+        # Stored as the platform stores them: keyed hashes (``context.py``).
+        assert record["device_key"] == key("device", account.device)
         home = account.channel != WINDOW_CHANNEL
-        assert (record["ip"], record["wifi_id"]) == (
-            (account.ip, account.wifi) if home else (None, None)
+        assert (record["ip_key"], record["wifi_key"]) == (
+            (key("network", account.ip), key("network", account.wifi)) if home else (None, None)
         )
 
 
@@ -160,8 +166,8 @@ def test_a_rush_booking_lost_a_few_holds_first_seconds_after_the_release_with_it
             b
             for b in bookings_of[record["patient_key"]]
             if 0 < b["held_at"] - record["at"] <= 30
-            and (b["device_id"], b["ip"], b["wifi_id"])
-            == (record["device_id"], record["ip"], record["wifi_id"])
+            and (b["device_key"], b["ip_key"], b["wifi_key"])
+            == (record["device_key"], record["ip_key"], record["wifi_key"])
         ]
         assert won, record
 
@@ -219,8 +225,8 @@ def test_grab_software_is_ten_identities_on_three_accounts_six_devices_twelve_pr
     assert len({r["account_id"] for r in records}) == 3
     holds = [r for r in records if r["action"] == "hold"]
     assert {r["outcome"] for r in holds} == {"slot_taken", "session_full"}
-    assert len({r["device_id"] for r in holds}) == 6
-    assert len({r["ip"] for r in holds}) == 12
+    assert len({r["device_key"] for r in holds}) == 6
+    assert len({r["ip_key"] for r in holds}) == 12
     assert any(r["action"] == "intent" for r in records)
     flagged = Counter(r["reasons"] for r in records if r["decision"] == "review")
     # As the gate flags it: each account's first hold, seconds after its registration, and
@@ -235,7 +241,7 @@ def request_facts(records: Iterable[dict[str, Any]]) -> list[RequestFact]:
         read = r["outcome"] != "ok" or r["decision"] in FLAGGED or r["action"] in LINKING_ACTIONS
         if r["patient_key"] is None or not read:
             continue
-        key = (r["patient_key"], r["account_id"], r["device_id"], r["ip"], r["wifi_id"],
+        key = (r["patient_key"], r["account_id"], r["device_key"], r["ip_key"], r["wifi_key"],
                r["payment_account_hash"])  # fmt: skip
         counts = groups.setdefault(key, [0, 0])
         counts[0] += 1
@@ -244,9 +250,9 @@ def request_facts(records: Iterable[dict[str, Any]]) -> list[RequestFact]:
         RequestFact(
             patient_key=key[0],
             account_id=int(key[1]),
-            device_id=key[2],
-            ip=key[3],
-            wifi_id=key[4],
+            device_key=key[2],
+            ip_key=key[3],
+            wifi_key=key[4],
             payment_account_hash=key[5],
             requests=n,
             flagged=flagged,

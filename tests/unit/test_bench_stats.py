@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from fairslot.bench.stats import (
-    RESULT_KEYS,
     Sample,
+    active_seconds,
     outcome_label,
     percentile,
-    result_document,
     summarise,
 )
 
@@ -60,40 +59,12 @@ def test_the_summary_counts_throughput_per_endpoint_and_server_errors():
     assert hold.outcomes == {"409 slot_taken": 2, "201": 1}
 
 
-def test_the_json_document_has_exactly_the_agreed_keys_and_the_ratio_to_raw():
-    summary = summarise([Sample("hold", 201, 8.0), Sample("hold", 409, 12.0, "x")], seconds=0.5)
-    document = result_document(
-        backend="postgresql",
-        workers=2,
-        summary=summary,
-        oversold=0,
-        double_booked=0,
-        raw_limit_rps=40.0,
-    )
-    assert tuple(k for k in document if k != "per_endpoint") == RESULT_KEYS
-    assert document["throughput_rps"] == 4.0
-    assert document["ratio_to_raw"] == 0.1
-    assert document["per_endpoint"]["hold"]["outcomes"] == {"201": 1, "409 x": 1}
-
-
-def test_without_a_raw_limit_the_ratio_is_zero_rather_than_a_division_error():
-    summary = summarise([Sample("hold", 201, 8.0)], seconds=1.0)
-    document = result_document(
-        backend="sqlite", workers=1, summary=summary, oversold=0, double_booked=0, raw_limit_rps=0
-    )
-    assert document["ratio_to_raw"] == 0.0
-
-
-def test_a_measured_framework_ceiling_adds_its_figure_and_the_ratio_to_it():
-    summary = summarise([Sample("hold", 201, 8.0)] * 10, seconds=1.0)
-    document = result_document(
-        backend="postgresql",
-        workers=2,
-        summary=summary,
-        oversold=0,
-        double_booked=0,
-        raw_limit_rps=1000.0,
-        ceiling_rps=40.0,
-    )
-    assert (document["framework_ceiling_rps"], document["ratio_to_ceiling"]) == (40.0, 0.25)
-    assert tuple(document)[: len(RESULT_KEYS)] == RESULT_KEYS
+def test_the_active_window_runs_from_the_first_send_to_the_last_answer():
+    samples = [
+        Sample("hold", 201, 500.0, end_s=10.5),  # sent at 10.0
+        Sample("hold", 201, 100.0, end_s=12.0),  # sent at 11.9
+        Sample("hold", 201, 2000.0, end_s=11.0),  # sent at 9.0: the first send
+    ]
+    assert samples[2].start_s == 9.0
+    assert active_seconds(samples) == 3.0
+    assert active_seconds([]) == 0.0

@@ -138,7 +138,7 @@ def measure(
     for worker in workers:
         worker.start()
     try:
-        barrier.wait(timeout=60)  # every process has its connections open
+        barrier.wait(timeout=180)  # every process has its connections open (slow when busy)
         counts = [results.get(timeout=seconds + 60) for _ in workers]
     except (threading.BrokenBarrierError, queue.Empty) as exc:
         raise RuntimeError("a raw-limit process failed; see its traceback above") from exc
@@ -196,7 +196,7 @@ def _process(
     pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
     for thread in pool:
         thread.start()
-    barrier.wait(timeout=120)
+    barrier.wait(timeout=240)
     start.wait()
     for thread in pool:
         thread.join()

@@ -47,6 +47,9 @@ from fairslot.schedules.states import Period
 SCARCE = "EXP"  # the expert clinic everybody wants
 ORDINARY = "GEN"  # same specialty and title, plenty of room: the alternatives
 RAW = "RAW"  # the scarce clinic's twin, claimed only by the raw-limit measurement
+AMPLE = "AMP"  # a first-come clinic of plenty: the phase of successful holds and confirms
+ANCHOR = "ANC"  # slots claimed only by the hand-written anchor (``bench/anchor.py``)
+SESSION_CAPACITY = 500  # the most slots one session may have (schedules.formats)
 SPECIALTY = "stomatology"
 _CHANNELS = (("app", ChannelKind.HOSPITAL_APP), ("wx", ChannelKind.WECHAT))
 
@@ -58,6 +61,20 @@ class WorldSize:
     slots_per_session: int = 10
     ordinary_sessions: int = 2
     ordinary_capacity: int = 30
+    ample_slots: int = 0  # successful holds one run may make
+    anchor_slots: int = 0  # claims the anchor may win
+
+    @property
+    def anchor_departments(self) -> list[str]:
+        """A patient may occupy one slot per department and day (a unique index), so the
+        anchor's slots are spread over departments of at most one slot per identity."""
+        count = -(-self.anchor_slots // max(1, self.identities)) if self.anchor_slots else 0
+        return [f"{ANCHOR}{n}" for n in range(count)]
+
+    def anchor_share(self, n: int) -> int:
+        """Slots of the ``n``-th anchor department."""
+        per = min(self.identities, self.anchor_slots)
+        return max(0, min(per, self.anchor_slots - n * per))
 
     @property
     def scarce_slots(self) -> int:
@@ -93,6 +110,9 @@ class Release:
     scarce_session_ids: tuple[int, ...]
     all_session_ids: tuple[int, ...]
     raw_slot_ids: tuple[str, ...]
+    ample_session_ids: tuple[int, ...] = ()
+    ample_slot_ids: tuple[tuple[str, ...], ...] = ()  # per ample session, in its order
+    anchor_slot_ids: tuple[tuple[str, ...], ...] = ()  # per anchor department
 
 
 def seed_world(
@@ -127,6 +147,11 @@ def seed_world(
             DepartmentIn(code=SCARCE, name="口腔颌面外科专家门诊", specialty=SPECIALTY),
             DepartmentIn(code=ORDINARY, name="口腔科普通门诊", specialty=SPECIALTY),
             DepartmentIn(code=RAW, name="raw-limit twin", specialty="rawlimit"),
+            DepartmentIn(code=AMPLE, name="口腔科普通门诊 (bench plenty)", specialty="ample"),
+            *(
+                DepartmentIn(code=code, name=f"anchor claims {code}", specialty="anchor")
+                for code in size.anchor_departments
+            ),
         ],
     )
     hospitals.upsert_doctors(
@@ -134,7 +159,7 @@ def seed_world(
         hospital=hospital,
         specs=[
             DoctorIn(code=code, name=person_name(rng), title=DoctorTitle.CHIEF, department=dept)
-            for dept, code in _doctor_codes(size)
+            for dept, code, _ in _doctor_codes(size)
         ],
     )
     issued: set[str] = set()
@@ -178,11 +203,9 @@ def push_release(db: Session, *, world: World, now: datetime, release_at: dateti
             local_start=time(8, 0),
             local_end=time(12, 0),
             fee=Decimal("100.00") if dept != ORDINARY else Decimal("20.00"),
-            capacity=(
-                world.size.ordinary_capacity if dept == ORDINARY else world.size.slots_per_session
-            ),
+            capacity=capacity,
         )
-        for dept, code in _doctor_codes(world.size)
+        for dept, code, capacity in _doctor_codes(world.size)
     ]
     report = schedules.import_schedule(
         db,
@@ -198,9 +221,14 @@ def push_release(db: Session, *, world: World, now: datetime, release_at: dateti
     by_department: dict[str, list[int]] = {}
     for spec in specs:
         by_department.setdefault(spec.department, []).append(sessions[spec.his_session_id].id)
-    raw_slots = [
-        slot.id for session_id in by_department[RAW] for slot in slots_of_session(db, session_id)
-    ]
+
+    def slots(dept: str) -> tuple[str, ...]:
+        return tuple(
+            slot.id
+            for session_id in by_department.get(dept, [])
+            for slot in slots_of_session(db, session_id)
+        )
+
     scarce = by_department[SCARCE]
     return Release(
         release_at=release_at,
@@ -208,17 +236,48 @@ def push_release(db: Session, *, world: World, now: datetime, release_at: dateti
         department_id=sessions[specs[0].his_session_id].department_id,
         scarce_session_ids=tuple(scarce),
         all_session_ids=tuple(s.id for s in sessions.values()),
-        raw_slot_ids=tuple(raw_slots),
+        raw_slot_ids=slots(RAW),
+        ample_session_ids=tuple(by_department.get(AMPLE, ())),
+        ample_slot_ids=tuple(
+            tuple(slot.id for slot in slots_of_session(db, session_id))
+            for session_id in by_department.get(AMPLE, [])
+        ),
+        anchor_slot_ids=tuple(slots(code) for code in world.size.anchor_departments),
     )
 
 
-def _doctor_codes(size: WorldSize) -> list[tuple[str, str]]:
-    """(department, doctor code) of every doctor, one session each; scarce first."""
+def _doctor_codes(size: WorldSize) -> list[tuple[str, str, int]]:
+    """(department, doctor code, slots) of every doctor, one session each; scarce first."""
+    scarce = size.slots_per_session
     return (
-        [(SCARCE, f"{SCARCE}-{n}") for n in range(1, size.scarce_sessions + 1)]
-        + [(ORDINARY, f"{ORDINARY}-{n}") for n in range(1, size.ordinary_sessions + 1)]
-        + [(RAW, f"{RAW}-{n}") for n in range(1, size.scarce_sessions + 1)]
+        [(SCARCE, f"{SCARCE}-{n}", scarce) for n in range(1, size.scarce_sessions + 1)]
+        + [
+            (ORDINARY, f"{ORDINARY}-{n}", size.ordinary_capacity)
+            for n in range(1, size.ordinary_sessions + 1)
+        ]
+        + [(RAW, f"{RAW}-{n}", scarce) for n in range(1, size.scarce_sessions + 1)]
+        # two at least: the holds by slot take the even sessions, by session the odd
+        + _plenty(AMPLE, size.ample_slots, sessions_at_least=2)
+        + [
+            spec
+            for n, code in enumerate(size.anchor_departments)
+            for spec in _plenty(code, size.anchor_share(n))
+        ]
     )
+
+
+def _plenty(dept: str, slots: int, *, sessions_at_least: int = 1) -> list[tuple[str, str, int]]:
+    """Sessions of ``dept`` with ``slots`` slots in all, as few as the capacity limit
+    allows but at least ``sessions_at_least``, filled evenly."""
+    if slots <= 0:
+        return []
+    sessions = max(sessions_at_least, -(-slots // SESSION_CAPACITY))
+    per = -(-slots // sessions)
+    return [
+        (dept, f"{dept}-{n + 1}", min(per, slots - n * per))
+        for n in range(sessions)
+        if slots - n * per > 0
+    ]
 
 
 def _person(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-# The keys of ``--json FILE``, in order: a reader may rely on exactly these.
+# The keys of ``--json FILE`` since issue 5, in order: a reader may rely on these
+# (``bench/figures.py`` adds issue 14's after them).
 RESULT_KEYS = (
     "backend",
     "workers",
@@ -37,6 +37,15 @@ class Sample:
     status: int
     ms: float
     code: str | None = None
+    # When the answer came (monotonic seconds) and what the generator kept of it (a
+    # booking id); 0.0 / None where not recorded.
+    end_s: float = 0.0
+    extra: str | None = None
+
+    @property
+    def start_s(self) -> float:
+        """When it was sent (open loop: when it was meant to be sent)."""
+        return self.end_s - self.ms / 1000
 
 
 @dataclass(frozen=True)
@@ -125,46 +134,9 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else 0.0
 
 
-def result_document(
-    *,
-    backend: str,
-    workers: int,
-    summary: Summary,
-    oversold: int,
-    double_booked: int,
-    raw_limit_rps: float,
-    ceiling_rps: float | None = None,
-) -> dict[str, Any]:
-    """The ``--json`` document: :data:`RESULT_KEYS`, then ``per_endpoint`` and, when it
-    was measured, ``framework_ceiling_rps`` (``GET /healthz`` under the same clients) with
-    ``ratio_to_ceiling``."""
-    document: dict[str, Any] = {
-        "backend": backend,
-        "workers": workers,
-        "requests": summary.requests,
-        "throughput_rps": round(summary.throughput_rps, 1),
-        "p50_ms": round(summary.p50_ms, 1),
-        "p99_ms": round(summary.p99_ms, 1),
-        "oversold": oversold,
-        "double_booked": double_booked,
-        "server_errors": summary.server_errors,
-        "raw_limit_rps": round(raw_limit_rps, 1),
-        "ratio_to_raw": round(ratio(summary.throughput_rps, raw_limit_rps), 3),
-    }
-    assert tuple(document) == RESULT_KEYS
-    document["per_endpoint"] = {e.endpoint: _endpoint_document(e) for e in summary.endpoints}
-    if ceiling_rps is not None:
-        document["framework_ceiling_rps"] = round(ceiling_rps, 1)
-        document["ratio_to_ceiling"] = round(ratio(summary.throughput_rps, ceiling_rps), 3)
-    return document
-
-
-def _endpoint_document(stats: EndpointStats) -> Mapping[str, Any]:
-    return {
-        "requests": stats.count,
-        "p50_ms": round(stats.p50_ms, 1),
-        "p95_ms": round(stats.p95_ms, 1),
-        "p99_ms": round(stats.p99_ms, 1),
-        "max_ms": round(stats.max_ms, 1),
-        "outcomes": stats.outcomes,
-    }
+def active_seconds(samples: Iterable[Sample]) -> float:
+    """From the first send (open loop: the first intended send) to the last answer."""
+    every = list(samples)
+    if not every:
+        return 0.0
+    return max(s.end_s for s in every) - min(s.start_s for s in every)

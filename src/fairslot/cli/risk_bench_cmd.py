@@ -10,19 +10,19 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 
+from fairslot.bench.riskweek import repository as store
+from fairslot.bench.riskweek.data import Fmt, Shape, write_slots
+from fairslot.bench.riskweek.evaluation import Verdict, judge
+from fairslot.bench.riskweek.week import generate_week
 from fairslot.bootstrap import bootstrap
 from fairslot.cli.common import console, err_console
-from fairslot.cli.risk_cmd import print_report
+from fairslot.cli.risk_output import print_report
 from fairslot.clock import ManualClock
 from fairslot.config import load_settings
 from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
 from fairslot.db.scratch import DatabaseExists
-from fairslot.risk import bench_repository as store
-from fairslot.risk.bench_week import generate_week
-from fairslot.risk.benchdata import Fmt, Shape, write_slots
 from fairslot.risk.daily import run_configured
-from fairslot.risk.evaluation import Verdict, judge
 
 
 def bench(

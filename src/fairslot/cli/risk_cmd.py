@@ -7,21 +7,21 @@ Other ``risk`` commands (the daily report) register on :data:`app` from their ow
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, tzinfo
+from datetime import date
 
 import typer
-from rich.table import Table
 
 from fairslot.bootstrap import Platform
+from fairslot.cli import risk_bench_cmd, risk_report_cmd
 from fairslot.cli.common import (
     command_transaction,
-    console,
     daily_job_once,
     local_day,
     make_platform,
 )
+from fairslot.cli.risk_output import print_report
 from fairslot.risk import daily
-from fairslot.risk.batch import PHASES, BatchReport
+from fairslot.risk.batch import BatchReport
 from fairslot.risk.daily import run_configured
 
 log = logging.getLogger("fairslot.worker")
@@ -57,56 +57,6 @@ def run(
     print_report(report)
 
 
-def print_report(report: BatchReport) -> None:
-    run = report.run
-    zone = report.window.zone
-    console.print(
-        f"risk run {run.run_date.isoformat()} (run {run.runs} of this date): window "
-        f"{_local(report.window.start, zone)} – {_local(report.window.end, zone)}"
-    )
-    console.print(
-        f"read {report.bookings:,} bookings, {report.events:,} ledger events, "
-        f"{report.bindings:,} bindings, {report.requests:,} requests "
-        f"({report.request_groups:,} patient-identifier sets)"
-    )
-    hits = Table(title="hits by rule")
-    hits.add_column("rule")
-    hits.add_column("hits", justify="right")
-    hits.add_column("new alerts", justify="right")
-    for rule in sorted(report.hits_by_rule):
-        hits.add_row(rule, str(report.hits_by_rule[rule]), str(report.new_by_rule[rule]))
-    hits.add_row(
-        "total", str(sum(report.hits_by_rule.values())), str(report.new_alerts), style="bold"
-    )
-    console.print(hits)
-    console.print(
-        f"rings: {report.rings_found:,} groups, {report.ring_candidates:,} scored, "
-        f"{report.rings_flagged:,} flagged; "
-        f"cases: {report.cases_opened:,} opened, {report.cases_updated:,} updated, "
-        f"{report.already_reviewed:,} alert(s) on evidence already reviewed"
-    )
-    console.print(timing_table(report))
-
-
-def timing_table(report: BatchReport) -> Table:
-    table = Table(title="timing")
-    table.add_column("phase")
-    table.add_column("seconds", justify="right")
-    table.add_column("cpu seconds", justify="right")
-    for phase in PHASES:
-        table.add_row(
-            phase, f"{report.seconds.get(phase, 0.0):.2f}", f"{report.cpu.get(phase, 0.0):.2f}"
-        )
-    table.add_row(
-        "total", f"{report.total_seconds:.2f}", f"{sum(report.cpu.values()):.2f}", style="bold"
-    )
-    return table
-
-
-def _local(at: datetime, zone: tzinfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def daily_batch_once(platform: Platform) -> BatchReport | None:
     """The worker's daily run: the latest due date's batch, once (``common.daily_job_once``)."""
     report = daily_job_once(
@@ -127,9 +77,6 @@ def daily_batch_once(platform: Platform) -> BatchReport | None:
         )
     return report
 
-
-# Commands defined in their own modules (imported last: they use this module's helpers).
-from fairslot.cli import risk_bench_cmd, risk_report_cmd  # noqa: E402
 
 app.command("bench")(risk_bench_cmd.bench)
 app.command("report")(risk_report_cmd.report)

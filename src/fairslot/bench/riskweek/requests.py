@@ -1,6 +1,6 @@
 """The gate's request records in the benchmark's week (``request_records``): the requests
 the batch reads besides the bookings (``risk/repository.py::request_facts``). Pure apart
-from the rows it hands to a :class:`~fairslot.risk.benchdata.Sink`.
+from the rows it hands to a :class:`~fairslot.bench.riskweek.data.Sink`.
 
 Drawn from a generator of their own, seeded from the week's seed: a seed's bookings and
 ledger are the same with or without them, so the batch's timings before and after compare.
@@ -29,9 +29,7 @@ from collections import Counter
 from datetime import datetime, time
 from typing import Final
 
-from fairslot.gate.velocity import Reason, Thresholds
-from fairslot.risk.bench_people import AccountInfo, PersonInfo, Population
-from fairslot.risk.benchdata import (
+from fairslot.bench.riskweek.data import (
     WINDOW_CHANNEL,
     ZONE,
     Fmt,
@@ -40,6 +38,8 @@ from fairslot.risk.benchdata import (
     Sink,
     local_epoch,
 )
+from fairslot.bench.riskweek.people import AccountInfo, PersonInfo, Population
+from fairslot.gate.velocity import Reason, Thresholds
 
 NEW_ACCOUNT_SHARE: Final = 0.03  # of the accounts booking in the week: bound their patients in it
 FAST_CONFIRM_SHARE: Final = 0.01  # of confirmations: a quick genuine payer

@@ -6,7 +6,7 @@ one account, rings of identities sharing devices and a card, a man booking gynae
 identity spread over many departments, a serial canceller, and grab software that lost
 every race (it booked nothing: only the gate's request records link its identities).
 Families sharing a phone are part of the genuine population
-(``bench_people.build_households``) and must stay unflagged.
+(``people.build_households``) and must stay unflagged.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import NamedTuple
 
-from fairslot.gate.velocity import Reason
-from fairslot.risk.bench_people import AccountInfo, PersonInfo, Population
-from fairslot.risk.bench_requests import RequestLog
-from fairslot.risk.bench_simulation import Request, Simulation
-from fairslot.risk.benchdata import (
+from fairslot.bench.riskweek.data import (
     DepartmentInfo,
     Shape,
     Supply,
     local_epoch,
 )
+from fairslot.bench.riskweek.people import AccountInfo, PersonInfo, Population
+from fairslot.bench.riskweek.requests import RequestLog
+from fairslot.bench.riskweek.simulation import Request, Simulation
+from fairslot.gate.velocity import Reason
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The benchmark's people: households of genuine patients (some sharing one phone), their
 accounts and bindings, and how often each books in the week. Pure apart from the rows it
-hands to a :class:`~fairslot.risk.benchdata.Sink`."""
+hands to a :class:`~fairslot.bench.riskweek.data.Sink`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Final
 
-from fairslot.crypto import Protector, mask_account
-from fairslot.patients.identity import Sex
-from fairslot.patients.idgen import REGION_CODES, make_resident_id
-from fairslot.risk.benchdata import (
+from fairslot.bench.riskweek.data import (
     DEPARTMENTS,
     NAMES,
     WINDOW_CHANNEL,
@@ -24,6 +21,9 @@ from fairslot.risk.benchdata import (
     local_epoch,
     weighted,
 )
+from fairslot.crypto import Protector, mask_account
+from fairslot.patients.identity import Sex, mask_name
+from fairslot.patients.idgen import REGION_CODES, make_resident_id
 
 
 @dataclass(slots=True)
@@ -156,9 +156,11 @@ class Population:
             family=family,
         )
         self.people.persons.append(person)
+        name = rng.choice(NAMES)
         self.sink.row(
             "patients",
-            (str(person.id), rng.choice(NAMES), person.key, self.protector.encrypt(number),
+            (str(person.id), self.protector.encrypt(name), mask_name(name), person.key,
+             self.protector.encrypt(number),
              number[-4:], sex, birth.isoformat(), phone[1], self.protector.encrypt(phone[0]),
              None, "0", self.created),
         )  # fmt: skip
@@ -166,7 +168,7 @@ class Population:
 
     def bind(self, person: PersonInfo, *, at: float) -> None:
         """The person's binding to their account, made at ``at``. Written once the week is
-        simulated (``bench_requests.RequestLog.bind_everyone``): whether a household bound
+        simulated (``requests.RequestLog.bind_everyone``): whether a household bound
         its patients in the window depends on when it first books."""
         self.people.bindings += 1
         self.sink.row(

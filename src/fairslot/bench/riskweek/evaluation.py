@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from fairslot.risk.bench_people import PersonInfo
-from fairslot.risk.bench_scalpers import Planted
+from fairslot.bench.riskweek.people import PersonInfo
+from fairslot.bench.riskweek.scalpers import Planted
 from fairslot.risk.report import REALTIME_REVIEW_RULE
 
 

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
-from fairslot.risk.bench_people import People, PersonInfo, genuine_picks
-from fairslot.risk.bench_requests import RequestLog
-from fairslot.risk.benchdata import (
+from fairslot.bench.riskweek.data import (
     OFFSET_WEIGHTS,
     WINDOW_CHANNEL,
     ZONE,
@@ -32,6 +30,8 @@ from fairslot.risk.benchdata import (
     guid,
     local_epoch,
 )
+from fairslot.bench.riskweek.people import People, PersonInfo, genuine_picks
+from fairslot.bench.riskweek.requests import RequestLog
 
 HOLD_SECONDS: Final = 300
 COOLING: Final = (600.0, 10_800.0)  # the pool's random re-release delay

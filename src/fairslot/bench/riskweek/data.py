@@ -2,11 +2,11 @@
 the people. Pure apart from the rows it hands to a :class:`Sink`.
 
 Rows are tuples of text (or None) in the column order of :data:`COLUMNS`, written straight
-to PostgreSQL ``COPY`` or SQLite ``executemany`` by ``risk/bench_repository.py``; no ORM
-object is built. Everything is drawn from seeded generators, so a size and a seed always
-give the same week. The people are made by ``risk/bench_people.py``; the bookings, the
-ledger and the planted scalpers by ``risk/bench_simulation.py`` and ``risk/bench_scalpers.py``;
-the gate's request records by ``risk/bench_requests.py``.
+to PostgreSQL ``COPY`` or SQLite ``executemany`` by ``repository.py`` (beside this file,
+in ``bench/riskweek/``); no ORM object is built. Everything is drawn from seeded generators,
+so a size and a seed always give the same week. The people are made by ``people.py``; the
+bookings, the ledger and the planted scalpers by ``simulation.py`` and ``scalpers.py``; the
+gate's request records by ``requests.py``.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "release_logged reserved_channel_id reserved_until"
     ),
     "patients": _columns(
-        "id name id_hash id_encrypted id_last4 sex birth_date phone_hash phone_encrypted "
-        "insurance_encrypted booking_guard created_at"
+        "id name_encrypted name_masked id_hash id_encrypted id_last4 sex birth_date phone_hash "
+        "phone_encrypted insurance_encrypted booking_guard created_at"
     ),
     "accounts": _columns(
         "id phone_hash phone_encrypted phone_position channel_id external_ref guard created_at"
@@ -61,15 +61,15 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "bookings": _columns(
         "id slot_id session_id department_id session_date patient_id account_id channel_id "
         "status version held_at expires_at booked_at ended_at payment_account_hash "
-        "payment_account_masked payment_reference device_id ip wifi_id user_agent"
+        "payment_account_masked payment_reference device_key ip_key ip_label wifi_key user_agent"
     ),
     "slot_events": _columns(
         "id slot_id kind at recorded_at actor booking_id patient_key account_id channel_id "
-        "device_id ip wifi_id payment_account_hash data"
+        "device_key ip_key ip_label wifi_key payment_account_hash data"
     ),
     "request_records": _columns(
-        "id at action outcome channel_id account_id patient_key booking_id slot_id device_id "
-        "ip wifi_id payment_account_hash user_agent decision reasons"
+        "id at action outcome channel_id account_id patient_key booking_id slot_id device_key "
+        "ip_key ip_label wifi_key payment_account_hash user_agent decision reasons"
     ),
 }
 # Foreign keys first.

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from fairslot.bench.riskweek.data import COLUMNS, LOAD_ORDER, Row
 from fairslot.db.scratch import DatabaseExists, scratch_postgres
-from fairslot.risk.benchdata import COLUMNS, LOAD_ORDER, Row
 from fairslot.risk.models import RiskAlert
 
 
