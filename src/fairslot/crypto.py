@@ -8,8 +8,9 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 class Protector:
@@ -20,18 +21,43 @@ class Protector:
     the hashes cannot be brute-forced from the small space of valid ID numbers.
     """
 
-    def __init__(self, *, data_key: str, hash_key: str) -> None:
-        self._fernet = Fernet(_fernet_key(data_key))
+    def __init__(self, *, data_key: str, hash_key: str, old_data_keys: Sequence[str] = ()) -> None:
+        # Encrypts under ``data_key`` only; decrypts under it or any of ``old_data_keys``
+        # (``MultiFernet``), so the data key is rotated without downtime: the new key goes
+        # first, the old one stays in the old keys until ``fairslot keys reencrypt`` has
+        # moved every ciphertext, then it is dropped.
+        self._current = Fernet(_fernet_key(data_key))
+        self._fernet = MultiFernet(
+            [self._current, *(Fernet(_fernet_key(k)) for k in old_data_keys if k.strip())]
+        )
         self._hash_key = hash_key.encode()
 
     def encrypt(self, plain: str) -> str:
-        return self._fernet.encrypt(plain.encode()).decode()
+        return self._current.encrypt(plain.encode()).decode()
 
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
-            raise ValueError("cannot decrypt: wrong FAIRSLOT_DATA_KEY?") from exc
+            raise ValueError(
+                "cannot decrypt: wrong FAIRSLOT_DATA_KEY, or the key it was encrypted "
+                "under is missing from FAIRSLOT_OLD_DATA_KEYS?"
+            ) from exc
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` is encrypted under the current data key (no rotation due)."""
+        try:
+            self._current.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def reencrypt(self, token: str) -> str:
+        """``token`` encrypted under the current data key (an old key's token, moved)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("cannot re-encrypt: no configured key decrypts it") from exc
 
     def keyed_hash(self, value: str, *, purpose: str) -> str:
         message = f"{purpose}:{value}".encode()

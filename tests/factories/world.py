@@ -15,7 +15,7 @@ from fairslot.availability.repository import slots_of_session
 from fairslot.bookings.policy import BookingPolicy, booking_policy
 from fairslot.bootstrap import Platform
 from fairslot.channels.models import Channel, ChannelKind
-from fairslot.context import RequestContext
+from fairslot.context import RequestContext, device_key, edge_context, network_key
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.patients.identity import Sex
 from fairslot.patients.models import Account, Patient
@@ -54,7 +54,16 @@ class World:
             "ip": "10.0.0.1",
         }
         values.update(overrides)
-        return RequestContext(**values)
+        # The raw identifiers a request would carry, hashed as the edge hashes them.
+        return edge_context(protector=self.platform.protector, **values)
+
+    def device_key(self, device_id: str) -> str:
+        """The stored key of a raw device id."""
+        return device_key(device_id, protector=self.platform.protector)
+
+    def network_key(self, value: str) -> str:
+        """The stored key of a raw IP address or Wi-Fi id."""
+        return network_key(value, protector=self.platform.protector)
 
     def session(
         self,

@@ -27,9 +27,11 @@ class RequestRecord(Base):
     patient_key: Mapped[str | None] = mapped_column(String(64))
     booking_id: Mapped[str | None] = mapped_column(String(36))
     slot_id: Mapped[str | None] = mapped_column(String(36))
-    device_id: Mapped[str | None] = mapped_column(String(128))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    wifi_id: Mapped[str | None] = mapped_column(String(128))
+    # Keyed hashes of the end user's identifiers (``context.py``), never the raw values.
+    device_key: Mapped[str | None] = mapped_column(String(128))
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    ip_label: Mapped[str | None] = mapped_column(String(64))  # masked: 203.0.113.x
+    wifi_key: Mapped[str | None] = mapped_column(String(128))
     payment_account_hash: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(256))
     # The real-time risk decision on an acting request: allow, review or block, with its
@@ -39,6 +41,9 @@ class RequestRecord(Base):
 
     __table_args__ = (
         Index("ix_request_records_account_at", "account_id", "at"),
-        Index("ix_request_records_device_at", "device_id", "at"),
+        Index("ix_request_records_device_at", "device_key", "at"),
         Index("ix_request_records_decision_at", "decision", "at"),
+        # the risk batch's and the retention purge's window scans, and a patient's history
+        Index("ix_request_records_at", "at"),
+        Index("ix_request_records_patient_at", "patient_key", "at"),
     )

@@ -30,15 +30,15 @@ class Identifiers:
     patient_key: str | None = None
     phone_hash: str | None = None
     account_id: int | None = None
-    device_id: str | None = None
-    ip: str | None = None
-    wifi_id: str | None = None
+    device_key: str | None = None
+    ip_key: str | None = None
+    wifi_key: str | None = None
     payment_account_hash: str | None = None
 
 
 def keys_of(ids: Identifiers, *, protector: Protector | None) -> list[tuple[Scope, str]]:
-    """The (scope, key) pairs the identifiers are blacklisted under. Device and network
-    keys are keyed hashes of the raw value: without a ``protector`` they are left out."""
+    """The (scope, key) pairs the identifiers are blacklisted under. ``protector`` is no
+    longer needed (every key is stored hashed) and kept for the callers' signature."""
     keys: list[tuple[Scope, str]] = []
     if ids.patient_key:
         keys.append((Scope.PATIENT, ids.patient_key))
@@ -46,12 +46,13 @@ def keys_of(ids: Identifiers, *, protector: Protector | None) -> list[tuple[Scop
         keys.append((Scope.PHONE, ids.phone_hash))
     if ids.account_id is not None:
         keys.append((Scope.ACCOUNT, f"account:{ids.account_id}"))
-    if protector is not None:
-        if ids.device_id:
-            keys.append((Scope.DEVICE, protector.keyed_hash(ids.device_id, purpose="device")))
-        for network in (ids.ip, ids.wifi_id):
-            if network:
-                keys.append((Scope.NETWORK, protector.keyed_hash(network, purpose="network")))
+    # Device and network keys are stored hashed under the blacklist's own purposes
+    # (``context.py``), so they are compared as they are.
+    if ids.device_key:
+        keys.append((Scope.DEVICE, ids.device_key))
+    for network in (ids.ip_key, ids.wifi_key):
+        if network:
+            keys.append((Scope.NETWORK, network))
     if ids.payment_account_hash:
         keys.append((Scope.PAYMENT, ids.payment_account_hash))
     return keys
@@ -96,7 +97,7 @@ class BlockedKeys:
 
     @property
     def needs_raw_identifiers(self) -> bool:
-        """A device or network key matches only a raw value hashed again."""
+        """Whether rows must be read by their device and network keys too."""
         return any(scope in (Scope.DEVICE, Scope.NETWORK) for scope, _ in self.keys)
 
     def hit(self, ids: Identifiers, *, protector: Protector) -> bool:

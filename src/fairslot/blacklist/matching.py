@@ -29,7 +29,7 @@ def carrying(
 ) -> list[ColumnElement[bool]]:
     """The alternatives (to be OR-ed) of rows of ``model`` that may carry one of the
     identifiers; empty when nothing is asked for. ``model`` has ``account_id``,
-    ``payment_account_hash``, ``device_id``, ``ip`` and ``wifi_id`` columns."""
+    ``payment_account_hash``, ``device_key``, ``ip_key`` and ``wifi_key`` columns."""
     wanted: list[ColumnElement[bool]] = []
     if patient_keys:
         wanted.append(Patient.id_hash.in_(sorted(patient_keys)))
@@ -41,6 +41,10 @@ def carrying(
         wanted.append(model.payment_account_hash.in_(sorted(payment_hashes)))
     if with_raw_identifiers:
         wanted.append(
-            or_(model.device_id.is_not(None), model.ip.is_not(None), model.wifi_id.is_not(None))
+            or_(
+                model.device_key.is_not(None),
+                model.ip_key.is_not(None),
+                model.wifi_key.is_not(None),
+            )
         )
     return wanted

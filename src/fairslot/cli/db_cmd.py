@@ -12,7 +12,9 @@ app = typer.Typer(help="Database schema (Alembic migrations are the only way it 
 def upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
     platform = make_platform()
-    migrate.upgrade(platform.engine, revision)
+    # The server's own keys: rows converted by a data migration (0009) must match the
+    # keys and ciphertexts the server makes.
+    migrate.upgrade(platform.engine, revision, protector=platform.protector)
     console.print(f"[green]database at {revision}[/]: {platform.engine.url.render_as_string()}")
 
 

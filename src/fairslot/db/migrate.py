@@ -20,10 +20,14 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, protector: object | None = None) -> None:
+    """``protector`` (a ``crypto.Protector``): the keys a data migration hashes and encrypts
+    existing rows with (0009); without it the migration builds one from the settings."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        if protector is not None:
+            config.attributes["protector"] = protector
         command.upgrade(config, revision)
 
 

@@ -187,7 +187,11 @@ def _desk() -> _DeskSelect:
     """A call with its patient's name, its booking's department and day, and its agent."""
     return (
         select(
-            CallTask, Patient.name, Department.name, ClinicSession.session_date, StaffUser.username
+            CallTask,
+            Patient.name_masked,
+            Department.name,
+            ClinicSession.session_date,
+            StaffUser.username,
         )
         .join(Patient, Patient.id == CallTask.patient_id)
         .outerjoin(Booking, Booking.id == CallTask.booking_id)

@@ -233,7 +233,8 @@ def view(
         question=task.question,
         patient=CallPatient(
             patient_id=patient.id,
-            name=mask_name(patient.name) if masked else patient.name,
+            # In the clear only for the agent holding the call, in the audited view.
+            name=protector.decrypt(patient.name_encrypted) if in_full else patient.name_masked,
             phone=phone if in_full else mask_phone(phone),
             phone_in_full=in_full,
             sex=patient.sex.value,

@@ -136,7 +136,7 @@ def assess(
     action, account_id = record.action, record.account_id
     kind = repo.channel_kind(db, record.ctx.channel_id)
     # At the window or the call centre one terminal serves many people by design.
-    device = None if kind in settings.velocity_shared_device_kinds else record.ctx.device_id
+    device = None if kind in settings.velocity_shared_device_kinds else record.ctx.device_key
     reads = repo.signal_reads(
         db,
         bindings=repo.BindingsAsk(
@@ -146,7 +146,7 @@ def assess(
         if account_id is not None
         else None,
         device=repo.DeviceAsk(
-            device_id=device,
+            device_key=device,
             since=now - timedelta(days=settings.velocity_device_window_days),
             enough=t.device_block_at,
             patient_id=patient_id,
@@ -161,7 +161,7 @@ def assess(
         if action in BOOKING_ACTS and account_id is not None
         else None,
         browse=repo.BrowseAsk(
-            device_id=device,
+            device_key=device,
             since=now - timedelta(minutes=settings.velocity_browse_window_minutes),
             actions=BROWSE_ACTS,
         )
@@ -190,7 +190,7 @@ def assess(
         earlier = repo.fast_requests_since(
             db,
             account_id=account_id,
-            device_id=device,
+            device_key=device,
             since=now - timedelta(minutes=settings.velocity_repeat_window_minutes),
             reasons=[r.value for r in FAST_REASONS],
         )

@@ -2,8 +2,8 @@
 daily batch reads.
 
 These run on the hot path (a hold at release time), so each one is a range read on an
-index: ``request_records`` by (account_id, at) or (device_id, at), ``bookings`` by
-device_id, the decisions by (decision, at). None of them scans a table.
+index: ``request_records`` by (account_id, at) or (device_key, at), ``bookings`` by
+device_key, the decisions by (decision, at). None of them scans a table.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class BindingsAsk:
 
 @dataclass(frozen=True)
 class DeviceAsk:
-    device_id: str
+    device_key: str
     since: datetime
     enough: int
     patient_id: int | None
@@ -75,7 +75,7 @@ class FirstActAsk:
 
 @dataclass(frozen=True)
 class BrowseAsk:
-    device_id: str
+    device_key: str
     since: datetime
     actions: Collection[str]
 
@@ -97,13 +97,13 @@ def signal_reads(
     if bindings is not None:
         params |= {"b_account": bindings.account_id, "b_since": bindings.since}
     if device is not None:
-        params |= {"d_device": device.device_id, "d_since": device.since}
+        params |= {"d_device": device.device_key, "d_since": device.since}
         if device.patient_id is not None:
             params["d_patient"] = device.patient_id
     if first_act is not None:
         params |= {"f_account": first_act.account_id, "f_young_after": first_act.young_after}
     if browse is not None:
-        params |= {"w_device": browse.device_id, "w_since": browse.since}
+        params |= {"w_device": browse.device_key, "w_since": browse.since}
     if not params:
         return SignalReads()
     statement = _signal_select(
@@ -173,7 +173,7 @@ def _other_device_patients(*, enough: int, own_patient: bool) -> ScalarSelect[An
     ``since``; at most ``enough`` of them (the decision needs no more, and a busy device
     must not cost more)."""
     others = select(Booking.patient_id).where(
-        Booking.device_id == bindparam("d_device"), Booking.held_at >= bindparam("d_since")
+        Booking.device_key == bindparam("d_device"), Booking.held_at >= bindparam("d_since")
     )
     if own_patient:
         others = others.where(Booking.patient_id != bindparam("d_patient"))
@@ -200,7 +200,7 @@ def _browsed_since(actions: tuple[str, ...]) -> ScalarSelect[Any]:
     """Whether the device asked for availability (any of ``actions``) since ``since``."""
     return select(
         exists().where(
-            RequestRecord.device_id == bindparam("w_device"),
+            RequestRecord.device_key == bindparam("w_device"),
             RequestRecord.at >= bindparam("w_since"),
             RequestRecord.action.in_(actions),
         )
@@ -219,7 +219,7 @@ def fast_requests_since(
     db: Session,
     *,
     account_id: int | None,
-    device_id: str | None,
+    device_key: str | None,
     since: datetime,
     reasons: Collection[str],
 ) -> int:
@@ -232,8 +232,8 @@ def fast_requests_since(
     subjects = []
     if account_id is not None:
         subjects.append(RequestRecord.account_id == account_id)
-    if device_id:
-        subjects.append(RequestRecord.device_id == device_id)
+    if device_key:
+        subjects.append(RequestRecord.device_key == device_key)
     if not subjects or not reasons:
         return 0
     branches = [
@@ -263,9 +263,9 @@ class FlaggedRequest:
     account_id: int | None
     patient_key: str | None
     booking_id: str | None
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    wifi_key: str | None
     payment_account_hash: str | None
 
 
@@ -293,9 +293,9 @@ def review_decisions(db: Session, *, start: datetime, end: datetime) -> list[Fla
             account_id=r.account_id,
             patient_key=r.patient_key,
             booking_id=r.booking_id,
-            device_id=r.device_id,
-            ip=r.ip,
-            wifi_id=r.wifi_id,
+            device_key=r.device_key,
+            ip_key=r.ip_key,
+            wifi_key=r.wifi_key,
             payment_account_hash=r.payment_account_hash,
         )
         for r in rows

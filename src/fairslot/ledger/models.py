@@ -26,9 +26,11 @@ class SlotEvent(Base):
     patient_key: Mapped[str | None] = mapped_column(String(64), index=True)
     account_id: Mapped[int | None] = mapped_column()
     channel_id: Mapped[int | None] = mapped_column()
-    device_id: Mapped[str | None] = mapped_column(String(128))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    wifi_id: Mapped[str | None] = mapped_column(String(128))
+    # Keyed hashes of the end user's identifiers (``context.py``), never the raw values.
+    device_key: Mapped[str | None] = mapped_column(String(128))
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    ip_label: Mapped[str | None] = mapped_column(String(64))  # masked: 203.0.113.x
+    wifi_key: Mapped[str | None] = mapped_column(String(128))
     payment_account_hash: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

@@ -34,9 +34,10 @@ def record(
         patient_key=patient_key,
         account_id=ctx.account_id,
         channel_id=ctx.channel_id,
-        device_id=ctx.device_id,
-        ip=ctx.ip,
-        wifi_id=ctx.wifi_id,
+        device_key=ctx.device_key,
+        ip_key=ctx.ip_key,
+        ip_label=ctx.ip_label,
+        wifi_key=ctx.wifi_key,
         payment_account_hash=ctx.payment_account_hash,
         data=data or {},
     )

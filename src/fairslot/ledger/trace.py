@@ -191,9 +191,12 @@ def _event(
 ) -> TraceEvent:
     patient = people.get(e.booking_id) if e.booking_id else None
     networks = [
-        f"{label} {_short(protector.keyed_hash(value, purpose='network'))}"
-        for label, value in (("ip", e.ip), ("wifi", e.wifi_id))
-        if value
+        f"{label} {shown}"
+        for label, shown in (
+            ("ip", e.ip_label or (_short(e.ip_key) if e.ip_key else None)),
+            ("wifi", _short(e.wifi_key) if e.wifi_key else None),
+        )
+        if shown
     ]
     return TraceEvent(
         number=number,
@@ -206,11 +209,11 @@ def _event(
         account_id=e.account_id,
         booking_id=e.booking_id,
         patient=(
-            mask_person(patient.name, patient.id_last4)
+            mask_person(patient.name_masked, patient.id_last4)
             if patient is not None
             else (_short(e.patient_key) if e.patient_key else None)
         ),
-        device=_short(protector.keyed_hash(e.device_id, purpose="device")) if e.device_id else None,
+        device=_short(e.device_key) if e.device_key else None,
         network=" · ".join(networks) or None,
         payment=_short(e.payment_account_hash) if e.payment_account_hash else None,
         details=_details(e.data, zone=zone),

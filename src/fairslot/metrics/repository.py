@@ -56,7 +56,7 @@ class BookingRow:
     patient_key: str
     patient_phone: str
     account_phone: str
-    device_id: str | None
+    device_key: str | None
     payment_hash: str | None
 
 
@@ -148,7 +148,7 @@ def confirmed_bookings(
             Patient.id_hash,
             Patient.phone_hash,
             Account.phone_hash,
-            Booking.device_id,
+            Booking.device_key,
             Booking.payment_account_hash,
         )
         .join(ClinicSession, ClinicSession.id == Booking.session_id)
@@ -171,7 +171,7 @@ def confirmed_bookings(
             patient_key=patient_key,
             patient_phone=patient_phone,
             account_phone=account_phone,
-            device_id=device_id,
+            device_key=device_key,
             payment_hash=payment_hash,
         )
         for (
@@ -185,7 +185,7 @@ def confirmed_bookings(
             patient_key,
             patient_phone,
             account_phone,
-            device_id,
+            device_key,
             payment_hash,
         ) in _stream(db, statement)
     ]

@@ -180,8 +180,18 @@ def mask_identifier(value: str) -> str:
     return value[:3] + "***" + value[-2:] if len(value) > 6 else "***"
 
 
+_NAME_SEPARATORS = frozenset(" ·-'")
+
+
 def mask_name(name: str) -> str:
-    return name[0] + "*" * (len(name) - 1) if len(name) > 1 else name
+    """A name as staff screens show it: the first and last characters of three or more
+    (张*明, 欧**月, J*** ****h), only the first of two (张*); separators are kept, so the
+    shape of a name stays readable. Masking a masked name changes nothing."""
+    letters = [i for i, ch in enumerate(name) if ch not in _NAME_SEPARATORS]
+    if len(letters) < 2:
+        return "*" * len(name)
+    kept = {letters[0]} if len(letters) == 2 else {letters[0], letters[-1]}
+    return "".join(ch if i in kept or ch in _NAME_SEPARATORS else "*" for i, ch in enumerate(name))
 
 
 def mask_person(name: str, id_last4: str) -> str:

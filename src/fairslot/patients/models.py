@@ -11,12 +11,15 @@ from fairslot.patients.identity import Sex
 
 
 class Patient(Base):
-    """A real person. The ID number is stored encrypted and found by its keyed hash."""
+    """A real person. The ID number is stored encrypted and found by its keyed hash; the
+    name is stored encrypted, with a masked label (张*明) for every screen that needs only
+    to tell people apart. Nothing links patients by name, so the name has no keyed hash."""
 
     __tablename__ = "patients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name_encrypted: Mapped[str] = mapped_column(String(512))
+    name_masked: Mapped[str] = mapped_column(String(100))
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)
     id_encrypted: Mapped[str] = mapped_column(String(255))
     id_last4: Mapped[str] = mapped_column(String(4))

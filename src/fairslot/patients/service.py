@@ -153,7 +153,7 @@ def bind_patient(
     id_hash = protector.keyed_hash(resident.number, purpose=PURPOSE_RESIDENT_ID)
     patient = repo.patient_by_id_hash(db, id_hash)
     if patient is not None:
-        _check_same_person(patient, name=clean_name)
+        _check_same_person(patient, name=clean_name, protector=protector)
         if repo.get_binding(db, account_id=account.id, patient_id=patient.id) is not None:
             return patient
     if repo.count_bindings(db, account_id=account.id) >= max_bound:
@@ -224,7 +224,7 @@ def patient_view(
 ) -> PatientView:
     return PatientView(
         patient_id=patient.id,
-        name_masked=mask_name(patient.name),
+        name_masked=patient.name_masked,
         id_number_masked=mask_id(protector.decrypt(patient.id_encrypted)),
         phone_masked=mask_phone(protector.decrypt(patient.phone_encrypted)),
         sex=patient.sex,
@@ -233,6 +233,12 @@ def patient_view(
         relation=relation,
         has_insurance=patient.insurance_encrypted is not None,
     )
+
+
+def patient_name(patient: Patient, *, protector: Protector) -> str:
+    """The patient's name in the clear: for the patient's own account and an audited
+    reveal only; every other screen shows ``patient.name_masked``."""
+    return protector.decrypt(patient.name_encrypted)
 
 
 def patient_key_for(id_number: str, *, protector: Protector) -> str | None:
@@ -273,7 +279,8 @@ def _create_patient(
     protector: Protector,
 ) -> Patient:
     patient = Patient(
-        name=name,
+        name_encrypted=protector.encrypt(name),
+        name_masked=mask_name(name),
         id_hash=id_hash,
         id_encrypted=protector.encrypt(resident.number),
         id_last4=resident.number[-4:],
@@ -294,13 +301,15 @@ def _create_patient(
         existing = repo.patient_by_id_hash(db, id_hash)
         if existing is None:
             raise
-        _check_same_person(existing, name=name)
+        _check_same_person(existing, name=name, protector=protector)
         return existing
     return patient
 
 
-def _check_same_person(patient: Patient, *, name: str) -> None:
-    if _name_key(patient.name) != _name_key(name):
+def _check_same_person(patient: Patient, *, name: str, protector: Protector) -> None:
+    # Compared in the clear, here only: a keyed hash of a name would be guessable from
+    # the small space of names, and nothing else needs to find a patient by name.
+    if _name_key(patient_name(patient, protector=protector)) != _name_key(name):
         # Never say what the registered name is: that would leak it to whoever has the ID.
         raise IdentityMismatch(
             "The name does not match the name registered with this resident ID number; "

@@ -57,6 +57,8 @@ class ClinicSession(Base):
         CheckConstraint("capacity >= 0", name="capacity_positive"),
         CheckConstraint("release_at <= closes_at", name="release_before_close"),
         Index("ix_clinic_sessions_department_date", "department_id", "session_date"),
+        # the worker's due releases and draws, tonight's release fill, the scarcity history
+        Index("ix_clinic_sessions_release_at", "release_at"),
     )
 
 

@@ -1,0 +1,1 @@
+"""Personal data at rest: moving every ciphertext to the current data key."""
