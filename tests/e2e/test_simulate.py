@@ -50,7 +50,16 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
     # anything, so say so rather than compare empty markets.
     late = [n for notes in data["notes"].values() for n in notes if "slow server start" in n]
     assert not late, f"the simulated day was not played in time: {late}"
-    assert set(data) == {"seed", "scenario", "protected", "baseline", "after_day", "notes"}
+    assert set(data) == {
+        "seed",
+        "scenario",
+        "protected",
+        "baseline",
+        "after_day",
+        "notes",
+        "per_tactic",
+        "judgement",
+    }
     assert set(data["notes"]) == set(data["after_day"]) == {"protected", "baseline"}
     assert data["seed"] == 7 and data["scenario"]["name"] == "quick"
     protected, baseline = data["protected"], data["baseline"]
@@ -65,6 +74,14 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
     assert protected["scalper_share"] < baseline["scalper_share"]
     assert protected["transfer_successes"] == 0
     assert "genuine success rate" in result.output
+    # Fast bots against genuine patients, per identity: counts that add up, and a p-value
+    # wherever both groups asked (the quick scenario plays grab software on both platforms).
+    for figures in (protected, baseline):
+        race = figures["fast_vs_genuine"]
+        assert 0 <= race["bots_won"] <= race["bots_tried"]
+        assert 0 <= race["genuine_won"] <= race["genuine_tried"]
+        assert race["bots_tried"] > 0 and 0.0 <= race["p_value"] <= 1.0
+    assert "expert slot won per identity" in result.output
 
     # after the day: the batch ran and the reviewer worked the queue (protected only)
     after = data["after_day"]
@@ -102,18 +119,24 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
     assert page.count("data:image/png;base64,") >= 3  # timeline, holders, day 1 vs day 2
     assert "http://" not in page and "https://" not in page  # nothing to fetch: offline
 
+    # Per tactic: every tactic of the scenario is reported on both platforms, recall only
+    # where the batch ran.
+    tactics = {"grab_bots", "human_wave", "brokers", "identity_rotation", "proxy_booking"}
+    tactics.add("slot_radar")
+    assert set(data["per_tactic"]["protected"]) == set(data["per_tactic"]["baseline"]) == tactics
+    assert all(t["recall"] is not None for t in data["per_tactic"]["protected"].values())
+    assert all(t["recall"] == 0.0 for t in data["per_tactic"]["baseline"].values())
+
     # Nobody genuine is blocked — by the gate during the day, or by the batch and the
-    # simulated reviewer after it — and the reviewer confirms only scalpers. KNOWN DEFECT
-    # (issue 11, "queue noise and collateral"): in some runs the batch opens a case on a
-    # genuine household that two rules agree on, the simulated reviewer confirms it and
-    # blocks genuine identities. Checked last, so that every other figure above is still
-    # asserted; when the defect shows, the test reports it as an expected failure with the
-    # figures instead of passing silently.
-    wrongly = {mode: data[mode]["genuine_blocked"] for mode in ("protected", "baseline")}
-    refused = second["genuine_refused_by_gate"]
-    if any(wrongly.values()) or refused or protected["detection_precision"] not in (None, 1.0):
-        pytest.xfail(
-            f"known defect (issue 11): genuine identities blocked {wrongly}, "
-            f"refused on day 2 {refused}, detection precision "
-            f"{protected['detection_precision']}"
-        )
+    # simulated reviewer after it — the reviewer confirms only scalpers, and no genuine
+    # household is even named in a case (a family binding its members one after another
+    # is not evidence: issue 11, "queue noise and collateral").
+    assert {mode: data[mode]["genuine_blocked"] for mode in ("protected", "baseline")} == {
+        "protected": 0,
+        "baseline": 0,
+    }
+    assert second["genuine_refused_by_gate"] == 0
+    assert protected["detection_precision"] in (None, 1.0)
+    judged = data["judgement"]["protected"]
+    assert judged["genuine_households"] == 30
+    assert judged["genuine_households_flagged"] == 0, judged

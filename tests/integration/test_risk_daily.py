@@ -41,7 +41,9 @@ def test_after_one_oclock_the_worker_runs_yesterdays_batch_once(world: World) ->
 
     assert runs(world) == [(REPORT_DAY, 1, "worker")]
     rules = set(world.db.scalars(select(RiskAlert.rule).where(RiskAlert.run_date == REPORT_DAY)))
-    assert rules == {"same_payment_same_department"}
+    # one card paying for five people in five accounts: the paper's rule and the
+    # operator rule (payment across accounts) both see it
+    assert rules == {"same_payment_same_department", "payment_across_accounts"}
 
 
 def test_before_one_oclock_yesterday_is_not_due_yet(world: World) -> None:

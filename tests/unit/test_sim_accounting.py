@@ -253,6 +253,7 @@ def test_the_figures_have_exactly_the_keys_the_json_promises() -> None:
         "requests",
         "server_errors",
         "day2",  # the second release day, nested (null when not played)
+        "fast_vs_genuine",  # fast bots' win rate against genuine patients', with its p-value
     }
 
 

@@ -9,6 +9,7 @@ from fairslot.sim.afterday import (
     NoReview,
     RiskBatch,
     SimulatedReview,
+    account_persons,
     comes,
     mask_id,
     members,
@@ -61,3 +62,15 @@ def test_a_case_is_about_the_patients_of_its_bookings_and_the_patients_it_lists_
 
     # patient 99 is none of the simulator's identities; a phone label is not a patient
     assert members(evidence, {41: bot}, scenario=SCENARIO) == tuple(sorted({bot, wave}))
+
+
+def test_a_case_on_an_account_names_the_family_behind_it_even_with_nothing_to_block() -> None:
+    accounts = {8: ("h001-0", "h001-1"), 9: ("h002-0",)}
+    on_account = {"case": {"subject_kind": "account", "subject_label": "account 8"}}
+    assert account_persons(on_account, accounts) == {"h001-0", "h001-1"}
+    offered = {
+        "case": {"subject_kind": "device", "subject_label": "device ab12…"},
+        "candidates": [{"scope": "account", "key": "account:9", "label": "account 9"}],
+    }
+    assert account_persons(offered, accounts) == {"h002-0"}
+    assert account_persons({"case": {"subject_kind": "payment_account"}}, accounts) == set()

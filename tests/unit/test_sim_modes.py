@@ -36,6 +36,17 @@ def test_protected_keeps_every_protection_of_the_platform(monkeypatch: pytest.Mo
     assert settings.rate_limits == "333 per 1 second"
 
 
+def test_protected_judges_a_clinic_without_release_history_scarce(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The simulator's clinics are new: a first-come expert clinic is batched from its
+    # first release only if the platform judges unknown clinics scarce.
+    monkeypatch.delenv("FAIRSLOT_SCARCE_WITHOUT_HISTORY", raising=False)
+    assert booking_policy(settings_for(Mode.PROTECTED, monkeypatch)).scarce_without_history
+    monkeypatch.delenv("FAIRSLOT_SCARCE_WITHOUT_HISTORY", raising=False)
+    assert not booking_policy(settings_for(Mode.BASELINE, monkeypatch)).scarce_without_history
+
+
 def test_baseline_turns_the_protections_off_with_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(Mode.BASELINE, monkeypatch)
     assert not settings.gate_enabled

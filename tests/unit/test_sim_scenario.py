@@ -13,7 +13,9 @@ from fairslot.sim.generate import build_scenario, day_two
 from fairslot.sim.modes import Mode
 from fairslot.sim.runner import schedule_document
 from fairslot.sim.scenario import (
+    PRESETS,
     SCALPER_CONTROLLED,
+    TACTICS,
     Klass,
     ScenarioParams,
 )
@@ -88,9 +90,17 @@ def test_scalper_identities_are_only_in_the_scalpers_hands() -> None:
     scenario = build_scenario(ScenarioParams(), seed=7)
     genuine = {p for h in scenario.households for p in h.account.persons}
     assert all(scenario.persons[p].klass == Klass.GENUINE for p in genuine)
-    bots = {p for g in scenario.grab_programs for a in g.accounts for p in a.persons}
-    assert {scenario.persons[p].klass for p in bots} == {Klass.GRAB_BOT}
-    assert all(len(g.devices) > 1 and len(g.proxies) > 1 for g in scenario.grab_programs)
+    for program in scenario.grab_programs:
+        held = {scenario.persons[p].klass for a in program.accounts for p in a.persons}
+        assert held == {program.tactic}
+    bots = [g for g in scenario.grab_programs if g.tactic == Klass.GRAB_BOT]
+    assert bots and all(len(g.devices) > 1 and len(g.proxies) > 1 for g in bots)
+    assert {g.tactic for g in scenario.grab_programs} == {
+        Klass.GRAB_BOT,
+        Klass.ROTATION,
+        Klass.PROXY_BOOKED,
+        Klass.RADAR,
+    }
     for broker in scenario.brokers:
         for deal, account in zip(broker.deals, broker.accounts, strict=True):
             assert account.persons == (deal.throwaway, deal.buyer)
@@ -122,9 +132,15 @@ def test_on_day_two_the_same_people_come_back_and_only_scalpers_rotate_identifie
     first = build_scenario(ScenarioParams.quick(), seed=3)
     second = day_two(first)
 
-    assert second.persons == first.persons and second.households == first.households
+    # the same people, and the rotation operator's new ones
+    assert second.persons.items() >= first.persons.items()
+    fresh = {second.persons[p].klass for p in second.persons.keys() - first.persons.keys()}
+    assert fresh == {Klass.ROTATION}
+    assert second.households == first.households
     assert day_two(first) == second  # drawn from the seed alone
     for old, new in zip(first.grab_programs, second.grab_programs, strict=True):
+        if old.tactic == Klass.ROTATION:
+            continue
         assert [a.persons for a in new.accounts] == [a.persons for a in old.accounts]
         assert not {a.phone for a in new.accounts} & {a.phone for a in old.accounts}
         assert not set(new.devices) & set(old.devices)
@@ -139,3 +155,60 @@ def test_on_day_two_the_same_people_come_back_and_only_scalpers_rotate_identifie
         new.device != old.device and new.payment_account != old.payment_account
         for old, new in zip(first.brokers, second.brokers, strict=True)
     )
+
+
+def test_identity_rotation_comes_back_as_new_people_on_the_old_payment_and_home_network() -> None:
+    first = build_scenario(ScenarioParams(), seed=4)
+    second = day_two(first)
+    (old,) = [g for g in first.grab_programs if g.tactic == Klass.ROTATION]
+    (new,) = [g for g in second.grab_programs if g.tactic == Klass.ROTATION]
+    old_people = {p for a in old.accounts for p in a.persons}
+    new_people = {p for a in new.accounts for p in a.persons}
+    assert not old_people & new_people
+    numbers = {second.persons[p].id_number for p in new_people}
+    assert not numbers & {first.persons[p].id_number for p in old_people}
+    assert not {a.phone for a in new.accounts} & {a.phone for a in old.accounts}
+    assert not {d.device_id for d in new.devices} & {d.device_id for d in old.devices}
+    # what rotation cannot easily change: the money and the home network
+    assert (
+        set(new.payment_accounts) == set(old.payment_accounts)
+        and len(set(old.payment_accounts)) == 1
+    )
+    assert {(d.ip, d.wifi_id) for d in new.devices} == {(d.ip, d.wifi_id) for d in old.devices}
+    assert len({(d.ip, d.wifi_id) for d in old.devices}) == 1
+
+
+def test_a_proxy_operator_books_each_buyer_in_their_own_account_from_its_own_two_pcs() -> None:
+    scenario = build_scenario(ScenarioParams(), seed=4)
+    (proxy,) = [g for g in scenario.grab_programs if g.tactic == Klass.PROXY_BOOKED]
+    assert all(len(a.persons) == 1 for a in proxy.accounts)
+    assert len(proxy.accounts) == ScenarioParams().buyers_per_proxy
+    assert len(set(proxy.payment_accounts)) == len(proxy.accounts)  # each buyer pays
+    assert len(proxy.devices) == 2 and len(set(proxy.proxies)) == 1
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_a_tactic_preset_plays_that_tactic_alone_and_first_come_plays_every_one(
+    preset: str,
+) -> None:
+    params = ScenarioParams.preset(preset, quick=True)
+    scenario = build_scenario(params, seed=1)
+    klasses = {p.klass for p in scenario.persons.values()} & SCALPER_CONTROLLED
+    if preset in ("all", "first_come"):
+        assert klasses == set(SCALPER_CONTROLLED)
+    else:
+        assert klasses == set(TACTICS[preset])
+    assert params.first_come_scarce == (preset == "first_come")
+    assert params.name == f"quick-{preset}"
+
+
+def test_the_first_come_preset_pushes_the_expert_clinics_first_come_even_when_protected() -> None:
+    scenario = build_scenario(ScenarioParams.preset("first_come", quick=True), seed=1)
+    day = datetime(2026, 11, 29, tzinfo=UTC).date()
+    doc = schedule_document(scenario, Mode.PROTECTED, hospital=0, code="H1", session_date=day)
+    assert {d["allocation_mode"] for d in doc["departments"]} == {"first_come"}
+
+
+def test_an_unknown_preset_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown preset"):
+        ScenarioParams.preset("everything")

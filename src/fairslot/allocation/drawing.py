@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import repository as repo
-from fairslot.allocation import rules
+from fairslot.allocation import rules, screening, screening_repository, screening_service
 from fairslot.allocation.models import Draw, Intent
-from fairslot.allocation.service import BLACKLISTED, identifiers
-from fairslot.allocation.states import DrawStatus, IntentStatus
+from fairslot.allocation.service import BLACKLISTED
+from fairslot.allocation.states import DrawKind, DrawStatus, IntentStatus
 from fairslot.alternatives.service import alternatives_for
-from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
@@ -59,15 +58,18 @@ def run_draw(
     # holds, and a second runner's compare-and-set finds nothing to claim.
     if not repo.mark_drawn(db, draw_id=draw.id, version=draw.version, seed=seed, now=now):
         return None
-    intents = {
-        i.id: i for i in repo.intents_of(db, draw_id=draw.id, status=IntentStatus.REGISTERED)
-    }
-    # Every path that books checks the blacklist: an entrant blocked since registering
-    # keeps a place in the published order but is offered nothing (issue 13, item 8).
+    # The entries: registered intents and those already held out for review.
+    intents = {i.id: i for i in screening_repository.screenable(db, draw_id=draw.id)}
+    # Pre-draw screening (screening.py) over the entrants: an entrant blocked since
+    # registering (issue 13, item 8), or held out for review, keeps a place in the
+    # published order but is offered nothing. The published reason of a held entry says
+    # only that it is under review, never what was detected.
     outcome = DrawOutcome(draw_id=draw.id)
-    outcome.held_out = dict.fromkeys(
-        _blacklisted(db, intents=list(intents.values()), now=now, protector=protector),
-        BLACKLISTED,
+    screened = screening_service.hold_suspects(
+        db, draw=draw, intents=list(intents.values()), now=now, protector=protector
+    )
+    outcome.held_out = dict.fromkeys(screened.blacklisted, BLACKLISTED) | dict.fromkeys(
+        screened.held, screening.PUBLIC_HELD
     )
     entries = [
         rules.Entry(
@@ -159,6 +161,8 @@ def run_draw(
         db, draw_id=draw.id, inputs_digest=rules.inputs_digest(intents), result=result
     )
     for intent_id in assignment:
+        if intent_id in screened.held:
+            continue  # stays HELD, under review: cleared, it is settled by its place
         _settle_intent(
             db,
             draw=draw,
@@ -171,15 +175,6 @@ def run_draw(
         )
     db.expire(draw)
     return outcome
-
-
-def _blacklisted(
-    db: Session, *, intents: list[Intent], now: datetime, protector: Protector
-) -> set[str]:
-    """The intents whose patient or identifiers a blacklist entry in force blocks now."""
-    patients = repo.patients_by_id(db, [i.patient_id for i in intents])
-    subjects = {i.id: identifiers(i, patient=patients[i.patient_id]) for i in intents}
-    return blacklist_gate.blocked_among(db, subjects=subjects, now=now, protector=protector)
 
 
 def _book_winner(
@@ -198,12 +193,26 @@ def _book_winner(
         actor=f"draw:{draw.id}",
         channel_id=intent.channel_id,
         account_id=intent.account_id,
-        device_id=intent.device_id,
-        ip=intent.ip,
-        wifi_id=intent.wifi_id,
+        device_key=intent.device_key,
+        ip_key=intent.ip_key,
+        ip_label=intent.ip_label,
+        wifi_key=intent.wifi_key,
         payment_account_hash=intent.payment_account_hash,
     )
-    booking = bookings.hold(
+    # A batch entry was a hold: its winner holds the slot and pays within the hold time
+    # like anyone who held (there is no pre-authorisation to take). A draw's winner is
+    # booked at once with the intent's pre-authorised payment — in the same one booking
+    # function (``bookings.booking.book_slot``) as every other path.
+    preauthorised = None
+    if draw.kind != DrawKind.RELEASE_BATCH:
+        assert intent.payment_account_hash and intent.payment_account_masked
+        preauthorised = bookings.Preauthorised(
+            payment_account_hash=intent.payment_account_hash,
+            payment_account_masked=intent.payment_account_masked,
+            payment_reference=intent.payment_reference or "",
+            feed_extra={"draw_id": draw.id},
+        )
+    return bookings.hold(
         db,
         account_id=intent.account_id,
         patient_id=intent.patient_id,
@@ -212,18 +221,8 @@ def _book_winner(
         ctx=ctx,
         policy=policy,
         rng=rng,
+        preauthorised=preauthorised,
     )
-    bookings.confirm_preauthorised(
-        db,
-        booking=booking,
-        now=now,
-        ctx=ctx,
-        payment_account_hash=intent.payment_account_hash,
-        payment_account_masked=intent.payment_account_masked,
-        payment_reference=intent.payment_reference,
-        feed_extra={"draw_id": draw.id},
-    )
-    return booking
 
 
 def _settle_intent(
@@ -243,24 +242,31 @@ def _settle_intent(
         "seed_commitment": draw.seed_commitment,
         "patient_id": intent.patient_id,
     }
+    # A batch's entrants are told as ``batch_*`` (their winners hold, to pay by
+    # ``pay_by``; nothing was pre-authorised), a draw's as ``draw_*``.
+    batch = draw.kind == DrawKind.RELEASE_BATCH
+    prefix = "batch" if batch else "draw"
+    released = {} if batch else {"preauthorisation": "released"}
     if booking is not None:
-        target, kind = IntentStatus.WON, "draw_won"
+        target, kind = IntentStatus.WON, f"{prefix}_won"
         outcome.won.append(intent.id)
         payload |= {"booking_id": booking.id, "session_id": booking.session_id}
+        if batch:
+            payload |= {"status": booking.status.value, "pay_by": booking.expires_at.isoformat()}
     elif reason is not None:
-        target, kind = IntentStatus.REFUSED, "draw_refused"
-        payload |= {"reason": reason, "preauthorisation": "released"}
+        target, kind = IntentStatus.REFUSED, f"{prefix}_refused"
+        payload |= {"reason": reason, **released}
     else:
-        target, kind = IntentStatus.LOST, "draw_lost"
+        target, kind = IntentStatus.LOST, f"{prefix}_lost"
         outcome.lost.append(intent.id)
         payload |= {
-            "preauthorisation": "released",
+            **released,
             "alternatives": _alternatives(db, draw=draw, intent=intent, now=now, policy=policy),
         }
     repo.move_intent(
         db,
         intent_id=intent.id,
-        expected=IntentStatus.REGISTERED,
+        expected=intent.status,  # registered, or held and since blacklisted
         target=target,
         booking_id=booking.id if booking else None,
         reason=reason,

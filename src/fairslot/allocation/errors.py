@@ -29,3 +29,26 @@ class NotADrawSession(Conflict):
 
 class IntentNotWithdrawable(Conflict):
     code = "intent_not_withdrawable"
+
+
+class BatchEntryNotFound(NotFound):
+    code = "batch_entry_not_found"
+
+
+class ReleaseBatchDrawing(Conflict):
+    """The batch's window has closed and it is being drawn: the leftovers sell first-come
+    as soon as it has run (the worker runs it within its sweep interval)."""
+
+    code = "release_batch_drawing"
+
+
+class ScarceReleaseCannotRace(Conflict):
+    """A hospital override cannot make a clinic the platform judges scarce first-come."""
+
+    code = "scarce_release_cannot_race"
+
+
+class IntentNotHeld(Conflict):
+    """Only an entry held out for review can be cleared or refused by a reviewer."""
+
+    code = "intent_not_held"

@@ -183,7 +183,7 @@ def _entries(
             EntryLine(
                 position=position,
                 intent_id=intent_id,
-                patient=mask_person(found[1].name, found[1].id_last4) if found else "—",
+                patient=mask_person(found[1].name_masked, found[1].id_last4) if found else "—",
                 channel=found[2].name if found and found[2] else str(entry.get("channel_id")),
                 session=his_ids.get(entry["session_id"]) if entry.get("session_id") else None,
                 title=entry.get("title"),

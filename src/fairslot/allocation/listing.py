@@ -8,8 +8,10 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import batch_repository as batch_repo
+from fairslot.allocation import modes
 from fairslot.allocation import repository as repo
-from fairslot.allocation.states import DrawStatus
+from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus
 from fairslot.allocation.verification import check
 
 PER_PAGE = 50
@@ -36,6 +38,7 @@ class DrawRow:
     due_at: datetime
     drawn_at: datetime | None
     zone: str
+    kind: DrawKind
     entries: int | None  # intents registered so far, or the entries the draw took
     winners: int | None
     verified: bool | None
@@ -48,6 +51,21 @@ class Option:
 
 
 @dataclass(frozen=True)
+class ModeRow:
+    """A department the platform decided for (scarce) or the hospital overrode."""
+
+    hospital_name: str
+    department_name: str
+    schedule_mode: AllocationMode
+    override: AllocationMode | None
+    scarce: bool
+    effective_mode: AllocationMode
+    why: str | None  # the latest verdict's summary (Chinese)
+    decided_at: datetime | None
+    zone: str
+
+
+@dataclass(frozen=True)
 class DrawPage:
     rows: list[DrawRow]
     total: int
@@ -55,6 +73,7 @@ class DrawPage:
     pages: int
     hospitals: list[Option]
     departments: list[Option]
+    modes: list[ModeRow]
 
 
 def list_draws(db: Session, *, wanted: DrawFilter, page: int = 1) -> DrawPage:
@@ -94,6 +113,7 @@ def list_draws(db: Session, *, wanted: DrawFilter, page: int = 1) -> DrawPage:
                 due_at=draw.due_at,
                 drawn_at=draw.drawn_at,
                 zone=hospital.timezone,
+                kind=draw.kind,
                 entries=entries,
                 winners=winners,
                 verified=verified,
@@ -108,4 +128,28 @@ def list_draws(db: Session, *, wanted: DrawFilter, page: int = 1) -> DrawPage:
         pages=max(1, -(-total // PER_PAGE)),
         hospitals=list(hospitals.values()),
         departments=[Option(d.id, f"{h.code} · {d.name}") for d, h in departments],
+        modes=mode_rows(db, hospital_id=wanted.hospital_id),
     )
+
+
+def mode_rows(db: Session, *, hospital_id: int | None) -> list[ModeRow]:
+    """Departments judged scarce or overridden, with the latest verdict's reason."""
+    found = batch_repo.decided_departments(db, hospital_id=hospital_id)
+    verdicts = batch_repo.last_verdicts(db, department_ids=[d.id for d, _ in found])
+    rows = []
+    for department, hospital in found:
+        verdict = verdicts.get(department.id)
+        rows.append(
+            ModeRow(
+                hospital_name=hospital.name,
+                department_name=department.name,
+                schedule_mode=department.allocation_mode,
+                override=department.mode_override,
+                scarce=department.scarce,
+                effective_mode=modes.effective(department),
+                why=str(verdict.evidence.get("summary_zh")) if verdict else None,
+                decided_at=verdict.decided_at if verdict else None,
+                zone=hospital.timezone,
+            )
+        )
+    return rows

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fairslot.allocation import shuffle
-from fairslot.allocation.states import DrawStatus, IntentStatus
+from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus, IntentStatus
 from fairslot.db.base import Base, UTCDateTime, new_guid
 from fairslot.db.types import str_enum
 from fairslot.hospitals.kinds import DoctorTitle
@@ -30,6 +30,11 @@ class Draw(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # = the sessions' release time
     status: Mapped[DrawStatus] = mapped_column(
         str_enum(DrawStatus, "draw_status"), default=DrawStatus.OPEN
+    )
+    # A release batch is a draw whose entries are the holds of its window (batches.py):
+    # opens_at is then the release and due_at the window's end.
+    kind: Mapped[DrawKind] = mapped_column(
+        str_enum(DrawKind, "draw_kind"), default=DrawKind.DRAW, server_default=DrawKind.DRAW.value
     )
     seed_commitment: Mapped[str] = mapped_column(String(64))
     seed_encrypted: Mapped[str] = mapped_column(String(255))  # kept secret until drawn
@@ -62,16 +67,69 @@ class Intent(Base):
     status: Mapped[IntentStatus] = mapped_column(
         str_enum(IntentStatus, "intent_status"), default=IntentStatus.REGISTERED
     )
-    payment_account_hash: Mapped[str] = mapped_column(String(64))
-    payment_account_masked: Mapped[str] = mapped_column(String(64))
-    payment_reference: Mapped[str] = mapped_column(String(128))
+    # A draw's intent carries a pre-authorisation; a release batch's entry (a hold) none:
+    # its winner pays within the hold time like anyone who held.
+    payment_account_hash: Mapped[str | None] = mapped_column(String(64))
+    payment_account_masked: Mapped[str | None] = mapped_column(String(64))
+    payment_reference: Mapped[str | None] = mapped_column(String(128))
     booking_id: Mapped[str | None] = mapped_column(String(36))
     reason: Mapped[str | None] = mapped_column(String(64))
-    device_id: Mapped[str | None] = mapped_column(String(128))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    wifi_id: Mapped[str | None] = mapped_column(String(128))
+    # Keyed hashes of the end user's identifiers (``context.py``), never the raw values.
+    device_key: Mapped[str | None] = mapped_column(String(128))
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    ip_label: Mapped[str | None] = mapped_column(String(64))  # masked: 203.0.113.x
+    wifi_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Pre-draw screening (screening.py): why the entry was held out for review (reason
+    # codes, for reviewers only), the case opened for it, and when it was held or cleared.
+    held_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # One person, one chance: parallel intents through other accounts or channels collapse.
     __table_args__ = (UniqueConstraint("draw_id", "patient_id"),)
+
+
+class AllocationDecision(Base):
+    """Append-only: every change of how a department's releases are allocated, with why.
+
+    ``kind``: ``scarcity_verdict`` (the platform judged the history, ``scarcity.py``) or
+    ``hospital_override`` (the hospital chose a mode). ``effective_mode`` is what the
+    platform enforced from then on; a scarce department is never first-come.
+    """
+
+    __tablename__ = "allocation_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    configured_mode: Mapped[AllocationMode] = mapped_column(
+        str_enum(AllocationMode, "decision_configured_mode")
+    )
+    scarce: Mapped[bool] = mapped_column(Boolean)
+    effective_mode: Mapped[AllocationMode] = mapped_column(
+        str_enum(AllocationMode, "decision_effective_mode")
+    )
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ScreeningEvent(Base):
+    """Append-only: every screening decision on an intent (held, cleared, refused, the
+    remedy of an entry cleared after its draw), with who decided and why."""
+
+    __tablename__ = "screening_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent_id: Mapped[str] = mapped_column(ForeignKey("intents.id"), index=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -6,7 +6,8 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw, Intent
@@ -31,6 +32,21 @@ def draw_for(db: Session, *, department_id: int, session_date: date) -> Draw | N
     ).one_or_none()
 
 
+def insert_draw_once(db: Session, draw: Draw) -> Draw:
+    """Insert a department-day's new draw (or release batch), or answer the row a racing
+    first need (a first intent, a first hold, the worker) inserted first: the unique
+    department-day keeps one."""
+    try:
+        with db.begin_nested():
+            db.add(draw)
+            db.flush()
+    except IntegrityError:
+        winner = draw_for(db, department_id=draw.department_id, session_date=draw.session_date)
+        assert winner is not None
+        return winner
+    return draw
+
+
 def due_draws(db: Session, *, now: datetime, limit: int = 100) -> list[Draw]:
     return list(
         db.scalars(
@@ -47,6 +63,26 @@ def undrawn_department_days(
 ) -> list[tuple[int, date]]:
     """Draw-mode department-days with an active, still open session pushed (on the
     policy's clock) before ``pushed_before``, and no draw row yet."""
+    return department_days_without_draw(
+        db,
+        in_mode=Department.allocation_mode == AllocationMode.DRAW,
+        now=now,
+        pushed_before=pushed_before,
+        limit=limit,
+    )
+
+
+def department_days_without_draw(
+    db: Session,
+    *,
+    in_mode: ColumnElement[bool],
+    now: datetime,
+    pushed_before: datetime,
+    limit: int,
+) -> list[tuple[int, date]]:
+    """Department-days whose department meets ``in_mode`` (a condition on ``Department``)
+    with an active, still open session pushed before ``pushed_before`` and no ``draws`` row
+    yet: the draws and the release batches the worker still has to open."""
     has_draw = (
         select(Draw.id)
         .where(
@@ -59,7 +95,7 @@ def undrawn_department_days(
         select(ClinicSession.department_id, ClinicSession.session_date)
         .join(Department, Department.id == ClinicSession.department_id)
         .where(
-            Department.allocation_mode == AllocationMode.DRAW,
+            in_mode,
             ClinicSession.status == SessionStatus.ACTIVE,
             ClinicSession.closes_at > now,
             ClinicSession.push_at <= pushed_before,
@@ -151,6 +187,22 @@ def intent_of(db: Session, *, draw_id: int, patient_id: int) -> Intent | None:
         .where(Intent.draw_id == draw_id, Intent.patient_id == patient_id)
         .execution_options(populate_existing=True)
     ).one_or_none()
+
+
+def insert_intent_once(db: Session, intent: Intent) -> tuple[Intent, bool]:
+    """Insert a patient's new intent (or batch entry) in a draw, or answer the one a
+    parallel request for the same patient inserted first (the unique draw-patient pair
+    keeps one). The flag: whether this call inserted it."""
+    try:
+        with db.begin_nested():
+            db.add(intent)
+            db.flush()
+    except IntegrityError:
+        same = intent_of(db, draw_id=intent.draw_id, patient_id=intent.patient_id)
+        if same is None:
+            raise
+        return same, False
+    return intent, True
 
 
 def intents_of(db: Session, *, draw_id: int, status: IntentStatus | None = None) -> list[Intent]:

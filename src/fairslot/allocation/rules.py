@@ -143,6 +143,9 @@ class Published:
     refused: Collection[str]
     held_out: Collection[str]
     assignment: Mapping[str, str | None]
+    # Refused or held-out entry -> its reason code; None for records from before the
+    # reasons were published (they verify on the other checks alone).
+    reasons: Mapping[str, str] | None = None
 
 
 def published(record: Mapping[str, Any]) -> Published:
@@ -175,23 +178,32 @@ def published(record: Mapping[str, Any]) -> Published:
         refused=[str(i) for i in record.get("refused") or []],
         held_out=[str(i) for i in record.get("held_out") or []],
         assignment=dict(record.get("assignment") or {}),
+        reasons=(
+            None
+            if record.get("reasons") is None
+            else {str(k): str(v) for k, v in dict(record["reasons"]).items()}
+        ),
     )
 
 
 @dataclass(frozen=True)
 class Recheck:
-    """The three checks of a published draw, each on its own so a mismatch says which."""
+    """The checks of a published draw, each on its own so a mismatch says which."""
 
     recomputed: dict[str, str | None] | None  # None: the inputs cannot be re-run (problem)
     seed_matches_commitment: bool
     inputs_match_digest: bool
     assignment_reproduced: bool
     problem: str | None = None
+    # Every refused or held-out entry, and no other, has a reason code, and none is in
+    # two lists: the walk skipped exactly the entries the record says why it skipped.
+    # None: a record from before reasons were published.
+    exclusions_explained: bool | None = None
 
     @property
     def verified(self) -> bool:
         checks = (self.seed_matches_commitment, self.inputs_match_digest)
-        return all(checks) and self.assignment_reproduced
+        return all(checks) and self.assignment_reproduced and self.exclusions_explained is not False
 
 
 def recheck(published: Published) -> Recheck:
@@ -213,6 +225,34 @@ def recheck(published: Published) -> Recheck:
             held_out=published.held_out,
         )
     except ValueError as exc:
-        return Recheck(None, seed_ok, inputs_ok, assignment_reproduced=False, problem=str(exc))
+        return Recheck(
+            None,
+            seed_ok,
+            inputs_ok,
+            assignment_reproduced=False,
+            problem=str(exc),
+            exclusions_explained=explained(published),
+        )
     reproduced = recomputed == dict(published.assignment)
-    return Recheck(recomputed, seed_ok, inputs_ok, assignment_reproduced=reproduced)
+    return Recheck(
+        recomputed,
+        seed_ok,
+        inputs_ok,
+        assignment_reproduced=reproduced,
+        exclusions_explained=explained(published),
+    )
+
+
+def explained(published: Published) -> bool | None:
+    """Every refused or held-out entry has a reason and no other entry has one, no entry
+    is both refused and held out, and none of them won a slot. None without reasons."""
+    if published.reasons is None:
+        return None
+    refused, held_out = set(published.refused), set(published.held_out)
+    excluded = refused | held_out
+    return (
+        not refused & held_out
+        and set(published.reasons) == excluded
+        and all(published.reasons[i] for i in excluded)
+        and all(published.assignment.get(i) is None for i in excluded)
+    )

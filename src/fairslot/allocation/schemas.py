@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fairslot.allocation.states import DrawStatus, IntentStatus
+from fairslot.allocation.states import DrawKind, DrawStatus, IntentStatus
 from fairslot.bookings.schemas import PaymentAccount, PaymentReference
 from fairslot.hospitals.kinds import DoctorTitle
 
@@ -53,6 +53,10 @@ class IntentView(BaseModel):
     decided_at: datetime | None
     draw_due_at: datetime
     seed_commitment: str
+    # Held out of the draw for review, or cleared after it: what the patient is told, in
+    # Chinese and English. Never what was detected (``reason`` stays empty while held).
+    notice_zh: str | None = None
+    notice_en: str | None = None
 
 
 class DrawEntry(BaseModel):
@@ -84,6 +88,8 @@ class DrawView(BaseModel):
     department_id: int
     session_date: date
     status: DrawStatus
+    # release_batch: the entries are the holds of the window opens_at..due_at
+    kind: DrawKind = DrawKind.DRAW
     opens_at: datetime
     due_at: datetime
     seed_commitment: str

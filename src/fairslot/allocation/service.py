@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import repository as repo
@@ -25,7 +24,7 @@ from fairslot.allocation.errors import (
     NotADrawSession,
 )
 from fairslot.allocation.models import Draw, Intent
-from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
+from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus, IntentStatus
 from fairslot.blacklist import gate as blacklist_gate
 from fairslot.blacklist.gate import BlockedKeys
 from fairslot.blacklist.models import Scope
@@ -70,10 +69,37 @@ def ensure_draw(
     if window is None:
         return None
     opens_at, due_at = window
-    seed = secrets.token_hex(32)
+    # Two first intents may race to make the draw: the unique pair keeps one.
+    return open_draw(
+        db,
+        department_id=department_id,
+        session_date=session_date,
+        kind=DrawKind.DRAW,
+        opens_at=opens_at,
+        due_at=due_at,
+        seed=secrets.token_hex(32),
+        protector=protector,
+    )
+
+
+def open_draw(
+    db: Session,
+    *,
+    department_id: int,
+    session_date: date,
+    kind: DrawKind,
+    opens_at: datetime,
+    due_at: datetime,
+    seed: str,
+    protector: Protector,
+) -> Draw:
+    """A department-day's new open draw (or release batch) sealed with ``seed``: only its
+    commitment and the shuffle's version are published until it runs. A row a racing
+    first need inserted first is answered instead (``repository.insert_draw_once``)."""
     draw = Draw(
         department_id=department_id,
         session_date=session_date,
+        kind=kind,
         opens_at=opens_at,
         due_at=due_at,
         status=DrawStatus.OPEN,
@@ -83,16 +109,7 @@ def ensure_draw(
         result={},
         version=1,
     )
-    try:
-        # Two first intents may race to make the draw: the unique pair keeps one.
-        with db.begin_nested():
-            db.add(draw)
-            db.flush()
-    except IntegrityError:
-        winner = repo.draw_for(db, department_id=department_id, session_date=session_date)
-        assert winner is not None
-        return winner
-    return draw
+    return repo.insert_draw_once(db, draw)
 
 
 def draw_window(
@@ -199,9 +216,10 @@ def register_intent(
         "payment_account_hash": protector.keyed_hash(payment_account, purpose="payment_account"),
         "payment_account_masked": mask_account(payment_account),
         "payment_reference": payment_reference.strip(),
-        "device_id": ctx.device_id,
-        "ip": ctx.ip,
-        "wifi_id": ctx.wifi_id,
+        "device_key": ctx.device_key,
+        "ip_key": ctx.ip_key,
+        "ip_label": ctx.ip_label,
+        "wifi_key": ctx.wifi_key,
         "created_at": now,
         "decided_at": None,
         "booking_id": None,
@@ -221,17 +239,8 @@ def register_intent(
     intent = Intent(
         draw_id=draw.id, patient_id=patient.id, status=IntentStatus.REGISTERED, **values
     )
-    try:
-        with db.begin_nested():
-            db.add(intent)
-            db.flush()
-    except IntegrityError:
-        # A parallel request for the same patient got there first: that is the intent.
-        same = repo.intent_of(db, draw_id=draw.id, patient_id=patient.id)
-        if same is None:
-            raise
-        return same, False
-    return intent, True
+    # A parallel request for the same patient may get there first: that is the intent.
+    return repo.insert_intent_once(db, intent)
 
 
 def get_intent(db: Session, *, intent_id: str, account_id: int, channel_id: int | None) -> Intent:
@@ -253,10 +262,12 @@ def withdraw_intent(
         raise IntentNotWithdrawable("The draw has run; cancel the booking instead if you won.")
     if intent.status == IntentStatus.WITHDRAWN:
         return intent
+    # An entry held for review may be withdrawn too: the patient owes no one a wait.
+    expected = IntentStatus.HELD if intent.status == IntentStatus.HELD else IntentStatus.REGISTERED
     if not repo.move_intent(
         db,
         intent_id=intent.id,
-        expected=IntentStatus.REGISTERED,
+        expected=expected,
         target=IntentStatus.WITHDRAWN,
         decided_at=now,
     ):
@@ -270,9 +281,9 @@ def identifiers(intent: Intent, *, patient: Patient) -> blacklist_gate.Identifie
         patient_key=patient.id_hash,
         phone_hash=patient.phone_hash,
         account_id=intent.account_id,
-        device_id=intent.device_id,
-        ip=intent.ip,
-        wifi_id=intent.wifi_id,
+        device_key=intent.device_key,
+        ip_key=intent.ip_key,
+        wifi_key=intent.wifi_key,
         payment_account_hash=intent.payment_account_hash,
     )
 

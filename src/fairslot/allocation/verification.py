@@ -24,6 +24,7 @@ class Verification:
     seed_matches_commitment: bool | None = None
     inputs_match_digest: bool | None = None
     assignment_reproduced: bool | None = None
+    exclusions_explained: bool | None = None  # None also for records from before reasons
 
 
 def verify(db: Session, *, draw_id: int) -> Verification:
@@ -52,6 +53,7 @@ def check(draw: Draw) -> Verification:
         seed_matches_commitment=found.seed_matches_commitment,
         inputs_match_digest=found.inputs_match_digest,
         assignment_reproduced=found.assignment_reproduced,
+        exclusions_explained=found.exclusions_explained,
     )
 
 

@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from fairslot.allocation import drawing, service
+from fairslot.allocation import batch_repository as batch_repo
+from fairslot.allocation import (
+    batches,
+    drawing,
+    modes,
+    scarcity,
+    screening_review,
+    screening_service,
+    service,
+)
 from fairslot.allocation import repository as repo
 from fairslot.bookings.policy import BookingPolicy
 from fairslot.crypto import Protector
@@ -27,6 +36,8 @@ LOOK_AHEAD = timedelta(days=2)
 class DrawReport:
     opened: int
     drawn: int
+    held: int = 0  # entries the pre-draw screening held out for review during the window
+    remedied: int = 0  # entries cleared after their draw, booked now (screening_service)
 
 
 def run_due_draws(
@@ -40,8 +51,27 @@ def run_due_draws(
 ) -> DrawReport:
     """Open the draws whose window has begun (publishing their commitment) and run those
     that are due. Draw-mode sessions stay off sale until their draw has run, so a
-    department-day nobody registered for is drawn too (with no intents), then sold."""
+    department-day nobody registered for is drawn too (with no intents), then sold.
+
+    Before that, in the same transaction: renew the scarcity verdicts that are due
+    (``modes.judge_due``) and open the release batches of the department-days they put in
+    batch mode, from their push (a day already released when its department turned
+    scarce gets a batch already due, run below with whatever entered: its sessions are
+    never left off sale)."""
+    rule = scarcity.ScarcityRule(unknown_is_scarce=policy.scarce_without_history)
+    modes.judge_due(db, now=now, rule=rule)
     opened = 0
+    for department_id, day in batch_repo.unbatched_department_days(
+        db, now=now, pushed_before=now, limit=limit * 5
+    ):
+        if batches.ensure_batch(
+            db,
+            department_id=department_id,
+            session_date=day,
+            protector=protector,
+            default_seconds=policy.batch_window_seconds,
+        ):
+            opened += 1
     for department_id, day in repo.undrawn_department_days(
         db, now=now, pushed_before=now + LOOK_AHEAD, limit=limit * 5
     ):
@@ -53,8 +83,11 @@ def run_due_draws(
             db, department_id=department_id, session_date=day, protector=protector
         ):
             opened += 1
+    # Screening during the window, not only at the draw: reviewers get the window's time.
+    held = screening_service.screen_open_draws(db, now=now, protector=protector)
     drawn = 0
     for draw in repo.due_draws(db, now=now, limit=limit):
         if drawing.run_draw(db, draw=draw, now=now, policy=policy, rng=rng, protector=protector):
             drawn += 1
-    return DrawReport(opened=opened, drawn=drawn)
+    remedied = screening_review.settle_owed(db, now=now, policy=policy, rng=rng)
+    return DrawReport(opened=opened, drawn=drawn, held=held, remedied=remedied)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import screening_service
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
 from fairslot.allocation.schemas import (
@@ -18,6 +19,7 @@ from fairslot.allocation.schemas import (
     IntentRequest,
     IntentView,
 )
+from fairslot.allocation.states import IntentStatus
 from fairslot.allocation.verification import verify
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local, local_or_none
@@ -136,6 +138,7 @@ def draw_view(db: Session, draw_id: int) -> DrawView:
         department_id=draw.department_id,
         session_date=draw.session_date,
         status=draw.status,
+        kind=draw.kind,
         opens_at=local(draw.opens_at, tz),
         due_at=local(draw.due_at, tz),
         seed_commitment=draw.seed_commitment,
@@ -175,12 +178,13 @@ def intent_view(db: Session, intent: Intent) -> IntentView:
         title=intent.title,
         status=intent.status,
         booking_id=intent.booking_id,
-        reason=intent.reason,
+        reason=None if intent.status == IntentStatus.HELD else intent.reason,
         payment_account_masked=intent.payment_account_masked,
         created_at=local(intent.created_at, tz),
         decided_at=local_or_none(intent.decided_at, tz),
         draw_due_at=local(draw.due_at, tz),
         seed_commitment=draw.seed_commitment,
+        **screening_service.notice(intent.status),
     )
 
 

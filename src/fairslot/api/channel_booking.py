@@ -6,8 +6,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import batch_views, batches
+from fairslot.allocation.batch_schemas import BatchEntryView
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.service import AlternativesMemo
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
@@ -19,7 +23,7 @@ from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings.errors import SlotUnavailable
 from fairslot.bookings.models import Booking
-from fairslot.bookings.policy import booking_policy
+from fairslot.bookings.policy import BookingPolicy, booking_policy
 from fairslot.bookings.rules import Limits
 from fairslot.bookings.schemas import (
     AccountRequest,
@@ -29,6 +33,7 @@ from fairslot.bookings.schemas import (
     NotificationView,
 )
 from fairslot.bootstrap import Platform
+from fairslot.context import RequestContext
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.notifications import repository as feed
@@ -63,15 +68,30 @@ def get_availability(
             title=title,
             now=now,
             channel_id=ctx.channel_id or 0,
+            batch_window_default=platform.settings.batch_window_seconds,
         )
         memo.put(key, found, now=now)
     return done(request, db, found)
 
 
-@router.post("/holds", response_model=BookingView, status_code=201)
+@router.post(
+    "/holds",
+    response_model=BookingView,
+    status_code=201,
+    responses={
+        202: {
+            "model": BatchEntryView,
+            "description": "Entered in the session's release batch (the hold arrived in the "
+            "window after release, when every request counts the same): no slot is held "
+            "yet; the result comes at ``result_at`` (GET /v1/batch-entries/{entry_id}).",
+        }
+    },
+)
 def create_hold(
     body: HoldRequest, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
-) -> BookingView:
+) -> BookingView | JSONResponse:
+    """Hold a released slot (201), or, in a release batch's window, enter the batch (202:
+    the same gate, rules and one chance per patient; the draw decides, not arrival)."""
     now = platform.clock.now()
     ctx = for_account(request, platform, ctx, body.account_id)
     pending = PendingRecord(
@@ -81,6 +101,9 @@ def create_hold(
     gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     policy = booking_policy(platform.settings)
     channel_id = ctx.channel_id or 0
+    entered = _batch_entry(db, platform, body=body, now=now, ctx=ctx, policy=policy)
+    if entered is not None:
+        return JSONResponse(jsonable_encoder(done(request, db, entered)), status_code=202)
     if body.slot_id is None and body.session_id is not None:
         _refuse_if_sold_out(
             db, platform, body=body, now=now, channel_id=channel_id, limits=policy.limits
@@ -120,6 +143,32 @@ def create_hold(
     view = done(request, db, booking_view(db, booking))
     platform.memos.changed()  # this process's own answers show its own change at once
     return view
+
+
+def _batch_entry(
+    db: Session,
+    platform: Platform,
+    *,
+    body: HoldRequest,
+    now: datetime,
+    ctx: RequestContext,
+    policy: BookingPolicy,
+) -> BatchEntryView | None:
+    """The batch entry a hold makes in a release batch's window (None: not in one)."""
+    entered = batches.entry_for_hold(
+        db,
+        slot_id=body.slot_id,
+        session_id=body.session_id,
+        account_id=body.account_id,
+        patient_id=body.patient_id,
+        now=now,
+        ctx=ctx,
+        policy=policy,
+        protector=platform.protector,
+    )
+    if entered is None:
+        return None
+    return batch_views.entry_view(db, entry=entered.entry, batch=entered.batch)
 
 
 @router.post("/bookings/{booking_id}/confirm", response_model=BookingView)

@@ -38,6 +38,8 @@ def departments(
     _: ContextDep,
     specialty: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[DepartmentCard]:
+    """The departments, each with its effective ``allocation_mode`` (a scarce clinic is
+    ``release_batch`` or ``draw``, never ``first_come``)."""
     return done(
         request, db, catalog.departments_list(db, hospital_id=hospital_id, specialty=specialty)
     )

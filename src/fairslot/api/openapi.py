@@ -148,6 +148,7 @@ REFUSALS: dict[str, Refusals] = {
             "hold_not_active",
             "booking_not_confirmed",
             "state_conflict",
+            "release_batch_drawing",
         ],
         422: [
             "account_required",
@@ -164,6 +165,15 @@ REFUSALS: dict[str, Refusals] = {
         ],
     },
     "channel_catalog": {404: ["hospital_not_found", "department_not_found"]},
+    "batch_routes": {
+        403: ["patient_not_bound"],
+        404: ["batch_entry_not_found", *_PATIENT],
+    },
+    "hospital_allocation": {
+        404: ["department_not_found"],
+        409: ["scarce_release_cannot_race"],
+        422: ["batch_window_out_of_range"],
+    },
     "allocation_routes": {
         403: ["request_blocked", "patient_not_bound", "not_your_intent"],
         404: ["intent_not_found", "draw_not_found", "session_not_found", *_PATIENT],

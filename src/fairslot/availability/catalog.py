@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import modes
 from fairslot.availability import repository as availability
 from fairslot.availability.schemas import DepartmentCard, DoctorCard, HospitalCard
 from fairslot.errors import NotFound
@@ -29,8 +30,12 @@ def hospitals_list(db: Session, *, city: str | None, grade: str | None) -> list[
 
 
 def departments_list(
-    db: Session, *, hospital_id: int, specialty: str | None
+    db: Session,
+    *,
+    hospital_id: int,
+    specialty: str | None,
 ) -> list[DepartmentCard]:
+    """The hospital's departments, each with the mode the platform enforces."""
     if not availability.hospital_exists(db, hospital_id):
         raise NotFound("No hospital has this id.", code="hospital_not_found")
     return [
@@ -43,7 +48,7 @@ def departments_list(
             sex_restriction=d.sex_restriction,
             min_age=d.min_age,
             max_age=d.max_age,
-            allocation_mode=d.allocation_mode,
+            allocation_mode=modes.effective(d),
         )
         for d in hospitals.list_departments(db, hospital_id=hospital_id, specialty=specialty)
     ]

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw
-from fairslot.allocation.states import AllocationMode, DrawStatus
+from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
@@ -19,16 +19,31 @@ from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 
 def session_on_sale() -> ColumnElement[bool]:
-    """The session's department sells first-come, or its draw for that day has run.
+    """The session's department sells first-come and no draw or release batch of that
+    day is pending, or its draw or batch for that day has run.
 
-    Correlated on ``ClinicSession``: a draw-mode session is not for sale before its
-    draw, even after its release time (the draw books its winners first).
+    Correlated on ``ClinicSession``: a draw-mode or release-batch session is not for
+    sale before its draw or batch, even after its release time (they book their winners
+    first). The mode is the effective one: a scarce department the hospital configured
+    first-come is a release batch (``allocation/modes.py``).
     """
+    configured = func.coalesce(Department.mode_override, Department.allocation_mode)
     first_come = (
         select(Department.id)
         .where(
             Department.id == ClinicSession.department_id,
-            Department.allocation_mode == AllocationMode.FIRST_COME,
+            configured == AllocationMode.FIRST_COME.value,
+            Department.scarce.is_(False),
+        )
+        .correlate(ClinicSession)
+        .exists()
+    )
+    pending = (
+        select(Draw.id)
+        .where(
+            Draw.department_id == ClinicSession.department_id,
+            Draw.session_date == ClinicSession.session_date,
+            Draw.status == DrawStatus.OPEN,
         )
         .correlate(ClinicSession)
         .exists()
@@ -43,7 +58,37 @@ def session_on_sale() -> ColumnElement[bool]:
         .correlate(ClinicSession)
         .exists()
     )
-    return or_(first_come, drawn)
+    return or_(and_(first_come, ~pending), drawn)
+
+
+def session_in_release_batch() -> ColumnElement[bool]:
+    """The session's release is allocated by a release batch (pending or run): shown to
+    channels from its release, with no free slot during the window, so that patients
+    can hold it and enter the batch (correlated on ``ClinicSession``)."""
+    configured = func.coalesce(Department.mode_override, Department.allocation_mode)
+    batch_mode = (
+        select(Department.id)
+        .where(
+            Department.id == ClinicSession.department_id,
+            or_(
+                configured == AllocationMode.RELEASE_BATCH.value,
+                and_(configured == AllocationMode.FIRST_COME.value, Department.scarce.is_(True)),
+            ),
+        )
+        .correlate(ClinicSession)
+        .exists()
+    )
+    batch_row = (
+        select(Draw.id)
+        .where(
+            Draw.department_id == ClinicSession.department_id,
+            Draw.session_date == ClinicSession.session_date,
+            Draw.kind == DrawKind.RELEASE_BATCH,
+        )
+        .correlate(ClinicSession)
+        .exists()
+    )
+    return or_(batch_mode, batch_row)
 
 
 def slot_on_sale() -> ColumnElement[bool]:
@@ -110,7 +155,7 @@ def _released_sessions(*, by_title: bool) -> Select[ClinicSession, Doctor, Depar
             ClinicSession.status == SessionStatus.ACTIVE,
             ClinicSession.release_at <= now,
             ClinicSession.closes_at > now,
-            session_on_sale(),
+            or_(session_on_sale(), session_in_release_batch()),
         )
         .order_by(ClinicSession.starts_at, ClinicSession.id)
         .limit(bindparam("limit"))

@@ -32,7 +32,10 @@ class DepartmentCard(BaseModel):
     max_age: int | None
     allocation_mode: AllocationMode = Field(
         description="first_come: the first to hold a released slot gets it; draw: patients "
-        "register an intent before release and a verifiable draw allocates the slots"
+        "register an intent before release and a verifiable draw allocates the slots; "
+        "release_batch: holds in the first seconds after release enter a batch that is "
+        "drawn at the window's end, then the leftovers sell first-come. The effective "
+        "mode: a department the platform judges scarce is never first_come"
     )
 
 
@@ -56,7 +59,12 @@ class SessionAvailabilityView(BaseModel):
     hospital_id: int
     department_id: int
     department_name: str
-    allocation_mode: AllocationMode
+    allocation_mode: AllocationMode = Field(description="the effective mode (see departments)")
+    release_batch_ends_at: datetime | None = Field(
+        None,
+        description="release_batch: holds until then enter the batch (202), drawn then; "
+        "after it has run, the slots left sell first-come",
+    )
     doctor_id: int
     doctor_name: str
     doctor_title: DoctorTitle

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import modes
+from fairslot.allocation.batch_rules import DEFAULT_WINDOW_SECONDS
+from fairslot.allocation.states import AllocationMode
 from fairslot.availability import repository as repo
 from fairslot.availability.schemas import FreeSlotView, SessionAvailabilityView
 from fairslot.errors import InvalidInput
@@ -25,8 +28,10 @@ def availability(
     title: DoctorTitle | None,
     now: datetime,
     channel_id: int,
+    batch_window_default: int = DEFAULT_WINDOW_SECONDS,
 ) -> list[SessionAvailabilityView]:
-    """Released sessions with their free slots, times in the hospital's zone."""
+    """Released sessions with their free slots, times in the hospital's zone, and how
+    each is allocated (the effective mode; a release batch's end while it is pending)."""
     if date_to < date_from:
         raise InvalidInput("date_to must not be before date_from.", code="invalid_date_range")
     if date_to - date_from > timedelta(days=MAX_RANGE_DAYS):
@@ -55,6 +60,17 @@ def availability(
                 ends_at=slot.ends_at.astimezone(tz),
             )
         )
+    batch_ends = {
+        s.id: modes.batch_window_end(
+            db,
+            department=dep,
+            session_date=s.session_date,
+            release_at=s.release_at,
+            default_seconds=batch_window_default,
+        )
+        for s, _, dep, _ in rows
+        if modes.effective(dep) == AllocationMode.RELEASE_BATCH
+    }
     return [
         SessionAvailabilityView(
             session_id=s.id,
@@ -62,7 +78,8 @@ def availability(
             hospital_id=s.hospital_id,
             department_id=dep.id,
             department_name=dep.name,
-            allocation_mode=dep.allocation_mode,
+            allocation_mode=modes.effective(dep),
+            release_batch_ends_at=_local(batch_ends.get(s.id), tz),
             doctor_id=doc.id,
             doctor_name=doc.name,
             doctor_title=doc.title,
@@ -77,3 +94,7 @@ def availability(
         )
         for s, doc, dep, _ in rows
     ]
+
+
+def _local(at: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return at.astimezone(tz) if at is not None else None

@@ -39,9 +39,11 @@ class Booking(Base):
     payment_account_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     payment_account_masked: Mapped[str | None] = mapped_column(String(64))
     payment_reference: Mapped[str | None] = mapped_column(String(128))
-    device_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    ip: Mapped[str | None] = mapped_column(String(64))
-    wifi_id: Mapped[str | None] = mapped_column(String(128))
+    # Keyed hashes of the end user's identifiers (``context.py``), never the raw values.
+    device_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    ip_label: Mapped[str | None] = mapped_column(String(64))  # masked: 203.0.113.x
+    wifi_key: Mapped[str | None] = mapped_column(String(128))
     user_agent: Mapped[str | None] = mapped_column(String(256))
 
     __table_args__ = (

@@ -17,6 +17,10 @@ class BookingPolicy:
     window_cancellations_return: bool
     waitlist_order: str = "random"  # "random" | "first_come" (fairslot.waitlist.rules)
     waitlist_enabled: bool = True  # off only in the simulator's baseline
+    # A release batch's window where the hospital sets none (allocation/batch_rules.py).
+    batch_window_seconds: int = 60
+    # Whether a clinic with too little release history is treated as scarce (batched).
+    scarce_without_history: bool = False
 
 
 def booking_policy(settings: Settings) -> BookingPolicy:
@@ -34,4 +38,6 @@ def booking_policy(settings: Settings) -> BookingPolicy:
         window_cancellations_return=settings.window_cancellations_return,
         waitlist_order=settings.waitlist_order,
         waitlist_enabled=settings.waitlist_enabled,
+        batch_window_seconds=settings.batch_window_seconds,
+        scarce_without_history=settings.scarce_without_history,
     )

@@ -381,7 +381,7 @@ def account_bookings(
             Hospital.name,
             Department.name,
             Doctor.name,
-            Patient.name,
+            Patient.name_masked,
         )
         .join(Slot, Slot.id == Booking.slot_id)
         .join(ClinicSession, ClinicSession.id == Booking.session_id)

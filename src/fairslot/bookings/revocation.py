@@ -101,8 +101,8 @@ def _identifiers(carried: repo.Carried) -> blacklist_gate.Identifiers:
         patient_key=carried.patient_key,
         phone_hash=carried.phone_hash,
         account_id=carried.account_id,
-        device_id=carried.device_id,
-        ip=carried.ip,
-        wifi_id=carried.wifi_id,
+        device_key=carried.device_key,
+        ip_key=carried.ip_key,
+        wifi_key=carried.wifi_key,
         payment_account_hash=carried.payment_account_hash,
     )

@@ -24,9 +24,9 @@ class Carried:
     patient_key: str
     phone_hash: str
     account_id: int
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    wifi_key: str | None
     payment_account_hash: str | None
 
 
@@ -60,9 +60,9 @@ def upcoming_identifiers(
             Patient.id_hash,
             Patient.phone_hash,
             Booking.account_id,
-            Booking.device_id,
-            Booking.ip,
-            Booking.wifi_id,
+            Booking.device_key,
+            Booking.ip_key,
+            Booking.wifi_key,
             Booking.payment_account_hash,
         )
         .join(Patient, Patient.id == Booking.patient_id)

@@ -7,19 +7,23 @@ facts, asks the pure rules, then changes state only through ``transitions``.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairslot.availability import repository as availability
 from fairslot.bookings import repository as repo
 from fairslot.bookings import rules, transitions
+
+# The one booking function lives in ``booking``; its rules, confirmation and types are
+# still named here by the callers of this service.
+from fairslot.bookings.booking import Preauthorised as Preauthorised
+from fairslot.bookings.booking import book_slot, booking_session, hospital_payload, slot_taken
+from fairslot.bookings.booking import check_rules as check_rules
+from fairslot.bookings.booking import confirm_preauthorised as confirm_preauthorised
+from fairslot.bookings.booking import refuse as refuse
 from fairslot.bookings.errors import (
     BookingNotFound,
-    BookingRefused,
     NotYourBooking,
     SlotUnavailable,
     StateConflict,
@@ -30,19 +34,13 @@ from fairslot.bookings.states import BookingStatus
 from fairslot.channels.models import ChannelKind
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector, mask_account
-from fairslot.errors import DomainError, InvalidInput, NotFound
+from fairslot.errors import InvalidInput, NotFound
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 from fairslot.patients.service import get_account, require_binding
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
 from fairslot.waitlist import placement as waitlist
-
-
-def refuse(refusal: rules.Refusal) -> DomainError:
-    error = BookingRefused(refusal.detail, code=refusal.code, detail_zh=refusal.detail_zh)
-    error.status = refusal.status  # type: ignore[misc]
-    return error
 
 
 def hold(
@@ -55,8 +53,11 @@ def hold(
     ctx: RequestContext,
     policy: BookingPolicy,
     rng: random.Random,
+    preauthorised: Preauthorised | None = None,
 ) -> Booking:
-    """Hold a released slot for a bound patient for ``policy.hold_minutes``."""
+    """Hold a released slot for a bound patient for ``policy.hold_minutes`` — or, with a
+    ``preauthorised`` payment (a draw's winner), book it at once. The booking itself is
+    ``booking.book_slot``, the one way every path books."""
     # Serialise this patient's concurrent requests (a row lock, taken first so that an
     # unbind cannot slip in between) so that the per-patient limits below are counted on
     # committed data; other patients are not held up.
@@ -85,46 +86,20 @@ def hold(
         slot=slot,
         session=session,
         now=now,
-        take_returned=waitlist.returned_slot_taker(
-            db, now=now, policy=policy, rng=rng, check_rules=check_rules
-        ),
+        take_returned=waitlist.returned_slot_taker(db, now=now, policy=policy, rng=rng),
     ):
-        raise _slot_taken(keep_changes=True)
-    check_rules(db, patient=patient, session=session, now=now, policy=policy)
-
-    hold_until = now + timedelta(minutes=policy.hold_minutes)
-    if not repo.claim_slot(
-        db, slot_id=slot.id, channel_id=ctx.channel_id or 0, now=now, hold_until=hold_until
-    ):
-        raise _slot_taken()
-    transitions.log_release(db, slot=slot, session=session, now=now)
-    booking = Booking(
-        slot_id=slot.id,
-        session_id=session.id,
-        department_id=session.department_id,
-        session_date=session.session_date,
-        patient_id=patient.id,
+        raise slot_taken(keep_changes=True)
+    return book_slot(
+        db,
+        patient=patient,
         account_id=account_id,
-        channel_id=ctx.channel_id or 0,
-        status=BookingStatus.HELD,
-        held_at=now,
-        expires_at=hold_until,
-        device_id=ctx.device_id,
-        ip=ctx.ip,
-        wifi_id=ctx.wifi_id,
-        user_agent=ctx.user_agent,
+        slot=slot,
+        session=session,
+        now=now,
+        ctx=ctx,
+        policy=policy,
+        preauthorised=preauthorised,
     )
-    db.add(booking)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        # The partial unique indexes caught a race the checks above could not see.
-        raise StateConflict(
-            "This slot or this patient's department-day was just taken by another request.",
-            code="booking_conflict",
-        ) from exc
-    transitions.record_hold(db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx)
-    return booking
 
 
 def confirm(
@@ -180,47 +155,6 @@ def confirm(
     )
 
 
-def confirm_preauthorised(
-    db: Session,
-    *,
-    booking: Booking,
-    now: datetime,
-    ctx: RequestContext,
-    payment_account_hash: str,
-    payment_account_masked: str,
-    payment_reference: str,
-    feed_extra: dict[str, object] | None = None,
-    patient_key: str | None = None,
-) -> Booking:
-    """Confirm a hold with a payment already checked (or pre-authorised, as a draw's or a
-    waitlist's), and put the booking on the hospital's feed to carry out.
-    ``patient_key``: the booking's patient's, if the caller already knows it."""
-    patient_key = patient_key or _patient_key(db, booking)
-    transitions.confirm(
-        db,
-        booking=booking,
-        patient_key=patient_key,
-        now=now,
-        ctx=_with_payment(ctx, payment_account_hash),
-        payment_account_hash=payment_account_hash,
-        payment_account_masked=payment_account_masked,
-        payment_reference=payment_reference,
-    )
-    session = _session(db, booking)
-    notify.to_hospital(
-        db,
-        hospital_id=session.hospital_id,
-        kind="booking_confirmed",
-        at=now,
-        booking_id=booking.id,
-        payload={
-            **_hospital_payload(db, booking, session, patient_key=patient_key),
-            **(feed_extra or {}),
-        },
-    )
-    return booking
-
-
 def cancel(
     db: Session,
     *,
@@ -243,7 +177,7 @@ def cancel(
             f"This booking is {booking.status.value} and cannot be cancelled.",
             code="booking_not_cancellable",
         )
-    session = _session(db, booking)
+    session = booking_session(db, booking)
     was_booked = booking.status == BookingStatus.BOOKED
     if was_booked:
         refusal = rules.check_cancellable(
@@ -272,7 +206,7 @@ def cancel(
             kind="booking_cancelled",
             at=now,
             booking_id=booking.id,
-            payload=_hospital_payload(db, booking, session, patient_key=patient_key),
+            payload=hospital_payload(db, booking, session, patient_key=patient_key),
         )
     return booking
 
@@ -309,54 +243,6 @@ def _binding_refusal(
     return patient
 
 
-def check_rules(
-    db: Session,
-    *,
-    patient: Patient,
-    session: ClinicSession,
-    now: datetime,
-    policy: BookingPolicy,
-) -> None:
-    """Every booking rule for this patient and session; raises the first refusal. Shared
-    by the hold, release-draw intents and the waitlist, so all book under one rule set."""
-    department, zone = repo.department_and_timezone(db, department_id=session.department_id)
-    tz = ZoneInfo(zone)
-    history = repo.patient_history(
-        db,
-        patient_id=patient.id,
-        day=session.session_date,
-        today=now.astimezone(tz).date(),
-        no_show_since=now - timedelta(days=policy.limits.no_show_window_days),
-    )
-    ban_until = rules.no_show_ban_until(
-        no_show_times=history.no_show_times, now=now, limits=policy.limits
-    )
-    checks = [
-        rules.check_no_show_ban(
-            ban_until=ban_until, local_date=ban_until.astimezone(tz).date() if ban_until else None
-        ),
-        rules.check_eligibility(
-            patient=rules.PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
-            department=rules.DepartmentFacts(
-                department_id=department.id,
-                sex_restriction=department.sex_restriction,
-                min_age=department.min_age,
-                max_age=department.max_age,
-            ),
-            session_date=session.session_date,
-        ),
-        rules.check_daily_limits(
-            same_day_departments=history.same_day_departments,
-            department_id=session.department_id,
-            limits=policy.limits,
-        ),
-        rules.check_future_limit(pending_future=history.pending_future, limits=policy.limits),
-    ]
-    for refusal in checks:
-        if refusal:
-            raise refuse(refusal)
-
-
 def _own_booking(
     db: Session,
     *,
@@ -377,43 +263,10 @@ def _own_booking(
     return booking
 
 
-def _session(db: Session, booking: Booking) -> ClinicSession:
-    session = repo.get_session(db, booking.session_id)
-    assert session is not None  # a foreign key guarantees it
-    return session
-
-
 def _patient_key(db: Session, booking: Booking) -> str:
     key = repo.patient_key(db, booking.patient_id)
     assert key is not None
     return key
-
-
-def _with_payment(ctx: RequestContext, payment_hash: str) -> RequestContext:
-    return replace(ctx, payment_account_hash=payment_hash)
-
-
-def _hospital_payload(
-    db: Session, booking: Booking, session: ClinicSession, *, patient_key: str
-) -> dict[str, object]:
-    slot = repo.get_slot(db, booking.slot_id)
-    return {
-        "his_session_id": session.his_session_id,
-        "session_id": session.id,  # the platform's id, as channels know the session
-        "slot_id": booking.slot_id,
-        "slot_number": slot.number if slot else None,
-        "patient_key": patient_key,
-        "status": booking.status.value,
-    }
-
-
-def _slot_taken(*, keep_changes: bool = False) -> SlotUnavailable:
-    return SlotUnavailable(
-        "This slot is no longer available; choose another slot or session.",
-        code="slot_taken",
-        detail_zh="该号源已被预约，请选择其他号源。",
-        keep_changes=keep_changes,
-    )
 
 
 def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: int) -> str:

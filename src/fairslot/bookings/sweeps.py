@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from fairslot.bookings import repository as repo
 from fairslot.bookings import transitions
 from fairslot.bookings.policy import BookingPolicy
-from fairslot.bookings.service import check_rules, cooling_delay
+from fairslot.bookings.service import cooling_delay
 from fairslot.crypto import Protector
 from fairslot.waitlist import placement as waitlist
 
@@ -50,9 +50,7 @@ def sweep(
         for booking in repo.stale_holds(db, now=now, limit=limit)
         if transitions.expire_hold(db, booking=booking, now=now, cooling=cooling_delay(policy, rng))
     )
-    take = waitlist.returned_slot_taker(
-        db, now=now, policy=policy, rng=rng, check_rules=check_rules, protector=protector
-    )
+    take = waitlist.returned_slot_taker(db, now=now, policy=policy, rng=rng, protector=protector)
     reopened = booked = 0
     for slot in repo.cooling_due(db, now=now, limit=limit):
         session = repo.get_session(db, slot.session_id)

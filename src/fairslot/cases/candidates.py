@@ -7,8 +7,9 @@ here as plain facts. :func:`derive` returns one :class:`Candidate` per distinct
 
 Keys are the ones the real-time gate looks up (``blacklist/gate.py::check``): patient →
 the patient's ``id_hash``; phone → ``phone_hash``; account → ``account:<id>``; device →
-keyed hash of the device id (purpose ``device``); network → keyed hash of the IP address
-or Wi-Fi id (purpose ``network``); payment → ``payment_account_hash``. A candidate whose
+the keyed hash of the device id (purpose ``device``); network → the keyed hash of the IP
+address or Wi-Fi id (purpose ``network``), both stored so by the rows themselves
+(``context.py``); payment → ``payment_account_hash``. A candidate whose
 key differed from the gate's would block nothing, so the gate's spelling is the one used.
 
 Where a candidate comes from:
@@ -29,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from fairslot.context import short_key
 from fairslot.patients.identity import mask_identifier
 
 # The blacklist's scopes (``blacklist.models.Scope`` values), in the order a reviewer
@@ -76,11 +78,12 @@ class BookingFacts:
     booking_id: str
     patient_id: int
     account_id: int
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    wifi_key: str | None
     payment_account_hash: str | None
     payment_account_masked: str | None
+    ip_label: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,14 +200,13 @@ class _Collector:
         else:  # device, network: the keyed hash, labelled by the alert
             self.add(scope, key, fallback, source)
 
-    def device(self, device_id: str, source: str) -> None:
-        self.add(
-            "device", self._hash(device_id, purpose="device"), mask_identifier(device_id), source
-        )
+    def device(self, device_key: str, source: str) -> None:
+        # Stored as the blacklist key already (``context.py``): no second hash.
+        self.add("device", device_key, f"device {short_key(device_key)}", source)
 
-    def network(self, value: str, source: str, *, wifi: bool) -> None:
-        label = ("wifi " if wifi else "ip ") + mask_identifier(value)
-        self.add("network", self._hash(value, purpose="network"), label, source)
+    def network(self, key: str, source: str, *, label: str | None, wifi: bool) -> None:
+        shown = label or short_key(key)
+        self.add("network", key, ("wifi " if wifi else "ip ") + shown, source)
 
     def result(self) -> list[Candidate]:
         order = {scope: i for i, scope in enumerate(SCOPES)}
@@ -239,12 +241,12 @@ def derive(facts: CaseFacts, *, keyed_hash: KeyedHash) -> list[Candidate]:
         account = accounts.get(booking.account_id)
         if account is not None:
             out.add("phone", account.phone_hash, account.phone_masked, f"{source} (login)")
-        if booking.device_id:
-            out.device(booking.device_id, source)
-        if booking.ip:
-            out.network(booking.ip, source, wifi=False)
-        if booking.wifi_id:
-            out.network(booking.wifi_id, source, wifi=True)
+        if booking.device_key:
+            out.device(booking.device_key, source)
+        if booking.ip_key:
+            out.network(booking.ip_key, source, label=booking.ip_label, wifi=False)
+        if booking.wifi_key:
+            out.network(booking.wifi_key, source, label=None, wifi=True)
         if booking.payment_account_hash:
             label = booking.payment_account_masked or "payment ***"
             out.add("payment", booking.payment_account_hash, label, source)

@@ -107,11 +107,11 @@ def read(
     evidence = ev.evidence_of(db, gathered=gathered, protector=protector, now=now, tz=tz)
     bookings = [row[0] for row in gathered.rows]
     account_ids = {b.account_id for b in bookings} | {a.account_id for a in gathered.facts.accounts}
-    devices = {b.device_id for b in bookings if b.device_id}
+    devices = {b.device_key for b in bookings if b.device_key}
     records = reading.request_records(
         db,
         account_ids=account_ids,
-        device_ids=devices,
+        device_keys=devices,
         since=case.opened_at - timedelta(days=TIMELINE_DAYS),
         limit=MAX_REQUESTS,
     )
@@ -119,7 +119,7 @@ def read(
         p.id_hash: p.id
         for p in repo.patients_by_id_hashes(db, {r.patient_key for r in records if r.patient_key})
     }
-    names = {pid: p.name for pid, p in gathered.people.items()}
+    names = {pid: p.name_masked for pid, p in gathered.people.items()}
     channel_ids = {e.channel_id for e in evidence.slot_events if e.channel_id is not None}
     channel_ids |= {r.channel_id for r in records if r.channel_id is not None}
     channels = reading.channel_names(db, channel_ids)
@@ -129,9 +129,9 @@ def read(
             Link(
                 patient_id=b.patient_id,
                 account_id=b.account_id,
-                device_id=b.device_id,
-                ip=b.ip,
-                wifi_id=b.wifi_id,
+                device_key=b.device_key,
+                ip_key=b.ip_key,
+                wifi_key=b.wifi_key,
                 payment_hash=b.payment_account_hash,
             )
             for b in bookings
@@ -145,9 +145,9 @@ def read(
             Link(
                 patient_id=patient_of.get(r.patient_key or ""),
                 account_id=r.account_id,
-                device_id=r.device_id,
-                ip=r.ip,
-                wifi_id=r.wifi_id,
+                device_key=r.device_key,
+                ip_key=r.ip_key,
+                wifi_key=r.wifi_key,
                 payment_hash=r.payment_account_hash,
             )
             for r in records
@@ -160,9 +160,8 @@ def read(
         account_phones={a.account_id: a.phone_hash for a in gathered.facts.accounts},
         names=names,
         links=links,
-        keyed_hash=protector.keyed_hash,
     )
-    raw = _raw_values(found, links, protector)
+    raw = _raw_values(found)
     others = _others(
         db,
         raw=raw,
@@ -213,29 +212,16 @@ def _request_facts(record: RequestRecord, patient_of: dict[str, int], tz: ZoneIn
     )
 
 
-def _raw_values(
-    found: list[Candidate], links: list[Link], protector: Protector
-) -> dict[tuple[str, str], str]:
-    """``(scope, key) → the value bookings store`` for each candidate whose value is
-    known: hashes and account ids are stored as they are; devices and networks are stored
-    in the clear, so their keyed hashes are matched against the case's own values."""
-    clear: dict[tuple[str, str], str] = {}
-    for link in links:
-        if link.device_id:
-            clear[("device", protector.keyed_hash(link.device_id, purpose="device"))] = (
-                link.device_id
-            )
-        for network in (link.ip, link.wifi_id):
-            if network:
-                clear[("network", protector.keyed_hash(network, purpose="network"))] = network
+def _raw_values(found: list[Candidate]) -> dict[tuple[str, str], str]:
+    """``(scope, key) → the value bookings store`` for each candidate: hashes (phones,
+    payments, and devices and networks, stored as keyed hashes) are stored as they are,
+    account ids without their prefix."""
     raw: dict[tuple[str, str], str] = {}
     for c in found:
-        if c.scope in ("phone", "payment"):
+        if c.scope in ("phone", "payment", "device", "network"):
             raw[(c.scope, c.key)] = c.key
         elif c.scope == "account":
             raw[(c.scope, c.key)] = c.key.removeprefix("account:")
-        elif (c.scope, c.key) in clear:
-            raw[(c.scope, c.key)] = clear[(c.scope, c.key)]
     return raw
 
 

@@ -7,13 +7,15 @@ reach a view. Times are converted to the hospital's zone here, at the edge of th
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.models import BlacklistEntry, Scope
+from fairslot.cases import reading_repository as reading
 from fairslot.cases import repository as repo
 from fairslot.cases.candidates import (
     AccountFacts,
@@ -26,6 +28,7 @@ from fairslot.cases.candidates import (
     derive,
     ring_members,
 )
+from fairslot.cases.collateral import LINKED_DAYS, shared
 from fairslot.cases.errors import CaseNotFound
 from fairslot.cases.models import Case
 from fairslot.cases.schemas import (
@@ -117,9 +120,10 @@ def gather(db: Session, *, case: Case, protector: Protector) -> Gathered:
                 booking_id=b.id,
                 patient_id=b.patient_id,
                 account_id=b.account_id,
-                device_id=b.device_id,
-                ip=b.ip,
-                wifi_id=b.wifi_id,
+                device_key=b.device_key,
+                ip_key=b.ip_key,
+                ip_label=b.ip_label,
+                wifi_key=b.wifi_key,
                 payment_account_hash=b.payment_account_hash,
                 payment_account_masked=b.payment_account_masked,
             )
@@ -150,6 +154,30 @@ def gather(db: Session, *, case: Case, protector: Protector) -> Gathered:
 
 def candidates(gathered: Gathered, *, protector: Protector) -> list[Candidate]:
     return derive(gathered.facts, keyed_hash=protector.keyed_hash)
+
+
+def collateral(
+    db: Session, *, gathered: Gathered, found: list[Candidate], now: datetime
+) -> dict[tuple[str, str], int | None]:
+    """``(scope, key) → patients outside the case`` that blocking it would also stop
+    (``cases/collateral.py``); a patient key stops its own patient only (0)."""
+    raw: dict[str, dict[str, str]] = defaultdict(dict)  # scope -> value as stored -> key
+    for c in found:
+        if c.scope in ("phone", "payment", "device", "network"):
+            raw[c.scope][c.key] = c.key
+        elif c.scope == "account":
+            raw[c.scope][c.key.removeprefix("account:")] = c.key
+    counts: dict[tuple[str, str], int | None] = {
+        (c.scope, c.key): 0 if c.scope == "patient" else None for c in found
+    }
+    since = now - timedelta(days=LINKED_DAYS)
+    for scope, values in raw.items():
+        linked = reading.linked_patient_counts(
+            db, scope=scope, values=set(values), exclude=set(gathered.people), since=since
+        )
+        for value, key in values.items():
+            counts[(scope, key)] = linked.get(value, 0)
+    return counts
 
 
 def entries_for(db: Session, found: list[Candidate]) -> dict[tuple[str, str], BlacklistEntry]:
@@ -197,6 +225,7 @@ def evidence_of(
     case = gathered.case
     found = candidates(gathered, protector=protector)
     entries = entries_for(db, found)
+    others = collateral(db, gathered=gathered, found=found, now=now)
     masked = {p.patient_id: p for p in gathered.facts.people}
     booking_ids = [row[0].id for row in gathered.rows]
     event_ids = sorted({e for alert in gathered.alerts for e in alert.event_ids})
@@ -233,13 +262,14 @@ def evidence_of(
                 period=session.period.value,
                 channel=channel.name,
                 channel_kind=channel.kind.value,
-                device_id=b.device_id,
-                ip=b.ip,
-                wifi_id=b.wifi_id,
+                device_key=b.device_key,
+                ip_key=b.ip_key,
+                ip_label=b.ip_label,
+                wifi_key=b.wifi_key,
                 payment_account=b.payment_account_masked,
                 patient=PatientLabel(
                     patient_id=patient.id,
-                    name=patient.name,
+                    name=patient.name_masked,
                     id_masked=masked[patient.id].id_masked,
                     phone_masked=masked[patient.id].phone_masked,
                 ),
@@ -259,9 +289,10 @@ def evidence_of(
                 booking_id=e.booking_id,
                 account_id=e.account_id,
                 channel_id=e.channel_id,
-                device_id=e.device_id,
-                ip=e.ip,
-                wifi_id=e.wifi_id,
+                device_key=e.device_key,
+                ip_key=e.ip_key,
+                ip_label=e.ip_label,
+                wifi_key=e.wifi_key,
             )
             for e in events
         ],
@@ -275,7 +306,7 @@ def evidence_of(
             CallSummary(
                 task_id=t.id,
                 patient_id=p.id,
-                patient_name=p.name,
+                patient_name=p.name_masked,
                 booking_id=t.booking_id,
                 status=t.status.value,
                 question=t.question,
@@ -285,12 +316,15 @@ def evidence_of(
             )
             for t, p in calls_repo.tasks_of_case(db, case.id)
         ],
-        candidates=[_candidate_view(c, entries.get((c.scope, c.key)), now, tz) for c in found],
+        candidates=[
+            _candidate_view(c, entries.get((c.scope, c.key)), now, tz, others.get((c.scope, c.key)))
+            for c in found
+        ],
     )
 
 
 def _candidate_view(
-    c: Candidate, entry: BlacklistEntry | None, now: datetime, tz: ZoneInfo
+    c: Candidate, entry: BlacklistEntry | None, now: datetime, tz: ZoneInfo, others: int | None
 ) -> CandidateView:
     in_force = entry is not None and (entry.expires_at is None or entry.expires_at > now)
     return CandidateView(
@@ -301,6 +335,8 @@ def _candidate_view(
         blocked=in_force,
         entry_id=entry.id if entry else None,
         blocked_until=_local(entry.expires_at, tz) if entry else None,
+        others=others,
+        shared=shared(c.scope, others),
     )
 
 

@@ -75,7 +75,7 @@ def request_records(
     db: Session,
     *,
     account_ids: Collection[int],
-    device_ids: Collection[str],
+    device_keys: Collection[str],
     since: datetime,
     limit: int,
 ) -> list[RequestRecord]:
@@ -84,8 +84,8 @@ def request_records(
     conditions = []
     if account_ids:
         conditions.append(RequestRecord.account_id.in_(list(account_ids)))
-    if device_ids:
-        conditions.append(RequestRecord.device_id.in_(list(device_ids)))
+    if device_keys:
+        conditions.append(RequestRecord.device_key.in_(list(device_keys)))
     if not conditions:
         return []
     return list(
@@ -175,15 +175,15 @@ def _linked(scope: str, values: list[str], since: datetime) -> list[Select[str, 
         ]
     if scope == "device":
         return [
-            _booked(Booking.device_id, Booking.device_id.in_(values), since),
-            _requested(RequestRecord.device_id, RequestRecord.device_id.in_(values), since),
+            _booked(Booking.device_key, Booking.device_key.in_(values), since),
+            _requested(RequestRecord.device_key, RequestRecord.device_key.in_(values), since),
         ]
     if scope == "network":
         return [
-            _booked(Booking.ip, Booking.ip.in_(values), since),
-            _booked(Booking.wifi_id, Booking.wifi_id.in_(values), since),
-            _requested(RequestRecord.ip, RequestRecord.ip.in_(values), since),
-            _requested(RequestRecord.wifi_id, RequestRecord.wifi_id.in_(values), since),
+            _booked(Booking.ip_key, Booking.ip_key.in_(values), since),
+            _booked(Booking.wifi_key, Booking.wifi_key.in_(values), since),
+            _requested(RequestRecord.ip_key, RequestRecord.ip_key.in_(values), since),
+            _requested(RequestRecord.wifi_key, RequestRecord.wifi_key.in_(values), since),
         ]
     return [  # payment
         _booked(Booking.payment_account_hash, Booking.payment_account_hash.in_(values), since),

@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import screening_review
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
+from fairslot.cases import collateral, transitions
 from fairslot.cases import evidence as ev
 from fairslot.cases import repository as repo
-from fairslot.cases import transitions
 from fairslot.cases.candidates import SCOPES, patients_to_call
 from fairslot.cases.errors import CaseConflict, QueueEmpty, ReviewInputInvalid
 from fairslot.cases.models import Case
@@ -103,6 +104,8 @@ class Confirmed:
     withdrawn: list[Booking] = field(default_factory=list)  # upcoming bookings taken back
     waitlist_closed: int = 0
     intents_refused: int = 0
+    # identifiers of the chosen scopes not blocked, and why (``cases/collateral.py``)
+    held_back: list[collateral.HeldBack] = field(default_factory=list)
 
 
 def confirm(
@@ -136,14 +139,23 @@ def confirm(
             code="invalid_days",
         )
     gathered = ev.gather(db, case=case, protector=protector)
-    targets = [c for c in ev.candidates(gathered, protector=protector) if c.scope in chosen]
-    empty = sorted(chosen - {c.scope for c in targets}, key=SCOPES.index)
+    found = ev.candidates(gathered, protector=protector)
+    offered = [c for c in found if c.scope in chosen]
+    empty = sorted(chosen - {c.scope for c in offered}, key=SCOPES.index)
     if empty:
         raise ReviewInputInvalid(
             f"This case has no identifier of scope {', '.join(empty)} to block; "
             "choose among the scopes its candidates list.",
             code="scope_has_no_identifiers",
         )
+    # Judge collateral before blocking: shared addresses and identifiers are held back, and
+    # bare addresses too where stronger identifiers stop the operator (``collateral.py``).
+    blocking = collateral.plan(
+        offered,
+        scopes=chosen,
+        others=ev.collateral(db, gathered=gathered, found=offered, now=now),
+    )
+    targets = blocking.block
     # Only an entry still in force blocks: an expired one that nobody lifted is closed by
     # ``block_key`` and the identifier blocked again.
     existing = {
@@ -181,6 +193,10 @@ def confirm(
     withdrawn = sanctions.withdraw_bookings(
         db, entries=in_force, actor=actor, now=now, policy=policy, rng=rng, protector=protector
     )
+    # Draw entries the pre-draw screening held for this case stay out for good.
+    screening_review.settle_case(
+        db, case_id=case.id, confirmed=True, actor=actor, reason=reason, now=now
+    )
     audit.record(
         db,
         actor=actor,
@@ -197,6 +213,11 @@ def confirm(
             "withdrawn": [b.id for b in withdrawn],
             "waitlist_closed": closed.waitlist_closed,
             "intents_refused": closed.intents_refused,
+            "held_back": [
+                {"scope": h.candidate.scope, "label": h.candidate.label, "others": h.others}
+                | {"reason": h.reason}
+                for h in blocking.held_back
+            ],
         },
     )
     return Confirmed(
@@ -206,6 +227,7 @@ def confirm(
         withdrawn=withdrawn,
         waitlist_closed=closed.waitlist_closed,
         intents_refused=closed.intents_refused,
+        held_back=blocking.held_back,
     )
 
 
@@ -215,6 +237,11 @@ def dismiss(db: Session, *, case_id: int, reason: str, actor: StaffActor, now: d
     _held(case, actor=actor, now=now)
     reason = _reason(reason)
     transitions.dismiss(db, case=case, actor=actor, now=now, reason=reason)
+    # Not a scalper: the draw entries held for this case are cleared (after their draw,
+    # an entry whose place had won is booked by the worker's next sweep).
+    screening_review.settle_case(
+        db, case_id=case.id, confirmed=False, actor=actor, reason=reason, now=now
+    )
     audit.record(
         db,
         actor=actor,

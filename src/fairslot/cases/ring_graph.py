@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from fairslot.cases.candidates import SCOPES, Candidate, KeyedHash, PersonFacts
+from fairslot.cases.candidates import SCOPES, Candidate, PersonFacts
 from fairslot.patients.identity import mask_name
 
 # Identifiers that make identities one ring when several patients share them. An account
@@ -32,9 +32,9 @@ class Link:
 
     patient_id: int | None = None
     account_id: int | None = None
-    device_id: str | None = None
-    ip: str | None = None
-    wifi_id: str | None = None
+    device_key: str | None = None
+    ip_key: str | None = None
+    wifi_key: str | None = None
     payment_hash: str | None = None
 
 
@@ -75,7 +75,6 @@ def build(
     account_phones: Mapping[int, str],
     names: Mapping[int, str],
     links: Iterable[Link],
-    keyed_hash: KeyedHash,
 ) -> RingGraph:
     """The graph of ``candidates`` with the edges ``links`` and the people's phones give.
 
@@ -97,7 +96,7 @@ def build(
     for account_id, phone_hash in account_phones.items():
         link(node_id("account", f"account:{account_id}"), node_id("phone", phone_hash))
     for found in links:
-        ends = _identifiers(found, keyed_hash)
+        ends = _identifiers(found)
         owner = person_by_id.get(found.patient_id) if found.patient_id is not None else None
         hub: str | None = node_id("patient", owner.id_hash) if owner is not None else None
         if hub is None or hub not in present:
@@ -144,15 +143,16 @@ def build(
     return RingGraph(nodes=nodes, edges=edges)
 
 
-def _identifiers(found: Link, keyed_hash: KeyedHash) -> list[str]:
+def _identifiers(found: Link) -> list[str]:
     ends = []
     if found.account_id is not None:
         ends.append(node_id("account", f"account:{found.account_id}"))
-    if found.device_id:
-        ends.append(node_id("device", keyed_hash(found.device_id, purpose="device")))
-    for network in (found.ip, found.wifi_id):
+    if found.device_key:
+        # Stored as the blacklist key already (``context.py``): no second hash.
+        ends.append(node_id("device", found.device_key))
+    for network in (found.ip_key, found.wifi_key):
         if network:
-            ends.append(node_id("network", keyed_hash(network, purpose="network")))
+            ends.append(node_id("network", network))
     if found.payment_hash:
         ends.append(node_id("payment", found.payment_hash))
     return ends

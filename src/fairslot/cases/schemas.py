@@ -68,9 +68,10 @@ class BookingEvidence(BaseModel):
     period: str
     channel: str
     channel_kind: str
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    ip_label: str | None = Field(default=None, description="masked: 203.0.113.x")
+    wifi_key: str | None
     payment_account: str | None = Field(description="masked")
     patient: PatientLabel
     account_id: int
@@ -87,9 +88,10 @@ class SlotEventView(BaseModel):
     booking_id: str | None
     account_id: int | None
     channel_id: int | None
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    ip_label: str | None = Field(default=None, description="masked: 203.0.113.x")
+    wifi_key: str | None
 
 
 class CaseEventView(BaseModel):
@@ -120,6 +122,16 @@ class CandidateView(BaseModel):
     blocked: bool = Field(description="an entry is in force for this key now")
     entry_id: int | None = Field(description="the unlifted blacklist entry for this key")
     blocked_until: datetime | None = Field(description="None with an entry: permanent")
+    others: int | None = Field(
+        default=None,
+        description="patients outside the case that blocking this would also stop "
+        "(None: not known)",
+    )
+    shared: str | None = Field(
+        default=None,
+        description="why a confirmation never blocks it outright: shared_address (a network "
+        "many strangers use) or shared_identifier; None: blockable",
+    )
 
 
 class CaseEvidence(BaseModel):

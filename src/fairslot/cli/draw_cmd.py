@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -107,6 +108,7 @@ def _verify_published(path: Path, *, draw_id: int | None, as_json: bool) -> None
                     "seed_matches_commitment": found.seed_matches_commitment,
                     "inputs_match_digest": found.inputs_match_digest,
                     "assignment_reproduced": found.assignment_reproduced,
+                    "exclusions_explained": found.exclusions_explained,
                     "problem": found.problem,
                     "recomputed": found.recomputed,
                     "verified": found.verified,
@@ -119,6 +121,13 @@ def _verify_published(path: Path, *, draw_id: int | None, as_json: bool) -> None
         console.print(f"seed matches its commitment: {_yes(found.seed_matches_commitment)}")
         console.print(f"entries match the digest:    {_yes(found.inputs_match_digest)}")
         console.print(f"assignment reproduced:       {_yes(found.assignment_reproduced)}")
+        console.print(f"exclusions have reasons:     {_explained(found.exclusions_explained)}")
+        skipped = Counter((view.reasons or {}).values())
+        if skipped:
+            shown = ", ".join(f"{code} {n}" for code, n in sorted(skipped.items()))
+            console.print(
+                f"refused {len(view.refused or [])}, held out {len(view.held_out or [])}: {shown}"
+            )
         if found.problem:
             console.print(f"cannot re-run: {found.problem}")
         console.print("verified" if found.verified else "[bold red]NOT verified[/]")
@@ -128,6 +137,10 @@ def _verify_published(path: Path, *, draw_id: int | None, as_json: bool) -> None
 
 def _yes(ok: bool) -> str:
     return "yes" if ok else "[bold red]NO[/]"
+
+
+def _explained(ok: bool | None) -> str:
+    return "not published (older record)" if ok is None else _yes(ok)
 
 
 @app.command("run")

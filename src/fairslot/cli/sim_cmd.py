@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,7 +18,8 @@ from fairslot.sim.generate import build_scenario
 from fairslot.sim.modes import Mode
 from fairslot.sim.report import write_report
 from fairslot.sim.runner import SimulationError
-from fairslot.sim.scenario import HOSPITAL_ZONE, ScenarioParams
+from fairslot.sim.scenario import HOSPITAL_ZONE, PRESETS, Scenario, ScenarioParams
+from fairslot.sim.seeds import parse_seeds, summary
 from fairslot.sim.server import DEFAULT_PG_ADMIN_URL, remote_platform
 from fairslot.sim.simulate import Simulation, simulate_local, simulate_remote
 
@@ -34,6 +36,7 @@ _ROWS = (
     ("median_time_to_book_s", "median time to book (sim s)"),
     ("requests", "requests"),
     ("server_errors", "server errors (5xx)"),
+    ("fast_vs_genuine", "expert slot won per identity: bots / genuine (p)"),
 )
 
 
@@ -63,16 +66,44 @@ def simulate(
     ),
     channel_key: str | None = typer.Option(None, "--channel-key", help="channel key for --url"),
     only: Mode | None = typer.Option(None, "--only", help="play one mode only"),
+    preset: list[str] = typer.Option(
+        [],
+        "--preset",
+        help=f"scenario preset, repeatable: {', '.join(PRESETS)}, or 'every' (default: the "
+        "scenario with every tactic)",
+    ),
+    seeds: str | None = typer.Option(
+        None, "--seeds", help="several seeds, e.g. 1-5 or 1,3,8: every run, the mean and worst"
+    ),
 ) -> None:
     """Play a release day with genuine patients and scalpers, with and without the
     platform's protections, and report who got the scarce slots."""
-    params = ScenarioParams.quick() if quick else ScenarioParams()
-    if speed is not None:
-        if speed <= 0:
-            raise typer.BadParameter("--speed must be positive")
-        # A running platform (--url) keeps one speed all day.
-        params = replace(params, speed=speed, release_speed=speed if url else params.release_speed)
-    scenario = build_scenario(params, seed=seed)
+    names = _presets(preset)
+    try:
+        seed_list = parse_seeds(seeds) if seeds else [seed]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--seeds") from exc
+    if len(names) * len(seed_list) > 1:
+        if url:
+            raise typer.BadParameter("--url plays one scenario: no --seeds or several --preset")
+        runs = []
+        for name in names:
+            for one in seed_list:
+                params = _params(name, quick=quick, speed=speed, url=None)
+                result = _run_local(
+                    build_scenario(params, seed=one), only, release_date, db, pg_admin_url
+                )
+                _print(result)
+                runs.append(result.as_json())
+        overall = summary(runs)
+        data = {"seeds": seed_list, "presets": names, "runs": runs, "summary": overall}
+        _print_summary(overall)
+        if json_path is not None:
+            json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            console.print(f"figures written to {json_path}")
+        return
+    params = _params(names[0], quick=quick, speed=speed, url=url)
+    scenario = build_scenario(params, seed=seed_list[0])
     modes = (only,) if only else (Mode.PROTECTED, Mode.BASELINE)
     try:
         if url:
@@ -109,6 +140,83 @@ def simulate(
         console.print(f"report written to {page}")
 
 
+def _presets(given: list[str]) -> list[str]:
+    if not given:
+        return ["default"]
+    names = list(PRESETS) if "every" in given else given
+    for name in names:
+        if name not in PRESETS:
+            raise typer.BadParameter(f"unknown preset {name!r}", param_hint="--preset")
+    return names
+
+
+def _params(name: str, *, quick: bool, speed: float | None, url: str | None) -> ScenarioParams:
+    if name == "default":
+        params = ScenarioParams.quick() if quick else ScenarioParams()
+    else:
+        params = ScenarioParams.preset(name, quick=quick)
+    if speed is not None:
+        if speed <= 0:
+            raise typer.BadParameter("--speed must be positive")
+        # A running platform (--url) keeps one speed all day.
+        params = replace(params, speed=speed, release_speed=speed if url else params.release_speed)
+    return params
+
+
+def _run_local(
+    scenario: Scenario, only: Mode | None, release_date: str | None, db: str, pg_admin_url: str
+) -> Simulation:
+    modes = (only,) if only else (Mode.PROTECTED, Mode.BASELINE)
+    try:
+        with tempfile.TemporaryDirectory(prefix="fairslot-sim-") as tmp:
+            return simulate_local(
+                scenario,
+                modes=modes,
+                release_date=_release_date(release_date),
+                workdir=Path(tmp),
+                db=db,
+                pg_admin_url=pg_admin_url,
+            )
+    except SimulationError as exc:
+        err_console.print(f"[bold red]simulation failed[/]: {exc}")
+        raise typer.Exit(1) from exc
+
+
+def _print_summary(found: dict[str, Any]) -> None:
+    """The mean and the worst case of each preset's figures over its seeds."""
+    for name, per_mode in found.items():
+        table = Table(title=f"{name}: seeds {per_mode['seeds']} — mean / worst (seed)")
+        table.add_column("figure")
+        modes = [m for m in ("protected", "baseline") if m in per_mode]
+        for mode in modes:
+            table.add_column(mode, justify="right")
+        pooled = "fast_vs_genuine_pooled"
+        keys = [k for k in per_mode[modes[0]] if k not in ("per_tactic", pooled)] if modes else []
+        for key in keys:
+            table.add_row(key, *(_spread_cell(per_mode[m][key]) for m in modes))
+        for day in ("day1", "day2") if modes else ():
+            table.add_row(
+                f"fast bots vs genuine, {day}, seeds pooled",
+                *(_cell(per_mode[m][pooled][day]) for m in modes),
+            )
+        for tactic in per_mode[modes[0]]["per_tactic"] if modes else {}:
+            for figure in ("scarce_share_day1", "scarce_share_day2", "recall", "precision"):
+                table.add_row(
+                    f"{tactic} {figure}",
+                    *(
+                        _spread_cell(per_mode[m]["per_tactic"].get(tactic, {}).get(figure))
+                        for m in modes
+                    ),
+                )
+        console.print(table)
+
+
+def _spread_cell(spread: dict[str, Any] | None) -> str:
+    if not spread or spread.get("runs", 0) == 0:
+        return "null"
+    return f"{_cell(spread['mean'])} / {_cell(spread['worst'])} ({spread['worst_seed']})"
+
+
 def _print(result: Simulation) -> None:
     data = result.as_json()
     scenario = data["scenario"]
@@ -133,6 +241,7 @@ def _print(result: Simulation) -> None:
         table.add_row(label, *cells)
     console.print(table)
     _print_day_two(data, modes)
+    _print_tactics(data)
     notes = data["notes"]
     assert isinstance(notes, dict)
     for mode_name, lines in notes.items():
@@ -159,12 +268,41 @@ def _print_day_two(data: dict[str, object], modes: list[Mode]) -> None:
     console.print(table)
 
 
+def _print_tactics(data: dict[str, object]) -> None:
+    """``per_tactic`` and ``judgement`` of each mode that has them."""
+    tactics, judged = data.get("per_tactic"), data.get("judgement")
+    assert isinstance(tactics, dict) and isinstance(judged, dict)
+    for mode, found in tactics.items():
+        if not found:
+            continue
+        first = next(iter(found.values()))
+        table = Table(title=f"per tactic ({mode})")
+        table.add_column("tactic")
+        for key in first:
+            table.add_column(key, justify="right")
+        for name, figures in found.items():
+            table.add_row(name, *(_cell(figures[key]) for key in first))
+        console.print(table)
+        if judged.get(mode):
+            console.print(f"{mode}: genuine households and patients judged: {judged[mode]}")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return "null"
+    if isinstance(value, dict) and "p_value" in value:  # fast bots against genuine patients
+        return (
+            f"{value['bots_won']}/{value['bots_tried']} / "
+            f"{value['genuine_won']}/{value['genuine_tried']} (p={_p_cell(value['p_value'])})"
+        )
     if isinstance(value, float):
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
     return str(value)
+
+
+def _p_cell(value: object) -> str:
+    # p-values of large tables run far below 0.001: show their magnitude.
+    return f"{value:.2g}" if isinstance(value, float | int) else "null"
 
 
 def _pair(raw: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import typer
 
@@ -17,9 +18,10 @@ from fairslot.allocation.worker import DrawReport, run_due_draws
 from fairslot.bookings import sweeps
 from fairslot.bookings.policy import booking_policy
 from fairslot.bootstrap import Platform
-from fairslot.cli import calls_cmd, risk_cmd
+from fairslot.cli import calls_cmd, privacy_cmd, risk_cmd
 from fairslot.cli.common import console, make_platform
 from fairslot.db.engine import unit_of_work
+from fairslot.observability import record as observe
 
 log = logging.getLogger("fairslot.worker")
 
@@ -40,10 +42,12 @@ def sweep_once(platform: Platform) -> sweeps.SweepReport:
     # Draws first: a draw that fell due while the worker was down runs now, and its
     # sessions go on open sale only after it.
     draws = draws_once(platform)
+    observe.draws(opened=draws.opened, run=draws.drawn)
     if draws.opened or draws.drawn:
         log.info("draws opened: %d, draws run: %d", draws.opened, draws.drawn)
     risk_cmd.daily_batch_once(platform)  # yesterday's anomaly batch, once it is due
     calls_cmd.daily_sample_once(platform)  # then yesterday's follow-up call sample, once
+    privacy_cmd.daily_purge_once(platform)  # request context past its retention, daily
     with unit_of_work(platform.sessions) as db:
         return sweeps.sweep(
             db,
@@ -58,10 +62,23 @@ def run_sweeper(platform: Platform, *, every: float, stop: threading.Event) -> N
     """Sweep every ``every`` seconds until ``stop`` is set; a failed round is logged and
     retried next time (every step is compare-and-set, so a retry is safe)."""
     while not stop.is_set():
+        started = time.perf_counter()
         try:
-            sweep_once(platform)
+            report = sweep_once(platform)
         except Exception:
+            observe.sweep_failed(seconds=time.perf_counter() - started)
             log.exception("sweep failed; retrying in %.0f s", every)
+        else:
+            observe.sweep(
+                seconds=time.perf_counter() - started,
+                finished_at=time.time(),  # wall time: Prometheus compares it with time()
+                items={
+                    "holds_expired": report.holds_expired,
+                    "slots_re_released": report.slots_re_released,
+                    "waitlist_booked": report.waitlist_booked,
+                    "waitlist_closed": report.waitlist_closed,
+                },
+            )
         stop.wait(every)
 
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fairslot.allocation.states import AllocationMode
@@ -31,6 +40,8 @@ class Hospital(Base):
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Intents for release draws open this long before the release (None: at the push time).
     intent_lead_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The release batch's window (None: the platform's ``batch_window_seconds``).
+    batch_window_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("days_ahead >= 0 AND days_ahead <= 60", name="days_ahead_range"),
@@ -57,6 +68,14 @@ class Department(Base):
         default=AllocationMode.FIRST_COME,
         server_default=AllocationMode.FIRST_COME.value,
     )
+    # The hospital's choice over the platform's decision and the schedule's mode (None:
+    # none); audited in ``allocation_decisions``. It cannot make a scarce clinic a race.
+    mode_override: Mapped[AllocationMode | None] = mapped_column(
+        str_enum(AllocationMode, "mode_override")
+    )
+    # The platform's latest verdict on the department's history (allocation/scarcity.py);
+    # a scarce department configured first-come is allocated by a release batch.
+    scarce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (UniqueConstraint("hospital_id", "code"),)
 

@@ -52,13 +52,25 @@ class DepartmentIn(BaseModel):
     sex_restriction: SexRestriction = SexRestriction.ANY
     min_age: Age | None = None
     max_age: Age | None = None
-    # "draw": scarce sessions go to a verifiable release draw; "first_come": instant sale.
+    # "draw": scarce sessions go to a verifiable release draw; "first_come": instant sale
+    # (a clinic the platform judges scarce is still batched: allocation/modes.py).
     allocation_mode: AllocationMode = AllocationMode.FIRST_COME
 
     @model_validator(mode="after")
     def _age_range(self) -> Self:
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
             raise ValueError("min_age must not be greater than max_age")
+        return self
+
+    @model_validator(mode="after")
+    def _schedule_modes(self) -> Self:
+        # The schedule sets first_come or draw; a release batch is chosen with the
+        # allocation override (PUT /hospital/v1/departments/{id}/allocation), audited.
+        if self.allocation_mode == AllocationMode.RELEASE_BATCH:
+            raise ValueError(
+                "allocation_mode is first_come or draw in a schedule; choose release_batch "
+                "with PUT /hospital/v1/departments/{id}/allocation"
+            )
         return self
 
 

@@ -39,6 +39,7 @@ from fairslot.schedules.release import ReleasePolicy, next_release_instant, sess
 
 MAX_DAYS_AHEAD = 60  # also a check constraint on the table
 MAX_CLOSE_MINUTES = 24 * 60
+MAX_INTENT_LEAD_MINUTES = 7 * 24 * 60  # a draw's entries open at most a week before it
 _CODE = re.compile(CODE_PATTERN)
 
 
@@ -184,6 +185,18 @@ def update_release_policy(
             session.closes_at = max(closes_at, session.release_at)
     db.flush()
     return len(sessions)
+
+
+def set_intent_lead(db: Session, *, hospital: Hospital, minutes: int | None) -> None:
+    """Open the hospital's draw windows ``minutes`` before the release instead of at the
+    push (None: at the push). Draws already open keep their window; the next ones follow."""
+    if minutes is not None and not 0 <= minutes <= MAX_INTENT_LEAD_MINUTES:
+        raise InvalidHospital(
+            f"intent_lead_minutes must be between 0 and {MAX_INTENT_LEAD_MINUTES}.",
+            code="invalid_intent_lead",
+        )
+    hospital.intent_lead_minutes = minutes
+    db.flush()
 
 
 def upsert_departments(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fairslot.patients.identity import mask_identifier
+from fairslot.context import short_key
 from fairslot.risk import rings as ring_kinds
 from fairslot.risk.rings import Ring, RingSettings
 from fairslot.risk.rules import EntityKind, Hit
@@ -55,6 +55,8 @@ class Labels:
 
     patient_last4: Mapping[str, str] = field(default_factory=dict)
     payment_masked: Mapping[str, str] = field(default_factory=dict)
+    # An address's key → its masked label (203.0.113.x), where a stored row carried one.
+    ip_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,13 +83,6 @@ class AlertDraft:
         return (self.rule, self.entity.kind, self.entity.key)
 
 
-def mask_ip(address: str) -> str:
-    parts = address.split(".")
-    if len(parts) == 4:
-        return f"{parts[0]}.{parts[1]}.*.*"
-    return mask_identifier(address)
-
-
 def entity(kind: EntityKind, raw: str, *, hasher: Hasher, labels: Labels) -> Entity:
     """An entity as an alert names it: ``raw`` is the rule's key (``ip:``/``wifi:`` prefix
     for networks), the result carries the stored key and a masked label."""
@@ -102,24 +97,23 @@ def entity(kind: EntityKind, raw: str, *, hasher: Hasher, labels: Labels) -> Ent
     if kind is EntityKind.PAYMENT_ACCOUNT:
         masked = labels.payment_masked.get(raw)
         return Entity(kind=kind, key=raw, label=f"payment {masked or '…' + raw[-4:]}")
+    # Devices and networks are stored as keyed hashes under the blacklist's purposes
+    # (``context.py``): the rule's key is the stored key, never hashed again.
     if kind is EntityKind.DEVICE:
-        return Entity(kind=kind, key=hasher(raw, "device"), label=f"device {mask_identifier(raw)}")
-    network_kind, _, address = raw.partition(":")
-    shown = mask_ip(address) if network_kind == "ip" else mask_identifier(address)
-    return Entity(kind=kind, key=hasher(address, "network"), label=f"{network_kind} {shown}")
+        return Entity(kind=kind, key=raw, label=f"device {short_key(raw)}")
+    network_kind, _, key = raw.partition(":")
+    shown = labels.ip_labels.get(key) or short_key(key)
+    return Entity(kind=kind, key=key, label=f"{network_kind} {shown}")
 
 
 def node_entity(node: ring_kinds.Node, *, hasher: Hasher, labels: Labels) -> Entity:
     kind, value = node
     entity_kind = _NODE_KIND[kind]
     if entity_kind is EntityKind.NETWORK:
-        # A ring's network node is an address or a Wi-Fi id; either hashes the same way.
-        value = ("ip:" if _looks_like_ip(value) else "wifi:") + value
+        # A ring's network node is an address's or a Wi-Fi id's key; only a known
+        # address label tells them apart.
+        value = ("ip:" if value in labels.ip_labels else "network:") + value
     return entity(entity_kind, value, hasher=hasher, labels=labels)
-
-
-def _looks_like_ip(value: str) -> bool:
-    return all(part.isdigit() for part in value.split(".")) or ":" in value
 
 
 def hit_alert(hit: Hit, *, hasher: Hasher, labels: Labels) -> AlertDraft:
@@ -131,8 +125,22 @@ def hit_alert(hit: Hit, *, hasher: Hasher, labels: Labels) -> AlertDraft:
         explanation=hit.explanation[:1000],
         booking_ids=hit.booking_ids,
         event_ids=hit.event_ids,
-        details={"scope": SCOPE_OF[hit.entity_kind], **_figures(hit)},
+        details={"scope": SCOPE_OF[hit.entity_kind], **_figures(hit), **_members(hit, labels)},
     )
+
+
+def _members(hit: Hit, labels: Labels) -> dict[str, Any]:
+    """The accounts and patients a hit ties together, under their stored keys, as
+    ``cases/candidates.py::ring_entries`` reads them: ``[[kind, key], ...]``."""
+    if not hit.members:
+        return {}
+    found = [entity(kind, raw, hasher=_no_hash, labels=labels) for kind, raw in hit.members]
+    return {"members": [[e.kind, e.key] for e in found]}
+
+
+def _no_hash(value: str, purpose: str) -> str:
+    # Accounts and patients are named by keys the platform already stores: nothing to hash.
+    raise AssertionError("members are never hashed")
 
 
 def _figures(hit: Hit) -> dict[str, Any]:

@@ -24,20 +24,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fairslot.blacklist.models import Scope
 from fairslot.cases import intake
 from fairslot.cases.grouping import RING, Evidence, Subject, subject_of
 from fairslot.crypto import Protector
 from fairslot.gate import repository as gate_repo
 from fairslot.risk import alerts as drafts
 from fairslot.risk import linking, realtime
+from fairslot.risk import operator_repository as op_repo
 from fairslot.risk import repository as repo
 from fairslot.risk.facts import BookingFact, RiskSettings
 from fairslot.risk.models import RiskRun
+from fairslot.risk.operators import OPERATOR_RULES, operator_groups, run_operator_rules
 from fairslot.risk.ring_candidates import ring_input
 from fairslot.risk.rings import Ring, RingSettings, build_graph, rings
+from fairslot.risk.rings import ring_id as group_id
 from fairslot.risk.rules import Hit, Window, run_all, window_ending
 
 PHASES = ("load", "rules", "rings", "store", "intake")
+# The blacklist entries whose reappearance the batch looks for (``risk/operators.py``).
+_REAPPEAR_SCOPES = (Scope.PATIENT, Scope.PAYMENT, Scope.NETWORK)
 
 
 @dataclass
@@ -107,11 +113,25 @@ def run_batch(
         bindings = repo.binding_facts(db, window=window)
         requests = repo.request_facts(db, window=window)
         flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
+        polls = op_repo.poll_facts(db, window=window, at_least=settings.poll_count)
+        listed = op_repo.blacklisted_keys(db, now=now, scopes=_REAPPEAR_SCOPES)
     report.bookings, report.events, report.bindings = len(load.facts), len(events), len(bindings)
     report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
 
     with report.phase("rules"):
         hits = run_all(bookings=load.facts, events=events, window=window, settings=settings)
+        # Operators who lost are linked by what they did: requests, polls, the blacklist.
+        hits += run_operator_rules(
+            bookings=load.facts,
+            requests=requests,
+            polls=polls,
+            blacklisted_patients={k for scope, k in listed if scope == Scope.PATIENT},
+            blacklisted_payments={k for scope, k in listed if scope == Scope.PAYMENT},
+            blacklisted_networks={k for scope, k in listed if scope == Scope.NETWORK},
+            window=window,
+            settings=settings,
+            staffed_channels=repo.staffed_channel_ids(db),
+        )
     del events
 
     with report.phase("rings"):
@@ -135,7 +155,11 @@ def run_batch(
     report.ring_candidates = candidates.candidates
 
     with report.phase("store"):
-        labels = drafts.Labels(patient_last4=load.patient_last4, payment_masked=load.payment_masked)
+        labels = drafts.Labels(
+            patient_last4=load.patient_last4,
+            payment_masked=load.payment_masked,
+            ip_labels=load.ip_labels,
+        )
         members = drafts.ring_members(flagged, hasher=hasher, labels=labels)
         found_alerts = _draft_alerts(
             hits=hits,
@@ -169,6 +193,7 @@ def run_batch(
 
     with report.phase("intake"):
         subjects = _ring_subjects(flagged, found_alerts, members)
+        subjects = _operator_subjects(found_alerts, taken=subjects) | subjects
         taken = intake.take_in(
             db,
             alerts=[
@@ -280,6 +305,35 @@ def _ring_subjects(
     found_subjects = {member: subjects[ring_id] for member, ring_id in members.items()}
     found_subjects.update(((RING, ring_id), subject) for ring_id, subject in subjects.items())
     return found_subjects
+
+
+def _operator_subjects(
+    found: Sequence[drafts.AlertDraft], *, taken: Mapping[tuple[str, str], Subject]
+) -> dict[tuple[str, str], Subject]:
+    """Operator alerts tied together by a shared account, patient or identifier, as one
+    subject each (``operators.operator_groups``): its entities and members map to it, so
+    the gate's alerts on those accounts join it too. Anything already in a flagged ring
+    stays with its ring."""
+    mine = [d for d in found if d.rule in OPERATOR_RULES and d.ring_id is None]
+    nodes = [_nodes(d) for d in mine]
+    found_subjects: dict[tuple[str, str], Subject] = {}
+    for group in operator_groups(nodes):
+        members = sorted(set().union(*(nodes[i] for i in group)))
+        patients = frozenset(key for kind, key in members if kind == "patient")
+        accounts = sum(1 for kind, _ in members if kind == "account")
+        subject = Subject(
+            kind=RING,
+            key=f"op-{group_id(members)}",
+            label=f"operator: {accounts} accounts, {len(patients)} patients",
+            members=patients,
+        )
+        found_subjects.update((node, subject) for node in members if node not in taken)
+    return found_subjects
+
+
+def _nodes(draft: drafts.AlertDraft) -> set[tuple[str, str]]:
+    listed = draft.details.get("members") or []
+    return {(draft.entity.kind, draft.entity.key)} | {(str(k), str(v)) for k, v in listed}
 
 
 def _row(draft: drafts.AlertDraft, *, day: date, now: datetime) -> dict[str, Any]:

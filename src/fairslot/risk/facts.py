@@ -45,9 +45,9 @@ class BookingFact:
     status: BookingStatus
     attended: bool | None
     payment_account_hash: str | None
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    wifi_key: str | None
     phone_hash: str | None
     channel_id: int | None
 
@@ -97,9 +97,9 @@ class SlotEventFact:
     at: datetime
     patient_key: str | None
     account_id: int | None
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    wifi_key: str | None
     payment_account_hash: str | None
     phone_hash: str | None = None
     booking_id: str | None = None
@@ -149,6 +149,20 @@ class RiskSettings:
     # with a saved card looks like: at a city's volume, a case for each would bury the
     # queue (the batch benchmark: ~1,400 a day). It still counts towards a ring's pace.
     realtime_min_requests: int = 2
+    # (10) operators who lose (``operators.py``). One payment account paying for patients
+    # of at least this many different accounts (a family pays from one account)...
+    payment_accounts: int = 3
+    # ...and for at least this many patients.
+    payment_patients: int = 3
+    # One device acting for patients of at least this many different accounts.
+    device_accounts: int = 3
+    # Availability polls from one device in the window, at least this many...
+    poll_count: int = 120
+    # ...arriving on average at most this many seconds apart (server arrival times).
+    poll_mean_gap_seconds: float = 30.0
+    # Patients (not blacklisted) on a blacklisted identity's Wi-Fi before it counts; its
+    # payment account counts from the first.
+    reappear_wifi_patients: int = 2
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -44,12 +44,13 @@ class RequestFact:
 
     patient_key: str
     account_id: int | None
-    device_id: str | None
-    ip: str | None
-    wifi_id: str | None
+    device_key: str | None
+    ip_key: str | None
+    wifi_key: str | None
     payment_account_hash: str | None
     requests: int
     flagged: int  # of which the real-time gate flagged (review or block)
+    channel_id: int | None = None
 
 
 def is_scarce(session: SessionSupply) -> bool:
@@ -86,9 +87,9 @@ def booking_links(
             patient_key=b.patient_key,
             account_id=None if b.account_id is None else str(b.account_id),
             phone_hash=b.phone_hash,
-            device_id=b.device_id,
-            ip=b.ip,
-            wifi_id=b.wifi_id,
+            device_key=b.device_key,
+            ip_key=b.ip_key,
+            wifi_key=b.wifi_key,
             payment_account_hash=b.payment_account_hash,
             booked=b.is_booking,
             scarce=b.is_booking and scarce_sessions.get(b.session_id, False),
@@ -114,9 +115,9 @@ def request_links(requests: Iterable[RequestFact]) -> Iterator[Link]:
         yield Link(
             patient_key=r.patient_key,
             account_id=None if r.account_id is None else str(r.account_id),
-            device_id=r.device_id,
-            ip=r.ip,
-            wifi_id=r.wifi_id,
+            device_key=r.device_key,
+            ip_key=r.ip_key,
+            wifi_key=r.wifi_key,
             payment_account_hash=r.payment_account_hash,
             flagged_requests=r.flagged,
         )
@@ -155,10 +156,10 @@ def links(
 
 
 def _without(link: Link, public: Collection[str]) -> Link:
-    if link.ip in public or link.wifi_id in public:
+    if link.ip_key in public or link.wifi_key in public:
         return replace(
             link,
-            ip=None if link.ip in public else link.ip,
-            wifi_id=None if link.wifi_id in public else link.wifi_id,
+            ip_key=None if link.ip_key in public else link.ip_key,
+            wifi_key=None if link.wifi_key in public else link.wifi_key,
         )
     return link

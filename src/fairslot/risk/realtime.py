@@ -6,7 +6,8 @@ the report day's recorded decisions into ``realtime_review`` alerts, one per fla
 account (or per device, for a request made before any account existed), so they land in
 cases like every other alert and a reviewer judges them with the rest of the evidence.
 A subject flagged only once (and never blocked) that day gets no alert: see
-``RiskSettings.realtime_min_requests``.
+``RiskSettings.realtime_min_requests``; a review for a binding burst alone is a family's
+first day, not evidence (:data:`FAMILY_REASONS`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ PER_BLOCK: Final = 0.5
 MAX_SCORE: Final = 3.0
 # An alert lists at most this many requests in its details (the counts are kept).
 MAX_LISTED: Final = 50
+# Reasons that describe what a family does on its first day: registering, then binding its
+# members one after another (the platform lets an account bind four). Let through for
+# review, such a request alone is no evidence against anyone — dozens of genuine families
+# flagged this way buried the queue (issue 11, "queue noise"). It still counts when the
+# gate blocked it (a burst past the block threshold), or together with another reason.
+FAMILY_REASONS: Final = frozenset({"binding_burst"})
+
+
+def is_evidence(request: FlaggedRequestLike) -> bool:
+    """Whether a flagged request counts against its account: blocked, or reviewed for at
+    least one reason a family's first day does not explain."""
+    return request.decision == "block" or bool(set(request.reasons) - FAMILY_REASONS)
 
 
 class FlaggedRequestLike(Protocol):
@@ -47,7 +60,7 @@ class FlaggedRequestLike(Protocol):
     @property
     def account_id(self) -> int | None: ...
     @property
-    def device_id(self) -> str | None: ...
+    def device_key(self) -> str | None: ...
     @property
     def booking_id(self) -> str | None: ...
 
@@ -62,8 +75,8 @@ def _subject(request: FlaggedRequestLike) -> _Subject | None:
     """The account the request acted for; else its device; else nothing to alert on."""
     if request.account_id is not None:
         return _Subject(EntityKind.ACCOUNT, str(request.account_id))
-    if request.device_id:
-        return _Subject(EntityKind.DEVICE, request.device_id)
+    if request.device_key:
+        return _Subject(EntityKind.DEVICE, request.device_key)
     return None
 
 
@@ -79,6 +92,8 @@ def realtime_alerts(
     evidence is the bookings the flagged requests made or acted on."""
     grouped: dict[_Subject, list[FlaggedRequestLike]] = {}
     for request in requests:
+        if not is_evidence(request):
+            continue
         subject = _subject(request)
         if subject is not None:
             grouped.setdefault(subject, []).append(request)

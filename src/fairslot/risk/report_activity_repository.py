@@ -117,7 +117,7 @@ class TakerRow:
     patient_phone: str
     account_id: int
     account_phone: str
-    device_id: str | None
+    device_key: str | None
     payment_hash: str | None
 
 
@@ -135,7 +135,7 @@ def bookings_of_day(db: Session, *, start: datetime, end: datetime) -> list[Take
             Patient.phone_hash,
             Booking.account_id,
             Account.phone_hash,
-            Booking.device_id,
+            Booking.device_key,
             Booking.payment_account_hash,
         )
         .join(Department, Department.id == Booking.department_id)
@@ -155,7 +155,7 @@ def bookings_of_day(db: Session, *, start: datetime, end: datetime) -> list[Take
             patient_phone=patient_phone,
             account_id=account_id,
             account_phone=account_phone,
-            device_id=device_id,
+            device_key=device_key,
             payment_hash=payment_hash,
         )
         for (
@@ -168,7 +168,7 @@ def bookings_of_day(db: Session, *, start: datetime, end: datetime) -> list[Take
             patient_phone,
             account_id,
             account_phone,
-            device_id,
+            device_key,
             payment_hash,
         ) in db.execute(statement).all()
         if booked_at is not None  # always: the query reads bookings confirmed in the day

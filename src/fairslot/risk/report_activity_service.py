@@ -97,8 +97,8 @@ def _identities(row: repo.TakerRow, *, protector: Protector) -> tuple[Identity, 
         ("phone", row.account_phone),
         ("account", f"account:{row.account_id}"),
     ]
-    if row.device_id:
-        found.append(("device", protector.keyed_hash(row.device_id, purpose="device")))
+    if row.device_key:
+        found.append(("device", row.device_key))  # stored as the blacklist key
     if row.payment_hash:
         found.append(("payment", row.payment_hash))
     return tuple(found)

@@ -50,6 +50,16 @@ def parameters(rule: str, *, risk: RiskSettings, ring: RingSettings) -> Paramete
         },
         RuleName.SHARED_DEVICE: {"n": risk.shared_device_patients},
         RuleName.SHARED_PAYMENT_ACCOUNT: {"n": risk.shared_payment_patients},
+        RuleName.PAYMENT_ACROSS_ACCOUNTS: {
+            "n": risk.payment_accounts,
+            "patients": risk.payment_patients,
+        },
+        RuleName.DEVICE_ACROSS_ACCOUNTS: {"n": risk.device_accounts},
+        RuleName.AVAILABILITY_POLLING: {
+            "n": risk.poll_count,
+            "seconds": risk.poll_mean_gap_seconds,
+        },
+        RuleName.BLACKLIST_REAPPEARANCE: {"n": risk.reappear_wifi_patients},
         RING_RULE: {"n": ring.flag_score, "patients": ring.min_ring_patients},
         REALTIME_REVIEW_RULE: {"n": risk.realtime_min_requests},
     }
@@ -62,7 +72,8 @@ def threshold(rule: str, entity_kind: str, *, risk: RiskSettings, ring: RingSett
     if rule == RuleName.TRANSFER:
         strong = entity_kind in {kind.value for kind in STRONG_LINKS}
         return risk.transfer_strong_repeat if strong else risk.transfer_weak_repeat
-    if rule == REALTIME_REVIEW_RULE:
+    if rule in (REALTIME_REVIEW_RULE, RuleName.BLACKLIST_REAPPEARANCE):
+        # scored by what reappeared (a payment account weighs more than a Wi-Fi)
         return None
     n = parameters(rule, risk=risk, ring=ring).get("n")
     return int(n) if n is not None else None

@@ -34,6 +34,7 @@ from fairslot.allocation.states import AllocationMode
 from fairslot.audit.models import RequestRecord
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
+from fairslot.channels.models import Channel, ChannelKind
 from fairslot.hospitals.models import Department
 from fairslot.ledger.events import EventKind
 from fairslot.ledger.models import SlotEvent
@@ -41,6 +42,7 @@ from fairslot.patients.models import Account, Binding, Patient
 from fairslot.risk.facts import BookingFact, SlotEventFact
 from fairslot.risk.linking import BindingFact, RequestFact, SessionSupply
 from fairslot.risk.models import RiskAlert, RiskRun
+from fairslot.risk.realtime import FAMILY_REASONS
 from fairslot.risk.rules import Window
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
@@ -67,6 +69,7 @@ class BookingLoad:
     facts: list[BookingFact] = field(default_factory=list)
     patient_last4: dict[str, str] = field(default_factory=dict)
     payment_masked: dict[str, str] = field(default_factory=dict)
+    ip_labels: dict[str, str] = field(default_factory=dict)  # ip_key → 203.0.113.x
 
 
 def in_window(window: Window) -> ColumnElement[bool]:
@@ -147,13 +150,14 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
             _utc(db, Booking.ended_at),
             Booking.status,
             Booking.payment_account_hash,
-            Booking.device_id,
-            Booking.ip,
-            Booking.wifi_id,
+            Booking.device_key,
+            Booking.ip_key,
+            Booking.wifi_key,
             Patient.phone_hash,
             Booking.channel_id,
             Patient.id_last4,
             Booking.payment_account_masked,
+            Booking.ip_label,
         )
         .join(Department, Department.id == Booking.department_id)
         .join(Patient, Patient.id == Booking.patient_id)
@@ -176,13 +180,14 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
         ended_at,
         status,
         payment_hash,
-        device_id,
+        device_key,
         ip,
-        wifi_id,
+        wifi_key,
         phone_hash,
         channel_id,
         id_last4,
         payment_masked,
+        ip_label,
     ) in _stream(db, statement):
         append(
             BookingFact(
@@ -200,9 +205,9 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
                 status=status,
                 attended=_ATTENDED.get(status),
                 payment_account_hash=payment_hash,
-                device_id=device_id,
-                ip=ip,
-                wifi_id=wifi_id,
+                device_key=device_key,
+                ip_key=ip,
+                wifi_key=wifi_key,
                 phone_hash=phone_hash,
                 channel_id=channel_id,
             )
@@ -210,6 +215,8 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
         last4[patient_key] = id_last4
         if payment_hash is not None and payment_masked:
             masked[payment_hash] = payment_masked
+        if ip is not None and ip_label:
+            load.ip_labels[ip] = ip_label
     return load
 
 
@@ -231,9 +238,9 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             _utc(db, SlotEvent.at),
             SlotEvent.patient_key,
             SlotEvent.account_id,
-            SlotEvent.device_id,
-            SlotEvent.ip,
-            SlotEvent.wifi_id,
+            SlotEvent.device_key,
+            SlotEvent.ip_key,
+            SlotEvent.wifi_key,
             func.coalesce(SlotEvent.payment_account_hash, Booking.payment_account_hash),
             Patient.phone_hash,
             SlotEvent.booking_id,
@@ -263,9 +270,9 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             at=at,
             patient_key=patient_key,
             account_id=account_id,
-            device_id=device_id,
-            ip=ip,
-            wifi_id=wifi_id,
+            device_key=device_key,
+            ip_key=ip,
+            wifi_key=wifi_key,
             payment_account_hash=payment_hash,
             phone_hash=phone_hash,
             booking_id=booking_id,
@@ -277,9 +284,9 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             at,
             patient_key,
             account_id,
-            device_id,
+            device_key,
             ip,
-            wifi_id,
+            wifi_key,
             payment_hash,
             phone_hash,
             booking_id,
@@ -360,14 +367,28 @@ def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
     (``LINKING_ACTIONS``, refusals, flagged requests), one row per patient and set of
     identifiers with its count and how many the gate flagged: a week of polling grab
     software is many requests over few such sets."""
-    flagged = case((RequestRecord.decision.in_(FLAGGED), 1), else_=0)
+    # A review for a binding burst alone is a family's first day (``realtime.FAMILY_REASONS``):
+    # it does not count towards a ring's pace.
+    flagged = case(
+        (RequestRecord.decision == "block", 1),
+        (
+            and_(
+                RequestRecord.decision == "review",
+                RequestRecord.reasons.is_not(None),
+                RequestRecord.reasons.not_in(sorted(FAMILY_REASONS)),
+            ),
+            1,
+        ),
+        else_=0,
+    )
     keys = (
         RequestRecord.patient_key,
         RequestRecord.account_id,
-        RequestRecord.device_id,
-        RequestRecord.ip,
-        RequestRecord.wifi_id,
+        RequestRecord.device_key,
+        RequestRecord.ip_key,
+        RequestRecord.wifi_key,
         RequestRecord.payment_account_hash,
+        RequestRecord.channel_id,
     )
     statement = (
         select(*keys, func.count(), func.sum(flagged))
@@ -387,17 +408,33 @@ def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
         RequestFact(
             patient_key=key,
             account_id=account_id,
-            device_id=device_id,
-            ip=ip,
-            wifi_id=wifi_id,
+            device_key=device_key,
+            ip_key=ip,
+            wifi_key=wifi_key,
             payment_account_hash=payment,
             requests=int(count),
             flagged=int(flagged_count or 0),
+            channel_id=channel_id,
         )
-        for key, account_id, device_id, ip, wifi_id, payment, count, flagged_count in _stream(
-            db, statement
-        )
+        for (
+            key,
+            account_id,
+            device_key,
+            ip,
+            wifi_key,
+            payment,
+            channel_id,
+            count,
+            flagged_count,
+        ) in _stream(db, statement)
     ]
+
+
+def staffed_channel_ids(db: Session) -> frozenset[int]:
+    """Channels run by hospital staff for the people in front of them or on the phone
+    (the registration window, the call centre): one terminal books for many strangers."""
+    kinds = (ChannelKind.WINDOW, ChannelKind.PHONE)
+    return frozenset(db.scalars(select(Channel.id).where(Channel.kind.in_(kinds))))
 
 
 # runs and alerts -------------------------------------------------------------------------

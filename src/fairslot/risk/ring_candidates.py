@@ -44,7 +44,7 @@ def public_networks(
     patients_of: dict[str, set[str]] = {}
     facts: Iterable[BookingFact | RequestFact] = chain(bookings, requests)
     for fact in facts:
-        for network in (fact.ip, fact.wifi_id):
+        for network in (fact.ip_key, fact.wifi_key):
             if network:
                 patients_of.setdefault(network, set()).add(fact.patient_key)
     return frozenset(
@@ -57,12 +57,12 @@ def _nodes_of(b: BookingFact | RequestFact, public: frozenset[str]) -> Iterator[
         yield _ACCOUNT, str(b.account_id)
     if isinstance(b, BookingFact) and b.phone_hash:
         yield _PHONE, b.phone_hash
-    if b.device_id:
-        yield _DEVICE, b.device_id
-    if b.ip and b.ip not in public:
-        yield _NETWORK, b.ip
-    if b.wifi_id and b.wifi_id not in public:
-        yield _NETWORK, b.wifi_id
+    if b.device_key:
+        yield _DEVICE, b.device_key
+    if b.ip_key and b.ip_key not in public:
+        yield _NETWORK, b.ip_key
+    if b.wifi_key and b.wifi_key not in public:
+        yield _NETWORK, b.wifi_key
     if b.payment_account_hash:
         yield _PAYMENT, b.payment_account_hash
 

@@ -78,9 +78,9 @@ class Link:
     patient_key: str
     account_id: str | None = None
     phone_hash: str | None = None
-    device_id: str | None = None
-    ip: str | None = None
-    wifi_id: str | None = None
+    device_key: str | None = None
+    ip_key: str | None = None
+    wifi_key: str | None = None
     payment_account_hash: str | None = None
     booked: bool = False
     scarce: bool = False
@@ -94,9 +94,9 @@ class Link:
             (PATIENT, self.patient_key),
             (ACCOUNT, self.account_id),
             (PHONE, self.phone_hash),
-            (DEVICE, self.device_id),
-            (NETWORK, self.ip),
-            (NETWORK, self.wifi_id),
+            (DEVICE, self.device_key),
+            (NETWORK, self.ip_key),
+            (NETWORK, self.wifi_key),
             (PAYMENT, self.payment_account_hash),
         ]
         found: list[Node] = []

@@ -37,6 +37,11 @@ class RuleName(enum.StrEnum):
     SYNCHRONY = "synchrony"
     SHARED_DEVICE = "shared_device"
     SHARED_PAYMENT_ACCOUNT = "shared_payment_account"
+    # Operators who lose leave traces too (``operators.py``).
+    PAYMENT_ACROSS_ACCOUNTS = "payment_across_accounts"
+    DEVICE_ACROSS_ACCOUNTS = "device_across_accounts"
+    AVAILABILITY_POLLING = "availability_polling"
+    BLACKLIST_REAPPEARANCE = "blacklist_reappearance"
 
 
 class EntityKind(enum.StrEnum):
@@ -67,6 +72,9 @@ class Hit:
     figure: int | None = None
     threshold: int | None = None
     more_than: bool = False
+    # The accounts and patients the hit ties together, (kind, rule key): blockable even
+    # when they booked nothing.
+    members: tuple[tuple[EntityKind, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -323,12 +331,12 @@ def _identifiers(event: SlotEventFact) -> set[tuple[EntityKind, str]]:
     found: set[tuple[EntityKind, str]] = set()
     if event.account_id is not None:
         found.add((EntityKind.ACCOUNT, str(event.account_id)))
-    if event.device_id:
-        found.add((EntityKind.DEVICE, event.device_id))
-    if event.ip:
-        found.add((EntityKind.NETWORK, f"ip:{event.ip}"))
-    if event.wifi_id:
-        found.add((EntityKind.NETWORK, f"wifi:{event.wifi_id}"))
+    if event.device_key:
+        found.add((EntityKind.DEVICE, event.device_key))
+    if event.ip_key:
+        found.add((EntityKind.NETWORK, f"ip:{event.ip_key}"))
+    if event.wifi_key:
+        found.add((EntityKind.NETWORK, f"wifi:{event.wifi_key}"))
     if event.phone_hash:
         found.add((EntityKind.PHONE, event.phone_hash))
     if event.payment_account_hash:
@@ -496,7 +504,7 @@ def shared_identifiers(
         (
             RuleName.SHARED_DEVICE,
             EntityKind.DEVICE,
-            lambda b: b.device_id,
+            lambda b: b.device_key,
             settings.shared_device_patients,
         ),
         (

@@ -32,6 +32,12 @@ def risk_settings(settings: Settings) -> RiskSettings:
         shared_device_patients=settings.risk_shared_device_patients,
         shared_payment_patients=settings.risk_shared_payment_patients,
         realtime_min_requests=settings.risk_realtime_min_requests,
+        payment_accounts=settings.risk_payment_accounts,
+        payment_patients=settings.risk_payment_patients,
+        device_accounts=settings.risk_device_accounts,
+        poll_count=settings.risk_poll_count,
+        poll_mean_gap_seconds=settings.risk_poll_mean_gap_seconds,
+        reappear_wifi_patients=settings.risk_reappear_wifi_patients,
     )
 
 

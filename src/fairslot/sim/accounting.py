@@ -30,11 +30,21 @@ Definitions (each figure counts exactly this):
 * ``median_time_to_book_s``: over genuine patients who got a confirmed booking, simulated
   seconds from the first request for their wish to the confirmation of that booking.
 * ``requests``: every request the simulator sent; ``server_errors``: those answered 5xx.
+* ``fast_vs_genuine`` (:class:`WinRates`, per day): over all expert sessions of the day,
+  the win rate per identity of the fast bots against the genuine patients. ``bots_tried``:
+  grab-software identities that asked for an expert slot (held, entered a draw or joined a
+  waitlist — the software asks for nothing else); ``genuine_tried``: genuine patients who
+  came for an expert slot (a scarce wish, counted from its first request). ``*_won``: of
+  them, those holding an expert slot at the end of the day (booked, checked in or no-show).
+  ``p_value``: two-sided Fisher's exact test of the 2×2 table (won / lost × bots /
+  genuine); None when either group is empty. A fair platform shows no significant
+  difference (the issue's target: p > 0.01); a first-come one, bots winning far more often.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,6 +55,9 @@ from fairslot.sim.scenario import SCALPER_CONTROLLED, Klass
 STANDING = frozenset({"booked", "checked_in", "no_show"})
 SCALPER_SIDE = SCALPER_CONTROLLED | {Klass.BUYER}
 GATE_REFUSAL = "request_blocked"
+# The requests that ask for a slot: a hold, a draw entry, a waitlist entry.
+ASKING = frozenset({"hold", "intent", "waitlist_join"})
+FAST_BOTS = frozenset({Klass.GRAB_BOT})
 
 
 class Via(enum.StrEnum):
@@ -104,6 +117,17 @@ class DayLog:
     wishes: Sequence[WishFact]
     transfers: Sequence[TransferFact]
     patients: Mapping[int, str] = field(default_factory=dict)  # platform patient id -> person
+    # platform account id -> the persons it was opened for
+    accounts: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WinRates:
+    bots_tried: int
+    bots_won: int
+    genuine_tried: int
+    genuine_won: int
+    p_value: float | None
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,7 @@ class Figures:
     requests: int
     server_errors: int
     day2: DayTwoFigures | None = None
+    fast_vs_genuine: WinRates | None = None
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -151,6 +176,7 @@ class DayTwoFigures:
     blacklisted_got_scarce: int
     scalpers_refused_by_gate: int
     genuine_refused_by_gate: int
+    fast_vs_genuine: WinRates | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +212,7 @@ def figures(
         requests=len(log.requests),
         server_errors=sum(1 for r in log.requests if r.status >= 500),
         day2=None if second is None else day_two(second, blacklisted=blacklisted),
+        fast_vs_genuine=fast_vs_genuine(log),
     )
 
 
@@ -221,6 +248,7 @@ def day_two(log: DayLog, *, blacklisted: frozenset[str]) -> DayTwoFigures:
         blacklisted_got_scarce=len(marked & got_scarce),
         scalpers_refused_by_gate=len(refused & scalpers),
         genuine_refused_by_gate=sum(1 for p in refused if log.persons.get(p) == Klass.GENUINE),
+        fast_vs_genuine=market.fast_vs_genuine,
     )
 
 
@@ -278,6 +306,60 @@ def median_time_to_book(log: DayLog) -> float | None:
         if confirmed:
             waits.append((min(confirmed) - wish.started_at).total_seconds())
     return round(statistics.median(waits), 1) if waits else None
+
+
+def fast_vs_genuine(log: DayLog) -> WinRates:
+    """Per identity, over all expert sessions: fast bots' wins against genuine patients'."""
+    asked = {r.person for r in log.requests if r.person and r.action in ASKING}
+    bots = {p for p in asked if log.persons.get(p) in FAST_BOTS}
+    genuine = {
+        w.person for w in log.wishes if w.scarce and log.persons.get(w.person) == Klass.GENUINE
+    }
+    winners = {b.person for b in log.bookings if b.scarce and b.status in STANDING}
+    bots_won, genuine_won = len(bots & winners), len(genuine & winners)
+    p_value = (
+        fisher_exact_two_sided(
+            bots_won, len(bots) - bots_won, genuine_won, len(genuine) - genuine_won
+        )
+        if bots and genuine
+        else None
+    )
+    return WinRates(
+        bots_tried=len(bots),
+        bots_won=bots_won,
+        genuine_tried=len(genuine),
+        genuine_won=genuine_won,
+        p_value=None if p_value is None else significant(p_value),
+    )
+
+
+def significant(p_value: float) -> float:
+    """A p-value to 4 significant digits: a fixed number of decimals would round the
+    p-values of large tables (1e-12) to 0."""
+    return float(f"{p_value:.4g}")
+
+
+def fisher_exact_two_sided(a: int, b: int, c: int, d: int) -> float:
+    """Two-sided Fisher's exact test of the table ``[[a, b], [c, d]]``: the probability,
+    with the margins fixed, of a table no more likely than the one seen (hypergeometric).
+
+    Computed on whole numbers (``math.comb``), so ties between equally likely tables are
+    exact and no tolerance is needed.
+    """
+    if min(a, b, c, d) < 0:
+        raise ValueError("a table of counts cannot hold a negative number")
+    row, col, total = a + b, a + c, a + b + c + d
+    if total == 0:
+        return 1.0
+
+    def weight(x: int) -> int:  # comb(total, row) times the probability of top-left = x
+        return math.comb(col, x) * math.comb(total - col, row - x)
+
+    seen = weight(a)
+    extreme = sum(
+        w for x in range(max(0, row + col - total), min(row, col) + 1) if (w := weight(x)) <= seen
+    )
+    return min(1.0, extreme / math.comb(total, row))
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -55,12 +55,13 @@ def _platform(ctx: RunContext) -> LocalPlatform:
 def comes(scenario: Scenario, person: str) -> bool:
     """Whether the booked patient turns up: a genuine patient as their wish says, a
     broker's buyer (who paid for the slot) always; scalpers' identities never do (the
-    slot was sold on, or never meant to be used)."""
+    slot was sold on, or never meant to be used); a buyer whose own identity a 代挂
+    operator booked comes too."""
     klass = scenario.persons[person].klass
     if klass == Klass.GENUINE:
         wishes = [w for h in scenario.households for w in h.wishes if w.person == person]
         return all(w.shows_up for w in wishes)
-    return klass == Klass.BUYER
+    return klass in (Klass.BUYER, Klass.PROXY_BOOKED)
 
 
 class Attendance:
@@ -169,6 +170,7 @@ class SimulatedReview:
                 password=password,
                 patients=day.log.patients,
                 scenario=ctx.scenario,
+                accounts=day.log.accounts,
             )
         confirmed = [c for c in ctx.cases if c.confirmed]
         ctx.blocked = frozenset(p for c in confirmed for p in c.members)
@@ -184,6 +186,7 @@ def work_queue(
     password: str,
     patients: Mapping[int, str],
     scenario: Scenario,
+    accounts: Mapping[int, tuple[str, ...]] | None = None,
 ) -> list[CaseSeen]:
     """Log in, take ``/staff/v1/cases/next`` until ``queue_empty``, decide each case from
     its evidence (``review.decide``) and confirm or dismiss it through the API."""
@@ -208,14 +211,16 @@ def work_queue(
         done = http.post(f"/staff/v1/cases/{case_id}/{verb}", json=body, headers=auth)
         if done.status_code != 200:
             raise SimulationError(f"{verb} case {case_id}: {done.status_code} {done.text}")
+        found = members(evidence, patients, scenario=scenario)
         seen.append(
             CaseSeen(
                 case_id=case_id,
                 subject_kind=str(evidence["case"]["subject_kind"]),
                 rules=tuple(sorted({str(a["rule"]) for a in evidence.get("alerts") or []})),
-                members=members(evidence, patients, scenario=scenario),
+                members=found,
                 confirmed=decision.confirm,
                 reason=decision.reason,
+                named=tuple(sorted(set(found) | account_persons(evidence, accounts or {}))),
             )
         )
     raise SimulationError(f"the review queue still had cases after {MAX_CASES}")
@@ -242,6 +247,23 @@ def members(
             if len(matches) == 1:
                 found.add(matches[0])
     return tuple(sorted(found))
+
+
+def account_persons(
+    evidence: Mapping[str, Any], accounts: Mapping[int, tuple[str, ...]]
+) -> set[str]:
+    """The persons of every account the case names (its subject, or an identifier it
+    offers to block), as the simulator opened them. Reads back; never feeds a decision."""
+    case = evidence.get("case") or {}
+    keys = [str(c.get("key") or "") for c in evidence.get("candidates") or []]
+    if case.get("subject_kind") == "account":
+        keys.append(str(case.get("subject_label") or "").replace("account ", "account:"))
+    found: set[str] = set()
+    for key in keys:
+        bare = key.removeprefix("account:")
+        if key.startswith("account:") and bare.isdigit():
+            found.update(accounts.get(int(bare), ()))
+    return found
 
 
 class NoReview:

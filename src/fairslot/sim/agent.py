@@ -87,6 +87,7 @@ class Agent:
         )
         if answer.ok:
             self.account_id = int(answer.field("account_id"))
+            self.stage.recorder.accounts[self.account_id] = self.account.persons
         return answer.ok
 
     async def bind(self, person: str) -> bool:

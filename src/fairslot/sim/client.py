@@ -112,6 +112,8 @@ class Recorder:
     waitlist: dict[str, Tracked] = field(default_factory=dict)
     transfers: list[TransferFact] = field(default_factory=list)
     patients: dict[int, str] = field(default_factory=dict)  # platform patient id -> person
+    # platform account id -> the persons the account was opened for
+    accounts: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def wish_started(self, person: str, *, scarce: bool, at: datetime) -> None:
         self.wishes.setdefault(person, WishFact(person=person, scarce=scarce, started_at=at))

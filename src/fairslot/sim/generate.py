@@ -53,6 +53,11 @@ def build_scenario(params: ScenarioParams, *, seed: int) -> Scenario:
         for i in range(params.genuine_households)
     )
     programs = tuple(_grab_program(i, params, people, experts) for i in range(params.grab_programs))
+    programs += tuple(
+        _rotation(i, params, people, experts) for i in range(params.rotation_operators)
+    )
+    programs += tuple(_proxy(i, params, people, experts) for i in range(params.proxy_operators))
+    programs += tuple(_radar(i, params, people, experts) for i in range(params.radar_programs))
     organisers = tuple(people.payment("org") for _ in range(max(1, params.wave_payment_accounts)))
     wave = tuple(
         WaveWorker(
@@ -84,16 +89,20 @@ def day_two(scenario: Scenario) -> Scenario:
     """The people of the next release day: the same identities and wishes; the scalpers
     rotate some identifiers, as they do once something of theirs is blocked.
 
-    Grab software comes back with fresh phone numbers for its accounts, fresh devices,
-    proxies and payment accounts; a broker with a fresh device and payment account; the
-    wave's organisers pay from fresh payment accounts (each hired person keeps their own
-    phone). Genuine patients change nothing.
+    Grab software (and the radar, and the 代挂 operator) comes back with fresh phone numbers
+    for its accounts, fresh devices, proxies and payment accounts; the identity-rotation
+    operator with fresh identities, phones and devices but its old payment account and home
+    network; a broker with a fresh device and payment account; the wave's organisers pay
+    from fresh payment accounts (each hired person keeps their own phone). Genuine patients
+    change nothing.
     """
     rng = random.Random(f"fairslot-sim:{scenario.seed}:day2")
     people = _People(rng)
     people.avoid(scenario.persons.values())
     programs = tuple(
-        replace(
+        _rotated(program, people)
+        if program.tactic == Klass.ROTATION
+        else replace(
             program,
             accounts=tuple(replace(a, phone=people.phone()) for a in program.accounts),
             devices=tuple(people.device("bot") for _ in program.devices),
@@ -108,7 +117,37 @@ def day_two(scenario: Scenario) -> Scenario:
         replace(b, device=people.device("pc"), payment_account=people.payment("brk"))
         for b in scenario.brokers
     )
-    return replace(scenario, grab_programs=programs, wave=wave, brokers=brokers)
+    return replace(
+        scenario,
+        grab_programs=programs,
+        wave=wave,
+        brokers=brokers,
+        persons=dict(scenario.persons) | people.persons,
+    )
+
+
+def _rotated(program: GrabProgram, people: _People) -> GrabProgram:
+    """Identity rotation's day 2: new people on new phones and devices; the payment
+    account and the home network (Wi-Fi and address) are the ones of day 1."""
+    home = program.devices[0]
+    old = [p for account in program.accounts for p in account.persons]
+    fresh = [
+        people.person(f"{p}-r", Klass.ROTATION, relation="self" if n % 2 == 0 else "relative")
+        for n, p in enumerate(old)
+    ]
+    accounts = tuple(
+        people.account(f"{a.key}-r", fresh[n * 2 : n * 2 + 2])
+        for n, a in enumerate(program.accounts)
+    )
+    devices = tuple(
+        replace(people.device("phone"), ip=home.ip, wifi_id=home.wifi_id) for _ in program.devices
+    )
+    return replace(
+        program,
+        accounts=accounts,
+        devices=devices,
+        targets={new.key: program.targets[p] for p, new in zip(old, fresh, strict=True)},
+    )
 
 
 def _supply(
@@ -228,6 +267,83 @@ def _grab_program(
         proxies=tuple(people.ip() for _ in range(params.proxies_per_program)),
         payment_accounts=tuple(people.payment("bot") for _ in range(len(accounts))),
         targets={p.key: experts[n % len(experts)] for n, p in enumerate(persons)},
+    )
+
+
+def _rotation(
+    index: int, params: ScenarioParams, people: _People, experts: list[str]
+) -> GrabProgram:
+    """An identity-rotation operator: two identities per account, a phone per account, all
+    on one home Wi-Fi and address, all paid from one payment account."""
+    key = f"r{index}"
+    persons = [
+        people.person(
+            f"{key}-{n:03d}", Klass.ROTATION, relation="self" if n % 2 == 0 else "relative"
+        )
+        for n in range(params.identities_per_rotation)
+    ]
+    accounts = tuple(
+        people.account(f"{key}-a{a:02d}", persons[a * 2 : a * 2 + 2])
+        for a in range((len(persons) + 1) // 2)
+    )
+    home = people.device("phone", home=True)
+    devices = tuple(
+        replace(people.device("phone"), ip=home.ip, wifi_id=home.wifi_id) for _ in accounts
+    )
+    payment = people.payment("rot")
+    return GrabProgram(
+        key=key,
+        accounts=accounts,
+        devices=devices,
+        proxies=(home.ip,),
+        payment_accounts=tuple(payment for _ in accounts),
+        targets={p.key: experts[n % len(experts)] for n, p in enumerate(persons)},
+        tactic=Klass.ROTATION,
+    )
+
+
+def _proxy(index: int, params: ScenarioParams, people: _People, experts: list[str]) -> GrabProgram:
+    """A 代挂 operator: each buyer's own account (the buyer's phone) and payment account,
+    all driven from the operator's two PCs on one office network."""
+    key = f"p{index}"
+    persons = [
+        people.person(f"{key}-{n:03d}", Klass.PROXY_BOOKED) for n in range(params.buyers_per_proxy)
+    ]
+    office = people.device("pc", home=True)
+    return GrabProgram(
+        key=key,
+        accounts=tuple(people.account(f"{key}-a{n:02d}", [p]) for n, p in enumerate(persons)),
+        devices=tuple(
+            replace(people.device("pc"), ip=office.ip, wifi_id=office.wifi_id) for _ in range(2)
+        ),
+        proxies=(office.ip,),
+        payment_accounts=tuple(people.payment("pay") for _ in persons),
+        targets={p.key: experts[n % len(experts)] for n, p in enumerate(persons)},
+        tactic=Klass.PROXY_BOOKED,
+    )
+
+
+def _radar(index: int, params: ScenarioParams, people: _People, experts: list[str]) -> GrabProgram:
+    """A slot radar: one account, two devices on one address, polling all day."""
+    key = f"s{index}"
+    persons = [
+        people.person(f"{key}-{n:03d}", Klass.RADAR, relation="self" if n == 0 else "relative")
+        for n in range(params.identities_per_radar)
+    ]
+    accounts = tuple(
+        people.account(f"{key}-a{a:02d}", persons[a * 4 : a * 4 + 4])
+        for a in range((len(persons) + 3) // 4)
+    )
+    address = people.ip()
+    return GrabProgram(
+        key=key,
+        accounts=accounts,
+        devices=tuple(replace(people.device("bot"), ip=address) for _ in range(2)),
+        proxies=(address,),
+        payment_accounts=tuple(people.payment("bot") for _ in accounts),
+        targets={p.key: experts[n % len(experts)] for n, p in enumerate(persons)},
+        tactic=Klass.RADAR,
+        radar_only=True,
     )
 
 

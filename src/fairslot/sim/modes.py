@@ -1,6 +1,7 @@
 """The two platforms the simulator compares: settings of the same platform. Pure: no I/O.
 
-* **protected** — the platform's defaults: release draws for the expert clinics, random
+* **protected** — the platform's defaults (clinics without release history judged scarce,
+  so batched from their first release): release draws for the expert clinics, random
   re-release of returned slots (10 min – 3 h), the waitlist, rate limits, the blacklist
   gate, and after the day the daily risk batch and the (simulated) review.
 * **baseline** — what most systems do: the hospital pushes the expert clinics first-come,
@@ -57,6 +58,9 @@ def platform_env(
         # than the platform's own (looser while the clock runs slower).
         fastest = max([speed, *(v for _, v in changes)])
         env["FAIRSLOT_RATE_LIMITS"] = scale_rate_limits(rate_limits, speed=fastest)
+        # The simulator's clinics have no release history: judged scarce from their first
+        # release, a first-come scarce clinic is batched from the start (allocation/scarcity.py).
+        env["FAIRSLOT_SCARCE_WITHOUT_HISTORY"] = "true"
         return env
     return env | {
         "FAIRSLOT_COOLING_MIN_MINUTES": "0",

@@ -46,6 +46,9 @@ class CaseSeen:
     members: tuple[str, ...]  # scenario identities (person keys)
     confirmed: bool
     reason: str
+    # everyone the case names: its members, and the persons of any account it names (a
+    # case on an account worries the family behind it even when nothing is blocked)
+    named: tuple[str, ...] = ()
 
 
 @dataclass

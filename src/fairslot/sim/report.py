@@ -28,6 +28,9 @@ COLOURS = {
     Klass.HUMAN_WAVE: "#f4a261",
     Klass.BROKER: "#6d597a",
     Klass.BUYER: "#b5838d",
+    Klass.ROTATION: "#9d0208",
+    Klass.PROXY_BOOKED: "#457b9d",
+    Klass.RADAR: "#ffb703",
 }
 UNBOOKED = "#d9d9d9"
 

@@ -108,6 +108,7 @@ async def play_release_day(
         wishes=tuple(recorder.wishes.values()),
         transfers=tuple(recorder.transfers),
         patients=dict(recorder.patients),
+        accounts=dict(recorder.accounts),
     )
     return Day(log=log, session_date=session_date, release_at=release_at, notes=notes)
 
@@ -174,7 +175,11 @@ def schedule_document(
                 "code": d.code,
                 "name": d.name,
                 "specialty": d.specialty,
-                "allocation_mode": scarce_allocation(mode) if d.scarce else "first_come",
+                "allocation_mode": (
+                    scarce_allocation(mode)
+                    if d.scarce and not scenario.params.first_come_scarce
+                    else "first_come"
+                ),
             }
             for d in scenario.departments
             if d.hospital == hospital

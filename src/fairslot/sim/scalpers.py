@@ -186,6 +186,11 @@ class GrabSoftware(_Machine):
         agents = {id(a): a for a in self.agents.values()}.values()
         await asyncio.gather(*(agent.prepare(agent.account.persons) for agent in agents))
         await self.browse()
+        if self.program.radar_only:
+            # A radar leaves the release to others and lives off what comes back.
+            await time.until(time.at(0.0))
+            await self.radar(interval=self.stage.scenario.params.radar_poll_s)
+            return
         await time.until(time.at(WINDOW_OPENS_S + self.rng.uniform(0, 30)))
         await self.register_intents()
         await time.until(time.at(-3.0))
@@ -209,10 +214,10 @@ class GrabSoftware(_Machine):
                 if answer.ok:
                     self.waiting.add(person)
 
-    async def radar(self) -> None:
+    async def radar(self, interval: float | None = None) -> None:
         """Poll for returned slots until the day ends."""
         time = self.stage.time
-        interval = self.stage.scenario.params.radar_interval_s
+        interval = interval or self.stage.scenario.params.radar_interval_s
         while not time.over():
             await time.sleep(self.rng.uniform(0.8, 1.2) * interval)
             if not any(self.idle(code) for code in self.departments):

@@ -13,7 +13,7 @@ take an alternative.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 
@@ -25,9 +25,45 @@ class Klass(enum.StrEnum):
     HUMAN_WAVE = "human_wave"  # a hired person booking on the organiser's behalf
     BROKER = "broker"  # a transfer broker's throw-away identity
     BUYER = "buyer"  # the broker's customer, re-booked into the slot
+    # An operator who comes back after a block with fresh identities, phones and devices,
+    # but the same payment account and home network.
+    ROTATION = "identity_rotation"
+    # 代挂: a buyer's real identity, booked for them by an operator from its own devices.
+    PROXY_BOOKED = "proxy_booked"
+    RADAR = "slot_radar"  # an identity a slot radar books when a returned slot shows up
 
 
-SCALPER_CONTROLLED = frozenset({Klass.GRAB_BOT, Klass.HUMAN_WAVE, Klass.BROKER})
+SCALPER_CONTROLLED = frozenset(
+    {
+        Klass.GRAB_BOT,
+        Klass.HUMAN_WAVE,
+        Klass.BROKER,
+        Klass.ROTATION,
+        Klass.PROXY_BOOKED,
+        Klass.RADAR,
+    }
+)
+
+# The tactics the JSON's ``per_tactic`` reports, and the identities of each.
+TACTICS: dict[str, frozenset[Klass]] = {
+    "grab_bots": frozenset({Klass.GRAB_BOT}),
+    "human_wave": frozenset({Klass.HUMAN_WAVE}),
+    "brokers": frozenset({Klass.BROKER}),
+    "identity_rotation": frozenset({Klass.ROTATION}),
+    "proxy_booking": frozenset({Klass.PROXY_BOOKED}),
+    "slot_radar": frozenset({Klass.RADAR}),
+}
+
+PRESETS = (
+    "all",
+    "grab_bots",
+    "human_wave",
+    "brokers",
+    "identity_rotation",
+    "proxy_booking",
+    "slot_radar",
+    "first_come",
+)
 
 CITY = "北京"
 HOSPITAL_ZONE = "Asia/Shanghai"  # the platform's default zone for a new hospital
@@ -75,6 +111,21 @@ class ScenarioParams:
     brokers: int = 3
     deals_per_broker: int = 3
     transfer_patience_s: float = 300.0  # how long a broker tries to re-book for the buyer
+    # Identity rotation: operators with their own prepared identities, one payment account
+    # and one home network; on day 2 fresh identities, phones and devices, same payment and
+    # network.
+    rotation_operators: int = 1
+    identities_per_rotation: int = 6
+    # 代挂: operators booking buyers' real identities (each buyer's own account, phone and
+    # payment account) from the operator's few devices and one office network.
+    proxy_operators: int = 1
+    buyers_per_proxy: int = 6
+    # Slot radars: poll availability at machine rate all day, hold whatever returns.
+    radar_programs: int = 1
+    identities_per_radar: int = 4
+    radar_poll_s: float = 5.0
+    # The hospital runs its expert clinics first-come on the protected platform too.
+    first_come_scarce: bool = False
     lead_minutes: int = 40  # the day starts this long before the release
     day_minutes: int = 150  # and ends this long after it
     speed: float = 200.0  # simulated seconds per real second
@@ -105,6 +156,10 @@ class ScenarioParams:
             brokers=1,
             deals_per_broker=2,
             transfer_patience_s=180.0,
+            identities_per_rotation=6,
+            buyers_per_proxy=6,
+            identities_per_radar=2,
+            radar_poll_s=5.0,
             lead_minutes=40,
             day_minutes=50,
             speed=600.0,
@@ -112,6 +167,28 @@ class ScenarioParams:
             slow_from_s=-20.0,
             slow_until_s=120.0,
         )
+
+    @classmethod
+    def preset(cls, name: str, *, quick: bool = False) -> ScenarioParams:
+        """A named scenario (:data:`PRESETS`): ``all`` plays every tactic at once; a tactic's
+        name plays that tactic alone against the genuine patients; ``first_come`` plays
+        every tactic on a hospital that runs its expert clinics first-come."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; one of {', '.join(PRESETS)}")
+        base = cls.quick() if quick else cls()
+        label = f"quick-{name}" if quick else name
+        if name in ("all", "first_come"):
+            return replace(base, name=label, first_come_scarce=name == "first_come")
+        alone = {
+            "grab_bots": "grab_programs",
+            "human_wave": "wave_workers",
+            "brokers": "brokers",
+            "identity_rotation": "rotation_operators",
+            "proxy_booking": "proxy_operators",
+            "slot_radar": "radar_programs",
+        }
+        off = {field: 0 for tactic, field in alone.items() if tactic != name}
+        return replace(base, name=label, **off)  # type: ignore[arg-type]
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -215,14 +292,22 @@ class Household:
 
 @dataclass(frozen=True)
 class GrabProgram:
-    """Grab software: prepared identities, rotating devices and proxy IPs, no pauses."""
+    """Grab software: prepared identities, rotating devices and proxy IPs, no pauses.
+
+    The same script serves three more tactics (``tactic``): identity rotation (its devices
+    on one home Wi-Fi, one address, one payment account), buyer-ID proxying (one account per
+    buyer, the operator's few devices and office address) and a slot radar (``radar_only``:
+    no intent, no snipe at the release, only polling for returned slots all day).
+    """
 
     key: str
     accounts: tuple[AccountSpec, ...]
     devices: tuple[Device, ...]
     proxies: tuple[str, ...]
-    payment_accounts: tuple[str, ...]
+    payment_accounts: tuple[str, ...]  # one per account, in order
     targets: dict[str, str] = field(hash=False)  # person -> expert clinic code
+    tactic: Klass = Klass.GRAB_BOT
+    radar_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from fairslot.sim.phases import PHASES, CaseSeen, Phase, RunContext, run_phases
 from fairslot.sim.runner import Day, SimulationError, Target
 from fairslot.sim.scenario import HOSPITAL_ZONE, SCALPER_CONTROLLED, Klass, Scenario
 from fairslot.sim.server import DEFAULT_PG_ADMIN_URL, local_platform
+from fairslot.sim.tactics import Judgement, TacticFigures, judgement, per_tactic
 
 RELEASE_TIME = time(0, 30)  # the platform's default release time for a new hospital
 MAX_REMOTE_WAIT_S = 120.0
@@ -32,6 +33,8 @@ class ModeResult:
     day2: Day | None = None
     cases: tuple[CaseSeen, ...] = ()
     batch_runs: int = 0
+    tactics: dict[str, TacticFigures] | None = None
+    judgement: Judgement | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,14 @@ class Simulation:
                 for mode, r in self.results.items()
             },
             "notes": {mode.value: list(r.notes) for mode, r in self.results.items()},
+            "per_tactic": {
+                mode.value: {name: t.as_json() for name, t in (r.tactics or {}).items()}
+                for mode, r in self.results.items()
+            },
+            "judgement": {
+                mode.value: r.judgement.as_json() if r.judgement else None
+                for mode, r in self.results.items()
+            },
         }
 
 
@@ -153,13 +164,27 @@ def _play(ctx: RunContext, *, phases: tuple[Phase, ...]) -> ModeResult:
     blocked = (
         None if ctx.blocked is None else blocked_identities(blacklisted=blacklisted, days=days)
     )
+    result = figures(
+        ctx.day.log,
+        blocked=blocked,
+        second=ctx.day2.log if ctx.day2 else None,
+        blacklisted=blacklisted,
+    )
+    households = {p: h.key for h in ctx.scenario.households for p in h.account.persons}
     return ModeResult(
         mode=ctx.mode,
-        figures=figures(
+        figures=result,
+        tactics=per_tactic(
             ctx.day.log,
             blocked=blocked,
-            second=ctx.day2.log if ctx.day2 else None,
-            blacklisted=blacklisted,
+            confirmed=[c.members for c in ctx.cases if c.confirmed],
+            day2=ctx.day2.log if ctx.day2 else None,
+        ),
+        judgement=judgement(
+            ctx.day.log,
+            households=households,
+            named=[c.named or c.members for c in ctx.cases],
+            genuine_blocked=result.genuine_blocked,
         ),
         day=ctx.day,
         notes=tuple(ctx.notes),

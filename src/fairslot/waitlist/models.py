@@ -34,9 +34,11 @@ class WaitlistEntry(Base):
     payment_account_masked: Mapped[str] = mapped_column(String(64))
     payment_reference: Mapped[str] = mapped_column(String(128))
     booking_id: Mapped[str | None] = mapped_column(String(36))
-    device_id: Mapped[str | None] = mapped_column(String(128))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    wifi_id: Mapped[str | None] = mapped_column(String(128))
+    # Keyed hashes of the end user's identifiers (``context.py``), never the raw values.
+    device_key: Mapped[str | None] = mapped_column(String(128))
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    ip_label: Mapped[str | None] = mapped_column(String(64))  # masked: 203.0.113.x
+    wifi_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -4,27 +4,26 @@ A slot that comes back (its cooling is over) is offered to the session's waitlis
 anyone else: ``transitions.settle_slot`` re-releases it and hands it to the taker built
 here, in the same transaction, so no other request ever sees it OPEN while someone waits.
 
-The booking goes through the lower-level pieces the hold path uses — claim, booking row,
-``record_hold``, ``confirm`` — not through ``bookings.service.hold``, which itself
-settles slots (and would recurse). The rules are the booking rules, passed in by the
-caller (``bookings.service.check_rules``), so this module does not import the service.
+The booking is ``bookings.booking.book_slot``, the one booking function every path calls
+(the hold, the draws, this): the same rules, claim, row, ledger event, confirmation and
+hospital feed, with the entry's pre-authorised payment and its identifiers screened
+against the blacklist as parameters. Not ``bookings.service.hold``, which itself settles
+slots (and would recurse); ``book_slot`` sits below the waitlist, so there is no cycle.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import transitions
+from fairslot.bookings.booking import Preauthorised, book_slot
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
-from fairslot.bookings.states import BookingStatus
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.errors import DomainError
@@ -41,27 +40,12 @@ ACTOR = "waitlist"
 BLACKLISTED = "blacklisted"  # the reason an entry closed by the blacklist gives
 
 
-class RuleCheck(Protocol):
-    """Raises a DomainError when a booking rule refuses this patient for this session."""
-
-    def __call__(
-        self,
-        db: Session,
-        *,
-        patient: Patient,
-        session: ClinicSession,
-        now: datetime,
-        policy: BookingPolicy,
-    ) -> None: ...
-
-
 def returned_slot_taker(
     db: Session,
     *,
     now: datetime,
     policy: BookingPolicy,
     rng: random.Random,
-    check_rules: RuleCheck,
     protector: Protector | None = None,
 ) -> transitions.ReturnedSlotTaker:
     """The hook ``settle_slot`` calls with a slot it has just re-released. Without a
@@ -75,7 +59,6 @@ def returned_slot_taker(
             now=now,
             policy=policy,
             rng=rng,
-            check_rules=check_rules,
             protector=protector,
         )
         return placed is not None
@@ -91,7 +74,6 @@ def place_returned_slot(
     now: datetime,
     policy: BookingPolicy,
     rng: random.Random,
-    check_rules: RuleCheck,
     protector: Protector | None = None,
 ) -> Booking | None:
     """Book the (OPEN, just re-released) slot for one waiting patient, or return None
@@ -118,7 +100,6 @@ def place_returned_slot(
             session=session,
             now=now,
             policy=policy,
-            check=check_rules,
             protector=protector,
         )
         if booking is not None:
@@ -164,9 +145,9 @@ def identifiers(entry: WaitlistEntry, *, patient: Patient) -> blacklist_gate.Ide
         patient_key=patient.id_hash,
         phone_hash=patient.phone_hash,
         account_id=entry.account_id,
-        device_id=entry.device_id,
-        ip=entry.ip,
-        wifi_id=entry.wifi_id,
+        device_key=entry.device_key,
+        ip_key=entry.ip_key,
+        wifi_key=entry.wifi_key,
         payment_account_hash=entry.payment_account_hash,
     )
 
@@ -186,11 +167,9 @@ def _book_for(
     session: ClinicSession,
     now: datetime,
     policy: BookingPolicy,
-    check: RuleCheck,
     protector: Protector | None,
 ) -> Booking | None:
-    # The same per-patient serialisation as a hold: the limits below are counted on
-    # committed data even if this patient is booking elsewhere at this moment.
+    # The same per-patient serialisation as a hold, taken before the binding is read.
     booking_repo.lock_patient(db, patient_id=entry.patient_id)
     patient = patients_repo.get_patient(db, entry.patient_id)
     if patient is None or (
@@ -199,66 +178,42 @@ def _book_for(
     ):
         close_entry(db, entry=entry, now=now, reason="patient_not_bound")
         return None
-    # The gate saw this patient when they joined; a block since then must stop the
-    # platform booking them on its own (issue 13, item 8).
-    if blacklist_gate.is_blocked(
-        db, ids=identifiers(entry, patient=patient), now=now, protector=protector
-    ):
-        close_entry(db, entry=entry, now=now, reason=BLACKLISTED)
-        return None
-    try:
-        check(db, patient=patient, session=session, now=now, policy=policy)
-    except DomainError as refusal:
-        close_entry(db, entry=entry, now=now, reason=refusal.code)
-        return None
-
     ctx = RequestContext(
         actor=ACTOR,
         channel_id=entry.channel_id,
         account_id=entry.account_id,
-        device_id=entry.device_id,
-        ip=entry.ip,
-        wifi_id=entry.wifi_id,
+        device_key=entry.device_key,
+        ip_key=entry.ip_key,
+        ip_label=entry.ip_label,
+        wifi_key=entry.wifi_key,
         payment_account_hash=entry.payment_account_hash,
     )
-    hold_until = now + timedelta(minutes=policy.hold_minutes)
     try:
         # One savepoint for the whole booking: if anything below refuses, the slot is
         # left as it was (OPEN) for the next entry.
         with db.begin_nested():
-            if not booking_repo.claim_slot(
-                db, slot_id=slot.id, channel_id=entry.channel_id, now=now, hold_until=hold_until
-            ):
-                raise _NotPlaced
-            booking = Booking(
-                slot_id=slot.id,
-                session_id=session.id,
-                department_id=session.department_id,
-                session_date=session.session_date,
-                patient_id=patient.id,
-                account_id=entry.account_id,
-                channel_id=entry.channel_id,
-                status=BookingStatus.HELD,
-                held_at=now,
-                expires_at=hold_until,
-                device_id=entry.device_id,
-                ip=entry.ip,
-                wifi_id=entry.wifi_id,
-            )
-            db.add(booking)
-            db.flush()
-            transitions.record_hold(
-                db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx
-            )
-            transitions.confirm(
+            # The one booking function, as a hold books: every booking rule, the claim,
+            # the row, its ledger event, the confirmation with the entry's
+            # pre-authorised payment and the hospital's feed. The gate saw this patient
+            # when they joined; a block since then must stop the platform booking them
+            # on its own (issue 13, item 8), so the entry's identifiers are screened.
+            booking = book_slot(
                 db,
-                booking=booking,
-                patient_key=patient.id_hash,
+                patient=patient,
+                account_id=entry.account_id,
+                slot=slot,
+                session=session,
                 now=now,
                 ctx=ctx,
-                payment_account_hash=entry.payment_account_hash,
-                payment_account_masked=entry.payment_account_masked,
-                payment_reference=entry.payment_reference,
+                policy=policy,
+                preauthorised=Preauthorised(
+                    payment_account_hash=entry.payment_account_hash,
+                    payment_account_masked=entry.payment_account_masked,
+                    payment_reference=entry.payment_reference,
+                    feed_extra={"waitlist_id": entry.id},
+                ),
+                screen=identifiers(entry, patient=patient),
+                protector=protector,
             )
             if not repo.move_entry(
                 db,
@@ -273,10 +228,15 @@ def _book_for(
                 raise _NotPlaced
     except _NotPlaced:
         return None
-    except IntegrityError:
-        # A unique index saw a booking the checks could not (a race on this patient's
-        # department-day): this entry cannot have the slot; the next one may.
-        close_entry(db, entry=entry, now=now, reason="booking_conflict")
+    except blacklist_gate.RequestBlocked:
+        close_entry(db, entry=entry, now=now, reason=BLACKLISTED)
+        return None
+    except DomainError as refusal:
+        if refusal.code == "slot_taken":
+            return None  # the claim lost; the slot is not this entry's to refuse
+        # A booking rule refuses the patient now, or a unique index saw a booking the
+        # checks could not (``booking_conflict``): this entry cannot have the slot.
+        close_entry(db, entry=entry, now=now, reason=refusal.code)
         return None
     notify.to_channel(
         db,
@@ -290,20 +250,6 @@ def _book_for(
             "session_id": session.id,
             "slot_id": slot.id,
             "slot_number": slot.number,
-        },
-    )
-    notify.to_hospital(
-        db,
-        hospital_id=session.hospital_id,
-        kind="booking_confirmed",
-        at=now,
-        booking_id=booking.id,
-        payload={
-            "his_session_id": session.his_session_id,
-            "slot_id": slot.id,
-            "slot_number": slot.number,
-            "patient_key": patient.id_hash,
-            "status": BookingStatus.BOOKED.value,
         },
     )
     return booking

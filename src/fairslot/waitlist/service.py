@@ -108,9 +108,10 @@ def join(
         payment_account_hash=protector.keyed_hash(payment_account, purpose="payment_account"),
         payment_account_masked=mask_account(payment_account),
         payment_reference=payment_reference,
-        device_id=ctx.device_id,
-        ip=ctx.ip,
-        wifi_id=ctx.wifi_id,
+        device_key=ctx.device_key,
+        ip_key=ctx.ip_key,
+        ip_label=ctx.ip_label,
+        wifi_key=ctx.wifi_key,
         created_at=now,
     )
     try:
@@ -231,7 +232,6 @@ def _settle_returned_slots(
         now=now,
         policy=policy,
         rng=rng,
-        check_rules=bookings.check_rules,
         protector=protector,
     )
     for slot in availability.slots_of_session(db, session.id):

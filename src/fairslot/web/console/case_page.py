@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fairslot.allocation import screening_review
 from fairslot.api.deps import DbDep, PlatformDep, commit
 from fairslot.bookings.policy import booking_policy
 from fairslot.cases import case_page, review
@@ -53,6 +54,7 @@ def case_view(
             "picture": ring_picture.draw(found.graph),
             "warn_above": case_page.COLLATERAL_WARNING_ABOVE,
             "linked_days": case_page.LINKED_DAYS,
+            "held": screening_review.held_entries(db, case_id=case_id),
         },
         active="cases",
     )

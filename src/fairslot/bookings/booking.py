@@ -1,0 +1,260 @@
+"""The one way a slot is booked: ``book_slot``.
+
+Every path that books — a channel's hold (``service.hold``), a release draw's and a
+release batch's winners (through the hold), a waitlist placement
+(``waitlist/placement.py``) — calls ``book_slot``: the booking rules, the claim, the
+booking row, its ledger event and, for a pre-authorised payment, the confirmation and
+the hospital's feed. What differs between the paths is said by its parameters, not by
+a copy: who pays (``preauthorised``), which identifiers are screened against the
+blacklist here (``screen``, for the paths that book with no request at the gate).
+
+This module sits below the waitlist and allocation: it imports neither, so they can call
+it without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fairslot.blacklist import gate as blacklist_gate
+from fairslot.bookings import repository as repo
+from fairslot.bookings import rules, transitions
+from fairslot.bookings.errors import BookingRefused, SlotUnavailable, StateConflict
+from fairslot.bookings.models import Booking
+from fairslot.bookings.policy import BookingPolicy
+from fairslot.bookings.states import BookingStatus
+from fairslot.context import RequestContext
+from fairslot.crypto import Protector
+from fairslot.errors import DomainError
+from fairslot.notifications import service as notify
+from fairslot.patients.models import Patient
+from fairslot.schedules.models import ClinicSession, Slot
+
+
+@dataclass(frozen=True)
+class Preauthorised:
+    """A payment taken before the slot was known (a draw's intent, a waitlist entry): the
+    booking is confirmed as it is made. ``feed_extra`` is added to the hospital's feed."""
+
+    payment_account_hash: str
+    payment_account_masked: str
+    payment_reference: str
+    feed_extra: dict[str, object] = field(default_factory=dict)
+
+
+def book_slot(
+    db: Session,
+    *,
+    patient: Patient,
+    account_id: int,
+    slot: Slot,
+    session: ClinicSession,
+    now: datetime,
+    ctx: RequestContext,
+    policy: BookingPolicy,
+    preauthorised: Preauthorised | None = None,
+    screen: blacklist_gate.Identifiers | None = None,
+    protector: Protector | None = None,
+) -> Booking:
+    """Book ``slot`` for a bound ``patient``: HELD for ``policy.hold_minutes``, or BOOKED
+    at once and put on the hospital's feed when ``preauthorised``. ``screen``: identifiers
+    to check against the blacklist here, refused as the request gate refuses (for paths
+    with no request at the gate).
+
+    The caller has taken the patient's lock (``repository.lock_patient``, first, so that
+    an unbind cannot slip in) and checked the binding and that the slot's session is on
+    sale; the per-patient limits below are then counted on committed data.
+
+    Raises the first refusal: the blacklist's, a booking rule's, ``slot_taken`` when the
+    claim loses, ``booking_conflict`` when a unique index catches a race. The caller owns
+    the transaction (or a savepoint) and rolls back on any of them."""
+    if screen is not None and blacklist_gate.is_blocked(
+        db, ids=screen, now=now, protector=protector
+    ):
+        raise blacklist_gate.refusal()
+    check_rules(db, patient=patient, session=session, now=now, policy=policy)
+
+    channel_id = ctx.channel_id or 0
+    hold_until = now + timedelta(minutes=policy.hold_minutes)
+    if not repo.claim_slot(
+        db, slot_id=slot.id, channel_id=channel_id, now=now, hold_until=hold_until
+    ):
+        raise slot_taken()
+    transitions.log_release(db, slot=slot, session=session, now=now)
+    booking = Booking(
+        slot_id=slot.id,
+        session_id=session.id,
+        department_id=session.department_id,
+        session_date=session.session_date,
+        patient_id=patient.id,
+        account_id=account_id,
+        channel_id=channel_id,
+        status=BookingStatus.HELD,
+        held_at=now,
+        expires_at=hold_until,
+        device_key=ctx.device_key,
+        ip_key=ctx.ip_key,
+        ip_label=ctx.ip_label,
+        wifi_key=ctx.wifi_key,
+        user_agent=ctx.user_agent,
+    )
+    db.add(booking)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        # The partial unique indexes caught a race the checks above could not see.
+        raise StateConflict(
+            "This slot or this patient's department-day was just taken by another request.",
+            code="booking_conflict",
+        ) from exc
+    transitions.record_hold(db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx)
+    if preauthorised is not None:
+        confirm_preauthorised(
+            db,
+            booking=booking,
+            now=now,
+            ctx=ctx,
+            payment_account_hash=preauthorised.payment_account_hash,
+            payment_account_masked=preauthorised.payment_account_masked,
+            payment_reference=preauthorised.payment_reference,
+            feed_extra=preauthorised.feed_extra,
+            patient_key=patient.id_hash,
+        )
+    return booking
+
+
+def confirm_preauthorised(
+    db: Session,
+    *,
+    booking: Booking,
+    now: datetime,
+    ctx: RequestContext,
+    payment_account_hash: str,
+    payment_account_masked: str,
+    payment_reference: str,
+    feed_extra: dict[str, object] | None = None,
+    patient_key: str | None = None,
+) -> Booking:
+    """Confirm a hold with a payment already checked (or pre-authorised, as a draw's or a
+    waitlist's), and put the booking on the hospital's feed to carry out.
+    ``patient_key``: the booking's patient's, if the caller already knows it."""
+    patient_key = patient_key or _patient_key(db, booking)
+    transitions.confirm(
+        db,
+        booking=booking,
+        patient_key=patient_key,
+        now=now,
+        ctx=replace(ctx, payment_account_hash=payment_account_hash),
+        payment_account_hash=payment_account_hash,
+        payment_account_masked=payment_account_masked,
+        payment_reference=payment_reference,
+    )
+    session = booking_session(db, booking)
+    notify.to_hospital(
+        db,
+        hospital_id=session.hospital_id,
+        kind="booking_confirmed",
+        at=now,
+        booking_id=booking.id,
+        payload={
+            **hospital_payload(db, booking, session, patient_key=patient_key),
+            **(feed_extra or {}),
+        },
+    )
+    return booking
+
+
+def check_rules(
+    db: Session,
+    *,
+    patient: Patient,
+    session: ClinicSession,
+    now: datetime,
+    policy: BookingPolicy,
+) -> None:
+    """Every booking rule for this patient and session; raises the first refusal. Run by
+    ``book_slot`` for every booking, and on their own where an entry is taken (a draw's
+    intent, a batch entry, a waitlist entry) so that it is refused before it waits."""
+    department, zone = repo.department_and_timezone(db, department_id=session.department_id)
+    tz = ZoneInfo(zone)
+    history = repo.patient_history(
+        db,
+        patient_id=patient.id,
+        day=session.session_date,
+        today=now.astimezone(tz).date(),
+        no_show_since=now - timedelta(days=policy.limits.no_show_window_days),
+    )
+    ban_until = rules.no_show_ban_until(
+        no_show_times=history.no_show_times, now=now, limits=policy.limits
+    )
+    checks = [
+        rules.check_no_show_ban(
+            ban_until=ban_until, local_date=ban_until.astimezone(tz).date() if ban_until else None
+        ),
+        rules.check_eligibility(
+            patient=rules.PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
+            department=rules.DepartmentFacts(
+                department_id=department.id,
+                sex_restriction=department.sex_restriction,
+                min_age=department.min_age,
+                max_age=department.max_age,
+            ),
+            session_date=session.session_date,
+        ),
+        rules.check_daily_limits(
+            same_day_departments=history.same_day_departments,
+            department_id=session.department_id,
+            limits=policy.limits,
+        ),
+        rules.check_future_limit(pending_future=history.pending_future, limits=policy.limits),
+    ]
+    for refusal in checks:
+        if refusal:
+            raise refuse(refusal)
+
+
+def refuse(refusal: rules.Refusal) -> DomainError:
+    error = BookingRefused(refusal.detail, code=refusal.code, detail_zh=refusal.detail_zh)
+    error.status = refusal.status  # type: ignore[misc]
+    return error
+
+
+def slot_taken(*, keep_changes: bool = False) -> SlotUnavailable:
+    return SlotUnavailable(
+        "This slot is no longer available; choose another slot or session.",
+        code="slot_taken",
+        detail_zh="该号源已被预约，请选择其他号源。",
+        keep_changes=keep_changes,
+    )
+
+
+def booking_session(db: Session, booking: Booking) -> ClinicSession:
+    session = repo.get_session(db, booking.session_id)
+    assert session is not None  # a foreign key guarantees it
+    return session
+
+
+def hospital_payload(
+    db: Session, booking: Booking, session: ClinicSession, *, patient_key: str
+) -> dict[str, object]:
+    """What the hospital's feed says of a booking (confirmed or cancelled)."""
+    slot = repo.get_slot(db, booking.slot_id)
+    return {
+        "his_session_id": session.his_session_id,
+        "session_id": session.id,  # the platform's id, as channels know the session
+        "slot_id": booking.slot_id,
+        "slot_number": slot.number if slot else None,
+        "patient_key": patient_key,
+        "status": booking.status.value,
+    }
+
+
+def _patient_key(db: Session, booking: Booking) -> str:
+    key = repo.patient_key(db, booking.patient_id)
+    assert key is not None
+    return key
