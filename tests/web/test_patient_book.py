@@ -187,7 +187,7 @@ def fill(site: DemoSite, session_id: int) -> None:
                 slot_id=slot_id,
                 now=now,
                 ctx=RequestContext(
-                    actor="patient", channel_id=channel_id, account_id=account.id, device_id="x"
+                    actor="patient", channel_id=channel_id, account_id=account.id, device_key="x"
                 ),
                 policy=booking_policy(platform.settings),
                 rng=platform.rng,

@@ -4,6 +4,7 @@ alternatives, refusals; on both backends."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -83,7 +84,7 @@ def test_the_grid_shows_free_counts_the_mode_and_when_a_session_opens(
     grid = site.get(f"/book?hospital={app_world.hospital.id}&department={app_world.department.id}")
     assert grid.status_code == 200
     assert "余 5 / 共 5 个号" in grid.text
-    assert "00:30 11月23日开放" in grid.text  # 2026-11-30 opens at 00:30 seven days before
+    assert "11月23日 00:30 开放" in grid.text  # 2026-11-30 opens at 00:30 seven days before
     assert "待放号" in grid.text
     assert grid.text.count("先到先得") >= 3  # the department, and each session's cell
     site.get("/lang?to=en&next=/book")
@@ -92,6 +93,18 @@ def test_the_grid_shows_free_counts_the_mode_and_when_a_session_opens(
     )
     assert "5 of 5 free" in english.text and "Opens 00:30 on 23/11" in english.text
     assert "book." not in english.text  # no key left untranslated
+
+
+def test_switching_language_or_elder_mode_comes_back_to_the_same_list(
+    site: TestClient, app_world: World, sms_log: SmsLog
+) -> None:
+    sign_in(site, sms_log, phone_number())
+    grid = f"/book?hospital={app_world.hospital.id}&department={app_world.department.id}"
+    page = site.get(grid + "&done=held")
+    switch = re.search(r'href="(/elder\?on=1&amp;next=[^"]+)"', page.text)
+    assert switch is not None
+    answer = site.get(html.unescape(switch.group(1)), follow_redirects=False)
+    assert answer.headers["location"] == grid  # the query kept, the one-off message dropped
 
 
 def test_a_patient_holds_sees_the_countdown_and_is_sent_to_the_cashier(

@@ -151,7 +151,7 @@ def test_a_patient_binds_a_family_member_sees_the_id_masked_and_unbinds(
     _bind(site, csrf, name="李秀英")
     _bind(site, csrf, name="李建国", relation="parent")
     page = site.get("/family")
-    assert "李**" in page.text and "李秀英" not in page.text and "父母" in page.text
+    assert "李*英" in page.text and "李秀英" not in page.text and "父母" in page.text
     assert page.text.count("*" * 8) >= 2  # ID numbers masked
     patient_id = int(page.text.split('action="/family/')[2].split("/")[0])
     gone = site.post(f"/family/{patient_id}/unbind", data={"csrf_token": csrf})

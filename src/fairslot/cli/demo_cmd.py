@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
@@ -17,6 +18,7 @@ from fairslot.cli.serve_cmd import serve_access_log
 from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.config import load_settings
 from fairslot.db import migrate
+from fairslot.demo.pages import PagesDemo
 from fairslot.demo.past import replay_past
 from fairslot.demo.past_journeys import PastReport
 from fairslot.demo.seed import DemoSeed, seed_demo
@@ -90,6 +92,10 @@ def demo(
             title="fairslot demo",
         )
     )
+    if seeded is not None and seeded.pages is not None:
+        console.print(
+            escape(_pages_tour(seeded.pages, base=base, zone=platform.settings.default_timezone))
+        )
     if seeded is None:
         console.print(
             "[yellow]kept the existing demo data[/]; its API keys were printed when it was "
@@ -228,6 +234,30 @@ def _staff_examples(seeded: DemoSeed, *, base: str, db_url: str) -> list[str]:
         f'curl -s "{base}/staff/v1/reports/daily?date={day}" {auth}',
         f'curl -s -OJ "{base}/staff/v1/reports/daily.xlsx?date={day}" {auth}',
     ]
+
+
+def _pages_tour(pages: PagesDemo, *, base: str, zone: str) -> str:
+    """What to try on the patient pages right away (``demo/pages.py`` seeded it); each
+    address on a line of its own, so it survives a narrow terminal's wrapping."""
+    lines = ["on the patient pages now:"]
+    if pages.draw_session_id is not None and pages.draw_closes_at is not None:
+        closes = pages.draw_closes_at.astimezone(ZoneInfo(zone))
+        lines += [
+            f"  a draw takes entries until {closes:%m-%d %H:%M} ({pages.draw_department}):",
+            f"    {base}/draw/session/{pages.draw_session_id}",
+        ]
+    if pages.full_session_id is not None:
+        lines += [
+            f"  a full session, {pages.waiting} waiting ({pages.full_department}):",
+            f"    {base}/waitlist/session/{pages.full_session_id}",
+        ]
+    if pages.release_batch_opens_at is not None:
+        opens = pages.release_batch_opens_at.astimezone(ZoneInfo(zone))
+        lines += [
+            f"  a release batch opens {opens:%m-%d %H:%M} ({pages.release_batch_department}):",
+            "    holds in its first minute are drawn, not raced",
+        ]
+    return "\n".join(lines)
 
 
 def _patient_phone(db: Session, platform: Platform) -> str | None:

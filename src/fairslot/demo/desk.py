@@ -36,7 +36,7 @@ from fairslot.bookings.policy import booking_policy
 from fairslot.cases import review
 from fairslot.channels.models import Channel, ChannelKind
 from fairslot.config import Settings
-from fairslot.context import RequestContext
+from fairslot.context import edge_context
 from fairslot.crypto import Protector
 from fairslot.demo.supply import release_instant
 from fairslot.followup import repository as calls_repo
@@ -206,7 +206,8 @@ def _cancelling_patient(
     for n in range(CANCELLATIONS):
         account, channel = accounts[n % 2]
         moment = first + n * timedelta(minutes=55)
-        ctx = RequestContext(
+        ctx = edge_context(
+            protector=protector,
             actor="patient",
             channel_id=channel.id,
             account_id=account.id,

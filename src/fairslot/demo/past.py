@@ -35,6 +35,7 @@ from fairslot.clock import ManualClock
 from fairslot.db.engine import unit_of_work
 from fairslot.demo.desk import GRAB_DEVICE, GRAB_NETWORK
 from fairslot.demo.inprocess import app_client
+from fairslot.demo.pages import seed_pages
 from fairslot.demo.past_journeys import PastReport, Replay, Steps
 from fairslot.demo.past_plan import PastPlan, local
 from fairslot.demo.past_planner import plan_past
@@ -87,6 +88,21 @@ def replay_past(platform: Platform, seeded: DemoSeed, *, seed: int) -> PastRepor
         _schedule(timeline, plan=plan, replay=replay, past=past, zone=zone)
         timeline.run()
     _catch_up(platform, yesterday=seeded.example.report_date, seed=seed)
+    if seeded.pages is not None:
+        # Now, not at the seed: the past's households chose from what they were shown.
+        with unit_of_work(platform.sessions) as db:
+            hospital = hospitals_repo.by_code(db, seeded.example.hospital)
+            if hospital is not None:
+                seed_pages(
+                    db,
+                    pages=seeded.pages,
+                    hospital=hospital,
+                    staff=seeded.clinics[seeded.example.hospital],
+                    now=platform.clock.now(),
+                    rng=random.Random(f"fairslot-demo-pages:{seed}"),
+                    protector=platform.protector,
+                    settings=platform.settings,
+                )
     return report
 
 

@@ -12,7 +12,7 @@ from fairslot.bookings import service as bookings
 from fairslot.bookings.policy import booking_policy
 from fairslot.channels.models import Channel
 from fairslot.config import Settings
-from fairslot.context import RequestContext
+from fairslot.context import edge_context
 from fairslot.crypto import Protector
 from fairslot.demo import catalog
 from fairslot.patients import service as patients
@@ -90,7 +90,8 @@ def book_first(
     rng: random.Random,
 ) -> None:
     """The family books the child into paediatrics through WeChat and pays."""
-    ctx = RequestContext(
+    ctx = edge_context(
+        protector=protector,
         actor="patient",
         channel_id=channel.id,
         account_id=account.id,

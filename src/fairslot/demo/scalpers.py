@@ -23,7 +23,7 @@ from fairslot.bookings import service as bookings
 from fairslot.bookings.policy import booking_policy
 from fairslot.channels.models import Channel
 from fairslot.config import Settings
-from fairslot.context import RequestContext
+from fairslot.context import edge_context
 from fairslot.crypto import Protector
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.models import Hospital
@@ -107,7 +107,8 @@ def seed_scalper(
             protector=protector,
             max_bound=settings.max_patients_per_account,
         )
-        ctx = RequestContext(
+        ctx = edge_context(
+            protector=protector,
             actor="patient",
             channel_id=channels[code].id,
             account_id=account.id,

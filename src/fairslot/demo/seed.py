@@ -31,6 +31,7 @@ from fairslot.config import Settings
 from fairslot.crypto import Protector
 from fairslot.demo import catalog
 from fairslot.demo.desk import seed_desk
+from fairslot.demo.pages import PagesDemo
 from fairslot.demo.people import book_first, seed_accounts
 from fairslot.demo.scalpers import seed_scalper
 from fairslot.demo.staff import StaffLogin, require_development, seed_staff
@@ -99,6 +100,8 @@ class DemoSeed:
     example: DemoExample
     # Each hospital's doctors with their weekly clinics: the past's pushes follow them.
     clinics: dict[str, tuple[catalog.PlannedDoctor, ...]] = field(default_factory=dict)
+    # What the patient pages show at once: an open draw, a full session with a waitlist.
+    pages: PagesDemo | None = None
 
 
 def seed_demo(
@@ -223,6 +226,7 @@ def seed_demo(
             now=now,
         ),
         clinics=clinics,
+        pages=PagesDemo(),  # filled in after the past's replay (demo/pages.py)
     )
 
 

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fairslot.db.base import Base, UTCDateTime
@@ -38,4 +38,19 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_channel_feed", "audience", "channel_id", "id"),
         Index("ix_notifications_hospital_feed", "audience", "hospital_id", "id"),
+        # An account's own feed on a channel (the patient pages' notifications page).
+        Index("ix_notifications_account_feed", "audience", "channel_id", "account_id", "id"),
     )
+
+
+class ReadMark(Base):
+    """How far an account has read its notifications on a channel: the newest id it was
+    shown. Everything after it is unread (the pages' header count). A reader's cursor,
+    not a state of anything it reports: it only moves forward (``repository.py``)."""
+
+    __tablename__ = "notification_reads"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    last_read_id: Mapped[int] = mapped_column(Integer, default=0)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)

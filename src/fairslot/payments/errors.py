@@ -30,3 +30,10 @@ class HoldLapsed(Conflict):
 
 class NotPayable(Conflict):
     code = "payment_not_payable"
+
+
+class PreauthorisationUnavailable(Conflict):
+    """The configured provider offers no pre-authorisation these pages can take (draw
+    intents and waitlist places need one): entering is refused rather than faked."""
+
+    code = "preauthorisation_unavailable"

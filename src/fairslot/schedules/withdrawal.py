@@ -122,7 +122,7 @@ def _withdrawal_payload(
             f"on {day} at {start}. Your booking is withdrawn; please choose another session."
         ),
         "message_zh": (
-            f"医院已停诊：{hospital.name}{department.name}{doctor.name}医生 {day}"
+            f"医院已停诊：{hospital.name} {department.name} {doctor.name}医生 {day} "
             f"{_PERIOD_ZH[session.period.value]} {start} 的门诊已取消，您的预约已撤销，"
             "请另选其他号源。"
         ),

@@ -16,6 +16,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import service as allocation
+from fairslot.allocation.states import AllocationMode
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import catalog, upcoming
@@ -57,6 +59,7 @@ def released(
             title=None,
             now=now,
             channel_id=channel_id,
+            batch_window_default=platform.settings.batch_window_seconds,
         )
         memo.put(key, found, now=now)
     return found
@@ -91,16 +94,19 @@ def book_page(
             dept = next((d for d in departments if d.id == department), None)
             if dept is None:
                 raise NotFound("No such department.", code="department_not_found")
-            context.update(department=dept, **_grid(db, platform, user, dept.id))
+            context.update(
+                department=dept, **_grid(db, platform, user, dept.id, dept.allocation_mode)
+            )
     done(request, db, None)
     return page(request, "patient/book.html", user, context, active="book")
 
 
 def _grid(
-    db: Session, platform: Platform, user: PatientUser, department_id: int
+    db: Session, platform: Platform, user: PatientUser, department_id: int, mode: AllocationMode
 ) -> dict[str, object]:
-    """The next 7 days: per day the released sessions (free counts) and the sessions
-    still to open (when)."""
+    """The next 7 days: per day the released sessions (free counts; a full one offers its
+    waitlist) and the sessions still to open (when, with a countdown; in a draw department,
+    whether its intent window is open now)."""
     first = today(platform, user)
     last = first + timedelta(days=DAYS - 1)
     open_ = released(db, platform, user, department_id=department_id, first=first, last=last)
@@ -115,7 +121,16 @@ def _grid(
     for u in coming:
         by_day[u.session_date].append(u)
     days = [first + timedelta(days=i) for i in range(DAYS)]
+    now = platform.clock.now()
+    draw_open: set[date] = set()
+    if mode == AllocationMode.DRAW:
+        for day in {u.session_date for u in coming}:
+            window = allocation.draw_window(db, department_id=department_id, session_date=day)
+            if window is not None and window[0] <= now < window[1]:
+                draw_open.add(day)
     return {
+        "now": now,
+        "draw_open": draw_open,
         "days": days,
         "by_day": by_day,
         "free": free,

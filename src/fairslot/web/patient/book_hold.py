@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import batches
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.schemas import AlternativeView
 from fairslot.api.deps import DbDep, PlatformDep, done, gate
@@ -54,6 +55,28 @@ def hold(
     )
     gate(db, platform, ctx, record=pending, patient_id=patient_id)
     channel_id = ctx.channel_id or 0
+    policy = booking_policy(platform.settings)
+    # In a release batch's window a hold enters the batch instead of racing for a slot
+    # (the channel API's 202): the entry, and its result when the batch has run.
+    entered = batches.entry_for_hold(
+        db,
+        slot_id=None,
+        session_id=session_id,
+        account_id=user.account_id,
+        patient_id=patient_id,
+        now=now,
+        ctx=ctx,
+        policy=policy,
+        protector=platform.protector,
+    )
+    if entered is not None:
+        pending.extra = {"batch_entry": entered.entry.id}
+        done(request, db, None)
+        flag = "batch_entered" if entered.created else "batch_already"
+        response = RedirectResponse(
+            f"/entries/draw/{entered.entry.id}?done={flag}", status_code=303
+        )
+        return finish(request, response)
     try:
         slot_id = bookings.first_free_slot(
             db, session_id=session_id, now=now, channel_id=channel_id
@@ -66,7 +89,7 @@ def hold(
             slot_id=slot_id,
             now=now,
             ctx=ctx,
-            policy=booking_policy(platform.settings),
+            policy=policy,
             rng=platform.rng,
         )
     except SlotUnavailable as exc:
@@ -120,7 +143,13 @@ def _gone(
         request,
         "patient/book_gone.html",
         user,
-        {"message": message, "alternatives": found, "patient_id": patient_id},
+        {
+            "message": message,
+            "alternatives": found,
+            "patient_id": patient_id,
+            # A full session keeps a waitlist (候补): offered beside the alternatives.
+            "waitlist_session": session_id if exc.code == "session_full" else None,
+        },
         active="book",
         status=409,
     )

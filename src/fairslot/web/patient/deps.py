@@ -27,9 +27,10 @@ from fairslot.api.deps import DbDep, PlatformDep, client_ip, end_lookup, for_acc
 from fairslot.audit.service import PendingRecord
 from fairslot.bootstrap import Platform
 from fairslot.channels.models import Channel, ChannelKind
-from fairslot.context import RequestContext
+from fairslot.context import RequestContext, edge_context
 from fairslot.errors import DomainError, Forbidden
 from fairslot.gate.ratelimit import RateLimited, RateLimiter, Subject, make_rate_limiter
+from fairslot.notifications import feed
 from fairslot.patients.identity import mask_phone
 from fairslot.signin import service as signin
 from fairslot.signin import sms
@@ -60,6 +61,7 @@ class PatientUser:
     ctx: RequestContext  # the channel's, the device's, the address's, and the account's
     channel_kind: ChannelKind
     zone: str
+    unread: int = 0  # notifications not yet seen (the header's count)
 
 
 def device_id(request: Request) -> str:
@@ -92,17 +94,18 @@ def finish(request: Request, response: Response) -> Response:
 def channel_context(request: Request, platform: Platform, channel: Channel) -> RequestContext:
     """The request's context as a request of the pages' channel, counted against the
     device and address rate limits (429 ``rate_limited``, recorded)."""
-    ip = client_ip(request, platform)
-    ctx = RequestContext(
+    # The raw cookie and address stop here: the context holds their keyed hashes.
+    ctx = edge_context(
+        protector=platform.protector,
         actor="patient",
         channel_id=channel.id,
         device_id=device_id(request),
-        ip=ip,
+        ip=client_ip(request, platform),
         user_agent=(request.headers.get("user-agent") or "")[:256] or None,
     )
-    subjects = [Subject("device", ctx.device_id or "")]
-    if ip:
-        subjects.append(Subject("ip", ip))
+    subjects = [Subject("device", ctx.device_key or "")]
+    if ctx.ip_key:
+        subjects.append(Subject("ip", ctx.ip_key))
     try:
         platform.limiter.hit(*subjects)
     except RateLimited:
@@ -155,6 +158,7 @@ def session_user(request: Request, db: DbDep, platform: PlatformDep) -> PatientU
         return None
     channel = signin.pages_channel(db)
     phone = platform.protector.decrypt(account.phone_encrypted)
+    unread = feed.unread_count(db, channel_id=channel.id, account_id=account.id)
     end_lookup(db)
     request.state.patient_token = token
     ctx = for_account(request, platform, channel_context(request, platform, channel), account.id)
@@ -165,6 +169,7 @@ def session_user(request: Request, db: DbDep, platform: PlatformDep) -> PatientU
         ctx=ctx,
         channel_kind=channel.kind,
         zone=platform.settings.default_timezone,
+        unread=unread,
     )
     request.state.patient_user = user  # an error page still shows who is signed in
     return user

@@ -44,13 +44,20 @@ def page(
             "zone": platform.settings.default_timezone,
             # The development sender writes codes to the server log: the pages say where.
             "demo": platform.settings.sms_sender == "log",
-            "here": request.url.path,
+            "here": here(request),
             **(context or {}),
         },
         status=status,
     )
     finish(request, response)
     return response
+
+
+def here(request: Request) -> str:
+    """This page's address to come back to after a language or elder-mode switch: its query
+    kept (a doctor list is ``/book?hospital=…&department=…``), the one-off ``done`` dropped."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "done"]
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
 
 
 def after(request: Request, url: str, *, done: str) -> RedirectResponse:

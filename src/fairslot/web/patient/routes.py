@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fairslot.web.patient import book, book_hold, bookings, family, home, signin
+from fairslot.web.patient import (
+    book,
+    book_hold,
+    bookings,
+    draw,
+    draw_record,
+    entries,
+    family,
+    home,
+    notices,
+    signin,
+    waitlist,
+)
 
 ROUTERS: list[APIRouter] = [
     home.router,
@@ -16,4 +28,9 @@ ROUTERS: list[APIRouter] = [
     bookings.router,
     book.router,
     book_hold.router,
+    draw.router,
+    waitlist.router,
+    entries.router,
+    draw_record.router,
+    notices.router,
 ]

@@ -107,8 +107,8 @@ def send_code(
     per_phone.hit(Subject("signin_phone", signin.phone_key(e164, protector=platform.protector)))
     per_client.hit(
         *(
-            [Subject("signin_device", ctx.device_id or "")]
-            + ([Subject("signin_ip", ctx.ip)] if ctx.ip else [])
+            [Subject("signin_device", ctx.device_key or "")]
+            + ([Subject("signin_ip", ctx.ip_key)] if ctx.ip_key else [])
         )
     )
     issued = signin.request_code(db, phone=e164, now=now, protector=platform.protector)
