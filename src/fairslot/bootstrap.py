@@ -13,7 +13,7 @@ from fairslot.alternatives.service import AlternativesMemo
 from fairslot.availability.schemas import SessionAvailabilityView
 from fairslot.channels.models import Channel
 from fairslot.clock import AcceleratedClock, Clock, SystemClock
-from fairslot.config import Settings
+from fairslot.config import Settings, make_protector
 from fairslot.crypto import Protector
 from fairslot.db.engine import make_engine, make_session_factory
 from fairslot.gate.ratelimit import RateLimiter, make_rate_limiter
@@ -83,9 +83,7 @@ def bootstrap(
         clock=clock or clock_from_settings(settings),
         # The cooling delay must not be predictable by a scalper: OS randomness by default.
         rng=rng or random.SystemRandom(),
-        protector=Protector(
-            data_key=settings.effective_data_key(), hash_key=settings.effective_hash_key()
-        ),
+        protector=make_protector(settings),
         limiter=make_rate_limiter(
             limits=settings.rate_limits,
             redis_url=settings.redis_url,

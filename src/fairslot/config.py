@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from fairslot.crypto import is_fernet_key
+from fairslot.crypto import Protector, is_fernet_key
 
 # Published in this repository: any platform that runs on them protects nothing.
 DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktZG8tbm90LXVzZS0xMjM="
@@ -39,11 +39,27 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     db_pool_size: int = 10
     db_lock_timeout_ms: int = 5000
+    # psycopg prepares a statement on the server after 5 runs on a connection. Behind a
+    # transaction-mode pooler older than PgBouncer 1.21 the next transaction may reach a
+    # server connection that never saw it: false turns server-side prepares off
+    # (docs/scaling.md, "Connections, through PgBouncer").
+    db_server_prepares: bool = True
 
     # Personal data protection. Development falls back to published dev keys; production
     # refuses to start without real ones (see ``check_production``).
     data_key: str | None = Field(None, description="Fernet key (urlsafe base64, 32 bytes)")
     hash_key: str | None = Field(None, description="secret for keyed hashes of ID numbers etc.")
+    # Key rotation without downtime (``docs/personal-data.md``): the keys the data was
+    # encrypted under before ``data_key``, newest first, ","-separated. They still decrypt;
+    # ``fairslot keys reencrypt`` moves every ciphertext to ``data_key``, then they can go.
+    old_data_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="former Fernet keys, still accepted for decryption"
+    )
+    # Request records older than this lose their request context (device, address, Wi-Fi,
+    # user agent, payment hash) in the worker's daily retention job, except those an open
+    # case still shows. 180 days: the longest look-back that reads them (a case's linked
+    # patients, ``cases/collateral.py::LINKED_DAYS``).
+    request_context_retention_days: int = Field(180, ge=14, le=3650)
 
     default_timezone: str = "Asia/Shanghai"
 
@@ -55,6 +71,11 @@ class Settings(BaseSettings):
 
     # Booking rules.
     hold_minutes: int = 5
+    # A release batch's window (seconds after release) where a hospital sets none.
+    batch_window_seconds: int = 60
+    # A clinic with under 3 observed release days is judged scarce, so batched from its
+    # first release (allocation/scarcity.py); off: first-come until history shows scarcity.
+    scarce_without_history: bool = False
     max_patients_per_account: int = 4
     max_accounts_per_phone: int = 2
     max_bookings_per_patient_per_day: int = 2
@@ -142,13 +163,20 @@ class Settings(BaseSettings):
     payment_provider: Literal["sandbox", "http"] = "sandbox"
     payment_url: str | None = None
     payment_secret: str | None = None
+    # Prometheus metrics at /metrics (``observability/http.py``), for operators only: the
+    # HTTP peer must be inside ``metrics_networks`` (CIDRs, like ``trusted_proxies``) and,
+    # when ``metrics_token`` is set, send ``Authorization: Bearer <token>``. Production
+    # refuses metrics without a token (see ``check_production``).
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
+    metrics_networks: Annotated[list[str], NoDecode] = ["127.0.0.1/32", "::1/128"]
 
     @field_validator("environment", mode="before")
     @classmethod
     def _environment_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_networks", mode="before")
     @classmethod
     def _cidr_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -214,6 +242,13 @@ class Settings(BaseSettings):
     risk_shared_device_patients: int = 5
     risk_shared_payment_patients: int = 5
     risk_realtime_min_requests: int = 2
+    # Operators who lose (risk/operators.py): see RiskSettings for each.
+    risk_payment_accounts: int = 3
+    risk_payment_patients: int = 3
+    risk_device_accounts: int = 3
+    risk_poll_count: int = 120
+    risk_poll_mean_gap_seconds: float = 30.0
+    risk_reappear_wifi_patients: int = 2
     risk_ring_max_network_patients: int = 25
     risk_ring_min_patients: int = 2
     risk_ring_family_size: int = 5
@@ -226,6 +261,25 @@ class Settings(BaseSettings):
     risk_ring_flagged_requests: int = 3
     risk_ring_flag_score: int = 4
     risk_run_local_time: str = "01:00"
+
+    @field_validator("old_data_keys", mode="before")
+    @classmethod
+    def _old_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _retention_covers_the_windows(self) -> Settings:
+        """Request records must outlive every window that reads them: the daily batch's
+        and the gate's device window (a shorter retention would blind them)."""
+        needed = max(self.risk_window_days, self.velocity_device_window_days)
+        if self.request_context_retention_days < needed:
+            raise ValueError(
+                "FAIRSLOT_REQUEST_CONTEXT_RETENTION_DAYS must be at least "
+                f"{needed} (the longest window that reads request records)"
+            )
+        return self
 
     @field_validator("cooling_max_minutes")
     @classmethod
@@ -263,6 +317,12 @@ class Settings(BaseSettings):
                 "characters; make one with `python -c 'from cryptography.fernet import "
                 "Fernet; print(Fernet.generate_key().decode())'`)"
             )
+        for n, old in enumerate(self.old_data_keys, 1):
+            # An old key still decrypts everything it ever encrypted: as strong or gone.
+            if old.strip() == DEV_DATA_KEY:
+                problems.append(f"FAIRSLOT_OLD_DATA_KEYS #{n} is the published development key")
+            elif not is_fernet_key(old):
+                problems.append(f"FAIRSLOT_OLD_DATA_KEYS #{n} must be a Fernet key")
         if not self.hash_key:
             problems.append("FAIRSLOT_HASH_KEY must be set in production")
         elif self.hash_key == DEV_HASH_KEY:
@@ -270,8 +330,18 @@ class Settings(BaseSettings):
         elif len(self.hash_key.encode()) < MIN_HASH_KEY_BYTES:
             problems.append(f"FAIRSLOT_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes")
         problems += disabled_protections(self)
+        problems += unprotected_metrics(self)
         if problems:
             raise RuntimeError("; ".join(problems))
+
+
+def make_protector(settings: Settings) -> Protector:
+    """The platform's protector: the current data key, the old ones, the hash key."""
+    return Protector(
+        data_key=settings.effective_data_key(),
+        hash_key=settings.effective_hash_key(),
+        old_data_keys=settings.old_data_keys,
+    )
 
 
 def disabled_protections(settings: Settings) -> list[str]:
@@ -302,6 +372,23 @@ def disabled_protections(settings: Settings) -> list[str]:
     ):
         problems.append("FAIRSLOT_SIM_CLOCK_* is for the simulator only; unset it in production")
     return problems
+
+
+def unprotected_metrics(settings: Settings) -> list[str]:
+    """``/metrics`` on with no token (or a guessable one). The network check alone is not
+    enough: behind a reverse proxy on the same host every patient's request arrives from
+    loopback, and the figures (routes, refusals, tonight's fill per hospital) are the
+    operators' business."""
+    if not settings.metrics_enabled:
+        return []
+    token = settings.metrics_token
+    if not token:
+        return [
+            "FAIRSLOT_METRICS_TOKEN must be set in production (or FAIRSLOT_METRICS_ENABLED=false)"
+        ]
+    if len(token.encode()) < MIN_HASH_KEY_BYTES:
+        return [f"FAIRSLOT_METRICS_TOKEN must be at least {MIN_HASH_KEY_BYTES} bytes"]
+    return []
 
 
 def load_settings(**overrides: object) -> Settings:

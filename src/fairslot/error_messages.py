@@ -49,6 +49,7 @@ MESSAGES: Final[dict[str, str]] = {
     "invalid_hospital_code": "医院代码只能包含字母、数字、连字符和下划线，请修改后重试。",
     "invalid_days_ahead": "放号天数超出允许范围，请修改后重试。",
     "invalid_close_minutes": "停止预约的提前分钟数超出允许范围，请修改后重试。",
+    "invalid_intent_lead": "摇号登记的提前分钟数超出允许范围（0 至 7 天），请修改后重试。",
     "invalid_release_time": "放号时间须为 HH:MM 格式的有效时间，请修改后重试。",
     "invalid_timezone": "时区名称无效，请使用如 Asia/Shanghai 的时区名称。",
     "department_not_found": "没有该科室，请从科室列表中重新选择。",
@@ -102,7 +103,12 @@ MESSAGES: Final[dict[str, str]] = {
     "not_your_intent": "该摇号登记不属于此账户。",
     "intent_window_closed": "当前不在摇号登记时间内，请在登记开放期间再试。",
     "not_a_draw_session": "该时段按先到先得预约，不需摇号登记，请直接预约。",
+    "batch_entry_not_found": "没有该放号批次登记，请核对登记编号。",
+    "release_batch_drawing": "放号批次正在抽签，请几秒后再试；剩余号源随后开放预约。",
+    "scarce_release_cannot_race": "该科室号源紧俏，放号时须统一抽签，不能设为先到先得。",
+    "batch_window_out_of_range": "放号批次时长须在 10 至 300 秒之间。",
     "intent_not_withdrawable": "摇号已进行或登记已撤回，不能再撤回。",
+    "intent_not_held": "该登记未处于审核中，无需放行或驳回；请刷新页面查看其当前状态。",
     "seed_mismatch": "摇号种子与公布的承诺不符，摇号未进行，请联系平台技术支持。",
     # waitlist
     "waitlist_entry_not_found": "没有该候补登记，请核对候补编号。",
@@ -180,7 +186,36 @@ MESSAGES: Final[dict[str, str]] = {
     "payment_amount_mismatch": "支付金额与订单金额不符，已拒绝，款项将原路退回。",
     "payment_order_closed": "该支付订单已结束，请返回预约页面查看预约状态。",
     "payment_hold_lapsed": "锁号已超时，本次支付将原路退回，请重新选择号源。",
+    # the FHIR adapter (fhir/): requests it cannot read as FHIR
+    "fhir_invalid": "FHIR 请求内容有误，请按 CapabilityStatement（/fhir/metadata）检查后重新提交。",
+    "fhir_not_found": "没有该 FHIR 资源，或您无权查看，请检查资源编号后重试。",
+    "fhir_account_missing": "请在 X-Account-Id 请求头中提供代为操作的账户编号。",
+    "fhir_id_invalid": "资源编号应为正整数，请检查后重试。",
+    "fhir_reference_invalid": "资源引用格式有误，请使用“资源类型/编号”的形式。",
+    "fhir_search_parameter_missing": "缺少必需的查询参数，请按 /fhir/metadata 中的说明补充后重试。",
+    "fhir_date_invalid": "日期格式有误，请使用 FHIR 日期（如 2026-11-25 或带前缀 ge2026-11-25）。",
+    "fhir_update_unsupported": (
+        "预约只能通过将状态改为 cancelled 来取消，其他内容不能修改；改约请重新查询并锁号。"
+    ),
+    "fhir_parameter_invalid": "操作参数有误（缺少或重复），请检查后重新提交。",
+    "fhir_find_needs_actor": (
+        "请指明查询范围：医生（practitioner）或医院（organization，可加 specialty）。"
+    ),
+    "fhir_patient_missing": "请指明就诊人：在 $find 或 $hold 中提供 patient-reference。",
+    "fhir_format_unsupported": (
+        "不支持所请求的响应格式：请使用 _format=json 或 xml"
+        "（application/fhir+json、application/fhir+xml）。"
+    ),
+    "fhir_media_type_unsupported": (
+        "不支持该请求体格式：请以 application/fhir+json 或 application/fhir+xml 提交。"
+    ),
     "payment_not_payable": "该预约当前不能支付，请刷新查看预约状态。",
+    "preauthorisation_unavailable": (
+        "本网站暂不能通过您的支付方式预授权，无法登记摇号或候补；"
+        "请在放号时直接预约，或通过其他渠道登记。"
+    ),
+    # operations: the Prometheus endpoint
+    "metrics_token_required": ("监控指标接口需要运维令牌（Bearer），请在抓取配置中填写后重试。"),
 }
 
 

@@ -183,7 +183,7 @@ def test_a_refused_bind_is_still_recorded_with_the_persons_key(
         )
     ).one()
     assert record.outcome == "identity_mismatch"
-    assert record.device_id == "device-1"
+    assert record.device_key == platform.protector.keyed_hash("device-1", purpose="device")
     assert record.patient_key == platform.protector.keyed_hash(number, purpose="resident_id")
 
 

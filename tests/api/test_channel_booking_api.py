@@ -270,8 +270,14 @@ def test_every_request_for_a_patient_is_recorded_with_its_context_even_when_refu
     ).all()
     assert refused.status_code == 409
     assert [r.outcome for r in records] == ["ok", "session_full"]
-    assert {(r.device_id, r.ip, r.wifi_id, r.account_id) for r in records} == {
-        ("imei-1", "203.0.113.9", "home-ap", account_id)
+    assert {(r.device_key, r.ip_key, r.ip_label, r.wifi_key, r.account_id) for r in records} == {
+        (
+            world.device_key("imei-1"),
+            world.network_key("203.0.113.9"),
+            "203.0.113.x",
+            world.network_key("home-ap"),
+            account_id,
+        )
     }
 
 

@@ -76,15 +76,16 @@ def test_intents_a_draw_at_release_and_a_public_verification(
     session = push_expert_clinic(client, world, capacity=1)
     people = [patient(client, world, f"1380013800{n}") for n in range(3)]
 
-    def register(account_id: int, patient_id: int, device: str = "imei-1") -> Any:
+    def register(account_id: int, patient_id: int, device: str = "") -> Any:
+        # each on their own phone and card (one phone or card for three accounts is a ring)
         return client.post(
             "/v1/intents",
-            headers=h(world, device),
+            headers=h(world, device or f"imei-{patient_id}"),
             json={
                 "account_id": account_id,
                 "patient_id": patient_id,
                 "session_id": session["id"],
-                "payment_account": "alipay:fang@example",
+                "payment_account": f"alipay:{patient_id}@example",
                 "payment_reference": f"pre-{patient_id}",
             },
         )

@@ -117,7 +117,9 @@ def test_refusals_from_the_memo_are_rate_limited_and_recorded_with_the_gates_dec
 
     assert codes == ["session_full"] * 5 + ["rate_limited"] * 3
     records = world.db.scalars(
-        select(RequestRecord).where(RequestRecord.device_id == "grab-1").order_by(RequestRecord.id)
+        select(RequestRecord)
+        .where(RequestRecord.device_key == world.device_key("grab-1"))
+        .order_by(RequestRecord.id)
     ).all()
     assert [r.outcome for r in records] == ["session_full"] * 5 + ["rate_limited"] * 3
     # the gate screened every refusal the memo answered, as it did the first

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factories.demand import create_channel, resident_id
+from fairslot.bootstrap import Platform
 from fairslot.patients.models import Patient
 
 
@@ -66,7 +67,7 @@ def test_a_patient_cannot_be_bound_under_an_emoji_digit_or_symbol_name(
 
 
 def test_a_middle_dot_variant_is_stored_in_its_one_form(
-    client: TestClient, key: str, db: Session
+    client: TestClient, key: str, db: Session, platform: Platform
 ) -> None:
     account = _account(client, key)
     number = resident_id()
@@ -76,4 +77,5 @@ def test_a_middle_dot_variant_is_stored_in_its_one_form(
 
     assert first.status_code == 201, first.text
     assert again.status_code == 201, again.text  # the same person, whichever dot was typed
-    assert db.scalars(select(Patient.name)).all() == ["阿依古丽·买买提"]
+    stored = db.scalars(select(Patient.name_encrypted)).all()
+    assert [platform.protector.decrypt(token) for token in stored] == ["阿依古丽·买买提"]

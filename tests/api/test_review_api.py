@@ -160,9 +160,10 @@ def test_the_evidence_shows_masked_ids_local_times_and_never_a_full_id_or_phone(
     assert len(evidence["bookings"]) == 3
     for row in evidence["bookings"]:
         assert MASKED_ID.match(row["patient"]["id_masked"])
-        assert row["patient"]["name"] in {p.name for p in op.patients}
+        assert row["patient"]["name"] in {p.name_masked for p in op.patients}
         assert row["department"] == world.department.name
-        assert row["device_id"] == op.device and row["ip"] == op.ip
+        assert row["device_key"] == world.device_key(op.device)
+        assert row["ip_key"] == world.network_key(op.ip) and row["ip_label"].endswith(".x")
         assert row["held_at"].endswith("+08:00")
     assert evidence["case"]["opened_at"].endswith("+08:00")
     assert {e["kind"] for e in evidence["slot_events"]} >= {"held", "booked"}

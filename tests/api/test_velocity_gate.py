@@ -206,8 +206,8 @@ def test_a_first_hold_right_after_registration_is_reviewed_with_its_reasons_stor
     flagged = gate_repo.review_decisions(
         world.db, start=start, end=world.now() + dt.timedelta(seconds=1)
     )
-    assert [(f.action, f.decision, f.reasons, f.account_id, f.device_id) for f in flagged] == [
-        ("hold", "review", ("fast_first_hold", "no_browse"), account_id, "imei-1")
+    assert [(f.action, f.decision, f.reasons, f.account_id, f.device_key) for f in flagged] == [
+        ("hold", "review", ("fast_first_hold", "no_browse"), account_id, world.device_key("imei-1"))
     ]
     assert decisions(world, "register_account") == [("allow", None, "ok")]
 

@@ -46,7 +46,7 @@ def published(world: World, client: TestClient) -> dict[str, Any]:
                 "account_id": account.id,
                 "patient_id": patient.id,
                 "session_id": session.id,
-                "payment_account": "6222020000001234",
+                "payment_account": f"62220200{n:08d}",  # each their own card
                 "payment_reference": f"pre-{n}",
             },
         )

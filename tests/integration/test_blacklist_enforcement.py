@@ -177,7 +177,7 @@ def register(world: World, account: Account, patient: Patient, session: ClinicSe
         account_id=account.id,
         patient_id=patient.id,
         target=allocation.IntentTarget(session_id=session.id),
-        payment_account="6222020000001234",
+        payment_account=f"62220200{patient.id:08d}",  # each their own card
         payment_reference=f"pre-{patient.id}",
         now=world.now(),
         ctx=world.ctx(account, device_id=f"device-{patient.id}"),

@@ -110,7 +110,9 @@ def test_a_patient_holds_and_confirms_a_released_slot(world: World) -> None:
         EventKind.BOOKED,
     ]
     booked_event = ledger_repo.history(world.db, slot.id)[-1]
-    assert booked_event.payment_account_hash and booked_event.device_id == "device-1"
+    assert booked_event.payment_account_hash and booked_event.device_key == world.device_key(
+        "device-1"
+    )
     assert booked_event.account_id == account.id and booked_event.channel_id == world.channel.id
     assert_replay_matches(world, slot.id)
 

@@ -70,13 +70,13 @@ def test_confirm_blacklists_exactly_the_chosen_scopes_with_the_gate_keys(
     with pytest.raises(DomainError):
         gate.check(
             world.db,
-            ids=gate.Identifiers(device_id=op.device),
+            ids=gate.Identifiers(device_key=world.device_key(op.device)),
             now=world.now(),
             protector=protector,
         )
     gate.check(
         world.db,
-        ids=gate.Identifiers(ip=op.ip, account_id=op.account.id),
+        ids=gate.Identifiers(ip_key=world.network_key(op.ip), account_id=op.account.id),
         now=world.now(),
         protector=protector,
     )
@@ -166,7 +166,7 @@ def test_confirming_a_case_whose_earlier_ban_has_expired_blocks_the_subject_agai
     with pytest.raises(DomainError) as refused:
         gate.check(
             world.db,
-            ids=gate.Identifiers(device_id=op.device),
+            ids=gate.Identifiers(device_key=world.device_key(op.device)),
             now=world.now(),
             protector=world.platform.protector,
         )

@@ -44,8 +44,9 @@ def refused_hold(world: World, *, account_id: int, patient_key: str, device: str
             account_id=account_id,
             patient_key=patient_key,
             slot_id="slot-x",
-            device_id=device,
-            ip="198.51.100.1",
+            device_key=world.device_key(device),
+            ip_key=world.network_key("198.51.100.1"),
+            ip_label="198.51.100.x",
             decision="block",
             reasons="blacklisted",
         )
@@ -81,19 +82,20 @@ def test_other_patients_are_counted_through_bindings_bookings_and_requests(
     refused_hold(world, account_id=999, patient_key=stranger.id_hash, device="shared-tablet")
     since = world.now() - dt.timedelta(days=1)
     mine = [p.id for p in op.patients]
+    tablet = world.device_key("shared-tablet")  # stored as its keyed hash
 
     by_account = reading.linked_patient_counts(
         world.db, scope="account", values=[str(op.account.id)], exclude=mine, since=since
     )
     by_device = reading.linked_patient_counts(
-        world.db, scope="device", values=["shared-tablet"], exclude=mine, since=since
+        world.db, scope="device", values=[tablet], exclude=mine, since=since
     )
     nobody = reading.linked_patient_counts(
         world.db, scope="payment", values=[op.payment_hash], exclude=mine, since=since
     )
 
     assert by_account == {str(op.account.id): 1}  # the bound patient
-    assert by_device == {"shared-tablet": 1}  # the stranger's refused request
+    assert by_device == {tablet: 1}  # the stranger's refused request
     assert nobody == {}
 
 
@@ -183,7 +185,7 @@ def test_request_records_are_read_by_the_subjects_accounts_and_devices(world: Wo
     found = reading.request_records(
         world.db,
         account_ids={op.account.id},
-        device_ids={op.device},
+        device_keys={world.device_key(op.device)},
         since=world.now() - dt.timedelta(days=1),
         limit=10,
     )

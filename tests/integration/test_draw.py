@@ -55,7 +55,7 @@ def intent(world: World, account, patient, *, session: ClinicSession | None = No
         account_id=account.id,
         patient_id=patient.id,
         target=allocation.IntentTarget(session_id=session.id if session else None, **target),
-        payment_account="6222020000001234",
+        payment_account=f"62220200{patient.id:08d}",  # each their own card
         payment_reference=f"pre-{patient.id}",
         now=world.now(),
         ctx=world.ctx(account, device_id=f"dev-{patient.id}", wifi_id="ap-1"),
@@ -158,7 +158,10 @@ def test_the_draw_books_winners_tells_losers_and_sells_the_rest(world: World) ->
         events = ledger_repo.history(world.db, booking.slot_id)
         assert [e.kind for e in events][-2:] == [EventKind.HELD, EventKind.BOOKED]
         assert {e.actor for e in events[-2:]} == {f"draw:{draw.id}"}
-        assert events[-1].device_id == f"dev-{i.patient_id}" and events[-1].payment_account_hash
+        assert (
+            events[-1].device_key == world.device_key(f"dev-{i.patient_id}")
+            and events[-1].payment_account_hash
+        )
     notes = world.db.scalars(
         select(Notification).where(Notification.kind.in_(["draw_won", "draw_lost"]))
     ).all()

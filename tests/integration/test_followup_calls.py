@@ -244,7 +244,7 @@ def test_only_the_agent_holding_a_call_sees_the_phone_and_that_view_is_audited(
     assert (mine.patient.phone, mine.patient.phone_in_full) == (phone, True)
     assert theirs.patient.phone_in_full is False and phone not in theirs.patient.phone
     assert theirs.patient.phone.endswith(phone[-4:]) and "****" in theirs.patient.phone
-    assert mine.patient.name == op.patients[0].name
+    assert mine.patient.name == world.platform.protector.decrypt(op.patients[0].name_encrypted)
     assert mine.booking is not None and mine.booking.booking_id == op.booking_ids[0]
     assert mine.booking.department == world.department.name
     assert mine.booking.booked_at.utcoffset() == dt.timedelta(hours=8)

@@ -16,7 +16,6 @@ from factories.world import World
 from fairslot.followup import service as calls
 from fairslot.followup.schemas import CallDesk
 from fairslot.followup.states import CallOutcome, CallStatus
-from fairslot.patients.identity import mask_name
 from fairslot.staff.audit import StaffActor, cli_actor
 from fairslot.staff.models import StaffAction
 from fairslot.staff.roles import Role
@@ -82,7 +81,11 @@ def test_the_phone_is_revealed_only_to_the_agent_holding_the_call_and_each_revea
 
     # The page shows the holder only masked data, and reading it is not a phone view.
     assert masked.patient.phone_in_full is False and phone not in masked.patient.phone
-    assert masked.patient.name == mask_name(op.patients[0].name) != op.patients[0].name
+    assert (
+        masked.patient.name
+        == op.patients[0].name_masked
+        != world.platform.protector.decrypt(op.patients[0].name_encrypted)
+    )
     assert (masked.patient.sex, masked.patient.age) == ("female", 41)
     assert phone_reads(world) == []
     assert refused(reveal, qian) == "call_not_yours"
@@ -153,7 +156,7 @@ def test_the_desk_lists_my_calls_the_waiting_queue_and_the_latest_outcomes(world
     assert [r.task_id for r in mine.mine] == [first.id]
     assert (mine.mine[0].status, mine.mine[0].agent) == (CallStatus.TAKEN, "zhao")
     assert mine.mine[0].department == world.department.name
-    assert mine.mine[0].patient in {mask_name(p.name) for p in op.patients}
+    assert mine.mine[0].patient in {p.name_masked for p in op.patients}
     assert [r.task_id for r in mine.waiting] == [created[2]] and mine.waiting_total == 1
     assert [(r.task_id, r.outcome, r.agent) for r in mine.done] == [
         (second.id, CallOutcome.SUSPICIOUS, "qian")

@@ -94,7 +94,9 @@ def test_slot_radar_polling_availability_is_throttled_over_http(world: World) ->
     assert other.status_code == 200
     outcomes = [
         r.outcome
-        for r in world.db.scalars(select(RequestRecord).where(RequestRecord.device_id == "radar"))
+        for r in world.db.scalars(
+            select(RequestRecord).where(RequestRecord.device_key == world.device_key("radar"))
+        )
     ]
     # the throttled polls are evidence too
     assert outcomes.count("ok") == 20 and outcomes.count("rate_limited") == 5

@@ -271,7 +271,11 @@ def test_the_batch_reads_the_requests_a_booking_does_not_already_say(
         eve.patient.id_hash: (2, 0),
     }
     [eves] = [f for f in found if f.patient_key == eve.patient.id_hash]
-    assert (eves.account_id, eves.device_id, eves.ip) == (eve.account.id, eve.device, eve.ip)
+    assert (eves.account_id, eves.device_key, eves.ip_key) == (
+        eve.account.id,
+        world.device_key(eve.device),
+        world.network_key(eve.ip),
+    )
 
 
 def test_the_same_identities_at_human_pace_are_no_ring(world: World, scenes: Scenes) -> None:

@@ -200,7 +200,9 @@ def test_a_patient_can_join_only_a_session_that_is_full(world: World) -> None:
 
     assert joined.status == WaitStatus.WAITING
     assert joined.payment_account_masked != "alipay:wait@example"
-    assert joined.payment_account_hash and joined.device_id == f"device-{patient.id}"
+    assert joined.payment_account_hash and joined.device_key == world.device_key(
+        f"device-{patient.id}"
+    )
 
 
 def test_joining_again_returns_the_same_entry(world: World) -> None:
@@ -228,7 +230,7 @@ def test_the_same_patient_through_a_second_account_gets_no_second_entry(world: W
         world.platform,
         account=second_account,
         id_number=world.platform.protector.decrypt(patient.id_encrypted),
-        name=patient.name,
+        name=world.platform.protector.decrypt(patient.name_encrypted),
     )
     world.db.commit()
     assert rebound.id == patient.id
@@ -299,7 +301,7 @@ def test_a_cancelled_slot_goes_to_a_waiting_patient_when_its_cooling_ends(world:
     ]
     booked_event = ledger_repo.history(world.db, booking.slot_id)[-1]
     assert booked_event.actor == "waitlist" and booked_event.account_id == account.id
-    assert booked_event.device_id == f"device-{patient.id}"
+    assert booked_event.device_key == world.device_key(f"device-{patient.id}")
     told = notifications(world, "waitlist_booked")
     assert [(n.account_id, n.booking_id) for n in told] == [(account.id, made.id)]
     assert [n.booking_id for n in notifications(world, "booking_confirmed")][-1] == made.id

@@ -31,6 +31,15 @@ PROTECTOR = Protector(data_key="unit-test-data-key", hash_key="unit-test-hash-ke
 HASH = PROTECTOR.keyed_hash
 
 
+def dev(raw: str) -> str:
+    """A device id's stored key (``context.py``): what bookings and rules carry."""
+    return key_for(Scope.DEVICE, raw, protector=PROTECTOR)
+
+
+def net(raw: str) -> str:
+    return key_for(Scope.NETWORK, raw, protector=PROTECTOR)
+
+
 def person(pid: int) -> PersonFacts:
     return PersonFacts(
         patient_id=pid,
@@ -46,9 +55,10 @@ def booking(n: int, *, patient: int, account: int = 7, **overrides) -> BookingFa
         "booking_id": f"{n:08d}-4b1f-9c1e-8d7a-0c5e2f3a1b9d",
         "patient_id": patient,
         "account_id": account,
-        "device_id": "grab-bot-7",
-        "ip": "203.0.113.9",
-        "wifi_id": None,
+        "device_key": dev("grab-bot-7"),
+        "ip_key": net("203.0.113.9"),
+        "ip_label": "203.0.113.x",
+        "wifi_key": None,
         "payment_account_hash": "payhash",
         "payment_account_masked": "62****1234",
     }
@@ -69,7 +79,7 @@ def test_booking_identifiers_become_candidates_under_the_gates_keys() -> None:
         subject_kind="payment_account",
         subject_key="payhash",
         subject_label="62****1234",
-        bookings=[booking(1, patient=1), booking(2, patient=2, wifi_id="wifi-home")],
+        bookings=[booking(1, patient=1), booking(2, patient=2, wifi_key=net("wifi-home"))],
         people=[person(1), person(2)],
         accounts=[
             AccountFacts(account_id=7, phone_hash="loginhash", phone_masked="+86139****0002")
@@ -102,7 +112,7 @@ def _hasher(value: str, purpose: str) -> str:
 
 
 def test_each_identifier_is_one_candidate_with_every_place_it_was_seen() -> None:
-    device = stored(EntityKind.DEVICE, "grab-bot-7")
+    device = stored(EntityKind.DEVICE, dev("grab-bot-7"))
     facts = CaseFacts(
         subject_kind="device",
         subject_key=device.key,
@@ -119,13 +129,13 @@ def test_each_identifier_is_one_candidate_with_every_place_it_was_seen() -> None
     (candidate,) = [c for c in found if c.scope == "device"]
     assert candidate.key == key_for(Scope.DEVICE, "grab-bot-7", protector=PROTECTOR)
     assert candidate.sources == ("case subject", "alert 3", "booking 00000001")
-    assert candidate.label == "device gra***-7"
+    assert candidate.label == f"device {dev('grab-bot-7')[:10]}…"
     assert len(found) == len({(c.scope, c.key) for c in found})
 
 
 def test_alert_keys_are_blocked_as_stored_and_never_hashed_again() -> None:
-    ip = stored(EntityKind.NETWORK, "ip:198.51.100.4")
-    wifi = stored(EntityKind.NETWORK, "wifi:cafe-ap")
+    ip = stored(EntityKind.NETWORK, "ip:" + net("198.51.100.4"))
+    wifi = stored(EntityKind.NETWORK, "wifi:" + net("cafe-ap"))
     account = stored(EntityKind.ACCOUNT, "12")
     facts = CaseFacts(
         subject_kind="network",
@@ -159,8 +169,8 @@ def test_ring_members_are_candidates_under_the_gates_keys_and_their_patients_are
             patient_key=f"idhash{n}",
             account_id=str(10 + n // 3),
             phone_hash=f"phonehash{n}",
-            device_id="shared-tablet",
-            ip="10.1.2.3",
+            device_key=dev("shared-tablet"),
+            ip_key=net("10.1.2.3"),
             payment_account_hash="payhash2",
             flagged_requests=1,
         )
@@ -233,7 +243,7 @@ def test_a_family_case_offers_nothing_it_does_not_contain() -> None:
         subject_kind="patient",
         subject_key="idhash1",
         subject_label="x",
-        bookings=[booking(1, patient=1, device_id=None, ip=None, payment_account_hash=None)],
+        bookings=[booking(1, patient=1, device_key=None, ip_key=None, payment_account_hash=None)],
         people=[person(1)],
     )
     found = derive(facts, keyed_hash=HASH)

@@ -23,9 +23,9 @@ def booking() -> BookingEvidence:
         period="am",
         channel="微信",
         channel_kind="wechat",
-        device_id="d",
-        ip=None,
-        wifi_id=None,
+        device_key="d",
+        ip_key=None,
+        wifi_key=None,
         payment_account="62****9999",
         patient=PatientLabel(
             patient_id=6, name="王伟", id_masked="120***********1757", phone_masked="x"
@@ -46,9 +46,9 @@ def event(kind: str, minutes: int) -> SlotEventView:
         booking_id="b1",
         account_id=5,
         channel_id=2,
-        device_id="d",
-        ip=None,
-        wifi_id=None,
+        device_key="d",
+        ip_key=None,
+        wifi_key=None,
     )
 
 

@@ -304,3 +304,50 @@ def test_the_published_javascript_verifies_a_draw_and_catches_a_swap(
     draw.write_text(json.dumps(swapped), encoding="utf-8")
     ran = node(str(published_script), str(draw))
     assert ran.returncode == 1 and ran.stdout.strip().endswith("NOT verified")
+
+
+# -- the reasons of skipped entries (check 4) -----------------------------------------------
+
+
+def test_a_held_out_entry_without_a_reason_does_not_verify() -> None:
+    record = vector_4_published()
+    record["reasons"] = {"e02": "daily_limit_reached"}
+    found = rules.recheck(rules.published(record))
+    assert found.assignment_reproduced and found.exclusions_explained is False
+    assert not found.verified
+
+
+def test_a_reason_given_to_an_entry_that_was_drawn_does_not_verify() -> None:
+    record = vector_4_published()
+    record["reasons"] = {**record["reasons"], "e01": "held_for_review"}
+    assert rules.recheck(rules.published(record)).exclusions_explained is False
+
+
+def test_an_entry_both_refused_and_held_out_does_not_verify() -> None:
+    record = vector_4_published()
+    record["refused"] = ["e02", "e06"]
+    assert rules.recheck(rules.published(record)).exclusions_explained is False
+
+
+def test_a_record_from_before_reasons_were_published_still_verifies() -> None:
+    record = vector_4_published()
+    del record["reasons"]
+    found = rules.recheck(rules.published(record))
+    assert found.exclusions_explained is None and found.verified
+
+
+def test_the_published_javascript_checks_the_reasons_too(
+    published_script: Path, tmp_path: Path
+) -> None:
+    draw = tmp_path / "draw.json"
+    unexplained = vector_4_published()
+    unexplained["reasons"] = {"e02": "daily_limit_reached"}
+    draw.write_text(json.dumps(unexplained), encoding="utf-8")
+    ran = node(str(published_script), str(draw))
+    assert ran.returncode == 1 and ran.stdout.strip().endswith("NOT verified")
+    assert json.loads(ran.stdout.rsplit("\n", 2)[0])["exclusions_explained"] is False
+    older = vector_4_published()
+    del older["reasons"]
+    draw.write_text(json.dumps(older), encoding="utf-8")
+    ran = node(str(published_script), str(draw))
+    assert ran.returncode == 0 and ran.stdout.strip().endswith("\nverified")

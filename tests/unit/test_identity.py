@@ -159,9 +159,10 @@ def test_an_id_is_masked_to_its_first_three_and_last_four_characters() -> None:
     assert len(mask_id(KNOWN_VALID)) == 18
 
 
-def test_a_name_keeps_only_its_first_character() -> None:
-    assert mask_name("王小明") == "王**"
-    assert mask_name("李") == "李"
+def test_a_name_keeps_its_first_and_last_characters_and_a_two_character_name_its_first() -> None:
+    assert mask_name("王小明") == "王*明"
+    assert mask_name("王明") == "王*"
+    assert mask_name("李") == "*"  # not a valid name; nothing of it is shown
 
 
 def test_a_phone_is_masked_around_its_middle_digits() -> None:

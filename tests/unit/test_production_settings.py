@@ -92,6 +92,8 @@ def test_production_starts_on_a_real_fernet_key_and_a_long_hash_key() -> None:
         payment_provider="http",
         payment_url="https://cashier.example/pay",
         payment_secret="a-real-shared-secret-with-the-provider",
+        # and a token for the operators' /metrics (issue 14)
+        metrics_token="a-long-random-token-for-prometheus-scrapes",
     )
 
     settings.check_production()

@@ -35,6 +35,7 @@ def production(**overrides: object) -> Settings:
         data_key=GOOD_DATA_KEY,
         hash_key=GOOD_HASH_KEY,
         database_url="sqlite:///:memory:",
+        metrics_token="a-long-random-token-for-prometheus-scrapes",
         **overrides,
     )
 

@@ -16,7 +16,7 @@ AT = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC)
 class Flagged:
     id: int
     account_id: int | None
-    device_id: str | None = "imei-1"
+    device_key: str | None = "imei-1"
     decision: str = "review"
     reasons: tuple[str, ...] = ("fast_confirm",)
     booking_id: str | None = None
@@ -51,14 +51,16 @@ def test_the_requests_of_one_account_make_one_alert_with_their_bookings_as_evide
 
 
 def test_a_request_without_an_account_is_alerted_on_its_device_by_keyed_hash() -> None:
-    [alert] = alerts(Flagged(1, None, device_id="grab-bot-1", action="register"))
-    assert (alert.entity.kind, alert.entity.key) == ("device", "h(device:grab-bot-1)")
-    assert "grab-bot-1" not in alert.entity.label  # masked
+    # The request carries the device's stored key (``context.py``): alerted as it is.
+    key = "h(device:grab-bot-1)"
+    [alert] = alerts(Flagged(1, None, device_key=key, action="register"))
+    assert (alert.entity.kind, alert.entity.key) == ("device", key)
+    assert "grab-bot-1" not in alert.entity.label
     assert alert.details["scope"] == "device"
 
 
 def test_a_request_with_neither_account_nor_device_is_not_alerted() -> None:
-    assert alerts(Flagged(1, None, device_id=None)) == []
+    assert alerts(Flagged(1, None, device_key=None)) == []
 
 
 def test_blocks_and_repeats_rank_an_account_above_one_flagged_once() -> None:
@@ -89,3 +91,24 @@ def test_below_the_minimum_a_subject_is_alerted_only_if_it_was_blocked() -> None
         min_requests=2,
     )
     assert sorted(a.entity.key for a in found) == ["account:2", "account:3"]
+
+
+def test_a_family_binding_its_members_one_after_another_is_not_an_alert() -> None:
+    # Registering, then binding three or four members in a minute: reviewed by the gate,
+    # but that alone is a family's first day, not evidence (issue 11, queue noise).
+    family = [
+        Flagged(n, 8, action="bind_patient", reasons=("binding_burst",), minutes=n)
+        for n in range(1, 4)
+    ]
+    assert alerts(*family) == []
+
+
+def test_a_binding_burst_still_counts_when_blocked_or_with_another_reason() -> None:
+    [blocked] = alerts(Flagged(1, 9, decision="block", reasons=("binding_burst",)))
+    assert blocked.details["blocked"] == 1
+    [mixed] = alerts(
+        Flagged(2, 10, reasons=("binding_burst", "no_browse")),
+        Flagged(3, 10, reasons=("binding_burst",)),  # alone: left out of the count
+        Flagged(4, 10, reasons=("fast_confirm",)),
+    )
+    assert mixed.details["requests"] == 2

@@ -41,11 +41,10 @@ def test_identifiers_several_patients_share_are_marked_and_their_links_too() -> 
         account_phones={7: "ph-1"},
         names={1: "王伟", 2: "王芳", 3: "李强"},
         links=[
-            Link(patient_id=p, account_id=7, device_id="bot-1", payment_hash="card-1")
+            Link(patient_id=p, account_id=7, device_key="device#bot-1", payment_hash="card-1")
             for p in (1, 2, 3)
         ]
-        + [Link(patient_id=1, ip="10.0.0.9")],
-        keyed_hash=hashed,
+        + [Link(patient_id=1, ip_key="network#10.0.0.9")],
     )
 
     nodes = {n.id: n for n in graph.nodes}
@@ -67,7 +66,6 @@ def test_patients_are_labelled_by_masked_name_and_id_tail_and_phones_without_cou
         account_phones={},
         names={1: "王伟"},
         links=[],
-        keyed_hash=hashed,
     )
 
     labels = {n.id: n.label for n in graph.nodes}
@@ -81,8 +79,7 @@ def test_links_to_identifiers_outside_the_case_are_dropped() -> None:
         people=[person(1)],
         account_phones={},
         names={},
-        links=[Link(patient_id=1, device_id="someone-else", account_id=99)],
-        keyed_hash=hashed,
+        links=[Link(patient_id=1, device_key="device#someone-else", account_id=99)],
     )
 
     assert all("someone-else" not in e.target and "99" not in e.target for e in graph.edges)
@@ -94,8 +91,7 @@ def test_a_request_without_a_patient_links_its_account_to_its_device() -> None:
         people=[],
         account_phones={},
         names={},
-        links=[Link(account_id=7, device_id="bot-1")],
-        keyed_hash=hashed,
+        links=[Link(account_id=7, device_key="device#bot-1")],
     )
 
     assert [(e.source, e.target) for e in graph.edges] == [

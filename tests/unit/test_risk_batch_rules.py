@@ -12,6 +12,7 @@ import pytest
 
 from fairslot.bookings.states import BookingStatus
 from fairslot.config import load_settings
+from fairslot.context import edge_context
 from fairslot.crypto import Protector
 from fairslot.hospitals.kinds import SexRestriction
 from fairslot.patients.identity import Sex
@@ -151,9 +152,9 @@ def fact(**overrides: Any) -> BookingFact:
         "status": BookingStatus.BOOKED,
         "attended": None,
         "payment_account_hash": f"card{n}",
-        "device_id": f"dev{n}",
-        "ip": f"10.0.0.{n % 250}",
-        "wifi_id": None,
+        "device_key": f"dev{n}",
+        "ip_key": f"10.0.0.{n % 250}",
+        "wifi_key": None,
         "phone_hash": f"phone{n}",
         "channel_id": 1,
     }
@@ -198,9 +199,9 @@ def household(name: str, members: int = 4) -> list[BookingFact]:
             patient_key=f"{name}-{m}",
             account_id=hash(name) % 10_000 + m % 2,
             phone_hash=f"{name}-phone",
-            device_id=f"{name}-dev{m % 2}",
-            ip=f"{name}-ip",
-            wifi_id=f"{name}-wifi",
+            device_key=f"{name}-dev{m % 2}",
+            ip_key=f"{name}-ip",
+            wifi_key=f"{name}-wifi",
             payment_account_hash=f"{name}-card",
         )
         for m in range(members)
@@ -212,7 +213,7 @@ def ring_of(name: str) -> list[BookingFact]:
         fact(
             patient_key=f"{name}-{m}",
             account_id=90_000 + m // 2,
-            device_id=f"{name}-farm{m % 2}",
+            device_key=f"{name}-farm{m % 2}",
             payment_account_hash=f"{name}-card",
             session_id=5,
         )
@@ -230,10 +231,10 @@ def test_only_groups_bigger_than_a_household_go_to_the_graph() -> None:
 
 def test_the_rings_flagged_from_the_candidates_are_those_of_the_whole_graph() -> None:
     # Strangers on one public Wi-Fi would glue everything together if it were not left out.
-    strangers = [fact(wifi_id="hospital-wifi") for _ in range(30)]
+    strangers = [fact(wifi_key="hospital-wifi") for _ in range(30)]
     bookings = household("lin") + ring_of("farm") + strangers + household("wu", 5)
     bookings += [
-        fact(patient_key="lin-0", account_id=bookings[0].account_id, wifi_id="hospital-wifi")
+        fact(patient_key="lin-0", account_id=bookings[0].account_id, wifi_key="hospital-wifi")
     ]
     bindings = [BindingFact(patient_key="farm-0", account_id=777, account_phone_hash="x")]
     sessions = [supply(session_id=5, occupied=10)]
@@ -262,9 +263,9 @@ def request(patient: str, **overrides: Any) -> RequestFact:
     values: dict[str, Any] = {
         "patient_key": patient,
         "account_id": None,
-        "device_id": None,
-        "ip": None,
-        "wifi_id": None,
+        "device_key": None,
+        "ip_key": None,
+        "wifi_key": None,
         "payment_account_hash": None,
         "requests": 1,
         "flagged": 0,
@@ -276,7 +277,7 @@ def request(patient: str, **overrides: Any) -> RequestFact:
 def test_requests_tie_identities_that_booked_nothing_into_one_candidate_group() -> None:
     # Three accounts of four identities each; only their devices link them, and none booked.
     requests = [
-        request(f"bot-{m}", account_id=500 + m // 4, device_id=f"emu{m % 3}", flagged=1)
+        request(f"bot-{m}", account_id=500 + m // 4, device_key=f"emu{m % 3}", flagged=1)
         for m in range(12)
     ]
     without = ring_input(bookings=household("lin"), bindings=[], settings=RingSettings())
@@ -292,17 +293,17 @@ def test_a_request_link_carries_its_identifiers_and_flagged_count() -> None:
     found = links(
         bookings=[],
         bindings=[],
-        requests=[request("p-r", account_id=9, device_id="d", ip="1.2.3.4", flagged=2)],
+        requests=[request("p-r", account_id=9, device_key="d", ip_key="1.2.3.4", flagged=2)],
         sessions=[],
         window=WINDOW,
     )
-    assert [(x.account_id, x.device_id, x.ip, x.flagged_requests, x.booked) for x in found] == [
-        ("9", "d", "1.2.3.4", 2, False)
-    ]
+    assert [
+        (x.account_id, x.device_key, x.ip_key, x.flagged_requests, x.booked) for x in found
+    ] == [("9", "d", "1.2.3.4", 2, False)]
 
 
 def test_a_network_crowded_only_in_requests_is_public() -> None:
-    requests = [request(f"s{n}", ip="carrier-nat") for n in range(30)]
+    requests = [request(f"s{n}", ip_key="carrier-nat") for n in range(30)]
     found = ring_input(bookings=[], bindings=[], requests=requests, settings=RingSettings())
     assert found.public_networks == {"carrier-nat"}
     assert found.candidates == 0
@@ -334,10 +335,15 @@ def test_alert_keys_are_the_keys_a_blacklist_entry_would_be_stored_under() -> No
     from fairslot.blacklist.keys import key_for
     from fairslot.blacklist.models import Scope
 
+    # The rules see the stored keys (``context.py``) and alert on them as they are.
+    ctx = edge_context(
+        protector=PROTECTOR, actor="patient", device_id="IMEI-861234", ip="203.0.113.7"
+    )
+    assert ctx.device_key and ctx.ip_key
     labels = alerts.Labels()
-    device = alerts.hit_alert(hit(EntityKind.DEVICE, "IMEI-861234"), hasher=hasher, labels=labels)
+    device = alerts.hit_alert(hit(EntityKind.DEVICE, ctx.device_key), hasher=hasher, labels=labels)
     network = alerts.hit_alert(
-        hit(EntityKind.NETWORK, "ip:203.0.113.7"), hasher=hasher, labels=labels
+        hit(EntityKind.NETWORK, f"ip:{ctx.ip_key}"), hasher=hasher, labels=labels
     )
     account = alerts.hit_alert(hit(EntityKind.ACCOUNT, "42"), hasher=hasher, labels=labels)
     assert device.entity.key == key_for(Scope.DEVICE, "IMEI-861234", protector=PROTECTOR)
@@ -351,23 +357,35 @@ def test_alert_keys_are_the_keys_a_blacklist_entry_would_be_stored_under() -> No
 
 
 def test_labels_show_nothing_personal_in_the_clear() -> None:
-    labels = alerts.Labels(patient_last4={"pkey": "002X"}, payment_masked={"card": "62****1234"})
+    ctx = edge_context(
+        protector=PROTECTOR,
+        actor="patient",
+        device_id="IMEI-861234567",
+        ip="203.0.113.7",
+        wifi_id="HomeNet-Zhang",
+    )
+    assert ctx.device_key and ctx.ip_key and ctx.wifi_key and ctx.ip_label
+    labels = alerts.Labels(
+        patient_last4={"pkey": "002X"},
+        payment_masked={"card": "62****1234"},
+        ip_labels={ctx.ip_key: ctx.ip_label},
+    )
     shown = [
         alerts.hit_alert(hit(kind, key), hasher=hasher, labels=labels).entity.label
         for kind, key in (
             (EntityKind.PATIENT, "pkey"),
-            (EntityKind.DEVICE, "IMEI-861234567"),
-            (EntityKind.NETWORK, "ip:203.0.113.7"),
-            (EntityKind.NETWORK, "wifi:HomeNet-Zhang"),
+            (EntityKind.DEVICE, ctx.device_key),
+            (EntityKind.NETWORK, f"ip:{ctx.ip_key}"),
+            (EntityKind.NETWORK, f"wifi:{ctx.wifi_key}"),
             (EntityKind.PAYMENT_ACCOUNT, "card"),
             (EntityKind.PHONE, "9f86d081884c7d65"),
         )
     ]
     assert shown == [
         "patient ****002X",
-        "device IME***67",
-        "ip 203.0.*.*",
-        "wifi Hom***ng",
+        f"device {ctx.device_key[:10]}…",
+        "ip 203.0.113.x",
+        f"wifi {ctx.wifi_key[:10]}…",
         "payment 62****1234",
         "phone …7d65",
     ]

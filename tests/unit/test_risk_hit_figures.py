@@ -45,9 +45,9 @@ def booking(n: int, **overrides: Any) -> BookingFact:
         "status": BookingStatus.BOOKED,
         "attended": None,
         "payment_account_hash": "pay-x",
-        "device_id": None,
-        "ip": None,
-        "wifi_id": None,
+        "device_key": None,
+        "ip_key": None,
+        "wifi_key": None,
         "phone_hash": "ph-alice",
         "channel_id": 1,
     }
@@ -84,7 +84,7 @@ def test_departments_are_the_figure_of_the_spread_rule() -> None:
 
 def test_a_shared_device_fires_above_its_limit() -> None:
     six = [
-        booking(n, patient_key=f"p-{n}", device_id="dev-farm", payment_account_hash=None)
+        booking(n, patient_key=f"p-{n}", device_key="dev-farm", payment_account_hash=None)
         for n in range(6)
     ]
 

@@ -38,9 +38,9 @@ def family(
                     patient_key=f"{prefix}-p{n}",
                     account_id=account,
                     phone_hash=f"{prefix}-phone",
-                    device_id=f"{prefix}-dev-{account}",
-                    ip=f"{prefix}-ip",
-                    wifi_id=f"{prefix}-wifi",
+                    device_key=f"{prefix}-dev-{account}",
+                    ip_key=f"{prefix}-ip",
+                    wifi_key=f"{prefix}-wifi",
                     payment_account_hash=f"{prefix}-card",
                     booked=True,
                     scarce=scarce,
@@ -71,8 +71,8 @@ def ring(
                     patient_key=f"{prefix}-p{n}",
                     account_id=f"{prefix}-acc{account}",
                     phone_hash=f"{prefix}-phone{n}",
-                    device_id=f"{prefix}-dev{device}",
-                    ip=f"{prefix}-ip{account}",
+                    device_key=f"{prefix}-dev{device}",
+                    ip_key=f"{prefix}-ip{account}",
                     payment_account_hash=f"{prefix}-pay",
                     booked=True,
                     scarce=scarce,
@@ -91,8 +91,8 @@ def strangers(count: int, *, network: str = "hospital-wifi") -> list[Link]:
             patient_key=f"stranger-{n}",
             account_id=f"stranger-acc-{n}",
             phone_hash=f"stranger-phone-{n}",
-            device_id=f"stranger-dev-{n}",
-            wifi_id=network,
+            device_key=f"stranger-dev-{n}",
+            wifi_key=network,
             booked=True,
             scarce=True,
             cancelled_without_visit=True,
@@ -115,9 +115,9 @@ def test_build_graph_makes_one_typed_node_per_identifier() -> None:
                 patient_key="p1",
                 account_id="a1",
                 phone_hash="h1",
-                device_id="d1",
-                ip="10.0.0.1",
-                wifi_id="w1",
+                device_key="d1",
+                ip_key="10.0.0.1",
+                wifi_key="w1",
                 payment_account_hash="pay1",
                 booked=True,
             )
@@ -154,7 +154,7 @@ def test_build_graph_counts_bookings_on_the_patient_and_bindings_count_nothing()
 
 
 def test_missing_and_empty_identifiers_make_no_node() -> None:
-    graph = build_graph([Link(patient_key="p1", account_id="", phone_hash=None, ip="")])
+    graph = build_graph([Link(patient_key="p1", account_id="", phone_hash=None, ip_key="")])
     assert list(graph.nodes) == [("patient", "p1")]
 
 
@@ -259,8 +259,8 @@ def grab_program(*, flagged_each: int = 1) -> list[Link]:
         Link(
             patient_key=f"bot-p{n}",
             account_id=f"bot-acc{n // 4}",
-            device_id=f"bot-dev{(n + k) % 6}",
-            ip=f"proxy{(n * 3 + k) % 12}",
+            device_key=f"bot-dev{(n + k) % 6}",
+            ip_key=f"proxy{(n * 3 + k) % 12}",
             payment_account_hash=f"bot-pay{n // 4}",
             flagged_requests=flagged_each if k == 0 else 0,
         )
@@ -335,7 +335,7 @@ def test_a_network_at_the_threshold_still_links_its_patients() -> None:
 
 
 def test_a_ring_behind_a_public_network_is_found_without_the_strangers() -> None:
-    ring_on_wifi = [replace(link, wifi_id="hospital-wifi") for link in ring()]
+    ring_on_wifi = [replace(link, wifi_key="hospital-wifi") for link in ring()]
     [group] = rings(build_graph(ring_on_wifi + strangers(40)))
 
     assert group.flagged
@@ -344,7 +344,7 @@ def test_a_ring_behind_a_public_network_is_found_without_the_strangers() -> None
 
 
 def test_a_lone_patient_is_not_a_group() -> None:
-    links = [Link(patient_key="p1", account_id="a1", device_id="d1", booked=True)] * 10
+    links = [Link(patient_key="p1", account_id="a1", device_key="d1", booked=True)] * 10
     assert rings(build_graph(links)) == []
 
 

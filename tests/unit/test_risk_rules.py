@@ -58,9 +58,9 @@ def booking(**overrides: Any) -> BookingFact:
         "status": BookingStatus.BOOKED,
         "attended": None,
         "payment_account_hash": "pay-alice",
-        "device_id": "dev-alice",
-        "ip": "10.0.0.1",
-        "wifi_id": None,
+        "device_key": "dev-alice",
+        "ip_key": "10.0.0.1",
+        "wifi_key": None,
         "phone_hash": "ph-alice",
         "channel_id": 1,
     }
@@ -76,9 +76,9 @@ def event(kind: EventKind, **overrides: Any) -> SlotEventFact:
         "at": T0,
         "patient_key": "p-alice",
         "account_id": 1,
-        "device_id": "dev-alice",
-        "ip": "10.0.0.1",
-        "wifi_id": None,
+        "device_key": "dev-alice",
+        "ip_key": "10.0.0.1",
+        "wifi_key": None,
         "payment_account_hash": "pay-alice",
         "phone_hash": "ph-alice",
     }
@@ -319,8 +319,8 @@ def test_a_slot_cancelled_and_taken_by_another_patient_on_the_same_device_is_a_t
         EventKind.CANCELLED,
         patient_key="p-throwaway",
         account_id=66,
-        device_id="dev-scalper",
-        ip="1.1.1.1",
+        device_key="dev-scalper",
+        ip_key="1.1.1.1",
         payment_account_hash=None,
         phone_hash="ph-throwaway",
         booking_id="b-old",
@@ -330,8 +330,8 @@ def test_a_slot_cancelled_and_taken_by_another_patient_on_the_same_device_is_a_t
         at=T0 + timedelta(minutes=20),
         patient_key="p-buyer",
         account_id=77,
-        device_id="dev-scalper",
-        ip="2.2.2.2",
+        device_key="dev-scalper",
+        ip_key="2.2.2.2",
         payment_account_hash="pay-buyer",
         phone_hash="ph-buyer",
         booking_id="b-new",
@@ -355,8 +355,8 @@ def test_a_stranger_taking_a_returned_slot_is_not_a_transfer() -> None:
         at=T0 + timedelta(minutes=30),
         patient_key="p-zed",
         account_id=99,
-        device_id="dev-zed",
-        ip="9.9.9.9",
+        device_key="dev-zed",
+        ip_key="9.9.9.9",
         payment_account_hash="pay-zed",
         phone_hash="ph-zed",
     )
@@ -371,8 +371,8 @@ def test_only_the_next_taker_counts_and_only_within_the_gap() -> None:
         at=T0 + timedelta(minutes=5),
         patient_key="p-zed",
         account_id=99,
-        device_id=None,
-        ip=None,
+        device_key=None,
+        ip_key=None,
         payment_account_hash=None,
         phone_hash=None,
     )
@@ -398,9 +398,9 @@ def family_hand_off(slot: str, at: datetime) -> list[SlotEventFact]:
     mum = {
         "patient_key": "p-mum",
         "account_id": 1,
-        "device_id": "dev-mum",
-        "ip": "192.0.2.1",
-        "wifi_id": "home",
+        "device_key": "dev-mum",
+        "ip_key": "192.0.2.1",
+        "wifi_key": "home",
         "payment_account_hash": "pay-mum",
         "phone_hash": "ph-home",
     }
@@ -408,7 +408,7 @@ def family_hand_off(slot: str, at: datetime) -> list[SlotEventFact]:
         **mum,
         "patient_key": "p-dad",
         "account_id": 2,
-        "device_id": "dev-dad",
+        "device_key": "dev-dad",
         "payment_account_hash": "pay-dad",
     }
     return [
@@ -482,7 +482,7 @@ def test_one_account_acting_quickly_alone_is_not_synchrony() -> None:
 
 def test_one_device_used_for_six_patients_fires_and_five_do_not() -> None:
     six = [
-        booking(patient_key=f"p-{i}", device_id="dev-farm", payment_account_hash=None)
+        booking(patient_key=f"p-{i}", device_key="dev-farm", payment_account_hash=None)
         for i in range(6)
     ]
     hits = shared_identifiers(six, window=WINDOW, settings=SETTINGS)
@@ -492,7 +492,7 @@ def test_one_device_used_for_six_patients_fires_and_five_do_not() -> None:
 
 def test_one_payment_account_paying_for_six_patients_fires() -> None:
     six = [
-        booking(patient_key=f"p-{i}", device_id=None, payment_account_hash="pay-x")
+        booking(patient_key=f"p-{i}", device_key=None, payment_account_hash="pay-x")
         for i in range(6)
     ]
     hits = shared_identifiers(six, window=WINDOW, settings=SETTINGS)
@@ -502,7 +502,7 @@ def test_one_payment_account_paying_for_six_patients_fires() -> None:
 
 
 def test_many_bookings_by_one_patient_on_one_device_are_not_sharing() -> None:
-    history = [booking(patient_key="p-x", device_id="dev-x") for _ in range(10)]
+    history = [booking(patient_key="p-x", device_key="dev-x") for _ in range(10)]
     assert shared_identifiers(history, window=WINDOW, settings=SETTINGS) == []
 
 
@@ -515,13 +515,13 @@ def family_week() -> tuple[list[BookingFact], list[SlotEventFact]]:
     Mum's account holds the child; dad pays for the child's visits; dad missed one visit. Mum
     gives back one gynaecology slot (a stranger takes it) and re-books another herself.
     """
-    home = {"phone_hash": "ph-home", "ip": "192.0.2.1", "wifi_id": "home"}
+    home = {"phone_hash": "ph-home", "ip_key": "192.0.2.1", "wifi_key": "home"}
     mum = {
         **home,
         "patient_key": "p-mum",
         "account_id": 1,
         "patient_sex": Sex.FEMALE,
-        "device_id": "dev-mum",
+        "device_key": "dev-mum",
         "payment_account_hash": "pay-mum",
     }
     dad = {
@@ -529,7 +529,7 @@ def family_week() -> tuple[list[BookingFact], list[SlotEventFact]]:
         "patient_key": "p-dad",
         "account_id": 2,
         "patient_sex": Sex.MALE,
-        "device_id": "dev-dad",
+        "device_key": "dev-dad",
         "payment_account_hash": "pay-dad",
     }
     kid = {
@@ -552,13 +552,13 @@ def family_week() -> tuple[list[BookingFact], list[SlotEventFact]]:
     ]
     mum_acts = {k: v for k, v in mum.items() if k != "patient_sex"}
     nobody = dict.fromkeys(
-        ("patient_key", "account_id", "device_id", "ip", "payment_account_hash", "phone_hash")
+        ("patient_key", "account_id", "device_key", "ip_key", "payment_account_hash", "phone_hash")
     )
     stranger = {
         "patient_key": "p-zed",
         "account_id": 99,
-        "device_id": "dev-zed",
-        "ip": "203.0.113.9",
+        "device_key": "dev-zed",
+        "ip_key": "203.0.113.9",
         "payment_account_hash": "pay-zed",
         "phone_hash": "ph-zed",
     }
@@ -599,7 +599,7 @@ def test_a_ring_in_the_same_week_is_flagged_next_to_the_family_and_only_the_ring
         booking(
             patient_key=f"p-ring{i}",
             account_id=66,
-            device_id="dev-ring",
+            device_key="dev-ring",
             payment_account_hash="pay-ring",
             department_id=GYNAECOLOGY,
             sex_restriction=SexRestriction.FEMALE,

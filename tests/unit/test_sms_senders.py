@@ -21,6 +21,7 @@ PRODUCTION_KEYS = {
     "environment": "production",
     "data_key": "bS1TpG4v1w5_Qu6XqMcizIeWlGHCR_0wab1U1rzDiYo=",
     "hash_key": "a-production-hash-key-of-more-than-32-bytes",
+    "metrics_token": "a-production-token-for-prometheus-scrapes",
 }
 
 

@@ -3,12 +3,16 @@ defined, and nothing in a template that the Content-Security-Policy would block.
 
 from __future__ import annotations
 
+import enum
 import re
 from pathlib import Path
 
 import pytest
 
+from fairslot.allocation.states import IntentStatus
+from fairslot.bookings.states import BookingStatus
 from fairslot.staff.roles import Role
+from fairslot.waitlist.models import WaitStatus
 from fairslot.web.console.menu import MENU
 from fairslot.web.i18n import LANGUAGES, Translator, catalogue, pick_language
 
@@ -55,3 +59,19 @@ def test_a_message_is_formatted_and_an_unknown_key_shows_itself() -> None:
     assert t("errors.invalid_request", fields="days") == "Check what you entered: days."
     assert t("no.such.key") == "no.such.key"
     assert Translator("zh-CN").other == "en"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "states"),
+    [
+        ("my_bookings.states", BookingStatus),
+        ("entries.draw_states", IntentStatus),
+        ("entries.wait_states", WaitStatus),
+    ],
+)
+def test_every_state_a_patient_page_shows_has_a_message(
+    prefix: str, states: type[enum.StrEnum]
+) -> None:
+    # The pages build these keys at run time from the state: a missing one would show the key.
+    missing = [s.value for s in states if f"{prefix}.{s.value}" not in catalogue("zh-CN")]
+    assert missing == []

@@ -59,7 +59,7 @@ def test_an_agent_takes_a_call_reveals_the_phone_and_records_the_outcome(
     expect(script).to_contain_text(QUESTION)
     expect(script).to_contain_text("请对方说出预约的科室、医生和就诊日期")
     patient = page.get_by_role("region", name="患者")
-    expect(patient).to_contain_text("刘**")
+    expect(patient).to_contain_text("刘*兰")
     expect(patient).to_contain_text("女 · 68 岁")
     phone = _phone_of_call(demo_site, task_id)
     national = phone.removeprefix("+86")

@@ -114,7 +114,8 @@ def test_an_agent_takes_the_flagged_call_first_and_reads_the_reviewers_question(
     assert f"审核员（案件 #{case.id}）请您核实" in page.text
     patient = op.patients[0]
     phone = world.platform.protector.decrypt(patient.phone_encrypted)
-    assert patient.name not in page.text and patient.name[0] + "*" in page.text
+    name = world.platform.protector.decrypt(patient.name_encrypted)
+    assert name not in page.text and patient.name_masked in page.text
     assert phone[3:] not in page.text and phone[-4:] in page.text
     assert "显示完整号码" in page.text and world.department.name in page.text
     assert audited(world, "call.view_phone", "call.reveal_phone") == []

@@ -75,7 +75,8 @@ def test_a_run_draw_shows_seed_checks_and_the_masked_assignment(
     for intent in day.intents:
         patient = db.get(Patient, intent.patient_id)
         assert patient is not None
-        assert patient.name not in page and f"****{patient.id_last4}" in page
+        name = day.world.platform.protector.decrypt(patient.name_encrypted)
+        assert name not in page and f"****{patient.id_last4}" in page
     assert f"fairslot draw verify {draw.id}" in page
 
 

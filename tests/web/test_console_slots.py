@@ -48,8 +48,8 @@ def test_a_reviewer_traces_a_slot_from_its_guid(page: Page, demo_site: DemoSite)
     expect(booked).to_contain_text(re.compile(r"\*{4}[0-9X]{4}"))  # the patient, masked
     expect(booked).to_contain_text("微信")
     content = page.content()
-    assert booking.device_id and booking.device_id not in content
-    assert booking.ip and booking.ip not in content
+    assert booking.device_key and booking.device_key not in content
+    assert booking.ip_key and booking.ip_key not in content
     assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "console-slot.png"))

@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairslot.crypto import Protector
@@ -109,14 +110,19 @@ class AccessLog:
 
 
 def route_template(scope: Scope, root_path: str = "") -> str:
-    """The matched route's template; a mounted app's mount point plus ``/{path}``; ``-``
-    when no route was matched (a 404, or a refusal before routing such as BodyLimit's
-    413): the raw path may hold anything a caller typed."""
+    """The matched route's template under the mount points it was reached through
+    (``/fhir/metadata``: a mounted app's routes know only their own part, the mounts add
+    theirs to ``root_path``); a mount itself as ``/static/{path}``; ``-`` when no route
+    was matched (a 404, or a refusal before routing such as BodyLimit's 413): the raw
+    path may hold anything a caller typed."""
     route = scope.get("route")
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if isinstance(template, str):
-        return template
     mounted = str(scope.get("root_path", ""))[len(root_path) :]
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(route, Mount) and isinstance(template, str):
+        # the mount's own path is already the end of root_path, and in its template
+        return mounted.removesuffix(route.path) + template
+    if isinstance(template, str):
+        return mounted + template
     return f"{mounted}/{{path}}" if mounted else "-"
 
 

@@ -10,6 +10,9 @@ from fairslot import __version__
 from fairslot.api import errors, openapi, routers
 from fairslot.api.access_log import AccessLog
 from fairslot.bootstrap import Platform
+from fairslot.db.engine import make_session_factory
+from fairslot.observability import http as metrics
+from fairslot.observability.scrape import DatabaseFigures
 
 # Channel requests are small JSON bodies; schedule pushes may be large documents.
 CHANNEL_BODY_LIMIT = 64 * 1024
@@ -126,4 +129,14 @@ def create_app(platform: Platform) -> FastAPI:
     for router in routers.ALL:
         app.include_router(router)
     openapi.install(app, routers.ALL)
+    # Outermost: every request measured, /metrics for operators (observability/http.py);
+    # with FAIRSLOT_METRICS_ENABLED=false neither the route nor the measuring exists.
+    if platform.settings.metrics_enabled:
+        metrics.install(
+            app,
+            settings=platform.settings,
+            figures=DatabaseFigures(
+                sessions=make_session_factory(platform.engine, reader=True), clock=platform.clock
+            ),
+        )
     return app

@@ -24,7 +24,7 @@ from fairslot.bookings.models import Booking
 from fairslot.bootstrap import Platform
 from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
-from fairslot.context import RequestContext
+from fairslot.context import RequestContext, edge_context
 from fairslot.crypto import hash_api_key
 from fairslot.errors import DomainError, InvalidInput, Unauthorized
 from fairslot.gate import realtime
@@ -32,6 +32,7 @@ from fairslot.gate.proxies import client_address, parse_networks
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals.models import Hospital
+from fairslot.observability import record as observe
 from fairslot.patients import repository as patient_repo
 from fairslot.patients.identity import IdentityError, normalise_phone
 
@@ -145,19 +146,29 @@ def gate(
             )
         except blacklist_gate.RequestBlocked:
             record.decision, record.reasons = "block", "blacklisted"
+            _count_decision(record)
             raise
-    realtime.screen(
-        db,
-        record=record,
-        settings=platform.settings,
-        now=platform.clock.now(),
-        patient_id=known.id if known is not None else None,
-        booking=booking,
-        lane=realtime.slow_lane(
-            platform.extras, max_waiting=platform.settings.suspect_max_concurrent
-        ),
-    )
+    try:
+        realtime.screen(
+            db,
+            record=record,
+            settings=platform.settings,
+            now=platform.clock.now(),
+            patient_id=known.id if known is not None else None,
+            booking=booking,
+            lane=realtime.slow_lane(
+                platform.extras, max_waiting=platform.settings.suspect_max_concurrent
+            ),
+        )
+    finally:  # a velocity block is raised once its decision is on the record
+        _count_decision(record)
     return Screened(patient_key=record.patient_key, booking=booking)
+
+
+def _count_decision(record: PendingRecord) -> None:
+    """Count the gate's decision for /metrics (``observability/record.py``)."""
+    if record.decision is not None:
+        observe.gate_decision(action=record.action, decision=record.decision)
 
 
 def _check_blacklist(
@@ -174,9 +185,9 @@ def _check_blacklist(
             patient_key=patient_key,
             phone_hash=phone_hash,
             account_id=ctx.account_id,
-            device_id=ctx.device_id,
-            ip=ctx.ip,
-            wifi_id=ctx.wifi_id,
+            device_key=ctx.device_key,
+            ip_key=ctx.ip_key,
+            wifi_key=ctx.wifi_key,
             payment_account_hash=payment_account_hash,
         ),
         now=platform.clock.now(),
@@ -314,7 +325,10 @@ async def request_context(
     """
     peer = client_ip(request, platform)
     ip = _valid_ip(x_end_user_ip) if x_end_user_ip else peer
-    ctx = RequestContext(
+    # The raw identifiers stop here: the context, and so every row and rate-limit window
+    # after it, holds their keyed hashes (``context.py``).
+    ctx = edge_context(
+        protector=platform.protector,
         actor="patient",
         channel_id=channel.id,
         device_id=x_device_id,
@@ -324,9 +338,9 @@ async def request_context(
     )
     # Without the end user's IP the peer is the channel's own server, shared by all its
     # users: limiting on it would let one bot throttle a whole channel.
-    subjects = [Subject("ip", ip)] if x_end_user_ip and ip else []
-    if x_device_id:
-        subjects.append(Subject("device", x_device_id))
+    subjects = [Subject("ip", ctx.ip_key)] if x_end_user_ip and ctx.ip_key else []
+    if ctx.device_key:
+        subjects.append(Subject("device", ctx.device_key))
     if not subjects:
         # A request that names neither its device nor its end user is counted as the
         # channel's one anonymous client: leaving both out must not buy unlimited polls.

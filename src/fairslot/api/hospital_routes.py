@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, client_ip, done
 from fairslot.bootstrap import Platform
-from fairslot.context import RequestContext
+from fairslot.context import RequestContext, edge_context
 from fairslot.hospitals.models import Hospital
 from fairslot.hospitals.schemas import CODE_PATTERN
 from fairslot.schedules import formats, service, views, withdrawal
@@ -48,7 +48,11 @@ RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
 def _ctx(request: Request, platform: Platform, hospital: Hospital) -> RequestContext:
-    return RequestContext(actor=f"hospital:{hospital.code}", ip=client_ip(request, platform))
+    return edge_context(
+        protector=platform.protector,
+        actor=f"hospital:{hospital.code}",
+        ip=client_ip(request, platform),
+    )
 
 
 def _import(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from fairslot.api.deps import PlatformDep, client_ip
 from fairslot.bootstrap import Platform
 from fairslot.config import Settings
+from fairslot.context import network_key
 from fairslot.gate.ratelimit import Subject
 from fairslot.staff import service as staff_service
 from fairslot.staff.models import StaffToken, StaffUser
@@ -71,7 +72,8 @@ def sign_in(
 ) -> tuple[StaffUser, str, StaffToken]:
     ip = client_ip(request, platform)
     if ip:
-        platform.limiter.hit(Subject("ip", ip))
+        # Counted under the address's keyed hash: no raw address in the rate-limit store.
+        platform.limiter.hit(Subject("ip", network_key(ip, protector=platform.protector)))
     return staff_service.login(
         db,
         username=username,

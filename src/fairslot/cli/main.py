@@ -14,7 +14,9 @@ from fairslot.cli import (
     demo_cmd,
     draw_cmd,
     hospital_cmd,
+    keys_cmd,
     metrics_cmd,
+    privacy_cmd,
     risk_cmd,
     schedule_cmd,
     serve_cmd,
@@ -41,6 +43,8 @@ app.add_typer(staff_cmd.app, name="staff")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(risk_cmd.app, name="risk")
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(privacy_cmd.app, name="privacy")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("demo")(demo_cmd.demo)

@@ -11,6 +11,7 @@ from fairslot.cli.common import console, make_platform
 from fairslot.cli.worker_cmd import start_background_sweeper
 from fairslot.config import load_settings
 from fairslot.db import migrate
+from fairslot.observability import multiproc
 from fairslot.web.site import create_site
 
 # uvicorn's supervisor pings each worker and kills one that has not answered within this
@@ -31,6 +32,22 @@ def serve(
     ),
 ) -> None:
     """Serve the channel and hospital APIs on the configured database."""
+    # Several processes add their metrics up in one fresh directory, set before any
+    # instrument exists (the pool's are made with the platform) and before the workers
+    # start (they inherit it): observability/multiproc.py.
+    shared = (
+        multiproc.start_server_directory()
+        if workers > 1 or multiproc.directory() is not None
+        else None
+    )
+    try:
+        _serve(host=host, port=port, workers=workers, upgrade=upgrade, sweep_every=sweep_every)
+    finally:
+        if shared is not None:
+            multiproc.remove_server_directory(shared)
+
+
+def _serve(*, host: str, port: int, workers: int, upgrade: bool, sweep_every: float) -> None:
     platform = make_platform()
     if upgrade:
         migrate.upgrade(platform.engine)

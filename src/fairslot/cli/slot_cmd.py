@@ -66,7 +66,7 @@ def trace(
     ):
         table.add_column(column, overflow="fold")
     for i, e in enumerate(events, 1):
-        network = " / ".join(x for x in (e.ip, e.wifi_id) if x)
+        network = " / ".join(x for x in (e.ip_label, (e.wifi_key or "")[:10]) if x)
         table.add_row(
             str(i),
             e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
@@ -76,7 +76,7 @@ def trace(
             (e.patient_key or "")[:10],
             str(e.account_id or ""),
             str(e.channel_id or ""),
-            e.device_id or "",
+            (e.device_key or "")[:10],
             network,
             (e.payment_account_hash or "")[:10],
             ", ".join(f"{k}={v}" for k, v in e.data.items()),

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairslot.config import Settings
+from fairslot.observability.pool import WatchedQueuePool
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -22,9 +23,12 @@ def make_engine(settings: Settings) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(
         url,
+        # QueuePool that reports use and waits to /metrics (observability/pool.py)
+        poolclass=WatchedQueuePool,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=30,
+        connect_args={} if settings.db_server_prepares else {"prepare_threshold": None},
     )
     _ping_when_idle(engine)
     timeout = int(settings.db_lock_timeout_ms)
@@ -72,7 +76,11 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
     # The same pool bounds as PostgreSQL's (a file database; :memory: uses its own pool).
-    sizing = {} if ":memory:" in url else {"pool_size": pool_size, "max_overflow": pool_size}
+    sizing: dict[str, Any] = (
+        {}
+        if ":memory:" in url
+        else {"pool_size": pool_size, "max_overflow": pool_size, "poolclass": WatchedQueuePool}
+    )
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing)
 
     @event.listens_for(engine, "connect")

@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from fairslot.api.app import create_app
 from fairslot.bootstrap import Platform
+from fairslot.fhir import app as fhir
+from fairslot.observability.http import count_refusals
 from fairslot.web import docs, payments
 from fairslot.web.console import errors as console_errors
 from fairslot.web.console.routes import ROUTERS as CONSOLE_ROUTERS
@@ -24,6 +26,7 @@ def create_site(platform: Platform) -> FastAPI:
     console_errors.install(app)
     patient_errors.install(app)  # after the console's: it hands other paths on to them
     app.mount("/static", StaticFiles(packages=[("fairslot.web", "static")]), name="static")
+    app.mount(fhir.PREFIX, fhir.create_fhir_app(platform), name="fhir")  # fhir/app.py
     app.include_router(docs.router)
     for router in CONSOLE_ROUTERS:
         app.include_router(router)
@@ -39,4 +42,6 @@ def create_site(platform: Platform) -> FastAPI:
         return RedirectResponse("/console/", status_code=308)
 
     app.add_middleware(SecurityHeaders)
+    # The console's and the pages' refusal handlers replaced the API's: count theirs too.
+    count_refusals(app)
     return app
