@@ -88,6 +88,7 @@ def demo(
             f"console   {base}/console/  (staff sign-in; logins below)\n"
             f"API docs  {base}/docs\n"
             f"OpenAPI   {base}/openapi.json\n"
+            f"FHIR      {base}/fhir/metadata  (IHE Scheduling; the channel key below)\n"
             f"health    {base}/healthz",
             title="fairslot demo",
         )
