@@ -86,7 +86,7 @@ def test_a_scheduler_previews_a_csv_push_with_row_errors_then_applies_a_good_one
     sign_in(page, demo_site, "scheduler")
     page.get_by_role("navigation", name="功能菜单").get_by_role("link", name="排班管理").click()
     assert_accessible(page)
-    page.get_by_role("link", name="Peking Union Teaching Hospital 协和教学医院").click()
+    page.get_by_role("link", name="协和教学医院 Peking Union Teaching Hospital").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("协和教学医院")
     assert_accessible(page)
 

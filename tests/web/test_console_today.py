@@ -34,17 +34,17 @@ def test_a_scheduler_opens_today_and_follows_a_draw_to_its_verification(
     # The scarce-supply table names the draw-mode departments; one leads to its draws.
     fill = first.get_by_role("table").last
     expect(fill).to_contain_text("摇号")
-    fill.get_by_role("link", name="Ophthalmology 眼科").click()
+    fill.get_by_role("link", name="眼科 Ophthalmology").click()
     page.wait_for_url(re.compile(r".*/console/draws\?department=\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("摇号记录")
     rows = page.get_by_role("table").locator("tbody tr")
-    expect(rows.first).to_contain_text("Ophthalmology 眼科")
+    expect(rows.first).to_contain_text("眼科 Ophthalmology")
     expect(rows.first).to_contain_text("已验证 ✓")
     assert_accessible(page)
 
     rows.first.get_by_role("link", name=re.compile(r"^查看摇号 \d+$")).click()
     page.wait_for_url(re.compile(r".*/console/draws/\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Ophthalmology 眼科")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("眼科 Ophthalmology")
     expect(page.get_by_role("status").first).to_contain_text("验证通过")
     checks = page.locator("ul.checks-list li")
     expect(checks).to_have_count(3)

@@ -7,6 +7,7 @@ violation."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -126,11 +127,20 @@ def book_and_pay(person: Person, site: DemoSite, sms: SmsLog, *, shots: str | No
     person.tap(page.get_by_role("button", name="提交预约"))
 
     expect(page.get_by_role("heading", name="已为您保留号源")).to_be_visible()
-    expect(page.get_by_role("timer")).to_contain_text(":")
+    expect(page.get_by_text("放弃此号")).to_be_visible()  # a way out, and back to the search
+    expect(page.get_by_role("link", name="返回重新选择", exact=False)).to_be_visible()
+    # In words a person reads at a glance, ticking: "14 分 59 秒", never "14:59".
+    timer = page.get_by_role("timer").locator(".clock")
+    expect(timer).to_have_text(re.compile(r"^\d+ 分 \d+ 秒$"))
+    began, first = time.monotonic(), timer.inner_text()
+    expect(timer).not_to_have_text(first, timeout=3_000)  # the script ticks under the CSP
+    person.checking += time.monotonic() - began  # the test's wait, not the person's
     person.check(None if shots is None else f"{shots}held")
     person.tap(page.get_by_role("button", name="去支付"))
 
     expect(page.get_by_role("button", name="确认支付")).to_be_visible()
+    expect(page.get_by_role("heading", name="收银台（沙箱）")).to_be_visible()
+    person.check(None if shots is None else f"{shots}cashier")
     person.tap(page.get_by_role("button", name="确认支付"))
 
     expect(page.get_by_role("heading", name="预约成功")).to_be_visible()

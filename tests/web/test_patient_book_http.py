@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -17,28 +16,17 @@ from sqlalchemy.orm import Session
 
 from factories.demand import create_account, create_patient, phone_number, resident_id
 from factories.patient_pages import SmsLog, sign_in
-from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
+from factories.world import RELEASED_DAY, UNRELEASED_DAY, World
 from fairslot.audit.models import RequestRecord
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
-from fairslot.bootstrap import Platform
-from fairslot.channels.models import ChannelKind
 from fairslot.clock import ManualClock
-from fairslot.web.site import create_site
+
+# The hospital's own app is the pages' channel; the site is the console plugin's.
+pytestmark = pytest.mark.usefixtures("app_world")
 
 HELD = re.compile(r"^/book/held/([0-9a-f-]+)$")
-
-
-@pytest.fixture
-def app_world(db: Session, platform: Platform) -> World:
-    return make_world(db, platform, channel_kind=ChannelKind.HOSPITAL_APP)
-
-
-@pytest.fixture
-def site(platform: Platform, app_world: World) -> Iterator[TestClient]:
-    with TestClient(create_site(platform), base_url="http://testserver") as client:
-        yield client
 
 
 def _signed_in_with_patient(site: TestClient, sms: SmsLog) -> str:

@@ -14,10 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from factories.demand import phone_number, resident_id
-from factories.patient_pages import SmsLog, sign_in
+from factories.batches import run_worker
+from factories.demand import phone_number
+from factories.patient_pages import SmsLog, sign_in, signed_in_with_patient
 from factories.supply import create_doctor
-from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
+from factories.world import RELEASED_DAY, UNRELEASED_DAY, World
 from fairslot.allocation import modes
 from fairslot.allocation.models import Intent
 from fairslot.allocation.states import AllocationMode, IntentStatus
@@ -28,12 +29,13 @@ from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.bootstrap import Platform
 from fairslot.channels.models import ChannelKind
-from fairslot.gate.ratelimit import make_rate_limiter
 from fairslot.patients.models import Account
-from fairslot.payments.providers import HttpProvider
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 from fairslot.web.site import create_site
+
+# The hospital's own app is the pages' channel; the site is the console plugin's.
+pytestmark = pytest.mark.usefixtures("app_world")
 
 MIN = dt.timedelta(minutes=1)
 LOOKING = dt.timedelta(minutes=3)
@@ -41,47 +43,10 @@ ENTRY = re.compile(r"^/entries/draw/([0-9a-f-]+)\?done=(\w+)$")
 
 
 @pytest.fixture
-def app_world(db: Session, platform: Platform) -> World:
-    return make_world(db, platform, channel_kind=ChannelKind.HOSPITAL_APP)
-
-
-@pytest.fixture
-def site(platform: Platform, app_world: World) -> Iterator[TestClient]:
-    # Two families' whole journeys come from the test client's one address within a second
-    # of real time; the per-address limit (counted on the real clock) is not tested here.
-    platform.limiter = make_rate_limiter(limits="", redis_url=None, enabled=False)
-    with TestClient(create_site(platform), base_url="http://testserver") as client:
-        yield client
-
-
-@pytest.fixture
 def other(platform: Platform, app_world: World) -> Iterator[TestClient]:
     """A second browser: another family on the same pages."""
     with TestClient(create_site(platform), base_url="http://testserver") as client:
         yield client
-
-
-def signed_in_with_patient(site: TestClient, sms: SmsLog) -> tuple[str, int]:
-    """Sign in, bind oneself; the CSRF token and the patient's id. A person then looks
-    around for a while (an entry made seconds after binding is one of the pre-draw
-    screening's signals)."""
-    csrf = sign_in(site, sms, phone_number())
-    bound = site.post(
-        "/family",
-        data={
-            "name": "王建国",
-            "id_number": resident_id(),
-            "phone": phone_number(),
-            "relation": "self",
-            "csrf_token": csrf,
-        },
-    )
-    assert bound.status_code == 200, bound.text
-    found = re.search(r'action="/family/(\d+)/unbind"', bound.text)
-    assert found, "no bound patient"
-    platform = site.app.state.platform  # type: ignore[attr-defined]
-    platform.clock.advance(LOOKING)
-    return csrf, int(found.group(1))
 
 
 def draw_world(world: World) -> ClinicSession:
@@ -109,14 +74,7 @@ def enter(site: TestClient, csrf: str, session: ClinicSession, patient_id: int) 
 
 def run_the_draw(world: World, session: ClinicSession) -> None:
     world.platform.clock.set(session.release_at + MIN)
-    run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
+    run_worker(world)
 
 
 def test_a_patient_enters_a_draw_in_its_window_and_sees_the_verified_result(
@@ -358,25 +316,6 @@ def test_every_new_form_refuses_a_post_without_the_sessions_csrf_token(
     assert "页面已过期" in answer.text
 
 
-def test_a_provider_that_cannot_preauthorise_refuses_entries_instead_of_faking_one(
-    site: TestClient, app_world: World, sms_log: SmsLog, db: Session
-) -> None:
-    session = draw_world(app_world)
-    csrf, patient_id = signed_in_with_patient(site, sms_log)
-    app_world.platform.extras["payment_provider"] = HttpProvider(
-        url="http://127.0.0.1:9/cashier", secret="s" * 32
-    )
-    page = site.get(f"/draw/session/{session.id}")
-    assert "暂时不能为您的支付方式做预授权" in page.text and 'action="/draw/enter"' in page.text
-    refused = site.post(
-        "/draw/enter",
-        data={"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf},
-    )
-    assert refused.status_code == 409 and "请在放号时直接预约" in refused.text
-    assert db.query(Intent).count() == 0
-    db.commit()
-
-
 def test_the_new_pages_need_a_sign_in_but_the_draw_record_is_public(
     site: TestClient, app_world: World, sms_log: SmsLog
 ) -> None:
@@ -418,6 +357,15 @@ def test_a_hold_in_a_release_batchs_window_enters_the_batch_and_the_winner_pays(
     assert 'role="timer"' in grid.text  # the countdown to the opening
 
     world.platform.clock.set(session.release_at + dt.timedelta(seconds=5))
+    # In the window the slots are not on sale yet, but the session is offered, not "full".
+    grid = site.get(f"/book?hospital={world.hospital.id}&department={world.department.id}")
+    assert "分批放号中" in grid.text and "登记抽签" in grid.text
+    session_page = site.get(
+        f"/book/session/{session.id}?department={world.department.id}&day={session.session_date}"
+    )
+    assert session_page.status_code == 200
+    assert "已约满" not in session_page.text and "共 2 个号，统一抽签" in session_page.text
+    assert 'action="/book/hold"' in session_page.text and "手快没有用" in session_page.text
     answer = site.post(
         "/book/hold",
         data={"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf},

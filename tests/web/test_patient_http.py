@@ -3,7 +3,6 @@ refusals in plain words; on both backends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from factories.demand import create_account, create_patient, phone_number, resident_id
 from factories.patient_pages import SmsLog, csrf_of, sign_in
-from factories.world import World, make_world
+from factories.world import World
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import Scope
@@ -21,7 +20,6 @@ from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.bootstrap import Platform
-from fairslot.channels.models import ChannelKind
 from fairslot.clock import ManualClock
 from fairslot.followup.models import CallTask
 from fairslot.followup.states import CallReason
@@ -29,18 +27,9 @@ from fairslot.patients import service as patients
 from fairslot.signin import repository as signin_repo
 from fairslot.signin import service as signin
 from fairslot.staff.audit import cli_actor
-from fairslot.web.site import create_site
 
-
-@pytest.fixture
-def app_world(db: Session, platform: Platform) -> World:
-    return make_world(db, platform, channel_kind=ChannelKind.HOSPITAL_APP)
-
-
-@pytest.fixture
-def site(platform: Platform, app_world: World) -> Iterator[TestClient]:
-    with TestClient(create_site(platform), base_url="http://testserver") as client:
-        yield client
+# The hospital's own app is the pages' channel; the site is the console plugin's.
+pytestmark = pytest.mark.usefixtures("app_world")
 
 
 def _account_id(db: Session, platform: Platform, world: World, phone: str) -> int:
@@ -184,9 +173,33 @@ def test_an_invalid_id_number_is_explained(site: TestClient, sms_log: SmsLog) ->
     csrf = sign_in(site, sms_log, phone_number())
     answer = site.post(
         "/family",
-        data={"name": "张三", "id_number": "123", "phone": phone_number(), "csrf_token": csrf},
+        data={
+            "name": "张三",
+            "id_number": "123",
+            "phone": phone_number(),
+            "relation": "self",
+            "csrf_token": csrf,
+        },
     )
     assert answer.status_code == 422 and "身份证号不正确" in answer.text
+
+
+def test_the_relation_is_the_patients_choice_and_a_missing_one_is_explained(
+    site: TestClient, sms_log: SmsLog
+) -> None:
+    csrf = sign_in(site, sms_log, phone_number())
+    form = site.get("/family").text
+    select = form[form.index('<select name="relation"') : form.index("</select>")]
+    assert "required" in select and select.count(" selected") == 1
+    assert '<option value="" selected disabled>请选择</option>' in select  # nothing assumed
+    person = {"name": "张三", "id_number": resident_id(), "phone": phone_number()}
+    for relation in ({}, {"relation": ""}, {"relation": "boss"}):
+        answer = site.post("/family", data={**person, **relation, "csrf_token": csrf})
+        assert answer.status_code == 422, answer.text
+        assert "请选择就诊人与您的关系" in answer.text
+    assert "张*" not in site.get("/family").text  # nobody was bound
+    _bind(site, csrf, name="张三", relation="parent")
+    assert "父母" in site.get("/family").text
 
 
 def test_an_action_without_the_session_token_is_refused(site: TestClient, sms_log: SmsLog) -> None:

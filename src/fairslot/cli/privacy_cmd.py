@@ -14,8 +14,10 @@ import typer
 
 from fairslot.audit import retention
 from fairslot.bootstrap import Platform
+from fairslot.cases.retention import held_by_open_cases
 from fairslot.cli.common import DAILY_RETRY_AFTER, console, make_platform, worker_log
 from fairslot.db.engine import unit_of_work
+from fairslot.payments import preauth_orders
 
 app = typer.Typer(help="Personal data: the request-context retention.")
 log = logging.getLogger("fairslot.worker")
@@ -30,7 +32,9 @@ def purge(platform: Platform) -> retention.RetentionReport:
     now = platform.clock.now()
     before = retention.cutoff(now=now, days=platform.settings.request_context_retention_days)
     with unit_of_work(platform.sessions) as db:
-        held, cases = retention.held_by_open_cases(db, protector=platform.protector)
+        held, cases = held_by_open_cases(db, protector=platform.protector)
+        # a pre-authorisation never called back keeps its request's context only as long
+        preauth_orders.forget_stale_context(db, before=before)
     reduced = 0
     while True:
         with unit_of_work(platform.sessions) as db:

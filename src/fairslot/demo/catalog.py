@@ -41,28 +41,28 @@ class DemoDepartment:
 
 
 HOSPITALS = [
-    DemoHospital("PUH1", "Peking Union Teaching Hospital 协和教学医院", "三级甲等", "Beijing"),
-    DemoHospital("BJCH", "Beijing Central Hospital 北京市中心医院", "三级甲等", "Beijing"),
-    DemoHospital("CYDH", "Chaoyang District Hospital 朝阳区医院", "二级甲等", "Beijing"),
+    DemoHospital("PUH1", "协和教学医院 Peking Union Teaching Hospital", "三级甲等", "北京"),
+    DemoHospital("BJCH", "北京市中心医院 Beijing Central Hospital", "三级甲等", "北京"),
+    DemoHospital("CYDH", "朝阳区医院 Chaoyang District Hospital", "二级甲等", "北京"),
     DemoHospital(
-        "HDCH", "Haidian Community Health Centre 海淀社区卫生服务中心", "一级甲等", "Beijing"
+        "HDCH", "海淀社区卫生服务中心 Haidian Community Health Centre", "一级甲等", "北京"
     ),
 ]
 
 DEPARTMENTS = [
-    DemoDepartment("GYN", "Gynaecology 妇科", "gynecology", SexRestriction.FEMALE, scarce=True),
-    DemoDepartment("OBS", "Obstetrics 产科", "obstetrics", SexRestriction.FEMALE, min_age=14),
-    DemoDepartment("AND", "Andrology 男科", "andrology", SexRestriction.MALE),
-    DemoDepartment("PED", "Paediatrics 儿科", "pediatrics", max_age=14, scarce=True),
-    DemoDepartment("CAR", "Cardiology 心内科", "cardiology", scarce=True),
-    DemoDepartment("NEU", "Neurology 神经内科", "neurology"),
-    DemoDepartment("GAS", "Gastroenterology 消化内科", "gastroenterology"),
-    DemoDepartment("DER", "Dermatology 皮肤科", "dermatology"),
-    DemoDepartment("OPH", "Ophthalmology 眼科", "ophthalmology", scarce=True, drawn=True),
-    DemoDepartment("ORT", "Orthopaedics 骨科", "orthopedics"),
-    DemoDepartment("ENT", "Otolaryngology 耳鼻喉科", "otolaryngology"),
-    DemoDepartment("STO", "Stomatology 口腔科", "stomatology", scarce=True, drawn=True),
-    DemoDepartment("GEN", "General Medicine 全科", "general"),
+    DemoDepartment("GYN", "妇科 Gynaecology", "gynecology", SexRestriction.FEMALE, scarce=True),
+    DemoDepartment("OBS", "产科 Obstetrics", "obstetrics", SexRestriction.FEMALE, min_age=14),
+    DemoDepartment("AND", "男科 Andrology", "andrology", SexRestriction.MALE),
+    DemoDepartment("PED", "儿科 Paediatrics", "pediatrics", max_age=14, scarce=True),
+    DemoDepartment("CAR", "心内科 Cardiology", "cardiology", scarce=True),
+    DemoDepartment("NEU", "神经内科 Neurology", "neurology"),
+    DemoDepartment("GAS", "消化内科 Gastroenterology", "gastroenterology"),
+    DemoDepartment("DER", "皮肤科 Dermatology", "dermatology"),
+    DemoDepartment("OPH", "眼科 Ophthalmology", "ophthalmology", scarce=True, drawn=True),
+    DemoDepartment("ORT", "骨科 Orthopaedics", "orthopedics"),
+    DemoDepartment("ENT", "耳鼻喉科 Otolaryngology", "otolaryngology"),
+    DemoDepartment("STO", "口腔科 Stomatology", "stomatology", scarce=True, drawn=True),
+    DemoDepartment("GEN", "全科 General Medicine", "general"),
 ]
 
 # Which departments each hospital runs (the community centre is small).
@@ -142,14 +142,14 @@ class DemoChannel:
 
 
 CHANNELS = [
-    DemoChannel("hospital_app", "Hospital app 医院App", ChannelKind.HOSPITAL_APP),
-    DemoChannel("wechat", "WeChat mini-program 微信小程序", ChannelKind.WECHAT),
-    DemoChannel("alipay", "Alipay mini-program 支付宝小程序", ChannelKind.ALIPAY),
-    DemoChannel("third_party", "Third-party app 第三方平台", ChannelKind.THIRD_PARTY),
-    DemoChannel("phone", "Phone line 114 电话预约", ChannelKind.PHONE),
+    DemoChannel("hospital_app", "医院App Hospital app", ChannelKind.HOSPITAL_APP),
+    DemoChannel("wechat", "微信小程序 WeChat mini-program", ChannelKind.WECHAT),
+    DemoChannel("alipay", "支付宝小程序 Alipay mini-program", ChannelKind.ALIPAY),
+    DemoChannel("third_party", "第三方平台 Third-party app", ChannelKind.THIRD_PARTY),
+    DemoChannel("phone", "114 电话预约 Phone line", ChannelKind.PHONE),
     # The window keeps a fifth of every session for people who come in person (the
     # elderly, those without a smartphone); unused, it returns to the pool 2 h before.
-    DemoChannel("window", "Registration window 挂号窗口", ChannelKind.WINDOW, Decimal("0.2"), 120),
+    DemoChannel("window", "挂号窗口 Registration window", ChannelKind.WINDOW, Decimal("0.2"), 120),
 ]
 
 
@@ -204,11 +204,11 @@ class DemoStaff:
 # blacklist and the staff accounts, customer service calls back, a scheduler looks after
 # the hospitals' schedules, an auditor reads the audit log and the reports.
 STAFF = [
-    DemoStaff("reviewer", "王审 (medical affairs 医务处)", Role.REVIEWER, "reviews cases"),
-    DemoStaff("it_admin", "赵信 (IT 信息科)", Role.IT_ADMIN, "blacklist, staff accounts"),
-    DemoStaff("service", "孙服 (customer service 客服)", Role.CUSTOMER_SERVICE, "follow-up calls"),
-    DemoStaff("scheduler", "周排 (outpatient office 门诊部)", Role.SCHEDULER, "schedules"),
-    DemoStaff("auditor", "郑审计 (audit 审计科)", Role.AUDITOR, "audit log, reports"),
+    DemoStaff("reviewer", "王审（医务处 medical affairs）", Role.REVIEWER, "reviews cases"),
+    DemoStaff("it_admin", "赵信（信息科 IT）", Role.IT_ADMIN, "blacklist, staff accounts"),
+    DemoStaff("service", "孙服（客服 customer service）", Role.CUSTOMER_SERVICE, "follow-up calls"),
+    DemoStaff("scheduler", "周排（门诊部 outpatient office）", Role.SCHEDULER, "schedules"),
+    DemoStaff("auditor", "郑审计（审计科 audit）", Role.AUDITOR, "audit log, reports"),
 ]
 
 

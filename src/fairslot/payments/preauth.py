@@ -10,10 +10,11 @@ A channel program brings its own pre-authorisation. The hospital's own pages get
 - the sandbox cashier (development and the demo) pre-authorises on the sandbox account it
   pays from on a "pay" callback (``sandbox:<account>``), with a fresh reference; no money
   exists in the sandbox, so nothing is held and nothing needs releasing;
-- any other provider: refused (:class:`PreauthorisationUnavailable`, 409). The provider
-  interface (``providers.py``) has a redirect and a signed callback for paying an order,
-  not a hold-funds step; until a provider's pre-authorisation API is wired in, the pages
-  must not enter a patient whose win would be confirmed without money behind it.
+- a configured provider (``HttpProvider``): the patient is sent to the provider to
+  pre-authorise the fee, and the provider's signed callback makes the entry
+  (``preauth_orders.py``), as paying for a hold does;
+- any other provider: refused (:class:`PreauthorisationUnavailable`, 409) rather than
+  entering a patient whose win would be confirmed without money behind it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def sandbox_payer(account_id: int) -> str:
 def preauthorise(
     *, provider: PaymentProvider, account_id: int, amount: Decimal
 ) -> Preauthorisation:
-    """Pre-authorise ``amount`` for the account, or refuse (see the module's docstring)."""
+    """Pre-authorise ``amount`` for the account at once (the sandbox), or refuse: a
+    configured provider pre-authorises through a redirect instead (``preauth_orders.py``)."""
     if not isinstance(provider, SandboxCashier):
         raise PreauthorisationUnavailable(
             "This site cannot pre-authorise a payment with its payment provider yet; "

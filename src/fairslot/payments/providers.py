@@ -8,7 +8,10 @@ One interface (:class:`PaymentProvider`), two real implementations:
   real provider's would. A production platform refuses it (:func:`check_provider`).
 - :class:`HttpProvider` (``FAIRSLOT_PAYMENT_PROVIDER=http``): redirects to the provider's
   cashier at ``FAIRSLOT_PAYMENT_URL`` with the order id, amount, currency and return URL,
-  signed; the provider posts its callback to ``/pay/callback/http``.
+  signed; the provider posts its callback to ``/pay/callback/http``. It also
+  pre-authorises a draw entry's or a waitlist place's fee: the same redirect with
+  ``action=preauthorise``, answered by a callback to ``/pay/preauth/callback/http`` whose
+  ``outcome`` is ``authorised`` or ``cancelled`` (``preauth.py``).
 
 Both sign with ``FAIRSLOT_PAYMENT_SECRET`` (``signing.py``). A callback carries
 ``order_id``, ``amount``, ``outcome`` (``paid`` / ``cancelled``), ``payer`` (the payer's
@@ -32,7 +35,9 @@ from fairslot.payments.errors import AmountMismatch, SignatureInvalid
 DEV_PAYMENT_SECRET = "fairslot-sandbox-cashier-development-secret"
 CURRENCY = "CNY"
 CALLBACK_FIELDS = ("order_id", "amount", "outcome", "payer", "trade_no")
-Outcome = Literal["paid", "cancelled"]
+Outcome = Literal["paid", "cancelled", "authorised"]
+PAYMENT_OUTCOMES: tuple[Outcome, ...] = ("paid", "cancelled")
+PREAUTH_OUTCOMES: tuple[Outcome, ...] = ("authorised", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -59,23 +64,25 @@ class PaymentProvider(Protocol):
         ...
 
 
-def read_signed_callback(fields: Mapping[str, str], *, secret: str) -> Callback:
+def read_signed_callback(
+    fields: Mapping[str, str], *, secret: str, outcomes: tuple[Outcome, ...] = PAYMENT_OUTCOMES
+) -> Callback:
     if not signing.verify(fields, secret=secret) or any(
         not fields.get(name) for name in CALLBACK_FIELDS
     ):
         raise SignatureInvalid(
             "The payment callback is not signed by the payment provider; it was refused.",
         )
-    outcome = fields["outcome"]
-    if outcome not in ("paid", "cancelled"):
-        raise SignatureInvalid("The payment callback's outcome is neither paid nor cancelled.")
+    outcome = next((known for known in outcomes if known == fields["outcome"]), None)
+    if outcome is None:
+        raise SignatureInvalid(f"The payment callback's outcome is none of {', '.join(outcomes)}.")
     amount = signing.parse_amount(fields["amount"])
     if amount is None:
         raise AmountMismatch("The payment callback's amount is not an amount such as 12.00.")
     return Callback(
         order_id=fields["order_id"],
         amount=amount,
-        outcome="paid" if outcome == "paid" else "cancelled",
+        outcome=outcome,
         payer=fields["payer"],
         trade_no=fields["trade_no"],
         return_url=fields.get("return_url") or None,
@@ -143,6 +150,22 @@ class HttpProvider:
 
     def read_callback(self, fields: Mapping[str, str]) -> Callback:
         return read_signed_callback(fields, secret=self.secret)
+
+    def preauth_redirect_url(self, *, order_id: str, amount: Decimal, return_url: str) -> str:
+        """Where to send the patient to pre-authorise ``amount`` (held, not taken: the
+        draw or the waitlist placement takes it if the patient gets a slot)."""
+        fields = {
+            "action": "preauthorise",
+            "order_id": order_id,
+            "amount": signing.amount_text(amount),
+            "currency": CURRENCY,
+            "return_url": return_url,
+        }
+        joiner = "&" if "?" in self.url else "?"
+        return f"{self.url}{joiner}{urlencode(signing.signed(fields, secret=self.secret))}"
+
+    def read_preauth_callback(self, fields: Mapping[str, str]) -> Callback:
+        return read_signed_callback(fields, secret=self.secret, outcomes=PREAUTH_OUTCOMES)
 
 
 def check_provider(settings: Settings) -> None:

@@ -292,3 +292,55 @@ def get_order(db: Session, *, order_id: str) -> PaymentOrder:
     if order is None:
         raise PaymentOrderNotFound("No payment order has this id.")
     return order
+
+
+def abandon(db: Session, *, booking_id: str, now: datetime, actor: str) -> None:
+    """The patient gave the hold up: its unpaid order is closed (a payment that still
+    arrives for it is then refused and refunded, as for a lapsed hold)."""
+    order = repo.pending_order(db, booking_id=booking_id)
+    if order is not None:
+        transitions.settle(
+            db,
+            order=order,
+            target=OrderStatus.CANCELLED,
+            now=now,
+            actor=actor,
+            reason="hold_released",
+        )
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money the platform owes back: an order paid after its hold had ended (or whose
+    payer was blocked, or whose order was closed). The platform keeps no money and runs
+    no refund of its own: the order is marked ``refund_due`` and the provider was told so
+    in the refusal of its callback; the provider returns the money to where it came from."""
+
+    order_id: str
+    booking_id: str
+    amount: Decimal
+    provider: str
+    marked_at: datetime | None
+
+
+def _refund(order: PaymentOrder) -> Refund:
+    return Refund(
+        order_id=order.id,
+        booking_id=order.booking_id,
+        amount=order.amount,
+        provider=order.provider,
+        marked_at=order.settled_at,
+    )
+
+
+def refund_of_booking(db: Session, *, booking_id: str) -> Refund | None:
+    order = repo.latest_refund(db, booking_id=booking_id)
+    return _refund(order) if order is not None else None
+
+
+def refunds_of_account(db: Session, *, account_id: int) -> dict[str, Refund]:
+    """The account's refunds due, by booking."""
+    found: dict[str, Refund] = {}
+    for order in repo.refunds_of_account(db, account_id=account_id):
+        found.setdefault(order.booking_id, _refund(order))
+    return found

@@ -8,6 +8,10 @@
   with ``?order=…&payment=<status>``; a refusal is shown on the cashier page.
 - ``POST /pay/callback/{provider}`` — a provider's server-to-server callback (form fields,
   signed); answers JSON, a refusal as every API refusal (code, ``detail``, ``detail_zh``).
+- ``POST /pay/preauth/callback/{provider}`` — a configured provider's callback for a draw
+  entry's or a waitlist place's pre-authorisation (``payments/preauth_orders.py``):
+  ``outcome`` ``authorised`` makes the entry once; the answer's ``status`` ``released``
+  tells the provider to release the funds (the entry was refused by then).
 
 The patient pages start a payment with ``payments/service.py::checkout`` and the provider
 from :func:`payment_provider`, then redirect to ``Checkout.redirect_url``.
@@ -16,18 +20,20 @@ from :func:`payment_provider`, then redirect to ``Checkout.redirect_url``.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from fairslot.api.deps import DbDep, PlatformDep
+from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.states import BookingStatus
 from fairslot.bootstrap import Platform
 from fairslot.error_messages import chinese
 from fairslot.errors import DomainError
+from fairslot.payments import preauth_orders, signing
 from fairslot.payments import service as payments
-from fairslot.payments import signing
 from fairslot.payments.errors import SignatureInvalid
 from fairslot.payments.providers import (
     HttpProvider,
@@ -35,7 +41,9 @@ from fairslot.payments.providers import (
     SandboxCashier,
     make_provider,
 )
-from fairslot.payments.states import OrderStatus
+from fairslot.payments.states import OrderStatus, PreauthStatus
+from fairslot.web.patient.pages import elder_mode, here
+from fairslot.web.security import PAGE_POLICY
 from fairslot.web.templating import render, translator_for
 
 router = APIRouter(prefix="/pay", include_in_schema=False)
@@ -51,6 +59,21 @@ def payment_provider(platform: Platform) -> PaymentProvider:
     if not isinstance(found, SandboxCashier | HttpProvider):
         found = platform.extras["payment_provider"] = make_provider(platform.settings)
     return found
+
+
+def may_post_to_provider(response: HTMLResponse, platform: Platform) -> HTMLResponse:
+    """A page whose form leads to a configured provider's cashier (pay, pre-authorise):
+    its policy lets that one form submission leave the site. The browser checks
+    ``form-action`` on every redirect a form's submission follows, so with the site's
+    ``form-action 'self'`` the redirect to the provider would be blocked."""
+    provider = payment_provider(platform)
+    if isinstance(provider, HttpProvider):
+        parts = urlsplit(provider.url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        response.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
 
 
 def _sandbox(platform: Platform) -> SandboxCashier:
@@ -146,7 +169,13 @@ def sandbox_answer(
             db.commit()
         else:
             db.rollback()
-        return _page(request, error_code=exc.code, detail=exc.detail, status=exc.status)
+        return _page(
+            request,
+            error_code=exc.code,
+            detail=exc.detail,
+            order_status=exc.extra.get("order_status"),
+            status=exc.status,
+        )
     db.commit()
     target = _safe_return(settled.return_url or "/")
     joiner = "&" if "?" in target else "?"
@@ -190,6 +219,47 @@ def provider_callback(
     )
 
 
+class PreauthSettlementView(BaseModel):
+    order_id: str
+    status: PreauthStatus  # entered; released (refund the hold on funds); cancelled
+    entry_id: str | None  # the draw intent or waitlist entry made
+    refusal: str | None  # why released: the refusal's code
+    repeated: bool
+
+
+@callback_router.post("/preauth/callback/{provider_name}", response_model=PreauthSettlementView)
+def preauth_callback(
+    provider_name: Annotated[str, Path(max_length=16)],
+    form: CallbackDep,
+    db: DbDep,
+    platform: PlatformDep,
+) -> PreauthSettlementView:
+    """A configured provider's signed callback for a pre-authorisation (form fields
+    ``order_id``, ``amount``, ``outcome`` ``authorised``/``cancelled``, ``payer``,
+    ``trade_no``, ``signature``): makes the draw entry or waitlist place once."""
+    provider = payment_provider(platform)
+    if provider.name != provider_name or not isinstance(provider, HttpProvider):
+        raise HTTPException(status_code=404)
+    settled = preauth_orders.settle(
+        db,
+        fields=form.fields(),
+        provider=provider,
+        now=platform.clock.now(),
+        policy=booking_policy(platform.settings),
+        rng=platform.rng,
+        protector=platform.protector,
+    )
+    db.commit()
+    platform.memos.changed()
+    return PreauthSettlementView(
+        order_id=settled.order_id,
+        status=settled.status,
+        entry_id=settled.entry_id,
+        refusal=settled.refusal,
+        repeated=not settled.first,
+    )
+
+
 def _page(
     request: Request,
     *,
@@ -200,6 +270,7 @@ def _page(
     return_url: str = "/",
     error_code: str | None = None,
     detail: str | None = None,
+    order_status: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     t = translator_for(request)
@@ -218,6 +289,9 @@ def _page(
             "return_url": return_url,
             "error": error,
             "error_code": error_code,
+            "refund": order_status == OrderStatus.REFUND_DUE.value,
+            "elder": elder_mode(request),
+            "here": here(request),
         },
         status=status,
         headers={"Cache-Control": "no-store"},

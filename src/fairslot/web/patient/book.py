@@ -8,7 +8,7 @@ with its memo), counted against the same rate limits (the signed-in patient's co
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -122,6 +122,9 @@ def _grid(
         by_day[u.session_date].append(u)
     days = [first + timedelta(days=i) for i in range(DAYS)]
     now = platform.clock.now()
+    # A release batch's window: its slots are not on sale yet, but a request now enters the
+    # batch (drawn when the window ends), so the session is offered, not shown full.
+    batch_open = {s.session_id for s in open_ if _in_batch(s, now)}
     draw_open: set[date] = set()
     if mode == AllocationMode.DRAW:
         for day in {u.session_date for u in coming}:
@@ -131,6 +134,7 @@ def _grid(
     return {
         "now": now,
         "draw_open": draw_open,
+        "batch_open": batch_open,
         "days": days,
         "by_day": by_day,
         "free": free,
@@ -165,6 +169,13 @@ def session_page(
         request,
         "patient/book_session.html",
         user,
-        {"session": session, "patients": bound, "day": day},
+        {"session": session, "patients": bound, "day": day, "in_batch": _in_batch(session, now)},
         active="book",
     )
+
+
+def _in_batch(session: SessionAvailabilityView, now: datetime) -> bool:
+    """The session's release batch takes requests now (``release_batch_ends_at`` is set
+    while the batch is pending)."""
+    ends = session.release_batch_ends_at
+    return ends is not None and now < ends

@@ -2,7 +2,8 @@
 channel API's ``POST /v1/holds``: the same gate, record and service; when the session is
 gone, the refusal with its ranked alternatives, each one tap from a hold), the hold with
 its countdown, payment through the provider's cashier (``payments/service.py::checkout``)
-and, back from it, the confirmation."""
+or giving the hold up (the channel API's cancellation), and, back from the cashier, the
+confirmation."""
 
 from __future__ import annotations
 
@@ -20,17 +21,18 @@ from fairslot.audit import service as audit
 from fairslot.audit.service import PendingRecord
 from fairslot.bookings import listing
 from fairslot.bookings import service as bookings
-from fairslot.bookings.errors import SlotUnavailable
+from fairslot.bookings.errors import SlotUnavailable, StateConflict
 from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.schemas import AccountBookingView
 from fairslot.bookings.states import BookingStatus
 from fairslot.bootstrap import Platform
+from fairslot.entries import service as entries
 from fairslot.errors import DomainError, NotFound
 from fairslot.payments import service as payments
 from fairslot.web.patient.deps import Acting, Patient, PatientUser, finish
 from fairslot.web.patient.errors import message_for
-from fairslot.web.patient.pages import page
-from fairslot.web.payments import payment_provider
+from fairslot.web.patient.pages import after, page
+from fairslot.web.payments import may_post_to_provider, payment_provider
 
 router = APIRouter(tags=["patient"], include_in_schema=False)
 
@@ -91,7 +93,9 @@ def hold(
             ctx=ctx,
             policy=policy,
             rng=platform.rng,
+            session_id=session_id,  # any free slot of the session, not a race for one
         )
+        pending.slot_id = booking.slot_id
     except SlotUnavailable as exc:
         if exc.code not in CAPACITY_REFUSALS:
             raise
@@ -186,11 +190,13 @@ def held_page(
     """The hold and its countdown, or (once paid) the confirmation."""
     now = platform.clock.now()
     booking = mine(db, platform, user, booking_id)
+    card = entries.session_card(db, session_id=booking.session_id)
+    refund = payments.refund_of_booking(db, booking_id=booking.booking_id)
     done(request, db, None)
     if booking.status == BookingStatus.BOOKED:
         return page(request, "patient/book_done.html", user, {"b": booking}, active="book")
     left = max(0, int((booking.hold_expires_at - now).total_seconds()))
-    return page(
+    response = page(
         request,
         "patient/book_held.html",
         user,
@@ -198,10 +204,53 @@ def held_page(
             "b": booking,
             "live": booking.status == BookingStatus.HELD and left > 0,
             "left": left,
-            "left_text": f"{left // 60}:{left % 60:02d}",
             "cancelled": payment == "cancelled",
+            "refund": refund,
+            # Back to the doctors and dates this hold was chosen from.
+            "search": f"/book?hospital={card.hospital_id}&department={card.department_id}",
         },
         active="book",
+    )
+    return may_post_to_provider(response, platform)
+
+
+@router.post("/book/held/{booking_id}/release")
+def release(
+    request: Request, user: Acting, db: DbDep, platform: PlatformDep, booking_id: BookingId
+) -> Response:
+    """Give the hold up (放弃此号): the channel API's cancellation of a hold (the slot
+    cools for a random delay, as any returned slot), and its unpaid order closed."""
+    now = platform.clock.now()
+    request.state.audit = PendingRecord(
+        action="cancel", at=now, ctx=user.ctx, account_id=user.account_id, booking_id=booking_id
+    )
+    booking = bookings.get_booking(
+        db, booking_id=booking_id, account_id=user.account_id, channel_id=user.ctx.channel_id or 0
+    )
+    if booking.status != BookingStatus.HELD:
+        raise StateConflict(
+            f"This booking is {booking.status.value}, not a hold; see My bookings.",
+            code="booking_not_cancellable",
+        )
+    bookings.cancel(
+        db,
+        booking_id=booking_id,
+        account_id=user.account_id,
+        now=now,
+        ctx=user.ctx,
+        channel_kind=user.channel_kind,
+        policy=booking_policy(platform.settings),
+        rng=platform.rng,
+    )
+    payments.abandon(db, booking_id=booking_id, now=now, actor=f"account:{user.account_id}")
+    card = entries.session_card(db, session_id=booking.session_id)
+    done(request, db, None)
+    platform.memos.changed()
+    # Back to the doctors and dates the hold was chosen from, to choose another.
+    return after(
+        request,
+        f"/book?hospital={card.hospital_id}&department={card.department_id}",
+        done="hold_released",
     )
 
 

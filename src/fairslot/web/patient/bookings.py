@@ -1,6 +1,8 @@
 """*My bookings* (我的预约): upcoming and past, cancel (the cut-off and the random
-re-release explained), no-show bans with their end. The same use cases as the channel
-API (``GET /v1/accounts/{id}/bookings``, ``POST /v1/bookings/{id}/cancel``)."""
+re-release explained; a paid booking's fee refunded, and where to), no-show bans with their
+end, payments that arrived too late (``refund_due``) with where the money goes back. The
+same use cases as the channel API (``GET /v1/accounts/{id}/bookings``,
+``POST /v1/bookings/{id}/cancel``)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from fairslot.bookings import service as bookings
 from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.states import BookingStatus
 from fairslot.patients import service as patients
+from fairslot.payments import service as payments
 from fairslot.web.patient.deps import Acting, Patient
 from fairslot.web.patient.pages import after, page
 
@@ -49,6 +52,7 @@ def bookings_page(request: Request, user: Patient, db: DbDep, platform: Platform
         limits=policy.limits,
         zone=user.zone,
     )
+    refunds = payments.refunds_of_account(db, account_id=user.account_id)
     done(request, db, None)
     upcoming = sorted(
         (b for b in found if b.status in PENDING and b.slot_ends_at >= now),
@@ -63,6 +67,7 @@ def bookings_page(request: Request, user: Patient, db: DbDep, platform: Platform
             "upcoming": upcoming,
             "past": past,
             "bans": bans,
+            "refunds": refunds,
             "cutoff": policy.limits.cancel_cutoff_minutes,
             "cool_min": policy.cooling_min_minutes,
             "cool_max_hours": max(1, policy.cooling_max_minutes // 60),
@@ -83,6 +88,15 @@ def cancel(
     request.state.audit = PendingRecord(
         action="cancel", at=now, ctx=user.ctx, account_id=user.account_id, booking_id=booking_id
     )
+    paid = (
+        bookings.get_booking(
+            db,
+            booking_id=booking_id,
+            account_id=user.account_id,
+            channel_id=user.ctx.channel_id or 0,
+        ).status
+        == BookingStatus.BOOKED
+    )
     bookings.cancel(
         db,
         booking_id=booking_id,
@@ -95,4 +109,5 @@ def cancel(
     )
     done(request, db, None)
     platform.memos.changed()
-    return after(request, "/bookings", done="cancelled")
+    # A paid booking's fee goes back: the page says where and how long it takes.
+    return after(request, "/bookings", done="cancelled_paid" if paid else "cancelled")

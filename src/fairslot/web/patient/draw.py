@@ -1,7 +1,8 @@
 """*Enter a draw* (摇号登记): a session of a draw-mode department, before its release,
 while the intent window is open. The patient chooses whom to enter; the fee is
 pre-authorised (``payments/preauth.py``: the sandbox cashier's account in development and
-the demo; refused with another provider rather than faked); then the channel API's
+the demo; with a configured provider, at the provider, whose signed callback makes the
+entry: ``preauth.py``); then the channel API's
 ``POST /v1/intents`` use case registers the one chance (the same gate, record, rules and
 service). A repeat answers the same entry. The entry and its result are ``entries.py``.
 """
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import service as allocation
-from fairslot.allocation.errors import DrawNotFound, NotADrawSession
+from fairslot.allocation.errors import DrawNotFound, IntentWindowClosed, NotADrawSession
 from fairslot.allocation.states import AllocationMode, DrawStatus, IntentStatus
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.bookings.policy import booking_policy
@@ -25,11 +26,12 @@ from fairslot.entries import service as entries
 from fairslot.entries.schemas import SessionCard
 from fairslot.patients import service as patients
 from fairslot.payments.preauth import sandbox_payer
-from fairslot.payments.providers import SandboxCashier
+from fairslot.payments.providers import HttpProvider, SandboxCashier
 from fairslot.web.patient.deps import Acting, Patient, finish
 from fairslot.web.patient.pages import page
+from fairslot.web.patient.preauth import to_provider
 from fairslot.web.patient.prepaid import prepay_and_gate
-from fairslot.web.payments import payment_provider
+from fairslot.web.payments import may_post_to_provider, payment_provider
 
 router = APIRouter(tags=["patient"], include_in_schema=False)
 
@@ -94,10 +96,10 @@ def draw_page(
         and e.session.department_id == card.department_id
     ]
     done(request, db, None)
-    sandbox = isinstance(payment_provider(platform), SandboxCashier)
+    provider = payment_provider(platform)
     # One chance each: a patient with an entry (other than one withdrawn) is not offered.
     entered = {e.patient_id for e in mine if e.status != IntentStatus.WITHDRAWN}
-    return page(
+    response = page(
         request,
         "patient/draw.html",
         user,
@@ -109,11 +111,12 @@ def draw_page(
             "patients": [p for p in bound if p.patient_id not in entered],
             "mine": mine,
             "names": {p.patient_id: p.name_masked for p in bound},
-            "sandbox": sandbox,
+            "preauth": preauth_kind(provider),
             "payer": sandbox_payer(user.account_id),
         },
         active="book",
     )
+    return may_post_to_provider(response, platform)
 
 
 @router.post("/draw/enter")
@@ -125,6 +128,29 @@ def enter(
     session_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     patient_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ) -> Response:
+    provider = payment_provider(platform)
+    if isinstance(provider, HttpProvider):
+        now = platform.clock.now()
+        card = entries.session_card(db, session_id=session_id)
+        if card.allocation_mode != AllocationMode.DRAW:
+            raise NotADrawSession("This department sells first-come at release; hold a slot then.")
+        # Not sent to the provider for a window that has closed: nothing to pre-authorise.
+        if window_of(db, card, now=now).state != "open":
+            raise IntentWindowClosed(
+                "The intent window for this session is not open.",
+                detail_zh="该时段现在不接受摇号登记。",
+            )
+        return to_provider(
+            request,
+            user,
+            db,
+            platform,
+            provider,
+            purpose="draw",
+            action="intent",
+            session_id=session_id,
+            patient_id=patient_id,
+        )
     paid = prepay_and_gate(
         request, user, db, platform, action="intent", session_id=session_id, patient_id=patient_id
     )
@@ -145,6 +171,14 @@ def enter(
     flag = "draw_entered" if created else "draw_already"
     response = RedirectResponse(f"/entries/draw/{intent.id}?done={flag}", status_code=303)
     return finish(request, response)
+
+
+def preauth_kind(provider: object) -> str | None:
+    """How the pages pre-authorise with this provider: at once in the sandbox, at the
+    provider (a redirect) with a configured one, or not at all."""
+    if isinstance(provider, SandboxCashier):
+        return "sandbox"
+    return "provider" if isinstance(provider, HttpProvider) else None
 
 
 def _seconds(at: datetime | None, now: datetime) -> int:

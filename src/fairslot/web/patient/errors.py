@@ -2,25 +2,26 @@
 sentence saying what happened and what to do next (``patient_errors.<code>``, else the
 service's Chinese message, else the console's ``errors.<code>``, else its English), and
 a way back. A blocked request (403 ``request_blocked``) says whom to contact, never what
-was blocked. Other paths keep their handlers (JSON for the API, the console's pages)."""
+was blocked. Other paths keep their handlers (JSON for the API, the console's pages). The
+handling itself is the pages' one (``web/page_errors.py``); here is what the patients'
+pages look like."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairslot.errors import DomainError
+from fairslot.web import page_errors
+from fairslot.web.page_errors import PageErrors, here
 from fairslot.web.patient.deps import PatientSignInRequired
 from fairslot.web.patient.pages import page, safe_next
 from fairslot.web.templating import translator_for
 
-Handler = Callable[[Request, Any], Awaitable[Response]]
 TAG = "patient"
 
 
@@ -39,21 +40,20 @@ def is_patient_page(request: Request) -> bool:
 
 
 def message_for(request: Request, *, code: str, detail: str, extra: dict[str, Any]) -> str:
+    """The patients' own sentence for the code (with the limits it names), else the
+    console's way (``page_errors.message_for``)."""
     t = translator_for(request)
-    settings = request.app.state.platform.settings
-    values = {
-        "limit": settings.max_patients_per_account,
-        "per_phone": settings.max_accounts_per_phone,
-        "left": extra.get("left", ""),
-        "cutoff": settings.cancel_cutoff_minutes,
-    }
     own = f"patient_errors.{code}"
     if t.has(own):
-        return t(own, **values)
-    if t.language == "zh-CN" and isinstance(extra.get("detail_zh"), str):
-        return str(extra["detail_zh"])
-    shared = f"errors.{code}"
-    return t(shared) if t.has(shared) else detail
+        settings = request.app.state.platform.settings
+        return t(
+            own,
+            limit=settings.max_patients_per_account,
+            per_phone=settings.max_accounts_per_phone,
+            left=extra.get("left", ""),
+            cutoff=settings.cancel_cutoff_minutes,
+        )
+    return page_errors.message_for(request, code=code, detail=detail, extra=extra)
 
 
 def _back(request: Request) -> str:
@@ -76,38 +76,25 @@ def refusal(request: Request, *, status: int, code: str, message: str) -> Respon
     )
 
 
-def to_sign_in(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    url = "/login" if request.method != "GET" else f"/login?next={quote(target)}"
+def to_sign_in(request: Request, _exc: DomainError | None = None) -> Response:
+    url = "/login" if request.method != "GET" else f"/login?next={quote(here(request))}"
     return RedirectResponse(url, status_code=303)
+
+
+def _invalid(request: Request, _exc: RequestValidationError) -> str:
+    return message_for(request, code="invalid_request", detail="", extra={})
+
+
+PAGES = PageErrors(
+    owns=is_patient_page,
+    sign_in_required=PatientSignInRequired,
+    to_sign_in=to_sign_in,
+    message=message_for,
+    refusal=refusal,
+    invalid=_invalid,
+)
 
 
 def install(app: FastAPI) -> None:
     """Wrap the handlers installed before (the API's, the console's)."""
-    previous_domain = cast(Handler, app.exception_handlers[DomainError])
-    previous_http = cast(Handler, app.exception_handlers[StarletteHTTPException])
-    previous_invalid = cast(Handler, app.exception_handlers[RequestValidationError])
-
-    @app.exception_handler(DomainError)
-    async def domain(request: Request, exc: DomainError) -> Response:
-        if not is_patient_page(request):
-            return await previous_domain(request, exc)
-        if isinstance(exc, PatientSignInRequired):
-            return to_sign_in(request)
-        message = message_for(request, code=exc.code, detail=exc.detail, extra=exc.extra)
-        return refusal(request, status=exc.status, code=exc.code, message=message)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http(request: Request, exc: StarletteHTTPException) -> Response:
-        if not is_patient_page(request):
-            return await previous_http(request, exc)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        message = message_for(request, code=code, detail=str(exc.detail), extra={})
-        return refusal(request, status=exc.status_code, code=code, message=message)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        if not is_patient_page(request):
-            return await previous_invalid(request, exc)
-        message = message_for(request, code="invalid_request", detail="", extra={})
-        return refusal(request, status=422, code="invalid_request", message=message)
+    page_errors.install(app, PAGES)

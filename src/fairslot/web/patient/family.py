@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from fairslot.api.deps import DbDep, PlatformDep, done, gate
 from fairslot.audit.service import PendingRecord
+from fairslot.errors import InvalidInput
 from fairslot.patients import service as patients
 from fairslot.web.patient.deps import Acting, Patient
 from fairslot.web.patient.pages import after, page
@@ -38,7 +39,6 @@ def family_page(request: Request, user: Patient, db: DbDep, platform: PlatformDe
         {
             "patients": found,
             "relations": RELATIONS,
-            "has_self": any(p.relation == "self" for p in found),
             "limit": settings.max_patients_per_account,
             "full": len(found) >= settings.max_patients_per_account,
         },
@@ -55,8 +55,15 @@ def bind(
     name: Annotated[str, Form(max_length=50)] = "",
     id_number: Annotated[str, Form(max_length=32)] = "",
     phone: Annotated[str, Form(max_length=32)] = "",
-    relation: Annotated[str, Form(max_length=32)] = "self",
+    relation: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
+    if relation not in RELATIONS:
+        # Chosen by the patient, never assumed: a parent bound as "self" is a wrong record.
+        raise InvalidInput(
+            "Choose how the patient is related to you.",
+            code="relation_required",
+            detail_zh="请选择就诊人与您的关系。",
+        )
     now = platform.clock.now()
     request.state.audit = pending = PendingRecord(
         action="bind_patient",

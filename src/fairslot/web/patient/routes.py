@@ -17,6 +17,7 @@ from fairslot.web.patient import (
     family,
     home,
     notices,
+    preauth,
     signin,
     waitlist,
 )
@@ -33,4 +34,5 @@ ROUTERS: list[APIRouter] = [
     entries.router,
     draw_record.router,
     notices.router,
+    preauth.router,
 ]

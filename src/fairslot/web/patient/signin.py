@@ -5,7 +5,8 @@ elder-friendly mode).
 phone, device and address, after the gate) and shows the code form; ``POST /login``
 checks it, opens the phone's account of the pages' channel on its first sign-in, and
 sets the session cookie. The forms before sign-in carry a double-submit CSRF token
-(a nonce cookie), like the console's sign-in.
+(a nonce cookie), the session cookie and the language switch are every sign-in's
+(``web/signin_forms.py``), like the console's sign-in.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fairslot.api.deps import DbDep, PlatformDep, done, gate
 from fairslot.audit import service as audit
 from fairslot.audit.service import PendingRecord
-from fairslot.errors import Forbidden
 from fairslot.gate.ratelimit import Subject
 from fairslot.signin import service as signin
 from fairslot.signin.errors import CodeRefused
-from fairslot.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from fairslot.web.patient.deps import (
     ELDER_COOKIE,
     SESSION_COOKIE,
@@ -36,11 +35,12 @@ from fairslot.web.patient.deps import (
 )
 from fairslot.web.patient.errors import message_for
 from fairslot.web.patient.pages import page, safe_next
-from fairslot.web.security import csrf_matches, new_form_nonce
+from fairslot.web.signin_forms import FormNonce, set_session_cookie, signed_out
+from fairslot.web.signin_forms import switch_language as language_switch
 
 router = APIRouter(tags=["patient"], include_in_schema=False)
 
-NONCE_COOKIE = "fairslot_signin_nonce"
+NONCE = FormNonce(cookie="fairslot_signin_nonce", path="/login")
 
 
 def _form(
@@ -52,7 +52,7 @@ def _form(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    nonce = new_form_nonce()
+    nonce = NONCE.new()
     response = page(
         request,
         template,
@@ -61,21 +61,8 @@ def _form(
         active="login",
         status=status,
     )
-    response.set_cookie(
-        NONCE_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/login",
-        max_age=3600,
-    )
+    NONCE.set(request, response, nonce)
     return response
-
-
-def _check_nonce(request: Request, given: str) -> None:
-    if not csrf_matches(expected=request.cookies.get(NONCE_COOKIE, ""), given=given):
-        raise Forbidden("The form has expired; reload the page and try again.", code="csrf_failed")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -95,7 +82,7 @@ def send_code(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next_url: Annotated[str, Form(alias="next", max_length=500)] = "/",
 ) -> Response:
-    _check_nonce(request, csrf_token)
+    NONCE.check(request, csrf_token)
     next_url = safe_next(next_url)
     now = platform.clock.now()
     channel = signin.pages_channel(db)
@@ -128,7 +115,7 @@ def sign_in(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next_url: Annotated[str, Form(alias="next", max_length=500)] = "/",
 ) -> Response:
-    _check_nonce(request, csrf_token)
+    NONCE.check(request, csrf_token)
     next_url = safe_next(next_url)
     now = platform.clock.now()
     channel = signin.pages_channel(db)
@@ -158,16 +145,15 @@ def sign_in(
     pending.account_id = signed.account.id
     done(request, db, None)
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.token,
-        httponly=True,
+    set_session_cookie(
+        request,
+        response,
+        name=SESSION_COOKIE,
+        token=signed.token,
         samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
         max_age=int(signin.SESSION_TTL.total_seconds()),
     )
-    response.delete_cookie(NONCE_COOKIE, path="/login")
+    NONCE.clear(response)
     return finish(request, response)
 
 
@@ -175,18 +161,12 @@ def sign_in(
 def sign_out(request: Request, user: Acting, db: DbDep, platform: PlatformDep) -> Response:
     signin.sign_out(db, token=request.state.patient_token, now=platform.clock.now())
     done(request, db, None)
-    response = RedirectResponse("/?done=signed_out", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out("/?done=signed_out", session_cookie=SESSION_COOKIE)
 
 
 @router.get("/lang")
 def switch_language(request: Request) -> Response:
-    wanted = request.query_params.get("to", "")
-    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    if wanted in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, wanted, samesite="lax", path="/", max_age=YEAR)
-    return response
+    return language_switch(request, back_to=safe_next(request.query_params.get("next")))
 
 
 @router.get("/elder")

@@ -17,13 +17,15 @@ from fairslot.bookings.policy import booking_policy
 from fairslot.entries import service as entries
 from fairslot.patients import service as patients
 from fairslot.payments.preauth import sandbox_payer
-from fairslot.payments.providers import SandboxCashier
+from fairslot.payments.providers import HttpProvider
 from fairslot.waitlist import service as waitlist
 from fairslot.waitlist.models import WaitStatus
 from fairslot.web.patient.deps import Acting, Patient, finish
+from fairslot.web.patient.draw import preauth_kind
 from fairslot.web.patient.pages import page
+from fairslot.web.patient.preauth import to_provider
 from fairslot.web.patient.prepaid import prepay_and_gate
-from fairslot.web.payments import payment_provider
+from fairslot.web.payments import may_post_to_provider, payment_provider
 
 router = APIRouter(tags=["patient"], include_in_schema=False)
 
@@ -47,7 +49,7 @@ def waitlist_page(
     done(request, db, None)
     waiting = {w.patient_id for w in places}
     policy = booking_policy(platform.settings)
-    return page(
+    response = page(
         request,
         "patient/waitlist.html",
         user,
@@ -57,12 +59,13 @@ def waitlist_page(
             "places": places,
             "names": {p.patient_id: p.name_masked for p in bound},
             "closed": now >= card.closes_at or not card.active,
-            "sandbox": isinstance(payment_provider(platform), SandboxCashier),
+            "preauth": preauth_kind(payment_provider(platform)),
             "payer": sandbox_payer(user.account_id),
             "enabled": policy.waitlist_enabled,
         },
         active="book",
     )
+    return may_post_to_provider(response, platform)
 
 
 @router.post("/waitlist/join")
@@ -74,6 +77,19 @@ def join(
     session_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     patient_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ) -> Response:
+    provider = payment_provider(platform)
+    if isinstance(provider, HttpProvider):
+        return to_provider(
+            request,
+            user,
+            db,
+            platform,
+            provider,
+            purpose="waitlist",
+            action="waitlist_join",
+            session_id=session_id,
+            patient_id=patient_id,
+        )
     paid = prepay_and_gate(
         request,
         user,
