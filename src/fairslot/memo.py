@@ -19,7 +19,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -66,3 +68,46 @@ class Memo(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+
+# -- within one transaction ------------------------------------------------------------
+
+_IN_TRANSACTION = "fairslot.memo.in_transaction"
+
+
+def remember_in_transaction(db: Session, key: Hashable, value: object) -> None:
+    """Keep ``value`` for the rest of ``db``'s current transaction: a later step of the
+    same request that needs the same rows recalls them instead of reading them again
+    (the hold's session, department and zone, read once by the release-batch check).
+
+    Unlike the memos above this is not a cache across requests: what is recalled was read
+    in this very transaction, so it is exactly as fresh as reading it again would be
+    under READ COMMITTED for the facts it is used for (a session's times and department,
+    a department's rules). Any later transaction of the session recalls nothing."""
+    transaction = db.get_transaction()
+    found = db.info.get(_IN_TRANSACTION)
+    kept: dict[Hashable, object] = {}
+    if found is not None and found[0] is transaction:
+        kept = found[1]
+    kept[key] = value
+    db.info[_IN_TRANSACTION] = (transaction, kept)
+
+
+def recall_in_transaction(db: Session, key: Hashable) -> Any:
+    """What :func:`remember_in_transaction` kept under ``key`` in the current
+    transaction of ``db``; None in any other transaction."""
+    found = db.info.get(_IN_TRANSACTION)
+    transaction = db.get_transaction()
+    if found is None or transaction is None or found[0] is not transaction:
+        return None
+    return found[1].get(key)
+
+
+def hold_place_key(*, slot_id: str | None, session_id: int | None) -> Hashable:
+    """The key a hold's place (``availability.repository.HoldPlace``) is kept under: by
+    session when the hold names one (it then claims any free slot of it), else by slot."""
+    return (
+        ("hold_place", None, session_id)
+        if session_id is not None
+        else ("hold_place", slot_id, None)
+    )

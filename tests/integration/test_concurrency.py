@@ -228,16 +228,27 @@ def occupying_bookings(db: Session, **where: object) -> list[Booking]:
 
 
 def unguarded_claim(
-    db: Session, *, slot_id: str, channel_id: int, now: dt.datetime, hold_until: dt.datetime
-) -> bool:
-    """``claim_slot`` with its compare-and-set taken away: it takes any slot."""
+    db: Session,
+    *,
+    channel_id: int,
+    now: dt.datetime,
+    hold_until: dt.datetime,
+    slot_id: str | None = None,
+    session_id: int | None = None,
+) -> booking_repo.Claimed:
+    """``claim_slot`` with its compare-and-set taken away: it takes any slot (the
+    ``released`` entry is still marked once, as the real claim marks it)."""
+    assert slot_id is not None
+    first = booking_repo.mark_release_logged(db, slot_id=slot_id)
     db.execute(
         update(Slot)
         .where(Slot.id == slot_id)
         .values(state=SlotState.HELD, hold_expires_at=hold_until, reopen_at=None)
         .execution_options(synchronize_session=False)
     )
-    return True
+    return booking_repo.Claimed(
+        slot_id=slot_id, was=SlotState.OPEN, reopen_at=None, release_logged=not first
+    )
 
 
 @pytest.fixture
@@ -415,6 +426,116 @@ def test_the_department_day_index_alone_keeps_one_booking_without_the_patient_lo
 
     print(f"\n[{backend}] index only: {tally.codes()} in {tally.seconds:.2f}s")
     assert_one_department_day_booking(world, patient, slot_ids, tally)
+
+
+# -- 2b. many patients, one session, fewer slots than holders ----------------------------
+
+BY_SESSION_HOLDERS = 60  # holds by session, each for a patient of their own
+BY_SESSION_SLOTS = 12  # free slots of the session
+
+
+def holding_by_session(
+    world: World, *, account_id: int, patient_id: int, session_id: int
+) -> Request:
+    """A hold by session as ``POST /v1/holds`` makes it: the session's first free slot as
+    read a moment ago, then the hold, which takes whichever slot is free at the claim."""
+    ctx, policy, clock = world.ctx(account_id=account_id), world.policy, world.platform.clock
+    channel_id = ctx.channel_id or 0
+
+    def call(db: Session) -> object:
+        now = clock.now()
+        first = bookings.first_free_slot(db, session_id=session_id, now=now, channel_id=channel_id)
+        return bookings.hold(
+            db,
+            account_id=account_id,
+            patient_id=patient_id,
+            slot_id=first,
+            session_id=session_id,
+            now=now,
+            ctx=ctx,
+            policy=policy,
+            rng=random.Random(),
+        ).id
+
+    return call
+
+
+def test_holds_by_session_fill_every_free_slot_and_only_the_rest_are_told_the_session_is_full(
+    world: World, backend: str
+) -> None:
+    """Concurrent holders of one session all read the same "first free slot"; the losers
+    of that slot are moved to the next free one, not refused: exactly as many holds win
+    as there are free slots, every other one is ``session_full``, none ``slot_taken``."""
+    session = world.session(capacity=BY_SESSION_SLOTS)
+    slot_ids = [slot.id for slot in world.slots(session)]
+    patients = [world.patient() for _ in range(BY_SESSION_HOLDERS)]
+    world.db.commit()
+    calls = [
+        holding_by_session(
+            world, account_id=account.id, patient_id=patient.id, session_id=session.id
+        )
+        for account, patient in patients
+    ]
+
+    tally = hammer(world.platform, calls)
+
+    print(
+        f"\n[{backend}] {BY_SESSION_HOLDERS} holds by session on {BY_SESSION_SLOTS} slots: "
+        f"{len(tally.ok)} ok, {tally.codes()} in {tally.seconds:.2f}s"
+    )
+    assert tally.unexpected == []
+    assert len(tally.ok) == BY_SESSION_SLOTS
+    assert dict(tally.refused) == {(409, "session_full"): BY_SESSION_HOLDERS - BY_SESSION_SLOTS}
+    db = fresh(world.db)
+    held = occupying_bookings(db, session_id=session.id)
+    assert sorted(b.id for b in held) == sorted(str(i) for i in tally.ok)
+    assert sorted(b.slot_id for b in held) == sorted(slot_ids)  # each slot once, none twice
+    assert len({b.patient_id for b in held}) == BY_SESSION_SLOTS
+    assert count_events(db, slot_ids, EventKind.HELD) == BY_SESSION_SLOTS
+    assert count_events(db, slot_ids, EventKind.RELEASED) == BY_SESSION_SLOTS
+    assert_pool_is_sound(db, slot_ids)
+
+
+def test_a_hold_by_session_takes_the_next_free_slot_when_its_first_is_gone(
+    world: World,
+) -> None:
+    """The slot read as first free is taken before the hold's claim: the hold gets the
+    next one (the race above, replayed step by step)."""
+    session = world.session(capacity=3)
+    first, second, _ = [slot.id for slot in world.slots(session)]
+    (early_account, early), (late_account, late) = world.patient(), world.patient()
+    world.db.commit()
+    seen = bookings.first_free_slot(
+        world.db, session_id=session.id, now=world.now(), channel_id=world.ctx().channel_id or 0
+    )
+    world.db.commit()
+    assert seen == first
+    tally, lock = Tally(), threading.Lock()
+    one_request(
+        world.platform,
+        holding(world, account_id=early_account.id, patient_id=early.id, slot_id=first),
+        tally,
+        lock,
+    )
+
+    def late_hold(db: Session) -> object:
+        return bookings.hold(
+            db,
+            account_id=late_account.id,
+            patient_id=late.id,
+            slot_id=seen,
+            session_id=session.id,
+            now=world.now(),
+            ctx=world.ctx(account_id=late_account.id),
+            policy=world.policy,
+            rng=random.Random(),
+        ).slot_id
+
+    one_request(world.platform, late_hold, tally, lock)
+
+    assert tally.unexpected == [] and not tally.refused
+    assert tally.ok[1] == second
+    assert_pool_is_sound(fresh(world.db), [first, second])
 
 
 # -- 3. hold → confirm → cancel cycles while the clock runs ------------------------------

@@ -13,19 +13,19 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.orm import Session
 
+from factories.bookings import book, cancel, cancel_and_cool, hold, join
 from factories.world import RELEASED_DAY, World, make_world
 from fairslot.availability import service as availability
 from fairslot.bookings import service as bookings
 from fairslot.bookings import sweeps
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
-from fairslot.channels.models import ChannelKind
 from fairslot.errors import DomainError
 from fairslot.ledger import repository as ledger_repo
 from fairslot.ledger.events import EventKind
 from fairslot.ledger.replay import replay
 from fairslot.notifications.models import Notification
-from fairslot.patients.models import Account, Patient
+from fairslot.patients.models import Account
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import Period, SlotState
 from fairslot.waitlist import repository as waitlist_repo
@@ -41,69 +41,6 @@ def world(db, platform) -> World:
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def hold(world: World, account: Account, patient: Patient, slot_id: str) -> Booking:
-    booking = bookings.hold(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        slot_id=slot_id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
-    return booking
-
-
-def book(world: World, account: Account, patient: Patient, slot_id: str) -> Booking:
-    booking = hold(world, account, patient, slot_id)
-    confirmed = bookings.confirm(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        payment_account="6222020000001234",
-        payment_reference=f"pay-{booking.id[:8]}",
-        now=world.now(),
-        ctx=world.ctx(account),
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return confirmed
-
-
-def cancel(world: World, account: Account, booking: Booking) -> None:
-    bookings.cancel(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        channel_kind=ChannelKind.WECHAT,
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
-
-
-def join(world: World, account: Account, patient: Patient, session: ClinicSession) -> WaitlistEntry:
-    entry = waitlist.join(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        session_id=session.id,
-        payment_account="alipay:wait@example",
-        payment_reference=f"pre-auth-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=f"device-{patient.id}"),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return entry
 
 
 def sweep(world: World, **policy: object) -> sweeps.SweepReport:
@@ -176,14 +113,6 @@ def full_session(world: World) -> tuple[ClinicSession, Account, Booking]:
     account, patient = world.patient()
     booking = book(world, account, patient, world.slots(session)[0].id)
     return session, account, booking
-
-
-def cancel_and_cool(world: World, account: Account, booking: Booking) -> dt.datetime:
-    """Cancel ``booking``; returns when its slot's drawn cooling ends."""
-    cancel(world, account, booking)
-    cooled = slot_of(world, booking.slot_id)
-    assert cooled.state == SlotState.COOLING and cooled.reopen_at is not None
-    return cooled.reopen_at
 
 
 # -- joining ---------------------------------------------------------------------------
@@ -329,11 +258,11 @@ def test_a_poller_at_the_exact_reopen_instant_gets_409_and_the_waiting_patient_t
             policy=world.policy,
             rng=world.platform.rng,
         )
-    # Inside the poller's own transaction the hold path already booked the slot for
-    # the waiting patient: the claim found it taken.
+    # The claim's due-time predicate does not sell a returned slot while anyone waits;
+    # the poller's hold settles nothing of anyone else's (the sweeper books the slot).
     assert info.value.code == "slot_taken" and info.value.status == 409
     in_transaction = waitlist_repo.get_entry(world.db, waiting.id)
-    assert in_transaction is not None and in_transaction.status == WaitStatus.BOOKED
+    assert in_transaction is not None and in_transaction.status == WaitStatus.WAITING
     world.db.rollback()  # the edge rolls a refused request back ...
 
     # ... and the slot is still nobody's to grab: while someone waits it is not even
@@ -361,7 +290,7 @@ def test_a_poller_at_the_exact_reopen_instant_gets_409_and_the_waiting_patient_t
     assert_replay_matches(world, booking.slot_id)
 
 
-def test_the_hold_path_keeps_the_waitlist_booking_when_its_caller_commits(
+def test_a_refused_poller_leaves_the_returned_slot_to_the_sweeper_for_the_waiting_patient(
     world: World,
 ) -> None:
     session, canceller, booking = full_session(world)
@@ -370,7 +299,7 @@ def test_the_hold_path_keeps_the_waitlist_booking_when_its_caller_commits(
     poller_account, poller = world.patient()
     world.platform.clock.set(cancel_and_cool(world, canceller, booking))
 
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as info:
         bookings.hold(
             world.db,
             account_id=poller_account.id,
@@ -381,10 +310,13 @@ def test_the_hold_path_keeps_the_waitlist_booking_when_its_caller_commits(
             policy=world.policy,
             rng=world.platform.rng,
         )
-    world.db.commit()
+    world.db.commit()  # even a caller that keeps a refused hold's changes sells nothing
 
+    assert info.value.code == "slot_taken"
+    assert entry(world, waiting.id).status == WaitStatus.WAITING
+    assert slot_of(world, booking.slot_id).state == SlotState.COOLING
+    assert sweep(world).waitlist_booked == 1
     assert entry(world, waiting.id).status == WaitStatus.BOOKED
-    assert sweep(world).waitlist_booked == 0
     assert_replay_matches(world, booking.slot_id)
 
 

@@ -126,6 +126,7 @@ def create_hold(
             ctx=ctx,
             policy=policy,
             rng=platform.rng,
+            session_id=None if body.slot_id else body.session_id,
         )
     except SlotUnavailable as exc:
         if exc.code not in CAPACITY_REFUSALS:
@@ -139,7 +140,7 @@ def create_hold(
             limits=policy.limits,
             memo=platform.memos.alternatives,
         ) from exc
-    pending.booking_id = booking.id
+    pending.slot_id, pending.booking_id = booking.slot_id, booking.id
     view = done(request, db, booking_view(db, booking))
     platform.memos.changed()  # this process's own answers show its own change at once
     return view

@@ -4,6 +4,7 @@ a session whose release time has not come does not exist for any channel."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
@@ -101,7 +102,8 @@ def slot_on_sale() -> ColumnElement[bool]:
     )
 
 
-def _someone_waiting() -> ColumnElement[bool]:
+def someone_waiting() -> ColumnElement[bool]:
+    """Someone waits on the waitlist of ``Slot``'s session (correlated on ``Slot``)."""
     return (
         select(WaitlistEntry.id)
         .where(
@@ -123,7 +125,7 @@ def slot_is_free(
         or_(
             Slot.state == SlotState.OPEN,
             # a returned slot is the waitlist's first: it is not shown while anyone waits
-            and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now, ~_someone_waiting()),
+            and_(Slot.state == SlotState.COOLING, Slot.reopen_at <= now, ~someone_waiting()),
         ),
         or_(
             Slot.reserved_channel_id.is_(None),
@@ -253,6 +255,54 @@ def first_free_slot(
     if row is None:
         return False, None
     return True, row[1]
+
+
+@dataclass(frozen=True)
+class HoldPlace:
+    """What a hold needs to know of where it lands, read in one statement: the session,
+    its department, its hospital's time zone and the draw or release-batch row of its
+    department-day (None: first-come, or not yet made)."""
+
+    session: ClinicSession
+    department: Department
+    timezone: str
+    draw: Draw | None
+
+
+@cache
+def _hold_place(*, by_slot: bool) -> Select[ClinicSession, Department, str, Draw]:
+    stmt = (
+        select(ClinicSession, Department, Hospital.timezone, Draw)
+        .join(Department, Department.id == ClinicSession.department_id)
+        .join(Hospital, Hospital.id == ClinicSession.hospital_id)
+        .outerjoin(
+            Draw,
+            and_(
+                Draw.department_id == ClinicSession.department_id,
+                Draw.session_date == ClinicSession.session_date,
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if by_slot:
+        return stmt.join(Slot, Slot.session_id == ClinicSession.id).where(
+            Slot.id == bindparam("slot_id")
+        )
+    return stmt.where(ClinicSession.id == bindparam("session_id"))
+
+
+def hold_place(
+    db: Session, *, slot_id: str | None = None, session_id: int | None = None
+) -> HoldPlace | None:
+    """The place of a hold by slot (``slot_id``) or by session, whatever its state (the
+    caller checks the release gate); None when there is no such slot or session."""
+    if slot_id is not None:
+        row = db.execute(_hold_place(by_slot=True), {"slot_id": slot_id}).one_or_none()
+    else:
+        row = db.execute(_hold_place(by_slot=False), {"session_id": session_id}).one_or_none()
+    if row is None:
+        return None
+    return HoldPlace(session=row[0], department=row[1], timezone=str(row[2]), draw=row[3])
 
 
 def slots_of_session(db: Session, session_id: int) -> Sequence[Slot]:

@@ -116,6 +116,10 @@ def run_release_bench(
             database_url=url,
             redis_url=options.redis_url,
             redis_namespace=f"fairslot-bench-{token}",
+            # The bench measures the first-come race (what the anchor does by hand): its
+            # fresh clinics have no release history, which the platform's caution would
+            # otherwise batch (allocation/scarcity.py) — every hold a 202 entry.
+            scarce_without_history=False,
         )
         platform = bootstrap(settings)
         try:
@@ -369,6 +373,7 @@ def server_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "FAIRSLOT_REDIS_URL"}
     env["FAIRSLOT_DATABASE_URL"] = settings.database_url
     env["FAIRSLOT_REDIS_NAMESPACE"] = settings.redis_namespace
+    env["FAIRSLOT_SCARCE_WITHOUT_HISTORY"] = "true" if settings.scarce_without_history else "false"
     if settings.redis_url:
         env["FAIRSLOT_REDIS_URL"] = settings.redis_url
     return env

@@ -39,6 +39,7 @@ from fairslot.hospitals.schemas import DepartmentIn, DoctorIn
 from fairslot.patients import service as patients
 from fairslot.patients.identity import Sex
 from fairslot.patients.idgen import REGION_CODES, make_resident_id
+from fairslot.schedules import release_change
 from fairslot.schedules import repository as schedules_repo
 from fairslot.schedules import service as schedules
 from fairslot.schedules.formats import ScheduleDocument, SessionSpec
@@ -189,7 +190,7 @@ def push_release(db: Session, *, world: World, now: datetime, release_at: dateti
         raise ValueError("the release instant must lie ahead of the push")
     hospital = hospitals.get_hospital(db, code=world.hospital_code)
     local = release_at.astimezone(ZoneInfo(hospital.timezone))
-    hospitals.update_release_policy(
+    release_change.update_release_policy(
         db, hospital=hospital, now=now, push_time=time(0, 0), release_time=local.time()
     )
     day = local.date() + timedelta(days=hospital.days_ahead)

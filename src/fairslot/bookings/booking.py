@@ -14,6 +14,7 @@ it without a cycle.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,9 +32,10 @@ from fairslot.bookings.states import BookingStatus
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.errors import DomainError
+from fairslot.hospitals.models import Department
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
-from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.models import ClinicSession
 
 
 @dataclass(frozen=True)
@@ -52,42 +54,62 @@ def book_slot(
     *,
     patient: Patient,
     account_id: int,
-    slot: Slot,
+    slot_id: str | None,
     session: ClinicSession,
     now: datetime,
     ctx: RequestContext,
     policy: BookingPolicy,
+    rng: random.Random | None = None,
     preauthorised: Preauthorised | None = None,
     screen: blacklist_gate.Identifiers | None = None,
     protector: Protector | None = None,
+    department: tuple[Department, str] | None = None,
 ) -> Booking:
-    """Book ``slot`` for a bound ``patient``: HELD for ``policy.hold_minutes``, or BOOKED
-    at once and put on the hospital's feed when ``preauthorised``. ``screen``: identifiers
-    to check against the blacklist here, refused as the request gate refuses (for paths
-    with no request at the gate).
+    """Book ``slot_id`` — or, with None, the lowest-numbered free slot of ``session`` —
+    for a bound ``patient``: HELD for ``policy.hold_minutes``, or BOOKED at once and put
+    on the hospital's feed when ``preauthorised``. ``screen``: identifiers to check
+    against the blacklist here, refused as the request gate refuses (for paths with no
+    request at the gate). ``rng`` draws the cooling of the patient's own lapsed holds.
+    ``department``: the session's department and its hospital's zone, if the caller
+    read them in this transaction (not read again).
 
     The caller has taken the patient's lock (``repository.lock_patient``, first, so that
     an unbind cannot slip in) and checked the binding and that the slot's session is on
     sale; the per-patient limits below are then counted on committed data.
 
-    Raises the first refusal: the blacklist's, a booking rule's, ``slot_taken`` when the
-    claim loses, ``booking_conflict`` when a unique index catches a race. The caller owns
-    the transaction (or a savepoint) and rolls back on any of them."""
+    Only this patient's and this slot's rows are written: the patient's own holds that
+    lapsed are expired here (their department-day must be free for this booking), but
+    nobody else's state is settled — other lapsed holds and due re-releases are the
+    sweeper's, and the claim's due-time predicate already treats them as the clock says.
+
+    Raises the first refusal: the blacklist's, a booking rule's, ``slot_taken`` (by slot)
+    or ``session_full`` (by session) when the claim finds nothing to take,
+    ``booking_conflict`` when a unique index catches a race. The caller owns the
+    transaction (or a savepoint) and rolls back on any of them."""
     if screen is not None and blacklist_gate.is_blocked(
         db, ids=screen, now=now, protector=protector
     ):
         raise blacklist_gate.refusal()
-    check_rules(db, patient=patient, session=session, now=now, policy=policy)
+    lapsed = check_rules(
+        db, patient=patient, session=session, now=now, policy=policy, department=department
+    )
+    for booking_id in lapsed:
+        _expire_own_hold(db, booking_id=booking_id, now=now, policy=policy, rng=rng)
 
     channel_id = ctx.channel_id or 0
     hold_until = now + timedelta(minutes=policy.hold_minutes)
-    if not repo.claim_slot(
-        db, slot_id=slot.id, channel_id=channel_id, now=now, hold_until=hold_until
-    ):
-        raise slot_taken()
-    transitions.log_release(db, slot=slot, session=session, now=now)
+    claimed = repo.claim_slot(
+        db,
+        slot_id=slot_id,
+        session_id=session.id if slot_id is None else None,
+        channel_id=channel_id,
+        now=now,
+        hold_until=hold_until,
+    )
+    if claimed is None:
+        raise slot_taken() if slot_id is not None else session_full()
     booking = Booking(
-        slot_id=slot.id,
+        slot_id=claimed.slot_id,
         session_id=session.id,
         department_id=session.department_id,
         session_date=session.session_date,
@@ -112,6 +134,9 @@ def book_slot(
             "This slot or this patient's department-day was just taken by another request.",
             code="booking_conflict",
         ) from exc
+    # The ledger rows the claim made due, then the hold's own: added in this order, they
+    # are flushed together (one multi-row INSERT) and numbered in this order.
+    transitions.record_claim(db, claimed=claimed, session=session, now=now)
     transitions.record_hold(db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx)
     if preauthorised is not None:
         confirm_preauthorised(
@@ -126,6 +151,33 @@ def book_slot(
             patient_key=patient.id_hash,
         )
     return booking
+
+
+def _expire_own_hold(
+    db: Session,
+    *,
+    booking_id: str,
+    now: datetime,
+    policy: BookingPolicy,
+    rng: random.Random | None,
+) -> None:
+    """Expire one of the booking patient's own holds that lapsed (rare: the sweeper
+    usually got there first). Its slot cools for a drawn delay from the expiry instant,
+    as the sweeper would have written it."""
+    booking = repo.get_booking(db, booking_id)
+    if booking is None or booking.status != BookingStatus.HELD:
+        return
+    transitions.expire_hold(
+        db,
+        booking=booking,
+        now=now,
+        cooling=rules.draw_cooling(
+            # OS randomness when the caller has none: the delay must not be predictable.
+            rng=rng or random.SystemRandom(),
+            min_minutes=policy.cooling_min_minutes,
+            max_minutes=policy.cooling_max_minutes,
+        ),
+    )
 
 
 def confirm_preauthorised(
@@ -154,7 +206,9 @@ def confirm_preauthorised(
         payment_account_masked=payment_account_masked,
         payment_reference=payment_reference,
     )
-    session = booking_session(db, booking)
+    found = repo.session_and_slot_number(db, slot_id=booking.slot_id)
+    assert found is not None  # foreign keys guarantee the slot and its session
+    session, slot_number = found
     notify.to_hospital(
         db,
         hospital_id=session.hospital_id,
@@ -162,7 +216,9 @@ def confirm_preauthorised(
         at=now,
         booking_id=booking.id,
         payload={
-            **hospital_payload(db, booking, session, patient_key=patient_key),
+            **hospital_payload(
+                db, booking, session, patient_key=patient_key, slot_number=slot_number
+            ),
             **(feed_extra or {}),
         },
     )
@@ -176,11 +232,18 @@ def check_rules(
     session: ClinicSession,
     now: datetime,
     policy: BookingPolicy,
-) -> None:
+    department: tuple[Department, str] | None = None,
+) -> list[str]:
     """Every booking rule for this patient and session; raises the first refusal. Run by
     ``book_slot`` for every booking, and on their own where an entry is taken (a draw's
-    intent, a batch entry, a waitlist entry) so that it is refused before it waits."""
-    department, zone = repo.department_and_timezone(db, department_id=session.department_id)
+    intent, a batch entry, a waitlist entry) so that it is refused before it waits.
+
+    ``department``: the session's department and its hospital's zone, if the caller has
+    them from this transaction. Returns the ids of the patient's own holds that lapsed
+    (not counted by the rules)."""
+    known, zone = department or repo.department_and_timezone(
+        db, department_id=session.department_id
+    )
     tz = ZoneInfo(zone)
     history = repo.patient_history(
         db,
@@ -188,6 +251,7 @@ def check_rules(
         day=session.session_date,
         today=now.astimezone(tz).date(),
         no_show_since=now - timedelta(days=policy.limits.no_show_window_days),
+        now=now,
     )
     ban_until = rules.no_show_ban_until(
         no_show_times=history.no_show_times, now=now, limits=policy.limits
@@ -199,10 +263,10 @@ def check_rules(
         rules.check_eligibility(
             patient=rules.PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
             department=rules.DepartmentFacts(
-                department_id=department.id,
-                sex_restriction=department.sex_restriction,
-                min_age=department.min_age,
-                max_age=department.max_age,
+                department_id=known.id,
+                sex_restriction=known.sex_restriction,
+                min_age=known.min_age,
+                max_age=known.max_age,
             ),
             session_date=session.session_date,
         ),
@@ -216,6 +280,7 @@ def check_rules(
     for refusal in checks:
         if refusal:
             raise refuse(refusal)
+    return history.lapsed_holds
 
 
 def refuse(refusal: rules.Refusal) -> DomainError:
@@ -233,6 +298,16 @@ def slot_taken(*, keep_changes: bool = False) -> SlotUnavailable:
     )
 
 
+def session_full(*, keep_changes: bool = False) -> SlotUnavailable:
+    """The refusal of a hold by session when no slot of it is free for the channel."""
+    return SlotUnavailable(
+        "This session is fully booked.",
+        code="session_full",
+        detail_zh="该时段号源已约满。",
+        keep_changes=keep_changes,
+    )
+
+
 def booking_session(db: Session, booking: Booking) -> ClinicSession:
     session = repo.get_session(db, booking.session_id)
     assert session is not None  # a foreign key guarantees it
@@ -240,15 +315,23 @@ def booking_session(db: Session, booking: Booking) -> ClinicSession:
 
 
 def hospital_payload(
-    db: Session, booking: Booking, session: ClinicSession, *, patient_key: str
+    db: Session,
+    booking: Booking,
+    session: ClinicSession,
+    *,
+    patient_key: str,
+    slot_number: int | None = None,
 ) -> dict[str, object]:
-    """What the hospital's feed says of a booking (confirmed or cancelled)."""
-    slot = repo.get_slot(db, booking.slot_id)
+    """What the hospital's feed says of a booking (confirmed or cancelled);
+    ``slot_number``: the slot's, if the caller has it (not read again)."""
+    if slot_number is None:
+        slot = repo.get_slot(db, booking.slot_id)
+        slot_number = slot.number if slot else None
     return {
         "his_session_id": session.his_session_id,
         "session_id": session.id,  # the platform's id, as channels know the session
         "slot_id": booking.slot_id,
-        "slot_number": slot.number if slot else None,
+        "slot_number": slot_number,
         "patient_key": patient_key,
         "status": booking.status.value,
     }

@@ -55,6 +55,7 @@ def bans(
             day=today,
             today=today,
             no_show_since=now - timedelta(days=limits.no_show_window_days),
+            now=now,
         )
         until = rules.no_show_ban_until(no_show_times=history.no_show_times, now=now, limits=limits)
         if until is not None and until > now:

@@ -57,7 +57,8 @@ def withdraw_blocked(
         phone_hashes=blocked.of(Scope.PHONE),
         account_ids=blocked.account_ids,
         payment_hashes=blocked.of(Scope.PAYMENT),
-        with_raw_identifiers=blocked.needs_raw_identifiers,
+        device_keys=blocked.of(Scope.DEVICE),
+        network_keys=blocked.of(Scope.NETWORK),
     )
     hit = [c.booking_id for c in carried if blocked.hit(_identifiers(c), protector=protector)]
     withdrawn: list[Booking] = []

@@ -38,19 +38,19 @@ def upcoming_identifiers(
     phone_hashes: Collection[str],
     account_ids: Collection[int],
     payment_hashes: Collection[str],
-    with_raw_identifiers: bool,
+    device_keys: Collection[str],
+    network_keys: Collection[str],
 ) -> list[Carried]:
-    """Held or confirmed bookings of slots not yet begun that may carry one of the
-    identifiers. Devices and networks are stored raw and blacklisted as keyed hashes: with
-    ``with_raw_identifiers`` every upcoming booking carrying one is read (columns only),
-    for the caller to hash."""
+    """Held or confirmed bookings of slots not yet begun carrying one of the identifiers,
+    looked up by key (``blacklist/matching.py::carrying``; columns only)."""
     wanted = carrying(
         Booking,
         patient_keys=patient_keys,
         phone_hashes=phone_hashes,
         account_ids=account_ids,
         payment_hashes=payment_hashes,
-        with_raw_identifiers=with_raw_identifiers,
+        device_keys=device_keys,
+        network_keys=network_keys,
     )
     if not wanted:
         return []

@@ -18,10 +18,11 @@ from fairslot.bookings import rules, transitions
 # The one booking function lives in ``booking``; its rules, confirmation and types are
 # still named here by the callers of this service.
 from fairslot.bookings.booking import Preauthorised as Preauthorised
-from fairslot.bookings.booking import book_slot, booking_session, hospital_payload, slot_taken
+from fairslot.bookings.booking import book_slot, booking_session, hospital_payload
 from fairslot.bookings.booking import check_rules as check_rules
 from fairslot.bookings.booking import confirm_preauthorised as confirm_preauthorised
 from fairslot.bookings.booking import refuse as refuse
+from fairslot.bookings.booking import session_full as session_full
 from fairslot.bookings.errors import (
     BookingNotFound,
     NotYourBooking,
@@ -35,12 +36,10 @@ from fairslot.channels.models import ChannelKind
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector, mask_account
 from fairslot.errors import InvalidInput, NotFound
+from fairslot.memo import hold_place_key, recall_in_transaction
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 from fairslot.patients.service import get_account, require_binding
-from fairslot.schedules.models import ClinicSession, Slot
-from fairslot.schedules.states import SlotState
-from fairslot.waitlist import placement as waitlist
 
 
 def hold(
@@ -54,10 +53,21 @@ def hold(
     policy: BookingPolicy,
     rng: random.Random,
     preauthorised: Preauthorised | None = None,
+    session_id: int | None = None,
 ) -> Booking:
     """Hold a released slot for a bound patient for ``policy.hold_minutes`` — or, with a
     ``preauthorised`` payment (a draw's winner), book it at once. The booking itself is
-    ``booking.book_slot``, the one way every path books."""
+    ``booking.book_slot``, the one way every path books.
+
+    ``session_id``: a hold by session. ``slot_id`` is then the session's first free slot
+    as read a moment ago (``first_free_slot``); the claim takes whichever slot of the
+    session is free when it runs, so concurrent holders are spread over the free slots
+    and a hold by session is refused (``session_full``) only when none is left.
+
+    The hold reads and writes only its own patient's and slot's rows: a lapsed hold or a
+    due re-release of anyone else's is settled by the sweeper, and the claim's due-time
+    predicate already treats such a slot as the clock says (a returned slot with
+    patients waiting is not for sale: the sweeper books it for one of them)."""
     # Serialise this patient's concurrent requests (a row lock, taken first so that an
     # unbind cannot slip in between) so that the per-patient limits below are counted on
     # committed data; other patients are not held up.
@@ -65,40 +75,26 @@ def hold(
     patient = repo.bound_patient(
         db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
     ) or _binding_refusal(db, account_id=account_id, patient_id=patient_id, ctx=ctx)
-    slot, session = _visible_slot(db, slot_id=slot_id, now=now)
+    place = _visible_place(db, slot_id=slot_id, session_id=session_id, now=now)
+    session = place.session
     if now >= session.closes_at:
         raise SlotUnavailable(
             "Booking for this session has closed.",
             code="booking_closed",
             detail_zh="该时段已停止预约。",
         )
-    for stale in [
-        *repo.stale_holds(db, now=now, patient_id=patient.id),
-        *(repo.stale_holds(db, now=now, slot_id=slot.id) if slot.state == SlotState.HELD else []),
-    ]:
-        transitions.expire_hold(db, booking=stale, now=now, cooling=cooling_delay(policy, rng))
-    # A slot whose cooling just ended goes to the session's waitlist (候补) first. This
-    # request is then refused like any other, but the waiting patient's booking stands.
-    # An open slot has nothing to settle but its release entry in the ledger: that is
-    # written after the claim, so the slot's row is locked only from the claim on.
-    if slot.state != SlotState.OPEN and transitions.settle_slot(
-        db,
-        slot=slot,
-        session=session,
-        now=now,
-        take_returned=waitlist.returned_slot_taker(db, now=now, policy=policy, rng=rng),
-    ):
-        raise slot_taken(keep_changes=True)
     return book_slot(
         db,
         patient=patient,
         account_id=account_id,
-        slot=slot,
+        slot_id=None if session_id is not None else slot_id,
         session=session,
         now=now,
         ctx=ctx,
         policy=policy,
+        rng=rng,
         preauthorised=preauthorised,
+        department=(place.department, place.timezone),
     )
 
 
@@ -224,12 +220,24 @@ def get_booking(db: Session, *, booking_id: str, account_id: int, channel_id: in
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _visible_slot(db: Session, *, slot_id: str, now: datetime) -> tuple[Slot, ClinicSession]:
-    """The slot and its session, or 404 — an unreleased slot does not exist for channels."""
-    found = repo.slot_and_session(db, slot_id)
-    if found is None or found[1].release_at > now:
+def _visible_place(
+    db: Session, *, slot_id: str, session_id: int | None, now: datetime
+) -> availability.HoldPlace:
+    """Where the hold lands (by session when ``session_id`` is given, else by slot), or
+    404 — an unreleased slot or session does not exist for channels. Recalled when the
+    release-batch check read it earlier in this transaction (``allocation/batches.py::
+    entry_for_hold``), read in one statement otherwise."""
+    key = hold_place_key(slot_id=slot_id, session_id=session_id)
+    place: availability.HoldPlace | None = recall_in_transaction(db, key)
+    if place is None:
+        place = availability.hold_place(
+            db, slot_id=None if session_id is not None else slot_id, session_id=session_id
+        )
+    if place is None or place.session.release_at > now:
+        if session_id is not None:
+            raise NotFound("No such session is open for booking.", code="session_not_found")
         raise NotFound("No such slot is open for booking.", code="slot_not_found")
-    return found
+    return place
 
 
 def _binding_refusal(
@@ -279,13 +287,3 @@ def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: 
     if slot_id is None:
         raise session_full()
     return slot_id
-
-
-def session_full(*, keep_changes: bool = False) -> SlotUnavailable:
-    """The refusal of a hold by session when no slot of it is free for the channel."""
-    return SlotUnavailable(
-        "This session is fully booked.",
-        code="session_full",
-        detail_zh="该时段号源已约满。",
-        keep_changes=keep_changes,
-    )

@@ -89,6 +89,33 @@ def log_release(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
         _sync(slot, release_logged=True)
 
 
+def record_claim(
+    db: Session, *, claimed: repo.Claimed, session: ClinicSession, now: datetime
+) -> None:
+    """The ledger rows a claim made due, written before its ``held``: the slot's
+    ``released`` entry if it had not been written, and ``re_released`` at the drawn time
+    when the slot was claimed straight from COOLING (the claim's due-time predicate let
+    it: nobody was waiting for its session)."""
+    if not claimed.release_logged:
+        ledger.record(
+            db,
+            slot_id=claimed.slot_id,
+            kind=EventKind.RELEASED,
+            at=session.release_at,
+            recorded_at=now,
+            ctx=SYSTEM,
+        )
+    if claimed.was == SlotState.COOLING:
+        ledger.record(
+            db,
+            slot_id=claimed.slot_id,
+            kind=EventKind.RE_RELEASED,
+            at=claimed.reopen_at or now,
+            recorded_at=now,
+            ctx=SYSTEM,
+        )
+
+
 def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:
     """A hold not paid in time lapses; the slot then cools like a cancelled one.
 

@@ -7,8 +7,8 @@ here, in the same transaction, so no other request ever sees it OPEN while someo
 The booking is ``bookings.booking.book_slot``, the one booking function every path calls
 (the hold, the draws, this): the same rules, claim, row, ledger event, confirmation and
 hospital feed, with the entry's pre-authorised payment and its identifiers screened
-against the blacklist as parameters. Not ``bookings.service.hold``, which itself settles
-slots (and would recurse); ``book_slot`` sits below the waitlist, so there is no cycle.
+against the blacklist as parameters. ``book_slot`` sits below the waitlist, so there is
+no cycle.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import owed
 from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import transitions
@@ -52,6 +53,11 @@ def returned_slot_taker(
     ``protector`` the blacklist is checked on every identifier but devices and networks."""
 
     def take(slot: Slot, session: ClinicSession) -> bool:
+        # What a draw owes comes first (allocation/owed.py), then the waitlist.
+        if owed.take_returned_slot(
+            db, slot=slot, session=session, now=now, policy=policy, rng=rng, protector=protector
+        ):
+            return True
         placed = place_returned_slot(
             db,
             slot=slot,
@@ -100,6 +106,7 @@ def place_returned_slot(
             session=session,
             now=now,
             policy=policy,
+            rng=rng,
             protector=protector,
         )
         if booking is not None:
@@ -167,6 +174,7 @@ def _book_for(
     session: ClinicSession,
     now: datetime,
     policy: BookingPolicy,
+    rng: random.Random,
     protector: Protector | None,
 ) -> Booking | None:
     # The same per-patient serialisation as a hold, taken before the binding is read.
@@ -201,11 +209,12 @@ def _book_for(
                 db,
                 patient=patient,
                 account_id=entry.account_id,
-                slot=slot,
+                slot_id=slot.id,
                 session=session,
                 now=now,
                 ctx=ctx,
                 policy=policy,
+                rng=rng,
                 preauthorised=Preauthorised(
                     payment_account_hash=entry.payment_account_hash,
                     payment_account_masked=entry.payment_account_masked,

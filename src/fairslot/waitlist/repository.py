@@ -92,18 +92,19 @@ def waiting_with_identifiers(
     phone_hashes: Collection[str],
     account_ids: Collection[int],
     payment_hashes: Collection[str],
-    with_raw_identifiers: bool,
+    device_keys: Collection[str],
+    network_keys: Collection[str],
 ) -> list[tuple[WaitlistEntry, Patient]]:
-    """Waiting entries that may carry one of the given identifiers, with their patient.
-    Devices and networks are stored raw and blacklisted as keyed hashes: with
-    ``with_raw_identifiers`` every entry carrying one is returned, for the caller to hash."""
+    """Waiting entries carrying one of the given identifiers, with their patient, looked up
+    by key (``blacklist/matching.py::carrying``)."""
     wanted = carrying(
         WaitlistEntry,
         patient_keys=patient_keys,
         phone_hashes=phone_hashes,
         account_ids=account_ids,
         payment_hashes=payment_hashes,
-        with_raw_identifiers=with_raw_identifiers,
+        device_keys=device_keys,
+        network_keys=network_keys,
     )
     if not wanted:
         return []

@@ -176,7 +176,8 @@ def close_blocked(db: Session, *, blocked: BlockedKeys, now: datetime, protector
         phone_hashes=blocked.of(Scope.PHONE),
         account_ids=blocked.account_ids,
         payment_hashes=blocked.of(Scope.PAYMENT),
-        with_raw_identifiers=blocked.needs_raw_identifiers,
+        device_keys=blocked.of(Scope.DEVICE),
+        network_keys=blocked.of(Scope.NETWORK),
     )
     closed = 0
     for entry, patient in candidates:

@@ -1,0 +1,119 @@
+"""What a successful hold costs the database, counted in statements (issue 14): the
+release-batch check reads the hold's place once and the hold recalls it; the claim is one
+statement on PostgreSQL; the ledger rows of the claim and the hold go in one INSERT."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from factories.demand import resident_id
+from factories.world import World
+from fairslot.notifications.models import Notification
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        statement = " ".join(str(args[2]).split())
+        if not statement.startswith("BEGIN"):  # SQLite's own transaction start
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def person(client: TestClient, world: World, phone: str) -> tuple[int, int]:
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{phone}"}
+    account = client.post("/v1/accounts", json={"phone": phone}, headers=headers)
+    assert account.status_code == 201, account.text
+    account_id = account.json()["account_id"]
+    patient = client.post(
+        f"/v1/accounts/{account_id}/patients",
+        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
+        headers=headers,
+    )
+    assert patient.status_code == 201, patient.text
+    return account_id, patient.json()["patient_id"]
+
+
+def test_a_successful_hold_reads_its_session_and_department_once(
+    client: TestClient, world: World, backend: str
+) -> None:
+    session = world.session(capacity=3)
+    account_id, patient_id = person(client, world, "13800138000")
+    slot_id = world.slots(session)[1].id
+
+    with statements(world.platform.engine) as seen:
+        held = client.post(
+            "/v1/holds",
+            headers={"X-Channel-Key": world.channel_key, "X-Device-Id": "dev-13800138000"},
+            json={"account_id": account_id, "patient_id": patient_id, "slot_id": slot_id},
+        )
+
+    assert held.status_code == 201, held.text
+    assert held.json()["slot_id"] == slot_id
+    reads_of_sessions = [s for s in seen if s.startswith("SELECT clinic_sessions.")]
+    reads_of_departments = [s for s in seen if s.startswith("SELECT departments.")]
+    lapsed_hold_reads = [
+        s for s in seen if s.startswith("SELECT bookings.") and "bookings.expires_at <=" in s
+    ]
+    slot_event_inserts = [s for s in seen if s.startswith("INSERT INTO slot_events")]
+    assert len(reads_of_sessions) == 1, reads_of_sessions
+    assert reads_of_departments == []
+    assert lapsed_hold_reads == []  # nobody's lapsed holds are looked for on the hot path
+    claims = [s for s in seen if "UPDATE slots" in s]
+    assert len(claims) == 1
+    if backend == "postgresql":
+        # ``released`` and ``held`` in one multi-row INSERT; the claim picks and moves the
+        # slot in one statement (SQLite: a read, then the compare-and-set)
+        assert len(slot_event_inserts) == 1
+        assert len(seen) <= 13, "\n".join(seen)
+    else:
+        assert len(seen) <= 15, "\n".join(seen)
+
+
+def test_a_confirmation_reads_the_session_and_slot_number_for_the_feed_in_one_statement(
+    client: TestClient, world: World, backend: str
+) -> None:
+    session = world.session(capacity=3)
+    account_id, patient_id = person(client, world, "13800138001")
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "dev-13800138001"}
+    slot = world.slots(session)[2]
+    held = client.post(
+        "/v1/holds",
+        headers=headers,
+        json={"account_id": account_id, "patient_id": patient_id, "slot_id": slot.id},
+    )
+    assert held.status_code == 201, held.text
+
+    with statements(world.platform.engine) as seen:
+        confirmed = client.post(
+            f"/v1/bookings/{held.json()['booking_id']}/confirm",
+            headers=headers,
+            json={
+                "account_id": account_id,
+                "payment_account": "6222020000001234",
+                "payment_reference": "T-1",
+            },
+        )
+
+    assert confirmed.status_code == 200, confirmed.text
+    assert [s for s in seen if s.startswith("SELECT slots.")] == []
+    assert len([s for s in seen if s.startswith("SELECT clinic_sessions.")]) == 1
+    (payload,) = world.db.scalars(
+        select(Notification.payload).where(Notification.kind == "booking_confirmed")
+    ).all()
+    world.db.commit()
+    assert payload["slot_number"] == slot.number and payload["slot_id"] == slot.id
+    if backend == "postgresql":
+        assert len(seen) <= 13, "\n".join(seen)
