@@ -1,8 +1,11 @@
 """The daily anomaly batch: one date's window in, alerts and cases out.
 
-``run_batch`` reads the window's facts (``risk/repository.py``), runs the pure rules and
-the ring scoring, stores every hit and every flagged ring as a ``RiskAlert`` and files the
-new alerts into cases (``cases/intake.py``). It is idempotent for a date: re-running it
+``run_batch`` keeps the window in the database and counts there what each rule needs
+(``risk/window_repository.py``), reads back as facts only the bookings of what the counts
+let through, groups the week's identities for the rings over streamed hashes
+(``risk/ring_groups.py``), runs the pure rules and the ring scoring, stores every hit and
+every flagged ring as a ``RiskAlert`` and files the new alerts into cases
+(``cases/intake.py``). It is idempotent for a date: re-running it
 stores only alerts not stored yet (unique per date, rule and entity), so no case or case
 event is written twice, and it counts the re-run on the date's ``RiskRun`` row.
 
@@ -33,13 +36,15 @@ from fairslot.risk import alerts as drafts
 from fairslot.risk import linking, realtime
 from fairslot.risk import operator_repository as op_repo
 from fairslot.risk import repository as repo
+from fairslot.risk import window_repository as window_repo
 from fairslot.risk.facts import BookingFact, RiskSettings
+from fairslot.risk.linking import RequestFact
 from fairslot.risk.models import RiskRun
-from fairslot.risk.operators import OPERATOR_RULES, operator_groups, run_operator_rules
-from fairslot.risk.ring_candidates import ring_input
+from fairslot.risk.operators import OPERATOR_RULES, PollFact, operator_groups, run_operator_rules
+from fairslot.risk.ring_groups import ring_groups
 from fairslot.risk.rings import Ring, RingSettings, build_graph, rings
 from fairslot.risk.rings import ring_id as group_id
-from fairslot.risk.rules import Hit, Window, run_all, window_ending
+from fairslot.risk.rules import EntityKind, Hit, Window, run_all, window_ending
 
 PHASES = ("load", "rules", "rings", "store", "intake")
 # The blacklist entries whose reappearance the batch looks for (``risk/operators.py``).
@@ -107,22 +112,35 @@ def run_batch(
 
     with report.phase("load"):
         repo.prepare(db)
-        load = repo.booking_facts(db, window=window)
+        report.bookings = window_repo.open_window(db, window=window)
         events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
-        supply = repo.session_supply(db, window=window)
-        bindings = repo.binding_facts(db, window=window)
         requests = repo.request_facts(db, window=window)
         flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
         polls = op_repo.poll_facts(db, window=window, at_least=settings.poll_count)
         listed = op_repo.blacklisted_keys(db, now=now, scopes=_REAPPEAR_SCOPES)
-    report.bookings, report.events, report.bindings = len(load.facts), len(events), len(bindings)
+    report.events = len(events)
     report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
 
     with report.phase("rules"):
-        hits = run_all(bookings=load.facts, events=events, window=window, settings=settings)
+        # Only the bookings of entities whose counts reach a rule in SQL come back as
+        # facts (``risk/window_repository.py``); the pure rules judge them as ever.
+        suspects = window_repo.facts_of_patients(
+            db, patients=window_repo.rule_suspects(db, window=window, settings=settings)
+        )
+        hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
+        del events
         # Operators who lost are linked by what they did: requests, polls, the blacklist.
+        staffed = repo.staffed_channel_ids(db)
         hits += run_operator_rules(
-            bookings=load.facts,
+            bookings=_operator_bookings(
+                db,
+                window=window,
+                settings=settings,
+                staffed=staffed,
+                requests=requests,
+                polls=polls,
+                listed=listed,
+            ),
             requests=requests,
             polls=polls,
             blacklisted_patients={k for scope, k in listed if scope == Scope.PATIENT},
@@ -130,42 +148,52 @@ def run_batch(
             blacklisted_networks={k for scope, k in listed if scope == Scope.NETWORK},
             window=window,
             settings=settings,
-            staffed_channels=repo.staffed_channel_ids(db),
+            staffed_channels=staffed,
+            scarce_entries=op_repo.scarce_entries(db, window=window),
+            acts=op_repo.act_facts(db, window=window, staffed=staffed),
         )
-    del events
 
     with report.phase("rings"):
-        candidates = ring_input(
-            bookings=load.facts, bindings=bindings, requests=requests, settings=ring_settings
+        grouped = ring_groups(window_repo.identity_rows(db), settings=ring_settings)
+        patients = grouped.chosen(window_repo.patient_keys(db)).patients
+        ring_facts = window_repo.facts_with_keys(db, patients=patients)
+        # Public networks matter only where the candidates' links carry them.
+        linked: list[BookingFact | RequestFact] = [*ring_facts, *requests]
+        candidates = grouped.chosen(
+            patients,
+            networks={
+                n
+                for fact in linked
+                if fact.patient_key in patients
+                for n in (fact.ip_key, fact.wifi_key)
+                if n
+            },
         )
         graph = build_graph(
             linking.links(
-                bookings=load.facts,
-                bindings=bindings,
+                bookings=ring_facts,
+                bindings=window_repo.bindings_of(db, patients=candidates.patients),
                 requests=requests,
-                sessions=supply,
+                sessions=repo.supply_of_sessions(db, ids={f.session_id for f in ring_facts}),
                 window=window,
                 patients=candidates.patients,
                 public_networks=candidates.public_networks,
             )
         )
-        del bindings, supply, requests
+        del requests
         flagged = [r for r in rings(graph, ring_settings) if r.flagged]
     report.rings_found, report.rings_flagged = candidates.groups, len(flagged)
     report.ring_candidates = candidates.candidates
+    report.bindings = window_repo.binding_count(db)
 
     with report.phase("store"):
-        labels = drafts.Labels(
-            patient_last4=load.patient_last4,
-            payment_masked=load.payment_masked,
-            ip_labels=load.ip_labels,
-        )
+        labels = _labels(db, hits=hits, flagged=flagged)
         members = drafts.ring_members(flagged, hasher=hasher, labels=labels)
         found_alerts = _draft_alerts(
             hits=hits,
             flagged=flagged,
             members=members,
-            bookings_of=_bookings_of(load.facts, flagged),
+            bookings_of=_bookings_of(ring_facts, flagged),
             ring_settings=ring_settings,
             hasher=hasher,
             labels=labels,
@@ -187,6 +215,7 @@ def run_batch(
         ids = repo.insert_alerts(db, rows=[_row(d, day=day, now=now) for d in new])
         report.new_by_rule.update(d.rule for d in new)
         report.new_alerts = len(ids)
+        window_repo.close_window(db)
         report.run = _record_run(
             db, report=report, day=day, now=now, actor=actor, hits=len(hits) + len(gate_alerts)
         )
@@ -218,6 +247,67 @@ def run_batch(
     report.run.finished_at = now + timedelta(seconds=report.total_seconds)
     db.flush()
     return report
+
+
+def _operator_bookings(
+    db: Session,
+    *,
+    window: Window,
+    settings: RiskSettings,
+    staffed: frozenset[int],
+    requests: Sequence[RequestFact],
+    polls: Sequence[PollFact],
+    listed: set[tuple[str, str]],
+) -> list[BookingFact]:
+    """The bookings the operator rules must see to answer as over the whole window: those
+    of a payment account or device that acted for enough accounts and patients (counted in
+    SQL), of a polling device, of a blacklisted patient, and with the payment account or
+    Wi-Fi of a blacklisted identity (``operators.blacklist_reappearance``'s taint)."""
+    banned = {k for scope, k in listed if scope == Scope.PATIENT}
+    found = window_repo.facts_of_bookings(
+        db,
+        bookings=window_repo.operator_suspect_rows(
+            db, window=window, settings=settings, staffed=staffed
+        ),
+    )
+    found += window_repo.facts_with_keys(db, patients=banned, devices={p.device_key for p in polls})
+    tainted_payments = {k for scope, k in listed if scope == Scope.PAYMENT}
+    tainted_wifis = {k for scope, k in listed if scope == Scope.NETWORK}
+    facts: list[BookingFact | RequestFact] = [*found, *requests]
+    for fact in facts:
+        if fact.patient_key in banned:
+            if fact.payment_account_hash:
+                tainted_payments.add(fact.payment_account_hash)
+            if fact.wifi_key:
+                tainted_wifis.add(fact.wifi_key)
+    found += window_repo.facts_with_keys(db, payments=tainted_payments, wifis=tainted_wifis)
+    unique = {fact.booking_id: fact for fact in found}
+    return list(unique.values())
+
+
+def _labels(db: Session, *, hits: Sequence[Hit], flagged: Sequence[Ring]) -> drafts.Labels:
+    """The masked labels of every patient, payment account and address the alerts name,
+    as the window's bookings carry them."""
+    wanted: dict[str, set[str]] = {"patient": set(), "payment": set(), "network": set()}
+    kinds = {
+        EntityKind.PATIENT: "patient",
+        EntityKind.PAYMENT_ACCOUNT: "payment",
+        EntityKind.NETWORK: "network",
+    }
+    for hit in hits:
+        for kind, key in ((hit.entity_kind, hit.entity_key), *hit.members):
+            if kind in kinds:
+                wanted[kinds[kind]].add(
+                    key.partition(":")[2] if kind is EntityKind.NETWORK else key
+                )
+    for ring in flagged:
+        for node_kind, value in ring.members:
+            if node_kind in wanted:
+                wanted[node_kind].add(value)
+    last4, masked, ips = window_repo.labels_of(
+        db, patients=wanted["patient"], payments=wanted["payment"], ips=wanted["network"]
+    )
+    return drafts.Labels(patient_last4=last4, payment_masked=masked, ip_labels=ips)
 
 
 def _draft_alerts(

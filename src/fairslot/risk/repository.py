@@ -25,7 +25,6 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
-    union,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -38,19 +37,23 @@ from fairslot.channels.models import Channel, ChannelKind
 from fairslot.hospitals.models import Department
 from fairslot.ledger.events import EventKind
 from fairslot.ledger.models import SlotEvent
-from fairslot.patients.models import Account, Binding, Patient
+from fairslot.patients.models import Patient
 from fairslot.risk.facts import BookingFact, SlotEventFact
-from fairslot.risk.linking import BindingFact, RequestFact, SessionSupply
+from fairslot.risk.linking import RequestFact, SessionSupply
 from fairslot.risk.models import RiskAlert, RiskRun
 from fairslot.risk.realtime import FAMILY_REASONS
 from fairslot.risk.rules import Window
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
 
+# Keys the batch holds in Python, sent in IN lists of at most this many.
+IN_CHUNK = 1_000
 # Rows fetched per round trip while streaming.
 STREAM_ROWS = 20_000
 # PostgreSQL memory per sort or hash of the batch's queries (see ``prepare``).
-BATCH_WORK_MEM = "64MB"
+BATCH_WORK_MEM = "256MB"
+# PostgreSQL memory for the batch's scratch tables (``window_repository.py``).
+BATCH_TEMP_BUFFERS = "512MB"
 
 # The ledger kinds the transfer rule reads (a cancellation and the next hold or booking);
 # the others (pushed, released, cooling ...) never change its answer, so they are not read.
@@ -94,7 +97,7 @@ def in_window(window: Window) -> ColumnElement[bool]:
     )
 
 
-def _stream(db: Session, statement: Any) -> Iterable[Sequence[Any]]:
+def stream(db: Session, statement: Any) -> Iterable[Sequence[Any]]:
     """Rows of a Core select, fetched ``STREAM_ROWS`` at a time (a server-side cursor on
     PostgreSQL), on the session's connection and transaction but without the ORM's
     per-row machinery."""
@@ -105,7 +108,7 @@ def _stream(db: Session, statement: Any) -> Iterable[Sequence[Any]]:
         yield from partition
 
 
-def _utc(db: Session, column: Any) -> Any:
+def utc(db: Session, column: Any) -> Any:
     """A timestamp column as the driver returns it where that is already aware and UTC.
 
     On PostgreSQL (with the transaction's time zone set to UTC by :func:`prepare`) the
@@ -126,15 +129,29 @@ def prepare(db: Session) -> None:
     * ``cursor_tuple_fraction = 1``: the batch reads every row of its cursors, so plan for
       the whole result (hash joins), not for the first rows (nested loops over indexes,
       which at a million bookings run for hours);
-    * ``work_mem``: room for those hash joins over a million keys in memory.
+    * ``work_mem``: room for those hash joins, and the window's ``GROUP BY``s
+      (``window_repository.py``), over a million keys in memory;
+    * ``temp_buffers``: the window's scratch tables stay in memory (it takes effect only
+      before a connection's first temporary table, and is harmless after);
+    * no JIT: it compiles each of the batch's many one-off statements for longer than
+      they then run;
+    * no merge joins: the window's aggregates are estimated low (their groups pass a
+      ``HAVING``), and a merge join then sorts millions of key strings on disk where a
+      hash join over the few groups that passed is cheap.
     """
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
         db.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
         db.execute(text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
+        db.execute(text(f"SET LOCAL temp_buffers = '{BATCH_TEMP_BUFFERS}'"))
+        db.execute(text("SET LOCAL jit = off"))
+        db.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
 def booking_facts(db: Session, *, window: Window) -> BookingLoad:
+    """Every booking of the window as a fact, with its labels: the whole window in Python.
+    The batch reads only what its counts let through (``window_repository.py``); this is
+    the reading they are checked against (``tests/integration/test_risk_window.py``)."""
     statement = (
         select(
             Booking.id,
@@ -146,8 +163,8 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
             Patient.sex,
             Booking.session_id,
             Booking.session_date,
-            _utc(db, func.coalesce(Booking.booked_at, Booking.held_at)),
-            _utc(db, Booking.ended_at),
+            utc(db, func.coalesce(Booking.booked_at, Booking.held_at)),
+            utc(db, Booking.ended_at),
             Booking.status,
             Booking.payment_account_hash,
             Booking.device_key,
@@ -188,7 +205,7 @@ def booking_facts(db: Session, *, window: Window) -> BookingLoad:
         id_last4,
         payment_masked,
         ip_label,
-    ) in _stream(db, statement):
+    ) in stream(db, statement):
         append(
             BookingFact(
                 booking_id=booking_id,
@@ -235,7 +252,7 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             SlotEvent.id,
             SlotEvent.slot_id,
             SlotEvent.kind,
-            _utc(db, SlotEvent.at),
+            utc(db, SlotEvent.at),
             SlotEvent.patient_key,
             SlotEvent.account_id,
             SlotEvent.device_key,
@@ -290,14 +307,22 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             payment_hash,
             phone_hash,
             booking_id,
-        ) in _stream(db, statement)
+        ) in stream(db, statement)
     ]
 
 
-def session_supply(db: Session, *, window: Window) -> list[SessionSupply]:
-    """Every session with a booking in the window: its allocation mode, capacity and how
-    many of its slots are taken now (to judge whether it is scarce)."""
-    return supply_of(db, sessions=select(Booking.session_id).where(in_window(window)))
+def supply_of_sessions(db: Session, *, ids: Collection[int]) -> list[SessionSupply]:
+    """The supply of the sessions ``ids`` (sent ``IN_CHUNK`` at a time)."""
+    keys, found = sorted(ids), []
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        found += supply_of(
+            db,
+            sessions=select(ClinicSession.id.label("session_id")).where(
+                ClinicSession.id.in_(chunk)
+            ),
+        )
+    return found
 
 
 def supply_of(db: Session, *, sessions: Select[int]) -> list[SessionSupply]:
@@ -329,28 +354,7 @@ def supply_of(db: Session, *, sessions: Select[int]) -> list[SessionSupply]:
             capacity=capacity,
             occupied=int(taken),
         )
-        for session_id, mode, capacity, taken in _stream(db, statement)
-    ]
-
-
-def binding_facts(db: Session, *, window: Window) -> list[BindingFact]:
-    """The bindings of every patient and every account that booked in the window."""
-    # A union of two semi-joins rather than "IN (...) OR IN (...)": the OR cannot be
-    # planned as a join, and its subplans stop being hashed once they outgrow work_mem.
-    booked = select(Booking.patient_id, Booking.account_id).where(in_window(window)).subquery()
-    wanted = union(
-        select(Binding.id).join(booked, booked.c.patient_id == Binding.patient_id),
-        select(Binding.id).join(booked, booked.c.account_id == Binding.account_id),
-    ).subquery()
-    statement = (
-        select(Patient.id_hash, Binding.account_id, Account.phone_hash)
-        .join(wanted, wanted.c.id == Binding.id)
-        .join(Patient, Patient.id == Binding.patient_id)
-        .join(Account, Account.id == Binding.account_id)
-    )
-    return [
-        BindingFact(patient_key=key, account_id=account_id, account_phone_hash=phone)
-        for key, account_id, phone in _stream(db, statement)
+        for session_id, mode, capacity, taken in stream(db, statement)
     ]
 
 
@@ -360,6 +364,21 @@ def binding_facts(db: Session, *, window: Window) -> list[BindingFact]:
 # identifiers, and is most of a week's records: it is not read again.
 LINKING_ACTIONS = ("bind_patient", "intent", "waitlist_join")
 FLAGGED = ("review", "block")
+
+
+def request_filter(window: Window) -> ColumnElement[bool]:
+    """The window's requests the batch reads: made for a patient, and linking identities
+    beyond the bookings (``LINKING_ACTIONS``, refusals, flagged requests)."""
+    return and_(
+        RequestRecord.patient_key.is_not(None),
+        RequestRecord.at >= window.start,
+        RequestRecord.at < window.end,
+        or_(
+            RequestRecord.outcome != "ok",
+            RequestRecord.decision.in_(FLAGGED),
+            RequestRecord.action.in_(LINKING_ACTIONS),
+        ),
+    )
 
 
 def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
@@ -390,20 +409,8 @@ def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
         RequestRecord.payment_account_hash,
         RequestRecord.channel_id,
     )
-    statement = (
-        select(*keys, func.count(), func.sum(flagged))
-        .where(
-            RequestRecord.patient_key.is_not(None),
-            RequestRecord.at >= window.start,
-            RequestRecord.at < window.end,
-            or_(
-                RequestRecord.outcome != "ok",
-                RequestRecord.decision.in_(FLAGGED),
-                RequestRecord.action.in_(LINKING_ACTIONS),
-            ),
-        )
-        .group_by(*keys)
-    )
+    statement = select(*keys, func.count(), func.sum(flagged)).where(request_filter(window))
+    statement = statement.group_by(*keys)
     return [
         RequestFact(
             patient_key=key,
@@ -426,7 +433,7 @@ def request_facts(db: Session, *, window: Window) -> list[RequestFact]:
             channel_id,
             count,
             flagged_count,
-        ) in _stream(db, statement)
+        ) in stream(db, statement)
     ]
 
 

@@ -42,6 +42,7 @@ class RuleName(enum.StrEnum):
     DEVICE_ACROSS_ACCOUNTS = "device_across_accounts"
     AVAILABILITY_POLLING = "availability_polling"
     BLACKLIST_REAPPEARANCE = "blacklist_reappearance"
+    MACHINE_PACE = "machine_pace"
 
 
 class EntityKind(enum.StrEnum):
@@ -146,7 +147,12 @@ def _ids(bookings: Iterable[BookingFact]) -> tuple[str, ...]:
 
 
 def _sorted(hits: Iterable[Hit]) -> list[Hit]:
-    return sorted(hits, key=lambda h: (h.rule, h.entity_kind, h.entity_key))
+    """By rule and entity; two hits of one rule on one entity (a card in two departments)
+    strongest first, then by their sentence: the same order whatever order the facts came
+    in from the database."""
+    return sorted(
+        hits, key=lambda h: (h.rule, h.entity_kind, h.entity_key, -h.score, h.explanation)
+    )
 
 
 def _by_patient_and_account(
