@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from datetime import datetime
 
 from fairslot.crypto import Protector
 
@@ -32,7 +33,15 @@ class RequestContext:
     wifi_key: str | None = None  # keyed hash of the Wi-Fi id
     user_agent: str | None = None
     payment_account_hash: str | None = None
+    # Pace, measured where load cannot stretch it: when the request reached the edge
+    # (before it waited for a worker thread), and — where the client's own page sends it
+    # (``X-Client-Step-Ms``) — the milliseconds the person spent on the previous step.
+    arrived_at: datetime | None = None
+    client_step_ms: int | None = None
 
+
+# The largest step a client may report (an hour): a longer pause says nothing about pace.
+MAX_CLIENT_STEP_MS = 3_600_000
 
 SYSTEM = RequestContext(actor="system")
 
@@ -48,8 +57,11 @@ def edge_context(
     wifi_id: str | None = None,
     user_agent: str | None = None,
     payment_account_hash: str | None = None,
+    arrived_at: datetime | None = None,
+    client_step_ms: int | None = None,
 ) -> RequestContext:
-    """The context of a request whose raw identifiers are known only here, at the edge."""
+    """The context of a request whose raw identifiers are known only here, at the edge.
+    A client step outside ``0..MAX_CLIENT_STEP_MS`` is not believed (None)."""
     return RequestContext(
         actor=actor,
         channel_id=channel_id,
@@ -60,7 +72,22 @@ def edge_context(
         wifi_key=network_key(wifi_id, protector=protector) if wifi_id else None,
         user_agent=user_agent,
         payment_account_hash=payment_account_hash,
+        arrived_at=arrived_at,
+        client_step_ms=(
+            client_step_ms
+            if client_step_ms is not None and 0 <= client_step_ms <= MAX_CLIENT_STEP_MS
+            else None
+        ),
     )
+
+
+def client_step(raw: str | None) -> int | None:
+    """The ``X-Client-Step-Ms`` header as whole milliseconds; None when absent or not a
+    plain number (a page's bug must not refuse a patient's request)."""
+    text = (raw or "").strip()
+    if not text.isdigit() or len(text) > 10:
+        return None
+    return int(text)
 
 
 def device_key(device_id: str, *, protector: Protector) -> str:

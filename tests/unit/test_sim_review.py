@@ -59,3 +59,40 @@ def test_only_the_scopes_the_case_lists_are_chosen() -> None:
 def test_every_reason_says_the_decision_was_simulated() -> None:
     for case in (evidence(("ring", 1.0), scopes=ALL_SCOPES), evidence()):
         assert decide(case).reason.startswith(REASON_PREFIX)
+
+
+def alert(rule: str, score: float, kind: str, label: str) -> dict[str, Any]:
+    return {"rule": rule, "score": score, "entity_kind": kind, "entity_label": label}
+
+
+def test_two_devices_each_tying_the_case_together_are_two_witnesses() -> None:
+    case = evidence(scopes=ALL_SCOPES)
+    case["alerts"] = [
+        alert("device_across_accounts", 1.33, "device", "dev a1b2…"),
+        alert("device_across_accounts", 1.33, "device", "dev c3d4…"),
+    ]
+    decision = decide(case)
+    assert decision.confirm and "2 different devices or payment accounts" in decision.reason
+
+
+def test_one_device_named_twice_or_networks_are_not_witnesses() -> None:
+    case = evidence(scopes=ALL_SCOPES)
+    case["alerts"] = [
+        alert("device_across_accounts", 1.33, "device", "dev a1b2…"),
+        alert("device_across_accounts", 1.33, "device", "dev a1b2…"),
+    ]
+    assert not decide(case).confirm
+    case["alerts"] = [
+        alert("shared_network", 1.2, "network", "ip 36.1.2.x"),
+        alert("shared_network", 1.2, "network", "ip 58.3.4.x"),
+    ]
+    assert not decide(case).confirm
+
+
+def test_the_gates_flags_on_two_devices_are_not_witnesses_of_a_link() -> None:
+    case = evidence(scopes=ALL_SCOPES)
+    case["alerts"] = [
+        alert("realtime_review", 1.0, "device", "dev a1b2…"),
+        alert("realtime_review", 1.0, "device", "dev c3d4…"),
+    ]
+    assert not decide(case).confirm

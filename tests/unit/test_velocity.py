@@ -12,6 +12,7 @@ from fairslot.gate.velocity import (
     Signals,
     Thresholds,
     Verdict,
+    confirm_pace,
     decide,
     fast_reasons,
     slowed,
@@ -134,3 +135,21 @@ def test_more_of_any_signal_never_softens_the_decision(
     ]
     level = _LEVEL[decide(base, T).decision]
     assert all(_LEVEL[decide(s, T).decision] >= level for s in worse)
+
+
+def test_the_clients_own_step_timing_can_show_a_confirmation_faster_than_the_server_saw() -> None:
+    # the server saw 8 s (its answer to the hold was late); the page says 0.4 s
+    signals = Signals(seconds_since_hold=8.0, client_step_seconds=0.4)
+    assert confirm_pace(signals) == 0.4
+    assert decide(signals, T).reasons == (Reason.FAST_CONFIRM,)
+
+
+def test_a_client_claiming_a_slow_step_cannot_hide_a_fast_arrival() -> None:
+    signals = Signals(seconds_since_hold=0.5, client_step_seconds=30.0)
+    assert confirm_pace(signals) == 0.5
+    assert decide(signals, T).decision is Decision.REVIEW
+
+
+def test_step_timing_alone_without_a_hold_measures_nothing() -> None:
+    assert confirm_pace(Signals(client_step_seconds=0.1)) is None
+    assert decide(Signals(client_step_seconds=0.1), T) == Verdict(Decision.ALLOW, ())

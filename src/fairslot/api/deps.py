@@ -24,7 +24,7 @@ from fairslot.bookings.models import Booking
 from fairslot.bootstrap import Platform
 from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
-from fairslot.context import RequestContext, edge_context
+from fairslot.context import RequestContext, client_step, edge_context
 from fairslot.crypto import hash_api_key
 from fairslot.errors import DomainError, InvalidInput, Unauthorized
 from fairslot.gate import realtime
@@ -311,6 +311,7 @@ async def request_context(
     x_wifi_id: Annotated[str | None, Header(max_length=128)] = None,
     x_end_user_ip: Annotated[str | None, Header(max_length=64)] = None,
     user_agent: Annotated[str | None, Header()] = None,
+    x_client_step_ms: Annotated[str | None, Header()] = None,
 ) -> RequestContext:
     """The end user's context as relayed by an authenticated channel.
 
@@ -335,6 +336,10 @@ async def request_context(
         ip=ip,
         wifi_id=x_wifi_id,
         user_agent=(user_agent or "")[:256] or None,
+        # Stamped here, on the event loop, before the request waits for a worker thread:
+        # the gate's pace is the client's, not the queue's (``gate/realtime.py``).
+        arrived_at=platform.clock.now(),
+        client_step_ms=client_step(x_client_step_ms),
     )
     # Without the end user's IP the peer is the channel's own server, shared by all its
     # users: limiting on it would let one bot throttle a whole channel.

@@ -38,6 +38,9 @@ class RequestRecord(Base):
     # reasons (comma-separated signal codes); None where no decision applies (a browse).
     decision: Mapped[str | None] = mapped_column(String(16))
     reasons: Mapped[str | None] = mapped_column(String(500))
+    # Milliseconds the client's own page says the person spent on the previous step
+    # (``X-Client-Step-Ms``); None when the request did not carry it.
+    client_step_ms: Mapped[int | None] = mapped_column()
 
     __table_args__ = (
         Index("ix_request_records_account_at", "account_id", "at"),

@@ -43,7 +43,9 @@ def write(db: Session, *, pending: PendingRecord, outcome: str) -> None:
     db.execute(
         _INSERT,
         {
-            "at": pending.at,
+            # The arrival at the edge where it is known: pace is read from these, and a
+            # wait for a worker thread must neither stretch nor bunch them.
+            "at": min(ctx.arrived_at, pending.at) if ctx.arrived_at else pending.at,
             "action": pending.action,
             "outcome": outcome,
             "channel_id": ctx.channel_id,
@@ -59,6 +61,7 @@ def write(db: Session, *, pending: PendingRecord, outcome: str) -> None:
             "user_agent": ctx.user_agent,
             "decision": pending.decision,
             "reasons": pending.reasons and pending.reasons[:500],
+            "client_step_ms": ctx.client_step_ms,
         },
     )
 

@@ -134,6 +134,9 @@ def assess(
     second one, only when this request is itself fast."""
     t = thresholds(settings)
     action, account_id = record.action, record.account_id
+    # Pace from the request's arrival at the edge, not from when a worker thread got to
+    # it: under load the wait for a thread is the server's, not the client's.
+    arrived = min(record.ctx.arrived_at or now, now)
     kind = repo.channel_kind(db, record.ctx.channel_id)
     # At the window or the call centre one terminal serves many people by design.
     device = None if kind in settings.velocity_shared_device_kinds else record.ctx.device_key
@@ -172,15 +175,17 @@ def assess(
     if reads.bindings is not None:
         signals = replace(signals, bindings=reads.bindings + (action == "bind_patient"))
     if action == "confirm" and booking is not None:
-        seconds = (now - booking.held_at).total_seconds()
+        seconds = max(0.0, (arrived - booking.held_at).total_seconds())
         signals = replace(signals, seconds_since_hold=seconds)
+        if record.ctx.client_step_ms is not None:
+            signals = replace(signals, client_step_seconds=record.ctx.client_step_ms / 1000)
     if reads.other_device_patients is not None:
         # The request's own patient is one more; so is a patient not yet known to the
         # platform (a first binding).
         own = 1 if patient_id is not None or action == "bind_patient" else 0
         signals = replace(signals, device_patients=reads.other_device_patients + own)
     if reads.account_created_at is not None:
-        seconds = (now - reads.account_created_at).total_seconds()
+        seconds = max(0.0, (arrived - reads.account_created_at).total_seconds())
         if seconds < t.min_first_hold_seconds and reads.acted_before is False:
             signals = replace(signals, seconds_since_registration=seconds)
     if reads.browsed is not None:

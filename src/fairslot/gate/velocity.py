@@ -60,8 +60,12 @@ class Signals:
     # Distinct patients booked through the request's device in the device window, the
     # request's own patient included.
     device_patients: int | None = None
-    # Seconds from the hold to this confirmation.
+    # Seconds from the hold to this confirmation's arrival at the edge (server-side).
     seconds_since_hold: float | None = None
+    # Seconds the client's own page says the person spent on the step before this request
+    # (``X-Client-Step-Ms``). It can only show a request faster than the server saw it,
+    # never slower: a script gains nothing by sending a large number.
+    client_step_seconds: float | None = None
     # Seconds from the account's registration to its first hold, intent or waitlist join.
     seconds_since_registration: float | None = None
     # Whether the device asked for availability shortly before this hold.
@@ -88,10 +92,8 @@ def fast_reasons(signals: Signals, t: Thresholds) -> set[Reason]:
     """The faster-than-a-person signals this request shows (the gate then looks up how
     often its account or device did so recently, and only then)."""
     found: set[Reason] = set()
-    if (
-        signals.seconds_since_hold is not None
-        and signals.seconds_since_hold < t.min_confirm_seconds
-    ):
+    pace = confirm_pace(signals)
+    if pace is not None and pace < t.min_confirm_seconds:
         found.add(Reason.FAST_CONFIRM)
     if (
         signals.seconds_since_registration is not None
@@ -99,6 +101,18 @@ def fast_reasons(signals: Signals, t: Thresholds) -> set[Reason]:
     ):
         found.add(Reason.FAST_FIRST_HOLD)
     return found
+
+
+def confirm_pace(signals: Signals) -> float | None:
+    """The seconds a confirmation took after its hold: the server's spacing (the hold to
+    this request's arrival), or the client's own step timing where it is shorter. A loaded
+    server stretches the first (the hold's answer was late), never the second; the second
+    is the client's word, so it may only make the pace faster. None for another action."""
+    if signals.seconds_since_hold is None:
+        return None
+    if signals.client_step_seconds is None:
+        return signals.seconds_since_hold
+    return min(signals.seconds_since_hold, signals.client_step_seconds)
 
 
 def decide(signals: Signals, t: Thresholds) -> Verdict:

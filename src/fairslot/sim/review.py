@@ -11,7 +11,11 @@ The rule, stated once (every decision's reason quotes it):
   1. the batch flagged a **ring** in the case (a ``ring`` alert: the batch flags a group
      only when both its structure and its booking behaviour look like a ring), or
   2. alerts of **two or more different rules** agree on the case, or
-  3. one alert counts **at least twice its rule's threshold** (score >= 2.0);
+  3. one alert counts **at least twice its rule's threshold** (score >= 2.0), or
+  4. alerts name **two or more different devices or payment accounts** that each tie
+     the case's people together beyond a household (an operator rotating its devices
+     or purses over its identities: each identifier is a witness of its own; a family
+     has one tablet and one card);
 
   and then block every identifier the case lists in the scopes ``patient``, ``phone``,
   ``device`` and ``payment``. Accounts die with their phone and patient; networks are not
@@ -31,8 +35,13 @@ from typing import Any
 
 REASON_PREFIX = "simulated reviewer:"
 RING_RULE = "ring"
+# The gate's own flags on a device say how fast it went, not whom it ties together.
+REALTIME_RULE = "realtime_review"
 STRONG_SCORE = 2.0
 MIN_RULES = 2
+MIN_IDENTIFIERS = 2
+# Identifiers a stranger does not share by accident (a network a carrier or a family does).
+STRONG_KINDS = frozenset({"device", "payment_account"})
 BLOCK_SCOPES = ("patient", "phone", "device", "payment")
 
 
@@ -57,6 +66,13 @@ def decide(evidence: Mapping[str, Any]) -> Decision:
         grounds.append(f"{len(rules)} rules agree ({', '.join(rules)})")
     if strongest >= STRONG_SCORE:
         grounds.append(f"an alert at {strongest:g}x its threshold")
+    witnesses = {
+        (str(a.get("entity_kind")), str(a.get("entity_label")))
+        for a in alerts
+        if a.get("entity_kind") in STRONG_KINDS and a.get("rule") != REALTIME_RULE
+    }
+    if len(witnesses) >= MIN_IDENTIFIERS:
+        grounds.append(f"{len(witnesses)} different devices or payment accounts link it")
     if grounds and scopes:
         return Decision(
             confirm=True,

@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import random
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from fairslot.sim.accounting import TransferFact, Via
@@ -215,11 +216,17 @@ class GrabSoftware(_Machine):
                     self.waiting.add(person)
 
     async def radar(self, interval: float | None = None) -> None:
-        """Poll for returned slots until the day ends."""
+        """Poll for returned slots until the day ends, on the script's own timer: the
+        next poll is due ``interval`` (jittered) after the previous one *left*, not after
+        its answer came back — a slow answer does not slow the radar, which goes again at
+        once when it is late. One poll at a time, so the radar never floods the server."""
         time = self.stage.time
         interval = interval or self.stage.scenario.params.radar_interval_s
+        due = time.now()
         while not time.over():
-            await time.sleep(self.rng.uniform(0.8, 1.2) * interval)
+            due += timedelta(seconds=self.rng.uniform(0.8, 1.2) * interval)
+            await time.until(due)
+            due = max(due, time.now())
             if not any(self.idle(code) for code in self.departments):
                 return
             free, _ = await self.free_slots()

@@ -152,9 +152,9 @@ class ScenarioParams:
             devices_per_program=3,
             proxies_per_program=4,
             radar_interval_s=30.0,
-            wave_workers=1,
+            wave_workers=8,  # a wave is many people: four to each of two organisers
             brokers=1,
-            deals_per_broker=2,
+            deals_per_broker=3,
             transfer_patience_s=180.0,
             identities_per_rotation=6,
             buyers_per_proxy=6,
