@@ -74,8 +74,11 @@ class Settings(BaseSettings):
     # A release batch's window (seconds after release) where a hospital sets none.
     batch_window_seconds: int = 60
     # A clinic with under 3 observed release days is judged scarce, so batched from its
-    # first release (allocation/scarcity.py); off: first-come until history shows scarcity.
-    scarce_without_history: bool = False
+    # first release (allocation/scarcity.py): a new hospital's first release is exactly
+    # when grab software wins a race. The hospital may still choose first-come for such a
+    # clinic (PUT /hospital/v1/departments/{id}/allocation) until history shows it sells
+    # out at release. Off: first-come until history shows scarcity.
+    scarce_without_history: bool = True
     max_patients_per_account: int = 4
     max_accounts_per_phone: int = 2
     max_bookings_per_patient_per_day: int = 2

@@ -9,23 +9,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from factories.demand import resident_id
+from factories.channel_api import push_expert_clinic, sign_up
 from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation.worker import run_due_draws
+from fairslot.config import Settings
 from fairslot.db.engine import unit_of_work
-from fairslot.gate.ratelimit import make_rate_limiter
-from fairslot.hospitals.service import rotate_hospital_key
-from fairslot.schedules.repository import session_by_his_id
 
 RELEASE_AT = dt.datetime(2026, 11, 22, 16, 30, tzinfo=dt.UTC)  # 00:30 Shanghai
 SECOND = dt.timedelta(seconds=1)
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(world: World) -> None:
-    """Every request here comes from one end-user address within a second of real time:
-    the per-address limit (counted on the real clock) is not what these tests are about."""
-    world.platform.limiter = make_rate_limiter(limits="", redis_url=None, enabled=False)
 
 
 def h(world: World, device: str) -> dict[str, str]:
@@ -37,46 +28,12 @@ def h(world: World, device: str) -> dict[str, str]:
 
 
 def push_clinic(client: TestClient, world: World, *, capacity: int) -> tuple[str, int, int]:
-    key = rotate_hospital_key(world.db, hospital=world.hospital)
-    world.db.commit()
-    doc = {
-        "hospital": world.hospital.code,
-        "departments": [{"code": "EXP", "name": "专家门诊", "specialty": "internal"}],
-        "doctors": [{"code": "DRX", "name": "张医生", "title": "chief", "department": "EXP"}],
-        "sessions": [
-            {
-                "session_id": "X1",
-                "department": "EXP",
-                "doctor": "DRX",
-                "date": str(UNRELEASED_DAY),
-                "period": "am",
-                "start": "08:00",
-                "end": "12:00",
-                "fee": "100.00",
-                "capacity": capacity,
-            }
-        ],
-    }
-    pushed = client.post("/hospital/v1/schedule", json=doc, headers={"X-Hospital-Key": key})
-    assert pushed.status_code == 200, pushed.text
-    found = session_by_his_id(world.db, hospital_id=world.hospital.id, his_session_id="X1")
-    assert found is not None
-    world.db.commit()
-    return key, found.id, found.department_id
+    pushed = push_expert_clinic(client, world, capacity=capacity)
+    return pushed.hospital_key, pushed.session_id, pushed.department_id
 
 
 def patient(client: TestClient, world: World, phone: str) -> tuple[int, int]:
-    device = f"imei-{phone}"
-    account = client.post("/v1/accounts", json={"phone": phone}, headers=h(world, device))
-    assert account.status_code == 201, account.text
-    account_id = account.json()["account_id"]
-    bound = client.post(
-        f"/v1/accounts/{account_id}/patients",
-        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
-        headers=h(world, device),
-    )
-    assert bound.status_code == 201, bound.text
-    return account_id, bound.json()["patient_id"]
+    return sign_up(client, phone=phone, headers=h(world, f"imei-{phone}"))
 
 
 def draw_due(world: World) -> None:
@@ -257,3 +214,36 @@ def test_the_hospital_sets_its_window_within_bounds_and_it_is_recorded(
     )
     assert entered.status_code == 202
     assert entered.json()["result_at"] == "2026-11-23T00:30:30+08:00"
+
+
+class TestThePlatformsDefault:
+    """With the platform's own default settings (caution about clinics without history)."""
+
+    @pytest.fixture
+    def settings(self, platform_default_settings: Settings) -> Settings:
+        return platform_default_settings
+
+    def test_a_new_clinic_is_batched_by_precaution_and_its_hospital_sees_and_overrides_it(
+        self, client: TestClient, world: World
+    ) -> None:
+        """The platform's default for a clinic with no history is caution: the hospital sees
+        the precautionary verdict and may still choose first-come for it."""
+        key, _, department_id = push_clinic(client, world, capacity=1)
+        hospital = {"X-Hospital-Key": key}
+        draw_due(world)  # the worker's sweep after the push judges the new clinic
+        path = f"/hospital/v1/departments/{department_id}/allocation"
+        shown = client.get(path, headers=hospital).json()
+        assert shown["schedule_mode"] == "first_come" and shown["scarce"] is True
+        assert shown["effective_mode"] == "release_batch"
+        assert shown["verdict"]["precautionary"] is True
+        assert "treated as scarce until they are" in shown["verdict"]["summary"]
+
+        put = client.put(path, json={"mode": "first_come"}, headers=hospital)
+        assert put.status_code == 200, put.text
+        shown = client.get(path, headers=hospital).json()
+        assert (shown["override"], shown["scarce"], shown["effective_mode"]) == (
+            "first_come",
+            False,
+            "first_come",
+        )
+        assert shown["decisions"][0]["kind"] == "hospital_override"

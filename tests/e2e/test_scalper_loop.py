@@ -47,8 +47,13 @@ def settings(database_url: str) -> Settings:
     # The rate limiter counts wall-clock seconds, which this test compresses: a family's
     # morning of requests from one home address takes it a fraction of a second. The
     # velocity gate, which reads the manual clock, still judges every step's pace.
+    # Its clinics are first-come with no release history: without the platform's caution
+    # (on by default) the worker's sweep leaves them first-come, as this story needs.
     return load_settings(
-        database_url=database_url, db_pool_size=5, rate_limits="1000/second;10000/minute"
+        database_url=database_url,
+        db_pool_size=5,
+        rate_limits="1000/second;10000/minute",
+        scarce_without_history=False,
     )
 
 

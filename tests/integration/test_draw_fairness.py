@@ -21,6 +21,7 @@ the same on every run; the allocation itself is the platform's own.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from collections import Counter
@@ -36,13 +37,14 @@ from sqlalchemy import select
 import fairslot.db.base
 from factories.demand import create_account, create_patient
 from factories.world import UNRELEASED_DAY, World
+from fairslot.allocation import batches, shuffle
 from fairslot.allocation import service as allocation_service
-from fairslot.allocation import shuffle
 from fairslot.allocation.states import AllocationMode
 from fairslot.allocation.verification import verify
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.cli.worker_cmd import sweep_once
+from fairslot.config import Settings, load_settings
 from fairslot.schedules.models import ClinicSession
 
 DRAWS, SLOTS, BOTS, GENUINE, REPEATS = 8, 3, 6, 12, 3
@@ -80,14 +82,12 @@ class Tally:
 
 @pytest.fixture(autouse=True)
 def seeded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reproducible randomness: the draws' secret seeds and every GUID (intent ids among
-    them) come from seeded generators instead of the operating system."""
+    """Reproducible randomness: the draws' and batches' secret seeds and every GUID (intent
+    ids among them) come from seeded generators instead of the operating system."""
     seeds, guids = random.Random(2026), random.Random(11)
-    monkeypatch.setattr(
-        allocation_service,
-        "secrets",
-        SimpleNamespace(token_hex=lambda n: f"{seeds.getrandbits(8 * n):0{2 * n}x}"),
-    )
+    seeded_secrets = SimpleNamespace(token_hex=lambda n: f"{seeds.getrandbits(8 * n):0{2 * n}x}")
+    monkeypatch.setattr(allocation_service, "secrets", seeded_secrets)
+    monkeypatch.setattr(batches, "secrets", seeded_secrets)
     monkeypatch.setattr(
         fairslot.db.base,
         "uuid",
@@ -256,3 +256,195 @@ def test_the_same_measure_catches_a_first_come_allocator(
     result = tally(world, run)
     print(f"\nfirst-come allocator: {result}")
     assert result.p_value < SIGNIFICANCE, result
+
+
+# -- A first-come clinic without history (issue 11: "fair from the first release") -------
+#
+# The hospital pushes scarce expert sessions first-come and has no release history on the
+# platform. Bot-like clients hammer ``POST /v1/holds`` by session at the release instant,
+# several times each from rotating devices, and come back the moment the window closes;
+# genuine patients either register an intent during the half hour before the release (as
+# the app offers for a batched clinic) or hold once at human pace, 5-50 s after it. The
+# worker judges the clinic, opens its batch at the push and draws it at the window's end;
+# who won is read from the database. With the platform's default (caution without
+# history) the per-identity win rates must not differ significantly; the control runs the
+# same traffic on a platform configured without caution — a first-come race — and the
+# same statistic must reject it.
+
+FIRST_COME_DAYS = 6
+
+
+@pytest.fixture
+def settings(platform_default_settings: Settings) -> Settings:
+    return platform_default_settings  # the platform's own default: caution on
+
+
+@dataclass
+class Race:
+    bots: set[int] = field(default_factory=set)
+    genuine: set[int] = field(default_factory=set)
+    statuses: Counter[int] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    entries: dict[int, set[str]] = field(default_factory=dict)  # patient -> entry ids seen
+
+
+def hold_by_session(
+    client: TestClient,
+    world: World,
+    race: Race,
+    *,
+    person: tuple[int, int],
+    session: ClinicSession,
+    device: str,
+    ip: str,
+    agent: str,
+) -> None:
+    account_id, patient_id = person
+    answer = client.post(
+        "/v1/holds",
+        headers=headers(world, device=device, ip=ip, agent=agent),
+        json={"account_id": account_id, "patient_id": patient_id, "session_id": session.id},
+    )
+    race.statuses[answer.status_code] += 1
+    body = answer.json()
+    if answer.status_code == 202:
+        race.entries.setdefault(patient_id, set()).add(body["entry_id"])
+    elif answer.status_code >= 400:
+        race.codes[body["error"]] += 1
+
+
+def race_day(client: TestClient, world: World, race: Race) -> None:
+    """The release day of ``FIRST_COME_DAYS`` new first-come clinics, over HTTP."""
+    sessions = []
+    for _ in range(FIRST_COME_DAYS):
+        department = world.department_()  # first-come, as the hospital pushed it
+        sessions.append(world.session(day=UNRELEASED_DAY, capacity=SLOTS, department=department))
+    people = {s.id: enrol(world, BOTS + GENUINE) for s in sessions}
+    push_at, release_at = sessions[0].push_at, sessions[0].release_at
+    world.platform.clock.set(push_at)
+    sweep_once(world.platform)  # the worker judges the new clinics and opens their batches
+    for session in sessions:
+        for n in range(BOTS):
+            race.bots.add(people[session.id][n][1])
+        for g in range(GENUINE):
+            race.genuine.add(people[session.id][BOTS + g][1])
+    # Half the genuine patients enter before the release, spread over the half hour.
+    early = GENUINE // 2
+    for g in range(early):
+        world.platform.clock.set(push_at + (g + 1) * (release_at - push_at) / (early + 1))
+        for session in sessions:
+            account_id, patient_id = people[session.id][BOTS + g]
+            answer = client.post(
+                "/v1/intents",
+                headers=headers(
+                    world,
+                    device=f"phone-{session.id}-{g}",
+                    ip=f"10.9.{g}.{session.id % 250}",
+                    agent="Mozilla/5.0",
+                ),
+                json={
+                    "account_id": account_id,
+                    "patient_id": patient_id,
+                    "session_id": session.id,
+                    "payment_account": f"62220200{patient_id:08d}",
+                    "payment_reference": f"pre-{patient_id}",
+                },
+            )
+            race.statuses[answer.status_code] += 1
+            if answer.status_code == 201:
+                race.entries.setdefault(patient_id, set()).add(answer.json()["id"])
+
+    def bots_fire(tag: str) -> None:
+        for session in sessions:
+            for n in range(BOTS):
+                for r in range(REPEATS):
+                    hold_by_session(
+                        client,
+                        world,
+                        race,
+                        person=people[session.id][n],
+                        session=session,
+                        device=f"bot-{session.id}-{n}-{tag}-{r}",
+                        ip=f"10.{session.id % 250}.{n}.{r + 1}",
+                        agent="grab/2.1",
+                    )
+
+    world.platform.clock.set(release_at)
+    bots_fire("t0")  # the release instant, every identity several times
+    for g in range(early, GENUINE):
+        world.platform.clock.set(release_at + dt.timedelta(seconds=5 + 45 * g / GENUINE))
+        for session in sessions:
+            hold_by_session(
+                client,
+                world,
+                race,
+                person=people[session.id][BOTS + g],
+                session=session,
+                device=f"phone-{session.id}-{g}",
+                ip=f"10.9.{g}.{session.id % 250}",
+                agent="Mozilla/5.0",
+            )
+    # The window closes: the bots are back at once, before and after the worker's run.
+    world.platform.clock.set(release_at + dt.timedelta(seconds=world.policy.batch_window_seconds))
+    bots_fire("t1")
+    sweep_once(world.platform)
+    bots_fire("t2")
+
+
+def race_tally(world: World, race: Race) -> Tally:
+    """Who holds an expert slot now (a batch winner holds it to pay; a pre-authorised
+    entry is booked), read from the bookings."""
+    world.db.expire_all()
+    winners = list(
+        world.db.scalars(
+            select(Booking.patient_id).where(
+                Booking.status.in_((BookingStatus.BOOKED, BookingStatus.HELD))
+            )
+        )
+    )
+    world.db.commit()
+    assert len(winners) == len(set(winners)) == FIRST_COME_DAYS * SLOTS  # each slot once
+    bot_wins = sum(1 for p in winners if p in race.bots)
+    per_day = hypergeometric(population=BOTS + GENUINE, marked=BOTS, drawn=SLOTS)
+    return Tally(
+        draws=FIRST_COME_DAYS,
+        bot_wins=bot_wins,
+        genuine_wins=len(winners) - bot_wins,
+        p_value=upper_tail([per_day] * FIRST_COME_DAYS, at_least=bot_wins),
+    )
+
+
+def test_on_a_first_come_clinic_without_history_speed_and_repeats_buy_nothing(
+    client: TestClient, world: World
+) -> None:
+    assert world.policy.scarce_without_history  # the platform's default
+    race = Race()
+    race_day(client, world, race)
+    result = race_tally(world, race)
+    print(f"\nfirst-come clinic, first release: {result}")
+    assert result.p_value > SIGNIFICANCE, result
+    # One entry per person, however often and from however many devices they asked.
+    assert all(len(ids) == 1 for ids in race.entries.values())
+    assert set(race.entries) == race.bots | race.genuine  # every one of them got in
+    assert race.codes["release_batch_drawing"] == FIRST_COME_DAYS * BOTS * REPEATS
+    assert 500 not in race.statuses
+
+
+class TestTheControl:
+    """The same traffic where the platform is not cautious about a clinic without history:
+    a race at the release instant, which the statistic rejects."""
+
+    @pytest.fixture
+    def settings(self, database_url: str) -> Settings:
+        return load_settings(
+            database_url=database_url, db_pool_size=5, scarce_without_history=False
+        )
+
+    def test_the_same_measure_catches_the_first_come_race(
+        self, client: TestClient, world: World
+    ) -> None:
+        race = Race()
+        race_day(client, world, race)
+        result = race_tally(world, race)
+        print(f"\nfirst-come race: {result}")
+        assert result.p_value < SIGNIFICANCE, result

@@ -1,5 +1,7 @@
 """Speed buys nothing in a release batch: measured over many seeded batches, from the
-database, against a first-come control run the same way on the same platform."""
+database, against a first-come control run the same way on the same platform — one
+configured without caution for clinics with no history (``scarce_without_history`` off),
+so that the control's new first-come clinics stay a race."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation.models import Intent
 from fairslot.allocation.states import IntentStatus
 from fairslot.bookings.models import Booking
+from fairslot.config import Settings, load_settings
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import Department
 
@@ -25,6 +28,11 @@ CAPACITY = 2
 GENUINE = 4  # per batch, one hold each, some seconds after the bot
 BOT_HOLDS = 50  # at the release instant, from 50 devices
 SECOND = dt.timedelta(seconds=1)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database_url=database_url, db_pool_size=5, scarce_without_history=False)
 
 
 def two_sided_binomial_p(k: int, n: int, p: float) -> float:

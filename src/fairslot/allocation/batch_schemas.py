@@ -48,7 +48,10 @@ class AllocationModeView(BaseModel):
     department_id: int
     schedule_mode: AllocationMode = Field(description="the mode of the hospital's schedule")
     override: AllocationMode | None = Field(description="the hospital's override, if any")
-    scarce: bool = Field(description="the platform's latest verdict (rule sold-out-fast-v1)")
+    scarce: bool = Field(
+        description="the platform's latest verdict (rule sold-out-fast-v1); a clinic with "
+        "under 3 observed release days is scarce by precaution (verdict.precautionary)"
+    )
     effective_mode: AllocationMode = Field(
         description="what the platform enforces: a scarce department is never first-come"
     )
@@ -59,8 +62,10 @@ class AllocationModeView(BaseModel):
 
 class AllocationOverrideRequest(BaseModel):
     mode: AllocationMode | None = Field(
-        description="draw, release_batch, first_come (refused where scarce), or null to "
-        "return to the schedule's mode and the platform's decision"
+        description="draw, release_batch, first_come (refused where the department's own "
+        "history shows it sells out at release; where it is scarce only for want of "
+        "history, first_come lifts that caution), or null to return to the schedule's "
+        "mode and the platform's decision"
     )
 
 

@@ -23,13 +23,13 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import batch_repository as batch_repo
-from fairslot.allocation import batch_rules, modes
+from fairslot.allocation import batch_rules, modes, opening
 from fairslot.allocation import repository as repo
-from fairslot.allocation import service as allocation
 from fairslot.allocation.batch_rules import Arrival
 from fairslot.allocation.errors import BatchEntryNotFound, ReleaseBatchDrawing
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus, IntentStatus
+from fairslot.availability import repository as availability_repo
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings.errors import SlotUnavailable
@@ -37,6 +37,7 @@ from fairslot.bookings.policy import BookingPolicy
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.hospitals.models import Department
+from fairslot.memo import hold_place_key, remember_in_transaction
 from fairslot.patients.service import require_binding
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
@@ -96,7 +97,7 @@ def ensure_batch(
     if window is None:
         return None
     # The worker and a first hold may race to make it: the unique pair keeps one.
-    return allocation.open_draw(
+    return opening.open_draw(
         db,
         department_id=department_id,
         session_date=session_date,
@@ -180,11 +181,18 @@ def entry_for_hold(
     """The batch entry a hold makes when it arrives in a release batch's window; None
     when the hold is not part of a batch (the ordinary hold goes on). Between the
     window's end and the batch's run the hold is refused, to be retried in seconds: it
-    is neither an entry (the window closed) nor a claim (the batch has first pick)."""
-    target = hold_target(db, slot_id=slot_id, session_id=session_id, now=now)
-    if target is None:
+    is neither an entry (the window closed) nor a claim (the batch has first pick).
+
+    The place it reads (session, department, zone, draw or batch row) is kept for the
+    rest of the transaction (``memo.remember_in_transaction``): the hold that follows
+    recalls it rather than reading the session and department again."""
+    place = availability_repo.hold_place(db, slot_id=slot_id, session_id=session_id)
+    if place is None:
         return None
-    session, department, existing = target
+    remember_in_transaction(db, hold_place_key(slot_id=slot_id, session_id=session_id), place)
+    session, department, existing = place.session, place.department, place.draw
+    if session.status != SessionStatus.ACTIVE or session.release_at > now:
+        return None
     found = route(
         db,
         session=session,

@@ -24,6 +24,7 @@ from fairslot.alternatives.service import alternatives_for
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
+from fairslot.bookings.states import BookingStatus
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.errors import DomainError
@@ -199,12 +200,13 @@ def _book_winner(
         wifi_key=intent.wifi_key,
         payment_account_hash=intent.payment_account_hash,
     )
-    # A batch entry was a hold: its winner holds the slot and pays within the hold time
-    # like anyone who held (there is no pre-authorisation to take). A draw's winner is
-    # booked at once with the intent's pre-authorised payment — in the same one booking
-    # function (``bookings.booking.book_slot``) as every other path.
+    # An entry made with a pre-authorisation (every draw intent; a batch entry made by an
+    # intent before the window closed) is booked at once with it — in the same one
+    # booking function (``bookings.booking.book_slot``) as every other path. A batch
+    # entry made by a hold has nothing pre-authorised: its winner holds the slot and pays
+    # within the hold time like anyone who held.
     preauthorised = None
-    if draw.kind != DrawKind.RELEASE_BATCH:
+    if draw.kind != DrawKind.RELEASE_BATCH or intent.payment_account_hash:
         assert intent.payment_account_hash and intent.payment_account_masked
         preauthorised = bookings.Preauthorised(
             payment_account_hash=intent.payment_account_hash,
@@ -252,7 +254,9 @@ def _settle_intent(
         outcome.won.append(intent.id)
         payload |= {"booking_id": booking.id, "session_id": booking.session_id}
         if batch:
-            payload |= {"status": booking.status.value, "pay_by": booking.expires_at.isoformat()}
+            payload |= {"status": booking.status.value}
+            if booking.status == BookingStatus.HELD:
+                payload |= {"pay_by": booking.expires_at.isoformat()}
     elif reason is not None:
         target, kind = IntentStatus.REFUSED, f"{prefix}_refused"
         payload |= {"reason": reason, **released}

@@ -14,7 +14,7 @@ when, what, why) in the same transaction: the hospital sees the latest and its r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -140,7 +140,13 @@ def judge_department(
     actor: str = "platform",
 ) -> AllocationDecision:
     """Judge one department's history now and record the verdict (a row every time: the
-    hospital sees when it was last judged and on which days)."""
+    hospital sees when it was last judged and on which days).
+
+    Caution without history (``rule.unknown_is_scarce``) gives way to a hospital that
+    chose first-come for the department: it knows its clinic, the platform does not yet.
+    History that shows the clinic sells out at release overrides that choice again."""
+    if department.mode_override == AllocationMode.FIRST_COME:
+        rule = replace(rule, unknown_is_scarce=False)
     verdict = scarcity.judge(history(db, department=department, now=now, rule=rule), rule=rule)
     department.scarce = verdict.scarce  # flushed with the decision row below
     return _record(
@@ -171,12 +177,17 @@ def override(
     now: datetime,
 ) -> AllocationDecision:
     """The hospital's choice for a department (None: back to its schedule's mode and the
-    platform's decision). A draw or a release batch may be chosen anywhere; first-come
-    is refused where the platform judges the department scarce, because a scarce release
-    is never a race in its release minute."""
+    platform's decision). A draw or a release batch may be chosen anywhere. First-come is
+    refused where the department's own history shows it sells out at release, because a
+    scarce release is never a race in its release minute; where it is scarce only for
+    want of history (a precautionary verdict), an explicit first-come lifts the caution
+    until history says otherwise (:func:`judge_department`)."""
     department = _own_department(db, department_id=department_id, hospital_id=hospital_id)
     chosen = mode or department.allocation_mode
-    if department.scarce and chosen == AllocationMode.FIRST_COME:
+    precautionary = _latest_verdict_precautionary(db, department=department)
+    if department.scarce and mode == AllocationMode.FIRST_COME and precautionary:
+        department.scarce = False  # flushed with the decision row below
+    elif department.scarce and chosen == AllocationMode.FIRST_COME:
         raise ScarceReleaseCannotRace(
             "The platform judges this department scarce (its slots sold out within seconds "
             "of release on most recent days): its release is allocated by a release batch "
@@ -191,6 +202,15 @@ def override(
         now=now,
         evidence={"override": mode.value if mode else None},
     )
+
+
+def _latest_verdict_precautionary(db: Session, *, department: Department) -> bool:
+    """Whether the department's latest verdict is scarce for want of history (rows from
+    before the flag count as judged from history: the cautious reading)."""
+    for decision in batch_repo.decisions_of(db, department_id=department.id):
+        if decision.kind == SCARCITY_VERDICT:
+            return bool(decision.evidence.get("precautionary", False))
+    return False
 
 
 def set_batch_window(

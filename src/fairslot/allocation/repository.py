@@ -237,17 +237,19 @@ def pending_intents_with_identifiers(
     phone_hashes: Collection[str],
     account_ids: Collection[int],
     payment_hashes: Collection[str],
-    with_raw_identifiers: bool,
+    device_keys: Collection[str],
+    network_keys: Collection[str],
 ) -> list[tuple[Intent, Patient]]:
-    """Registered intents of draws not yet run that may carry one of the identifiers, with
-    their patient (devices and networks: see ``waitlist/repository.py``, same shape)."""
+    """Registered intents of draws not yet run carrying one of the identifiers, with their
+    patient, looked up by key (``blacklist/matching.py::carrying``)."""
     wanted = carrying(
         Intent,
         patient_keys=patient_keys,
         phone_hashes=phone_hashes,
         account_ids=account_ids,
         payment_hashes=payment_hashes,
-        with_raw_identifiers=with_raw_identifiers,
+        device_keys=device_keys,
+        network_keys=network_keys,
     )
     if not wanted:
         return []

@@ -13,10 +13,12 @@ The rule (``sold-out-fast-v1``), per department:
      the clinic would have sold out at once had it been a race). This keeps a clinic that
      the platform already protects from being judged "not scarce" for being protected.
 3. The department is scarce when at least ``min_days`` days were observed and more than
-   half of them sold out at release. With fewer days observed it is not scarce, unless the
-   platform treats an unknown clinic as scarce (``unknown_is_scarce``, the setting
-   ``FAIRSLOT_SCARCE_WITHOUT_HISTORY``): then a new clinic's first releases are batched
-   until its history shows otherwise, so even day 1 is no race.
+   half of them sold out at release. With fewer days observed the platform is cautious
+   (``unknown_is_scarce``, the setting ``FAIRSLOT_SCARCE_WITHOUT_HISTORY``, on by default):
+   a new clinic's first releases are batched until its history shows otherwise, so even
+   day 1 is no race — a new hospital's first release is exactly when grab software wins.
+   Such a verdict is *precautionary* (:attr:`Verdict.precautionary`): the hospital may
+   override it to first-come (``modes.override``), which a verdict from history refuses.
 
 A scarce department is never a first-come race in its release minute: whatever the
 hospital configured, its effective mode is at least a release batch
@@ -77,12 +79,18 @@ class Verdict:
     min_days: int = ScarcityRule.min_days
 
     @property
+    def precautionary(self) -> bool:
+        """Scarce for want of history, not because of it (the hospital may override)."""
+        return self.scarce and self.observed_days < self.min_days
+
+    @property
     def summary(self) -> str:
         verdict = "scarce" if self.scarce else "not scarce"
         if self.observed_days < self.min_days:
+            caution = " — treated as scarce until they are" if self.scarce else ""
             return (
                 f"{verdict}: only {self.observed_days} release days observed, "
-                f"{self.min_days} needed ({self.rule})"
+                f"{self.min_days} needed{caution} ({self.rule})"
             )
         return (
             f"{verdict}: {self.sold_out_days} of the last {self.observed_days} release days "
@@ -93,9 +101,10 @@ class Verdict:
     def summary_zh(self) -> str:
         verdict = "紧俏" if self.scarce else "不紧俏"
         if self.observed_days < self.min_days:
+            caution = "，记录足够前按紧俏处理" if self.scarce else ""
             return (
                 f"{verdict}：仅有 {self.observed_days} 个放号日记录，"
-                f"需要 {self.min_days} 个（规则 {self.rule}）"
+                f"需要 {self.min_days} 个{caution}（规则 {self.rule}）"
             )
         return (
             f"{verdict}：最近 {self.observed_days} 个放号日中有 {self.sold_out_days} 天"
@@ -106,6 +115,7 @@ class Verdict:
         return {
             "rule": self.rule,
             "scarce": self.scarce,
+            "precautionary": self.precautionary,
             "observed_days": self.observed_days,
             "sold_out_days": self.sold_out_days,
             "summary": self.summary,

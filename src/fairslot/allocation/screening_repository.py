@@ -216,6 +216,24 @@ def owed(db: Session, *, limit: int = 200) -> list[Intent]:
     )
 
 
+def owed_for_day(db: Session, *, department_id: int, session_date: date) -> list[Intent]:
+    """The OWED entries of one department-day's draw, in the order they were cleared
+    (the first cleared is owed first)."""
+    return list(
+        db.scalars(
+            select(Intent)
+            .join(Draw, Draw.id == Intent.draw_id)
+            .where(
+                Draw.department_id == department_id,
+                Draw.session_date == session_date,
+                Intent.status == IntentStatus.OWED,
+            )
+            .order_by(Intent.cleared_at, Intent.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def open_draws_in_window(db: Session, *, now: datetime, limit: int = 100) -> list[Draw]:
     """Draws taking intents now: the worker screens them ahead of the draw, so a reviewer
     has the window's time to look."""

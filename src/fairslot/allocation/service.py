@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fairslot.allocation import batches, modes
 from fairslot.allocation import repository as repo
-from fairslot.allocation import rules, shuffle
 from fairslot.allocation.errors import (
     DrawNotFound,
     IntentNotFound,
@@ -24,6 +24,7 @@ from fairslot.allocation.errors import (
     NotADrawSession,
 )
 from fairslot.allocation.models import Draw, Intent
+from fairslot.allocation.opening import open_draw
 from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus, IntentStatus
 from fairslot.blacklist import gate as blacklist_gate
 from fairslot.blacklist.gate import BlockedKeys
@@ -80,36 +81,6 @@ def ensure_draw(
         seed=secrets.token_hex(32),
         protector=protector,
     )
-
-
-def open_draw(
-    db: Session,
-    *,
-    department_id: int,
-    session_date: date,
-    kind: DrawKind,
-    opens_at: datetime,
-    due_at: datetime,
-    seed: str,
-    protector: Protector,
-) -> Draw:
-    """A department-day's new open draw (or release batch) sealed with ``seed``: only its
-    commitment and the shuffle's version are published until it runs. A row a racing
-    first need inserted first is answered instead (``repository.insert_draw_once``)."""
-    draw = Draw(
-        department_id=department_id,
-        session_date=session_date,
-        kind=kind,
-        opens_at=opens_at,
-        due_at=due_at,
-        status=DrawStatus.OPEN,
-        seed_commitment=rules.commitment(seed),
-        seed_encrypted=protector.encrypt(seed),
-        algorithm=shuffle.CURRENT,  # published with the commitment, fixed from then on
-        result={},
-        version=1,
-    )
-    return repo.insert_draw_once(db, draw)
 
 
 def draw_window(
@@ -182,25 +153,7 @@ def register_intent(
         db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
     )
     sessions = _target_sessions(db, target=target)
-    department = repo.department(db, sessions[0].department_id)
-    assert department is not None  # foreign key
-    if department.allocation_mode != AllocationMode.DRAW:
-        raise NotADrawSession(
-            "This department sells first-come at release; hold a slot then instead.",
-        )
-    draw = ensure_draw(
-        db,
-        department_id=department.id,
-        session_date=sessions[0].session_date,
-        protector=protector,
-    )
-    if draw is None or now < draw.opens_at:
-        raise NotFound("No such session is open for intents.", code="session_not_found")
-    if draw.status != DrawStatus.OPEN or now >= draw.due_at:
-        raise IntentWindowClosed(
-            "The intent window for this session has closed; its slots went to the draw.",
-            detail_zh="该时段的预约登记已截止。",
-        )
+    draw = _draw_to_enter(db, session=sessions[0], now=now, policy=policy, protector=protector)
     existing = repo.intent_of(db, draw_id=draw.id, patient_id=patient.id)
     if existing is not None and existing.status == IntentStatus.REGISTERED:
         return existing, False
@@ -301,7 +254,8 @@ def refuse_blocked(
         phone_hashes=blocked.of(Scope.PHONE),
         account_ids=blocked.account_ids,
         payment_hashes=blocked.of(Scope.PAYMENT),
-        with_raw_identifiers=blocked.needs_raw_identifiers,
+        device_keys=blocked.of(Scope.DEVICE),
+        network_keys=blocked.of(Scope.NETWORK),
     )
     refused = 0
     for intent, patient in candidates:
@@ -332,6 +286,69 @@ def refuse_blocked(
             },
         )
     return refused
+
+
+def _draw_to_enter(
+    db: Session,
+    *,
+    session: ClinicSession,
+    now: datetime,
+    policy: BookingPolicy,
+    protector: Protector,
+) -> Draw:
+    """The draw or release batch an intent for ``session``'s department-day enters now.
+
+    The department's *effective* mode decides (``modes.py``: the hospital's override, else
+    its schedule's mode, raised to a release batch where the platform judges a first-come
+    clinic scarce). A release batch takes intents like a draw, from the push (or the
+    hospital's earlier ``intent_lead_minutes``) until its window after the release closes:
+    a patient who cannot be there at the release instant enters ahead of it, one who comes
+    at the release enters with a hold, and either way it is the same one entry. A row the
+    department-day already has decides over the mode (a day batched after its push keeps
+    its batch)."""
+    department = repo.department(db, session.department_id)
+    assert department is not None  # foreign key
+    existing = repo.draw_for(db, department_id=department.id, session_date=session.session_date)
+    kind = existing.kind if existing is not None else _kind_for(modes.effective(department))
+    if kind is None:
+        raise NotADrawSession(
+            "This department sells first-come at release; hold a slot then instead.",
+        )
+    window = draw_window(db, department_id=department.id, session_date=session.session_date)
+    if window is None or now < window[0]:
+        raise NotFound("No such session is open for intents.", code="session_not_found")
+    draw = existing
+    if draw is None and kind == DrawKind.DRAW:
+        draw = ensure_draw(
+            db,
+            department_id=department.id,
+            session_date=session.session_date,
+            protector=protector,
+        )
+    elif draw is None:
+        draw = batches.ensure_batch(
+            db,
+            department_id=department.id,
+            session_date=session.session_date,
+            protector=protector,
+            default_seconds=policy.batch_window_seconds,
+        )
+    if draw is None or (draw.kind == DrawKind.DRAW and now < draw.opens_at):
+        raise NotFound("No such session is open for intents.", code="session_not_found")
+    if draw.status != DrawStatus.OPEN or now >= draw.due_at:
+        raise IntentWindowClosed(
+            "The intent window for this session has closed; its slots went to the draw.",
+            detail_zh="该时段的预约登记已截止。",
+        )
+    return draw
+
+
+def _kind_for(mode: AllocationMode) -> DrawKind | None:
+    """What an intent enters under a department's effective mode (None: first-come)."""
+    return {
+        AllocationMode.DRAW: DrawKind.DRAW,
+        AllocationMode.RELEASE_BATCH: DrawKind.RELEASE_BATCH,
+    }.get(mode)
 
 
 def _target_sessions(db: Session, *, target: IntentTarget) -> list[ClinicSession]:

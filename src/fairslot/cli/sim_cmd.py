@@ -52,6 +52,13 @@ def simulate(
     speed: float | None = typer.Option(
         None, "--speed", help="simulated seconds per real second (default: the scenario's)"
     ),
+    release_speed: float | None = typer.Option(
+        None,
+        "--release-speed",
+        help="simulated seconds per real second around the release (default: the "
+        "scenario's); lower it on a loaded machine, where a request's real latency times "
+        "the speed must stay small next to a person's 3-5 s per step",
+    ),
     release_date: str | None = typer.Option(
         None, "--release-date", help="YYYY-MM-DD (default: tomorrow in the hospitals' zone)"
     ),
@@ -90,6 +97,7 @@ def simulate(
         for name in names:
             for one in seed_list:
                 params = _params(name, quick=quick, speed=speed, url=None)
+                params = _release_speed(params, release_speed)
                 result = _run_local(
                     build_scenario(params, seed=one), only, release_date, db, pg_admin_url
                 )
@@ -102,7 +110,9 @@ def simulate(
             json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
             console.print(f"figures written to {json_path}")
         return
-    params = _params(names[0], quick=quick, speed=speed, url=url)
+    if url and release_speed is not None:
+        raise typer.BadParameter("a running platform (--url) keeps one speed: use --speed")
+    params = _release_speed(_params(names[0], quick=quick, speed=speed, url=url), release_speed)
     scenario = build_scenario(params, seed=seed_list[0])
     modes = (only,) if only else (Mode.PROTECTED, Mode.BASELINE)
     try:
@@ -161,6 +171,14 @@ def _params(name: str, *, quick: bool, speed: float | None, url: str | None) -> 
         # A running platform (--url) keeps one speed all day.
         params = replace(params, speed=speed, release_speed=speed if url else params.release_speed)
     return params
+
+
+def _release_speed(params: ScenarioParams, release_speed: float | None) -> ScenarioParams:
+    if release_speed is None:
+        return params
+    if release_speed <= 0:
+        raise typer.BadParameter("--release-speed must be positive")
+    return replace(params, release_speed=release_speed)
 
 
 def _run_local(

@@ -180,8 +180,11 @@ def _sweep(platform: Platform) -> None:
 def _past_platform(platform: Platform, *, clock: ManualClock, rng: random.Random) -> Platform:
     """The same platform on the replay clock; its rate limits count on that clock too, so
     a burst in the past is throttled as it was, and a fortnight replayed in seconds is
-    not one long burst."""
-    past = bootstrap(platform.settings, clock=clock, rng=rng, engine=platform.engine)
+    not one long burst. The fortnight replays the plan's first-come history as it
+    happened, so the platform's caution about clinics without history
+    (``scarce_without_history``) is off for it; from today it applies, on that history."""
+    settings = platform.settings.model_copy(update={"scarce_without_history": False})
+    past = bootstrap(settings, clock=clock, rng=rng, engine=platform.engine)
     past.limiter = RateLimiter(
         limits=platform.settings.rate_limits,
         windows=MemoryWindows(now=lambda: clock.now().timestamp()),

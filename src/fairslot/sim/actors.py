@@ -1,11 +1,15 @@
 """People at human pace: genuine patients and the hired human waves.
 
 A genuine patient browses hospital → department → doctor, then holds and pays, 3–5
-simulated seconds a step. For an expert clinic run by a release draw they register an
-intent in the window and look at the result after the release; on a first-come platform
-they are ready at the release. Missing out, they take an offered alternative (if they
-would) or join the waitlist, or — where there is none — come back now and then. Some
-cancel later for real reasons. A family shares one phone and one home network.
+simulated seconds a step. The department's card says how it allocates
+(``allocation_mode``, as the channel's app shows it): for an expert clinic run by a
+release draw or a release batch they register an intent before the release, as the app
+offers, and look at the result after it; for a first-come clinic they are ready at the
+release. After the release, a session the listing shows in a release batch's open window
+(``release_batch_ends_at`` ahead) is held by session — the hold enters the batch — and
+its result read when the batch has run. Missing out, they take an offered alternative
+(if they would) or join the waitlist, or — where there is none — come back now and then.
+Some cancel later for real reasons. A family shares one phone and one home network.
 
 Hired people are primed on the doctor's page: they act at the release within seconds,
 pay with the organiser's account, and register intents where there is a draw.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import datetime
 from typing import Any
 
 from fairslot.sim.accounting import Via
@@ -30,6 +35,27 @@ WAITLIST_POLL_S = 600.0
 REFRESH_S = (120.0, 300.0)  # a person with no waitlist looks again every few minutes
 REFRESH_FOR_S = 3600.0
 CLOSED_DRAW = frozenset({"lost", "refused", "withdrawn"})
+# Modes where an intent before the release is how the app lets a patient in.
+ENTRY_MODES = frozenset({"draw", "release_batch"})
+BATCH_DRAWING_RETRY_S = 5.0  # the platform's Retry-After while a batch is being drawn
+
+
+def batch_window_open(session: dict[str, Any], *, now: datetime) -> bool:
+    """Whether an availability row shows a release batch still taking holds ``now``: a
+    hold on it enters the batch (the channel API's documented 202), as an app that shows
+    the session's mode would offer."""
+    ends = session.get("release_batch_ends_at")
+    return (
+        session.get("allocation_mode") == "release_batch"
+        and ends is not None
+        and datetime.fromisoformat(str(ends)) > now
+    )
+
+
+def enters_ahead(mode: str | None) -> bool:
+    """Whether a patient registers an intent before the release for a department showing
+    ``mode`` (a draw or a release batch takes entries ahead; an unknown mode is tried)."""
+    return mode in ENTRY_MODES or not mode
 
 
 class GenuineHousehold:
@@ -81,7 +107,8 @@ class GenuineHousehold:
 
     async def get_slot(self, wish: Wish, department_id: int) -> str | None:
         time = self.stage.time
-        if wish.scarce and wish.title and time.now() < time.release_at:
+        enters = enters_ahead(self.agent.modes.get(department_id))
+        if wish.scarce and wish.title and enters and time.now() < time.release_at:
             intent = await self.agent.intent(
                 wish.person,
                 department_id=department_id,
@@ -111,24 +138,37 @@ class GenuineHousehold:
     async def book_open(self, wish: Wish, department_id: int, *, retry: bool) -> str | None:
         alternatives: list[dict[str, Any]] | None = None
         sessions: list[dict[str, Any]] = []
-        for _ in range(2):
+        tries = 2
+        while tries > 0 and not self.stage.time.over():
+            tries -= 1
             sessions = await self.agent.availability(
                 department_id, person=wish.person, title=wish.title
             )
             free = [s for s in sessions if s["free"] > 0 and s["slots"]]
-            if not free:
+            batching = [s for s in sessions if self.batch_open(s)]
+            if not free and not batching:
                 break
             await self.step()
-            chosen = self.rng.choice(free)
+            target: dict[str, Any] = (
+                {"slot_id": self.rng.choice(free)["slots"][0]["slot_id"]}
+                if free
+                else {"session_id": int(self.rng.choice(batching)["session_id"])}
+            )
             booking_id, answer = await self.agent.book(
                 wish.person,
                 payment=self.household.payment_account,
                 via=Via.HOLD,
                 pause_s=self.rng.uniform(*HUMAN_STEP_S),
-                slot_id=chosen["slots"][0]["slot_id"],
+                **target,
             )
             if booking_id is not None:
                 return booking_id
+            if answer.code == "release_batch_drawing":  # not a try: asked to come back
+                tries += 1
+                await self.stage.time.sleep(BATCH_DRAWING_RETRY_S)
+                continue
+            if answer.ok:  # a batch entry that did not win: what anyone who missed does
+                break
             if answer.code not in CAPACITY:
                 return None
             alternatives = answer.field("alternatives")
@@ -137,6 +177,9 @@ class GenuineHousehold:
         return await self.after_missing(
             wish, department_id, sessions=sessions, alternatives=alternatives
         )
+
+    def batch_open(self, session: dict[str, Any]) -> bool:
+        return batch_window_open(session, now=self.stage.time.now())
 
     async def after_missing(
         self,
@@ -237,7 +280,9 @@ class HiredWorker:
             await self.await_draw(str(intent.field("id")), department_id)
             return
         await time.until(time.at(worker.react_s))
-        for _ in range(3):
+        tries = 2
+        while tries > 0 and not self.stage.time.over():
+            tries -= 1
             sessions = await self.agent.availability(department_id, person=person)
             free = [s for s in sessions if s["free"] > 0 and s["slots"]]
             if not free:

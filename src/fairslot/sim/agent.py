@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fairslot.sim.accounting import Via
@@ -19,6 +19,10 @@ from fairslot.sim.scenario import AccountSpec, Scenario
 
 # Refusals that mean "no capacity here": the body carries ranked alternatives.
 CAPACITY = frozenset({"slot_taken", "session_full"})
+# A hold in a release batch's window is an entry (202): its result is read at result_at,
+# then every few seconds until the batch has run (the worker's sweep interval).
+BATCH_ENTRY = "release_batch_entry"
+BATCH_POLL_S = 5.0
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Agent:
         self.account_id: int | None = None
         self.patients: dict[str, int] = {}
         self._departments: dict[tuple[int, str], int] = {}
+        self.modes: dict[int, str] = {}  # department id -> allocation_mode its card showed
         self._references = itertools.count(1)
 
     async def call(
@@ -143,6 +148,7 @@ class Agent:
         for card in answer.body if answer.ok else []:
             if card.get("code") == code:
                 self._departments[(hospital, code)] = int(card["id"])
+                self.modes[int(card["id"])] = str(card.get("allocation_mode") or "")
         return self._departments.get((hospital, code))
 
     async def doctors(self, department_id: int, *, person: str | None) -> Answer:
@@ -198,9 +204,15 @@ class Agent:
     ) -> tuple[str | None, Answer]:
         """Hold, pause ``pause_s`` simulated seconds (reading, paying), confirm.
 
-        Returns the booking id once confirmed, else None with the refusal.
+        A hold in a release batch's window enters the batch (202): then wait for its
+        result, and pay for a won slot like any hold. Returns the booking id once
+        confirmed, else None with the refusal (or the lost entry).
         """
         held = await self.hold(person, slot_id=slot_id, session_id=session_id)
+        if held.ok and held.field("kind") == BATCH_ENTRY:
+            held = await self.batch_result(person, held)
+            if held.field("status") != "won" or not held.field("booking_id"):
+                return None, held
         if not held.ok:
             return None, held
         booking_id = str(held.field("booking_id"))
@@ -210,6 +222,28 @@ class Agent:
             return None, confirmed
         self.track_booking(booking_id, person=person, via=via)
         return booking_id, confirmed
+
+    async def batch_result(self, person: str, entry: Answer) -> Answer:
+        """The release-batch entry ``entry`` once its batch has run (or as it stands when
+        the day ends)."""
+        time = self.stage.time
+        result_at = entry.field("result_at")
+        if result_at:
+            await time.until(datetime.fromisoformat(str(result_at)))
+        entry_id = str(entry.field("entry_id"))
+        while True:
+            answer = await self.call(
+                "GET",
+                f"/v1/batch-entries/{entry_id}",
+                person=person,
+                action="batch_entry_status",
+                params={"account_id": self.account_id},
+            )
+            if answer.ok and answer.field("status") != "registered":
+                return answer
+            if time.over():
+                return answer
+            await time.sleep(BATCH_POLL_S)
 
     async def cancel(self, person: str, booking_id: str) -> Answer:
         return await self.call(

@@ -59,10 +59,12 @@ def platform_env(
         fastest = max([speed, *(v for _, v in changes)])
         env["FAIRSLOT_RATE_LIMITS"] = scale_rate_limits(rate_limits, speed=fastest)
         # The simulator's clinics have no release history: judged scarce from their first
-        # release, a first-come scarce clinic is batched from the start (allocation/scarcity.py).
+        # release (the platform's default, allocation/scarcity.py), a first-come clinic is
+        # batched from the start. Stated, so the run does not depend on the environment.
         env["FAIRSLOT_SCARCE_WITHOUT_HISTORY"] = "true"
         return env
     return env | {
+        "FAIRSLOT_SCARCE_WITHOUT_HISTORY": "false",
         "FAIRSLOT_COOLING_MIN_MINUTES": "0",
         "FAIRSLOT_COOLING_MAX_MINUTES": "0",
         "FAIRSLOT_RATE_LIMIT_ENABLED": "false",
