@@ -1,5 +1,9 @@
 """Shared fixtures: a migrated database per backend, a manual clock and a seeded RNG.
 
+The test platform counts its rate limits on that manual clock (:func:`limits_on_clock`), as
+the demo's replay does: a test's requests are as many per second as the test says by moving
+the clock, never as many as the machine manages, so no test depends on the machine's speed.
+
 SQLite: the schema is built once with the migrations into a template file that each test
 copies. PostgreSQL: one database per test worker, built with the migrations, truncated
 between tests. Outside CI a missing PostgreSQL skips its tests with a reason; under
@@ -27,6 +31,8 @@ from fairslot.db import migrate
 from fairslot.db.engine import make_engine, make_session_factory
 from fairslot.db.registry import Base
 from fairslot.db.scratch import scratch_postgres
+from fairslot.gate.ratelimit import MemoryWindows, RateLimiter
+from fairslot.signin.service import CODE_LIMITS_PER_CLIENT, CODE_LIMITS_PER_PHONE
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(
@@ -109,6 +115,16 @@ def database_url(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # Most tests play first-come clinics that have no release history; the platform's
+    # caution about those (``scarce_without_history``, on by default: batched from their
+    # first release) would turn them into release batches. Tests of that default ask for
+    # ``platform_default_settings`` (tests/integration/test_release_batch_day_one.py).
+    return load_settings(database_url=database_url, db_pool_size=5, scarce_without_history=False)
+
+
+@pytest.fixture
+def platform_default_settings(database_url: str) -> Settings:
+    """The platform's own defaults, caution about clinics without history included."""
     return load_settings(database_url=database_url, db_pool_size=5)
 
 
@@ -117,9 +133,27 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+def limits_on_clock(platform: Platform, clock: ManualClock) -> None:
+    """Count the platform's rate limits (the requests' and the sign-in codes') in memory on
+    ``clock`` instead of the real one: requests made at one instant of the manual clock are
+    simultaneous, and a window passes when the test moves the clock past it."""
+    enabled = platform.settings.rate_limit_enabled
+
+    def limiter(limits: str) -> RateLimiter:
+        windows = MemoryWindows(now=lambda: clock.now().timestamp())
+        return RateLimiter(limits=limits, windows=windows, enabled=enabled)
+
+    platform.limiter = limiter(platform.settings.rate_limits)
+    platform.extras["signin_limiters"] = (
+        limiter(CODE_LIMITS_PER_PHONE),
+        limiter(CODE_LIMITS_PER_CLIENT),
+    )
+
+
 @pytest.fixture
 def platform(settings: Settings, clock: ManualClock, backend: str) -> Iterator[Platform]:
     plat = bootstrap(settings, clock=clock, rng=random.Random(1234))
+    limits_on_clock(plat, clock)
     if backend == "postgresql":
         _truncate(plat.engine)
     yield plat

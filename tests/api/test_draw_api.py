@@ -7,11 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from factories.demand import resident_id
+from factories.channel_api import push_expert_clinic, sign_up
 from factories.world import UNRELEASED_DAY, World
 from fairslot.cli.worker_cmd import sweep_once
-from fairslot.hospitals.service import rotate_hospital_key
-from fairslot.schedules.repository import session_by_his_id
 
 PUSH_AT = dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.UTC)  # 00:00 Shanghai, 2026-11-23
 RELEASE_AT = dt.datetime(2026, 11, 22, 16, 30, tzinfo=dt.UTC)
@@ -26,54 +24,19 @@ def h(world: World, device: str = "imei-1") -> dict[str, str]:
     }
 
 
-def push_expert_clinic(client: TestClient, world: World, *, capacity: int) -> dict[str, Any]:
-    key = rotate_hospital_key(world.db, hospital=world.hospital)
-    world.db.commit()
-    doc = {
-        "hospital": world.hospital.code,
-        "departments": [
-            {"code": "EXP", "name": "专家门诊", "specialty": "internal", "allocation_mode": "draw"}
-        ],
-        "doctors": [{"code": "DRX", "name": "张医生", "title": "chief", "department": "EXP"}],
-        "sessions": [
-            {
-                "session_id": "X1",
-                "department": "EXP",
-                "doctor": "DRX",
-                "date": str(UNRELEASED_DAY),
-                "period": "am",
-                "start": "08:00",
-                "end": "12:00",
-                "fee": "100.00",
-                "capacity": capacity,
-            }
-        ],
-    }
-    pushed = client.post("/hospital/v1/schedule", json=doc, headers={"X-Hospital-Key": key})
-    assert pushed.status_code == 200, pushed.text
-    found = session_by_his_id(world.db, hospital_id=world.hospital.id, his_session_id="X1")
-    assert found is not None
-    world.db.commit()
-    return {"id": found.id}
+def draw_clinic(client: TestClient, world: World, *, capacity: int) -> dict[str, Any]:
+    pushed = push_expert_clinic(client, world, capacity=capacity, allocation_mode="draw")
+    return {"id": pushed.session_id}
 
 
 def patient(client: TestClient, world: World, phone: str) -> tuple[int, int]:
-    account = client.post("/v1/accounts", json={"phone": phone}, headers=h(world))
-    assert account.status_code == 201, account.text
-    account_id = account.json()["account_id"]
-    bound = client.post(
-        f"/v1/accounts/{account_id}/patients",
-        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
-        headers=h(world),
-    )
-    assert bound.status_code == 201, bound.text
-    return account_id, bound.json()["patient_id"]
+    return sign_up(client, phone=phone, headers=h(world))
 
 
 def test_intents_a_draw_at_release_and_a_public_verification(
     client: TestClient, world: World
 ) -> None:
-    session = push_expert_clinic(client, world, capacity=1)
+    session = draw_clinic(client, world, capacity=1)
     people = [patient(client, world, f"1380013800{n}") for n in range(3)]
 
     def register(account_id: int, patient_id: int, device: str = "") -> Any:
@@ -163,7 +126,7 @@ def test_intents_a_draw_at_release_and_a_public_verification(
 
 
 def test_a_withdrawn_intent_before_the_draw(client: TestClient, world: World) -> None:
-    session = push_expert_clinic(client, world, capacity=1)
+    session = draw_clinic(client, world, capacity=1)
     account_id, patient_id = patient(client, world, "13800138009")
     world.platform.clock.set(PUSH_AT + dt.timedelta(minutes=1))
     made = client.post(

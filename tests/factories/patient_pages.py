@@ -1,19 +1,30 @@
 """Helpers for the patient pages' tests: the codes the development SMS sender logged,
-and signing in through the forms (over a TestClient)."""
+signing in through the forms (over a TestClient), and the pages of a hospital's own app
+(``app_world``; the site over HTTP is the console plugin's ``site``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from factories.demand import phone_number, resident_id
+from factories.world import World, make_world
+from fairslot.bootstrap import Platform
+from fairslot.channels.models import ChannelKind
 from fairslot.patients.identity import normalise_phone
 from fairslot.signin.sms import LOGGER
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+BOUND = re.compile(r'action="/family/(\d+)/unbind"')
+# How long a person looks around after binding: an entry made seconds after binding is one
+# of the pre-draw screening's signals.
+LOOKING = dt.timedelta(minutes=3)
 
 
 class SmsLog(logging.Handler):
@@ -71,3 +82,32 @@ def sign_in(client: TestClient, sms: SmsLog, phone: str) -> str:
     )
     assert done.status_code == 303, done.text
     return csrf_of(client.get("/").text)
+
+
+@pytest.fixture
+def app_world(db: Session, platform: Platform) -> World:
+    """The world, its channel the hospital's own app (the pages' channel)."""
+    return make_world(db, platform, channel_kind=ChannelKind.HOSPITAL_APP)
+
+
+def signed_in_with_patient(
+    site: TestClient, sms: SmsLog, *, name: str = "王建国"
+) -> tuple[str, int]:
+    """Sign in, bind oneself; the CSRF token and the patient's id. The person then looks
+    around for a while (the site's platform clock moves on by :data:`LOOKING`)."""
+    csrf = sign_in(site, sms, phone_number())
+    bound = site.post(
+        "/family",
+        data={
+            "name": name,
+            "id_number": resident_id(),
+            "phone": phone_number(),
+            "relation": "self",
+            "csrf_token": csrf,
+        },
+    )
+    assert bound.status_code == 200, bound.text
+    found = BOUND.search(bound.text)
+    assert found, "no bound patient"
+    site.app.state.platform.clock.advance(LOOKING)  # type: ignore[attr-defined]
+    return csrf, int(found.group(1))

@@ -7,16 +7,16 @@ from decimal import Decimal
 
 import pytest
 
+from factories.bookings import hold
 from factories.demand import create_channel
 from factories.supply import create_department, create_doctor, create_hospital, import_session
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.schemas import AlternativeView
-from fairslot.bookings import service as bookings
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital, SexRestriction
 from fairslot.patients.identity import Sex
-from fairslot.patients.models import Account, Patient
+from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import Period
 
@@ -74,20 +74,6 @@ def fill(world: World, session: ClinicSession) -> None:
     for slot in world.slots(session):
         account, patient = world.patient()
         hold(world, account, patient, slot.id)
-
-
-def hold(world: World, account: Account, patient: Patient, slot_id: str) -> None:
-    bookings.hold(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        slot_id=slot_id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
 
 
 def offered(

@@ -10,6 +10,9 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import select
 
+from factories import bookings as arrange
+from factories.batches import run_worker
+from factories.bookings import cancel_and_cool
 from factories.review import take
 from factories.risk import book_for_patients, payment_case
 from factories.supply import create_doctor
@@ -18,15 +21,12 @@ from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
 from fairslot.allocation.states import AllocationMode, IntentStatus
 from fairslot.allocation.verification import verify
-from fairslot.allocation.worker import run_due_draws
 from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.blacklist.service import block_key
-from fairslot.bookings import service as bookings
 from fairslot.bookings import sweeps, transitions
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.cases import review
-from fairslot.channels.models import ChannelKind
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.ledger import repository as ledger_repo
@@ -38,7 +38,6 @@ from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
 from fairslot.staff.audit import cli_actor
 from fairslot.staff.models import StaffAction
-from fairslot.waitlist import service as waitlist
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 T = TypeVar("T")
@@ -50,65 +49,13 @@ IT = cli_actor("it-admin")
 
 
 def book(world: World, account: Account, patient: Patient, slot_id: str, **ctx: str) -> Booking:
-    context = world.ctx(account, **ctx)
-    booking = bookings.hold(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        slot_id=slot_id,
-        now=world.now(),
-        ctx=context,
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    confirmed = bookings.confirm(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        payment_account=f"6228{patient.id:012d}",  # never a factory payer
-        payment_reference=f"pay-{booking.id[:8]}",
-        now=world.now(),
-        ctx=context,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return confirmed
+    """Held and paid with the patient's own card, never a shared factory payer: a block
+    by payment account must reach only whom it names."""
+    return arrange.book(world, account, patient, slot_id, payer=f"6228{patient.id:012d}", **ctx)
 
 
 def join(world: World, account: Account, patient: Patient, session: ClinicSession) -> WaitlistEntry:
-    entry = waitlist.join(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        session_id=session.id,
-        payment_account=f"alipay:wait-{patient.id}@example",
-        payment_reference=f"pre-auth-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=f"device-{patient.id}"),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return entry
-
-
-def cancel_and_cool(world: World, account: Account, booking: Booking) -> dt.datetime:
-    """Cancel ``booking``; returns when its slot's cooling ends."""
-    bookings.cancel(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        channel_kind=ChannelKind.WECHAT,
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
-    slot = reread(world, Slot, booking.slot_id)
-    assert slot.state == SlotState.COOLING and slot.reopen_at is not None
-    return slot.reopen_at
+    return arrange.join(world, account, patient, session, payer=f"alipay:wait-{patient.id}@example")
 
 
 def sweep(world: World, **protector: Protector) -> sweeps.SweepReport:
@@ -237,14 +184,7 @@ def test_a_blocked_draw_entrant_gets_nothing_and_the_draw_publishes_why(world: W
     only_block(world, Scope.PATIENT, scalper.id_hash)
     world.platform.clock.set(session.release_at)
 
-    run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
+    run_worker(world)
 
     refused = reread(world, Intent, blocked_intent.id)
     assert refused.status == IntentStatus.REFUSED and refused.reason == "blacklisted"

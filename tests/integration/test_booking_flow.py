@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from factories.bookings import cancel, confirm, hold
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
 from fairslot.availability import service as availability
 from fairslot.bookings import attendance, sweeps
@@ -25,51 +26,6 @@ MIN = dt.timedelta(minutes=1)
 @pytest.fixture
 def world(db, platform) -> World:
     return make_world(db, platform)
-
-
-def hold(world: World, account, patient, slot_id: str, **ctx):
-    booking = bookings.hold(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        slot_id=slot_id,
-        now=world.now(),
-        ctx=world.ctx(account, **ctx),
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
-    return booking
-
-
-def confirm(world: World, account, booking, payer: str = "6222020000001234"):
-    result = bookings.confirm(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        payment_account=payer,
-        payment_reference=f"pay-{booking.id[:8]}",
-        now=world.now(),
-        ctx=world.ctx(account),
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return result
-
-
-def cancel(world: World, account, booking, kind=ChannelKind.WECHAT, rng=None):
-    result = bookings.cancel(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        channel_kind=kind,
-        policy=world.policy,
-        rng=rng or world.platform.rng,
-    )
-    world.db.commit()
-    return result
 
 
 def refused(code: str, fn, *args, **kwargs) -> DomainError:

@@ -22,6 +22,7 @@ from factories.risk import book_for_patients, device_case, payment_case
 from factories.staff import actor, create_staff
 from factories.world import World
 from fairslot.bootstrap import Platform
+from fairslot.cases import calls as case_calls
 from fairslot.cases import review
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.cases.states import CaseEventKind, CaseStatus
@@ -128,7 +129,7 @@ def test_agents_finishing_a_cases_last_calls_at_once_send_it_back_exactly_once(
 
     def finish(agent: StaffActor, task_id: int) -> Callable[[Session], object]:
         return lambda db: (
-            calls.record_outcome(
+            case_calls.record_outcome(
                 db,
                 task_id=task_id,
                 outcome=CallOutcome.SUSPICIOUS,

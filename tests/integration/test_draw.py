@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from factories.bookings import hold
 from factories.demand import create_account, create_patient, resident_id
 from factories.supply import create_doctor
 from factories.world import UNRELEASED_DAY, World, make_world
@@ -23,7 +24,6 @@ from fairslot.allocation.verification import verify
 from fairslot.allocation.worker import run_due_draws
 from fairslot.availability import service as availability
 from fairslot.bookings import repository as booking_repo
-from fairslot.bookings import service as bookings
 from fairslot.bookings.states import BookingStatus
 from fairslot.cli.main import app
 from fairslot.db.engine import unit_of_work
@@ -76,21 +76,6 @@ def run_worker(world: World):
     )
     world.db.commit()
     return report
-
-
-def hold(world: World, account, patient, slot_id: str):
-    booking = bookings.hold(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        slot_id=slot_id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
-    return booking
 
 
 def refused(world: World, code: str, fn, *args, **kwargs) -> None:

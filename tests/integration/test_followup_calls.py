@@ -13,6 +13,7 @@ from factories.review import LOCK, ask_for_calls, refused, staff
 from factories.risk import book_for_patients, payment_case
 from factories.world import World
 from fairslot.bookings import service as bookings
+from fairslot.cases import calls as case_calls
 from fairslot.cases import review
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.cases.states import CaseEventKind, CaseStatus
@@ -122,7 +123,7 @@ def test_the_calls_loop_sends_the_case_back_to_the_queue_with_the_outcomes(
     for n, outcome in enumerate(outcomes):
         task = calls.take_next(world.db, actor=zhao, now=world.now(), lock_minutes=LOCK)
         assert task.reason == CallReason.FLAGGED and task.case_id == case.id
-        calls.record_outcome(
+        case_calls.record_outcome(
             world.db,
             task_id=task.id,
             outcome=outcome,
@@ -191,12 +192,12 @@ def test_a_call_is_the_agents_until_the_claim_lapses(world: World) -> None:
         "queue_empty"
     )
     outcome = {"outcome": CallOutcome.GENUINE, "note": None, "now": world.now()}
-    assert refused(calls.record_outcome, world.db, task_id=task.id, actor=qian, **outcome) == (
+    assert refused(case_calls.record_outcome, world.db, task_id=task.id, actor=qian, **outcome) == (
         "call_not_yours"
     )
     world.platform.clock.advance(dt.timedelta(minutes=LOCK))
     late = {**outcome, "now": world.now()}
-    assert refused(calls.record_outcome, world.db, task_id=task.id, actor=zhao, **late) == (
+    assert refused(case_calls.record_outcome, world.db, task_id=task.id, actor=zhao, **late) == (
         "call_lock_lapsed"
     )
     world.db.rollback()
@@ -204,9 +205,9 @@ def test_a_call_is_the_agents_until_the_claim_lapses(world: World) -> None:
     retaken = calls.take_next(world.db, actor=qian, now=world.now(), lock_minutes=LOCK)
     world.db.commit()
     assert retaken.id == task.id and retaken.assigned_to == qian.staff_id
-    calls.record_outcome(world.db, task_id=task.id, actor=qian, **late)
+    case_calls.record_outcome(world.db, task_id=task.id, actor=qian, **late)
     world.db.commit()
-    assert refused(calls.record_outcome, world.db, task_id=task.id, actor=qian, **late) == (
+    assert refused(case_calls.record_outcome, world.db, task_id=task.id, actor=qian, **late) == (
         "call_done"
     )
     done = world.db.get(CallTask, task.id)
@@ -279,7 +280,7 @@ def test_a_case_event_records_each_outcome_of_its_calls(world: World) -> None:
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=LOCK)
     ask_for_calls(world, case_id=case.id, actor=wang, question="q")
     task = calls.take_next(world.db, actor=zhao, now=world.now(), lock_minutes=LOCK)
-    calls.record_outcome(
+    case_calls.record_outcome(
         world.db,
         task_id=task.id,
         outcome=CallOutcome.GENUINE,

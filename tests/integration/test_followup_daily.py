@@ -142,7 +142,8 @@ def test_two_workers_racing_for_one_day_draw_one_sample(
     world.db.commit()
 
     first = world.platform.sessions()
-    drawn = daily.sample_if_due(first, now=now, settings=half, rng=random.Random(seed_a))
+    day = REPORT_DAY  # the batch's day, due at ``now``
+    drawn = daily.sample_if_due(first, day=day, now=now, settings=half, rng=random.Random(seed_a))
     outcome: list[object] = []
     reading, read = threading.Event(), threading.Event()
     unread = daily.repo.sampled_days
@@ -161,7 +162,9 @@ def test_two_workers_racing_for_one_day_draw_one_sample(
         with world.platform.sessions() as db:
             try:
                 outcome.append(
-                    daily.sample_if_due(db, now=now, settings=half, rng=random.Random(seed_b))
+                    daily.sample_if_due(
+                        db, day=day, now=now, settings=half, rng=random.Random(seed_b)
+                    )
                 )
                 db.commit()
             except (IntegrityError, OperationalError) as lost:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from factories.review import LOCK, refused, staff
 from factories.risk import book_for_patients
 from factories.world import World
+from fairslot.cases.calls import record_outcome
 from fairslot.followup import service as calls
 from fairslot.followup.schemas import CallDesk
 from fairslot.followup.states import CallOutcome, CallStatus
@@ -105,7 +106,7 @@ def test_a_call_with_its_outcome_reveals_nothing_any_more(world: World) -> None:
     book_for_patients(world, patients=1)
     sample_all(world)
     task = calls.take_next(world.db, actor=zhao, now=world.now(), lock_minutes=LOCK)
-    calls.record_outcome(
+    record_outcome(
         world.db,
         task_id=task.id,
         outcome=CallOutcome.GENUINE,
@@ -142,7 +143,7 @@ def test_the_desk_lists_my_calls_the_waiting_queue_and_the_latest_outcomes(world
     first = calls.take_next(world.db, actor=zhao, now=world.now(), lock_minutes=LOCK)
     world.db.commit()
     second = calls.take_next(world.db, actor=qian, now=world.now(), lock_minutes=LOCK)
-    calls.record_outcome(
+    record_outcome(
         world.db,
         task_id=second.id,
         outcome=CallOutcome.SUSPICIOUS,

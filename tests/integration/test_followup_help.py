@@ -9,6 +9,7 @@ import pytest
 
 from factories.review import LOCK, staff
 from factories.world import World
+from fairslot.cases import calls as case_calls
 from fairslot.followup import service as calls
 from fairslot.followup.help import HelpAlreadyAsked, request_help
 from fairslot.followup.states import CallOutcome, CallReason, CallStatus
@@ -42,7 +43,7 @@ def test_a_help_request_is_taken_viewed_and_answered_at_the_call_desk(world: Wor
         masked=True,
     )
     assert view.reason == CallReason.HELP and view.question == "付款后 没有显示"
-    done = calls.record_outcome(
+    done = case_calls.record_outcome(
         world.db,
         task_id=task.id,
         outcome=CallOutcome.GENUINE,

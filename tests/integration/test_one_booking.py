@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from factories import batches as batch_factory
+from factories.batches import run_worker
+from factories.bookings import book, hold, join
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
 from fairslot.allocation.states import AllocationMode, IntentStatus
-from fairslot.allocation.worker import run_due_draws
 from fairslot.blacklist.models import Scope
 from fairslot.blacklist.service import block_key
 from fairslot.bookings import attendance, sweeps
@@ -35,7 +36,6 @@ from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SlotState
 from fairslot.staff.audit import cli_actor
 from fairslot.waitlist import repository as waitlist_repo
-from fairslot.waitlist import service as waitlist
 from fairslot.waitlist.models import WaitStatus
 
 LIMIT = "active_booking_limit"  # the hold's refusal when upcoming bookings are capped
@@ -49,37 +49,6 @@ def world(db, platform) -> World:
     return w
 
 
-def hold(world: World, account: Account, patient: Patient, slot_id: str) -> Booking:
-    booking = bookings.hold(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        slot_id=slot_id,
-        now=world.now(),
-        ctx=world.ctx(account),
-        policy=world.policy,
-        rng=world.platform.rng,
-    )
-    world.db.commit()
-    return booking
-
-
-def book(world: World, account: Account, patient: Patient, slot_id: str) -> Booking:
-    booking = hold(world, account, patient, slot_id)
-    confirmed = bookings.confirm(
-        world.db,
-        booking_id=booking.id,
-        account_id=account.id,
-        payment_account="6222020000001234",
-        payment_reference=f"pay-{booking.id[:8]}",
-        now=world.now(),
-        ctx=world.ctx(account),
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return confirmed
-
-
 def hold_refusal(world: World, account: Account, patient: Patient, slot_id: str) -> str:
     with pytest.raises(DomainError) as info:
         hold(world, account, patient, slot_id)
@@ -90,17 +59,6 @@ def hold_refusal(world: World, account: Account, patient: Patient, slot_id: str)
 def upcoming_elsewhere(world: World, account: Account, patient: Patient) -> None:
     """The patient's one allowed upcoming booking, on another day."""
     book(world, account, patient, world.slots(world.session(day=ANOTHER_DAY))[0].id)
-
-
-def run_worker(world: World) -> None:
-    run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
 
 
 def intent_of(world: World, intent_id: str) -> Intent:
@@ -163,20 +121,7 @@ def waiting(world: World) -> tuple[ClinicSession, Account, Booking, Account, Pat
     canceller, holder = world.patient()
     taken = book(world, canceller, holder, world.slots(session)[0].id)
     account, patient = world.patient()
-    entry = waitlist.join(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        session_id=session.id,
-        payment_account="alipay:wait@example",
-        payment_reference=f"pre-auth-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=f"device-{patient.id}"),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
+    entry = join(world, account, patient, session)
     return session, canceller, taken, account, patient, entry.id
 
 

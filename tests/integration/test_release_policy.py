@@ -8,7 +8,8 @@ import pytest
 
 from factories.world import UNRELEASED_DAY, make_world
 from fairslot.hospitals.errors import InvalidHospital
-from fairslot.hospitals.service import set_intent_lead, update_release_policy
+from fairslot.hospitals.service import set_intent_lead
+from fairslot.schedules.release_change import update_release_policy
 
 
 def test_a_longer_horizon_releases_new_days_at_the_next_regular_release_time(db, platform):

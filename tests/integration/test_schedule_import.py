@@ -37,8 +37,8 @@ from fairslot.hospitals.schemas import DepartmentIn, DoctorIn
 from fairslot.ledger.events import EventKind
 from fairslot.ledger.models import SlotEvent
 from fairslot.notifications.models import Audience, Notification
+from fairslot.schedules import release_change, views, withdrawal
 from fairslot.schedules import service as schedules
-from fairslot.schedules import views, withdrawal
 from fairslot.schedules.errors import ScheduleInvalid, SessionNotFound, WrongHospital
 from fairslot.schedules.formats import ScheduleDocument, SessionSpec
 from fairslot.schedules.models import ClinicSession, Slot
@@ -206,7 +206,7 @@ def test_changing_the_release_policy_moves_unreleased_sessions_only(
     _push(db, supply, now, supply.spec(), supply.spec(his_session_id="S2", date=UNRELEASED_DAY))
     released_at = _session(db, supply).release_at
 
-    count = hospitals.update_release_policy(
+    count = release_change.update_release_policy(
         db, hospital=supply.hospital, now=now, days_ahead=3, booking_close_minutes=60
     )
     db.commit()

@@ -44,5 +44,5 @@ def test_new_entries_hit_only_identities_carrying_one_of_their_keys() -> None:
     assert blocked.hit(Identifiers(account_id=3), protector=PROTECTOR)
     other = PROTECTOR.keyed_hash("bot-2", purpose="device")
     assert not blocked.hit(Identifiers(device_key=other, account_id=4), protector=PROTECTOR)
-    assert blocked.account_ids == [3] and blocked.needs_raw_identifiers
-    assert not BlockedKeys(keys=frozenset({(Scope.PHONE, "x")})).needs_raw_identifiers
+    assert blocked.account_ids == [3] and blocked.of(Scope.DEVICE) == [device]
+    assert BlockedKeys(keys=frozenset({(Scope.PHONE, "x")})).of(Scope.NETWORK) == []

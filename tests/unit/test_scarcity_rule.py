@@ -12,6 +12,7 @@ from fairslot.allocation.scarcity import (
     sold_out_at_release,
 )
 from fairslot.allocation.states import AllocationMode
+from fairslot.config import Settings
 
 RULE = ScarcityRule()
 FC = AllocationMode.FIRST_COME
@@ -118,3 +119,21 @@ def test_a_clinic_without_history_is_batched_where_the_platform_chooses_caution(
     assert verdict.scarce and "only 1 release days observed, 3 needed" in verdict.summary
     calm = [first_come(d, None) for d in range(cautious.min_days)]
     assert not judge(calm, rule=cautious).scarce  # history now speaks for itself
+
+
+def test_scarce_for_want_of_history_is_a_precaution_the_hospital_may_lift() -> None:
+    cautious = ScarcityRule(unknown_is_scarce=True)
+    unknown = judge([first_come(0, None)], rule=cautious)
+    assert unknown.precautionary and unknown.as_evidence()["precautionary"] is True
+    assert "treated as scarce until they are" in unknown.summary
+    assert "记录足够前按紧俏处理" in unknown.summary_zh
+    # Scarce from its own history: no precaution, nothing for the hospital to lift.
+    hot = judge([first_come(d, 2.0) for d in range(cautious.min_days)], rule=cautious)
+    assert hot.scarce and not hot.precautionary
+    assert hot.as_evidence()["precautionary"] is False
+    # Not scarce is never precautionary, with or without history.
+    assert not judge([first_come(0, None)], rule=RULE).precautionary
+
+
+def test_the_platform_is_cautious_about_a_clinic_without_history_by_default() -> None:
+    assert Settings.model_fields["scarce_without_history"].default is True

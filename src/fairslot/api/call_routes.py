@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.api.staff_deps import CustomerServiceDep
 from fairslot.bootstrap import Platform
+from fairslot.cases import calls as case_calls
 from fairslot.followup import service as calls
 from fairslot.followup.models import CallTask
 from fairslot.followup.schemas import CallTaskView, OutcomeIn
@@ -77,7 +78,7 @@ def record_outcome(
     actor: CustomerServiceDep,
 ) -> CallTaskView:
     now = platform.clock.now()
-    task = calls.record_outcome(
+    task = case_calls.record_outcome(
         db, task_id=task_id, outcome=body.outcome, note=body.note, actor=actor, now=now
     )
     return done(request, db, _view(db, platform, task=task, actor=actor, now=now))

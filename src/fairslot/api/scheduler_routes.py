@@ -15,10 +15,9 @@ from fairslot.api.hospital_routes import RawBody
 from fairslot.api.staff_deps import SchedulerDep
 from fairslot.bootstrap import Platform
 from fairslot.hospitals import service as hospitals
-from fairslot.hospitals import staff_actions
 from fairslot.hospitals.models import Hospital
 from fairslot.hospitals.schemas import CODE_PATTERN, HospitalView
-from fairslot.schedules import formats, preview, views
+from fairslot.schedules import formats, preview, staff_actions, views
 from fairslot.schedules.formats import ScheduleDocument
 from fairslot.schedules.schemas import (
     ImportPreview,

@@ -95,11 +95,6 @@ class BlockedKeys:
     def account_ids(self) -> list[int]:
         return [int(key.removeprefix("account:")) for key in self.of(Scope.ACCOUNT)]
 
-    @property
-    def needs_raw_identifiers(self) -> bool:
-        """Whether rows must be read by their device and network keys too."""
-        return any(scope in (Scope.DEVICE, Scope.NETWORK) for scope, _ in self.keys)
-
     def hit(self, ids: Identifiers, *, protector: Protector) -> bool:
         return not self.keys.isdisjoint(keys_of(ids, protector=protector))
 

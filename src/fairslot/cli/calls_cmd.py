@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 import typer
 
@@ -16,6 +17,8 @@ from fairslot.cli.common import (
 )
 from fairslot.followup import daily, service
 from fairslot.followup.schemas import SampleReport
+from fairslot.risk.due import latest_due_date
+from fairslot.risk.settings import hospital_zone, run_local_time
 from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Follow-up calls by customer service.", no_args_is_help=True)
@@ -57,6 +60,12 @@ def sample(
     )
 
 
+def due_day(platform: Platform, now: datetime) -> date:
+    """The latest day whose daily batch is due: the day the follow-up sample is drawn from."""
+    settings = platform.settings
+    return latest_due_date(now=now, zone=hospital_zone(settings), run_at=run_local_time(settings))
+
+
 def daily_sample_once(platform: Platform) -> SampleReport | None:
     """The worker's daily follow-up sample, after the daily batch, once
     (``common.daily_job_once``)."""
@@ -64,7 +73,7 @@ def daily_sample_once(platform: Platform) -> SampleReport | None:
         platform,
         name="follow-up sample",
         job=lambda db, now: daily.sample_if_due(
-            db, now=now, settings=platform.settings, rng=platform.rng
+            db, day=due_day(platform, now), now=now, settings=platform.settings, rng=platform.rng
         ),
     )
     if report is not None:

@@ -12,6 +12,7 @@ from fairslot.cli.common import command_transaction, console, make_platform
 from fairslot.hospitals import keys as hospital_keys
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.schemas import HospitalView
+from fairslot.schedules import release_change
 from fairslot.staff.audit import cli_actor
 
 app = typer.Typer(help="Hospitals, their API keys and release policies.")
@@ -141,7 +142,7 @@ def policy(
         changing = (days_ahead, release, push, close_minutes) != (None, None, None, None)
         recomputed = 0
         if changing:
-            recomputed = hospitals.update_release_policy(
+            recomputed = release_change.update_release_policy(
                 db,
                 hospital=hospital,
                 now=platform.clock.now(),

@@ -13,9 +13,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from fairslot.cases import repository as cases_repo
-from fairslot.cases import transitions as case_transitions
-from fairslot.cases.states import CaseStatus
 from fairslot.crypto import Protector
 from fairslot.followup import repository as repo
 from fairslot.followup import sampling, transitions
@@ -134,7 +131,12 @@ def release(db: Session, *, task_id: int, actor: StaffActor, now: datetime) -> C
     return task
 
 
-def record_outcome(
+def call_note(note: str | None) -> str | None:
+    """An agent's note as it is kept: trimmed, at most 1,000 characters, None if empty."""
+    return (note or "").strip()[:1000] or None
+
+
+def complete_call(
     db: Session,
     *,
     task_id: int,
@@ -143,39 +145,12 @@ def record_outcome(
     actor: StaffActor,
     now: datetime,
 ) -> CallTask:
-    """The call's outcome: the task is done; a case's call joins its history, and the
-    last flagged call of a case waiting on calls sends the case back to the queue."""
+    """The call's outcome on the task itself: it is done. A case's call is carried to its
+    case by ``cases/calls.py::record_outcome``, which every desk calls (the call desk sits
+    below the review queue and does not import it)."""
     task = require(db, task_id)
     _held(task, actor=actor, now=now)
-    note = (note or "").strip()[:1000] or None
-    transitions.complete(db, task=task, actor=actor, now=now, outcome=outcome, note=note)
-    if task.case_id is None:
-        return task
-    # Locked so that two agents finishing a case's last two calls at once cannot each
-    # count the other's call as open: the second counts after the first has committed.
-    case = cases_repo.lock(db, task.case_id)
-    if case is None:  # a foreign key holds it; kept for the type checker
-        raise CallNotFound("The call's case is gone.", code="case_not_found")
-    case_transitions.call_outcome(
-        db,
-        case=case,
-        actor=actor,
-        now=now,
-        data={
-            "task": task.id,
-            "patient_id": task.patient_id,
-            "outcome": outcome.value,
-            "note": note,
-        },
-    )
-    if (
-        task.reason == CallReason.FLAGGED
-        and case.status == CaseStatus.AWAITING_CALL
-        and repo.open_flagged_of_case(db, case.id) == 0
-    ):
-        case_transitions.calls_done(
-            db, case=case, actor=actor, now=now, outcomes=repo.outcomes_of_case(db, case.id)
-        )
+    transitions.complete(db, task=task, actor=actor, now=now, outcome=outcome, note=call_note(note))
     return task
 
 

@@ -11,7 +11,7 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from fairslot.hospitals.errors import (
     InvalidHospital,
 )
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
+from fairslot.hospitals.release_policy import ReleasePolicy
 from fairslot.hospitals.schemas import (
     CODE_PATTERN,
     DepartmentIn,
@@ -34,8 +35,6 @@ from fairslot.hospitals.schemas import (
     DoctorView,
     HospitalView,
 )
-from fairslot.schedules import repository as schedules
-from fairslot.schedules.release import ReleasePolicy, next_release_instant, session_times
 
 MAX_DAYS_AHEAD = 60  # also a check constraint on the table
 MAX_CLOSE_MINUTES = 24 * 60
@@ -137,24 +136,16 @@ def rotate_hospital_key(db: Session, *, hospital: Hospital) -> str:
     return key
 
 
-def update_release_policy(
-    db: Session,
-    *,
+def set_release_policy(
     hospital: Hospital,
-    now: datetime,
+    *,
     days_ahead: int | None = None,
     push_time: time | None = None,
     release_time: time | None = None,
     booking_close_minutes: int | None = None,
-) -> int:
-    """Change the release policy and recompute the times of every session still to come.
-
-    A session already released keeps its push and release times (what people have seen
-    cannot be unseen); only its closing time follows the new policy. A session the new
-    policy would have released in the past is released at the next regular release time,
-    never at the moment of the change (a radar would be first). Returns the number of
-    sessions recomputed.
-    """
+) -> None:
+    """Check and set the hospital's release policy (None: unchanged). The times of its
+    sessions still to come follow in ``schedules/release_change.py``, which calls this."""
     _apply_policy(
         hospital,
         days_ahead=hospital.days_ahead if days_ahead is None else days_ahead,
@@ -166,25 +157,6 @@ def update_release_policy(
             else booking_close_minutes
         ),
     )
-    policy = policy_of(hospital)
-    sessions = schedules.future_sessions(db, hospital_id=hospital.id, now=now)
-    for session in sessions:
-        times = session_times(
-            policy,
-            session_date=session.session_date,
-            local_start=session.local_start,
-            local_end=session.local_end,
-        )
-        if session.release_at > now:
-            release_at = max(times.release_at, next_release_instant(policy, now=now))
-            session.push_at = min(times.push_at, release_at)
-            session.release_at = release_at
-            session.closes_at = max(times.closes_at, release_at)
-        else:
-            closes_at = session.starts_at - timedelta(minutes=policy.booking_close_minutes)
-            session.closes_at = max(closes_at, session.release_at)
-    db.flush()
-    return len(sessions)
 
 
 def set_intent_lead(db: Session, *, hospital: Hospital, minutes: int | None) -> None:

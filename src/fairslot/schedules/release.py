@@ -14,14 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-
-@dataclass(frozen=True)
-class ReleasePolicy:
-    timezone: str = "Asia/Shanghai"
-    days_ahead: int = 7
-    push_time: time = time(0, 0)
-    release_time: time = time(0, 30)
-    booking_close_minutes: int = 30
+# The policy is the hospital's; the rule that reads it is here (callers import it from here).
+from fairslot.hospitals.release_policy import ReleasePolicy as ReleasePolicy
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.bootstrap import Platform
+from fairslot.cases import calls as case_calls
 from fairslot.followup import service as calls
 from fairslot.followup.errors import CallNotFound
 from fairslot.followup.states import CallOutcome
@@ -145,7 +146,7 @@ def record_outcome(
     outcome: Annotated[CallOutcome, Form()],
     note: Annotated[str, Form(max_length=1000)] = "",
 ) -> RedirectResponse:
-    calls.record_outcome(
+    case_calls.record_outcome(
         db,
         task_id=task_id,
         outcome=outcome,

@@ -8,7 +8,7 @@ a hidden field (base64, so they come back byte for byte) with an HMAC over them,
 hospital, the format, the session's CSRF token and the time of the preview. Any worker can
 check it; a document changed in between, taken to another session or hospital, or older
 than ``PREVIEW_MINUTES``, is refused. Step 2 (``…/import``) runs the real import through
-``hospitals/staff_actions.py::import_schedule`` (the staff API's ``POST …/schedule``),
+``schedules/staff_actions.py::import_schedule`` (the staff API's ``POST …/schedule``),
 audited as ``schedule.import``.
 """
 
@@ -29,11 +29,11 @@ from fairslot.errors import DomainError, InvalidInput
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.models import Hospital
 from fairslot.hospitals.schemas import CODE_PATTERN
-from fairslot.hospitals.staff_actions import import_schedule
 from fairslot.schedules import formats, preview, views
 from fairslot.schedules.errors import ScheduleInvalid, ScheduleTooLarge, WrongHospital
 from fairslot.schedules.formats import ScheduleDocument
 from fairslot.schedules.schemas import ImportPreview, Outcome
+from fairslot.schedules.staff_actions import import_schedule
 from fairslot.web.console.deps import ConsoleUser, ScheduleManager
 from fairslot.web.console.pages import after, page
 

@@ -3,7 +3,7 @@
 Pick a hospital; see its sessions over a range of dates (released or not, with their slots
 by state); withdraw one (停诊) with a reason after seeing how many holds and bookings it
 ends — the same services as ``GET /staff/v1/hospitals/{code}/sessions`` and
-``POST …/sessions/{id}/withdraw`` (``hospitals/staff_actions.py``, audited). Uploading a
+``POST …/sessions/{id}/withdraw`` (``schedules/staff_actions.py``, audited). Uploading a
 schedule with its preview is in ``schedule_import.py``.
 """
 
@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.schemas import CODE_PATTERN
-from fairslot.hospitals.staff_actions import withdraw_session
 from fairslot.schedules import preview, views
+from fairslot.schedules.staff_actions import withdraw_session
 from fairslot.web.console import schedule_import
 from fairslot.web.console.deps import ScheduleManager, ScheduleReader
 from fairslot.web.console.pages import after, page

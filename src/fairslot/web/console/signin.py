@@ -3,7 +3,8 @@
 Sign-in is the staff API's (argon2 password → staff token, audited), throttled per
 (username, address) and per address (``api/staff_signin.py``); the token goes into an
 HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that lives as long as the token. The sign-in
-form has no session yet, so its CSRF token is a double-submit cookie.
+form has no session yet, so its CSRF token is a double-submit cookie; both, and the language
+switch, are every sign-in's (``web/signin_forms.py``).
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fairslot.api import staff_signin
 from fairslot.api.deps import DbDep, PlatformDep, done
-from fairslot.errors import DomainError, Forbidden
+from fairslot.errors import DomainError
 from fairslot.staff import service as staff_service
 from fairslot.web.console.deps import SESSION_COOKIE, Acting, SignedIn
 from fairslot.web.console.pages import page
-from fairslot.web.i18n import LANGUAGE_COOKIE, LANGUAGES
-from fairslot.web.security import csrf_matches, new_form_nonce
+from fairslot.web.signin_forms import FormNonce, set_session_cookie, signed_out
+from fairslot.web.signin_forms import switch_language as language_switch
 from fairslot.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-LOGIN_NONCE_COOKIE = "fairslot_login_nonce"
+NONCE = FormNonce(
+    cookie="fairslot_login_nonce",
+    path="/console",
+    expired="The sign-in form has expired; reload the page and try again.",
+)
 HOME = "/console/"
 
 
@@ -39,7 +44,7 @@ def _safe_next(value: str | None) -> str:
 def _login_form(
     request: Request, *, next_url: str, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    nonce = new_form_nonce()
+    nonce = NONCE.new()
     response = render(
         request,
         "console/login.html",
@@ -51,15 +56,7 @@ def _login_form(
         },
         status=status,
     )
-    response.set_cookie(
-        LOGIN_NONCE_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/console",
-        max_age=3600,
-    )
+    NONCE.set(request, response, nonce)
     return response
 
 
@@ -79,10 +76,7 @@ def sign_in(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next_url: Annotated[str, Form(alias="next", max_length=500)] = HOME,
 ) -> Response:
-    if not csrf_matches(expected=request.cookies.get(LOGIN_NONCE_COOKIE, ""), given=csrf_token):
-        raise Forbidden(
-            "The sign-in form has expired; reload the page and try again.", code="csrf_failed"
-        )
+    NONCE.check(request, csrf_token)
     try:
         # Throttled per (username, address) and per address (api/staff_signin.py).
         _, token, _row = staff_signin.sign_in(
@@ -100,17 +94,15 @@ def sign_in(
         return form
     done(request, db, None)
     response = RedirectResponse(_safe_next(next_url), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
+    set_session_cookie(
+        request,
+        response,
+        name=SESSION_COOKIE,
+        token=token,
         samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-        # Relative: the browser's clock need not agree with the platform's.
         max_age=platform.settings.staff_token_hours * 3600,
     )
-    response.delete_cookie(LOGIN_NONCE_COOKIE, path="/console")
+    NONCE.clear(response)
     return response
 
 
@@ -120,9 +112,7 @@ def sign_out(request: Request, user: Acting, db: DbDep, platform: PlatformDep) -
         db, token=request.state.staff_token, actor=user.actor, now=platform.clock.now()
     )
     done(request, db, None)
-    response = RedirectResponse("/console/login?signed_out=1", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out("/console/login?signed_out=1", session_cookie=SESSION_COOKIE)
 
 
 @router.get("/password", response_class=HTMLResponse)
@@ -153,17 +143,9 @@ def change_password(
         db, actor=user.actor, current=current, new=new, now=platform.clock.now()
     )
     done(request, db, None)
-    response = RedirectResponse("/console/login?password_changed=1", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out("/console/login?password_changed=1", session_cookie=SESSION_COOKIE)
 
 
 @router.get("/lang")
 def switch_language(request: Request) -> Response:
-    wanted = request.query_params.get("to", "")
-    response = RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
-    if wanted in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE, wanted, samesite="lax", path="/", max_age=365 * 24 * 3600
-        )
-    return response
+    return language_switch(request, back_to=_safe_next(request.query_params.get("next")))

@@ -1,7 +1,8 @@
 """What schedulers (hospital staff with the ``scheduler`` role) do through the staff API
 and the console: import a schedule on a hospital's behalf, withdraw a session and change a
-hospital's release policy. Each is audited in the same
-transaction as the change. Services only flush; the edge commits."""
+hospital's release policy. Each is audited in the same transaction as the change. They
+act on sessions, so they live with the schedules, above the hospitals they belong to.
+Services only flush; the edge commits."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from fairslot.context import RequestContext
 from fairslot.errors import InvalidInput
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.models import Hospital
+from fairslot.schedules import release_change, withdrawal
 from fairslot.schedules import service as schedules
-from fairslot.schedules import withdrawal
 from fairslot.schedules.formats import ScheduleDocument
 from fairslot.schedules.release import ReleasePolicy
 from fairslot.schedules.schemas import ImportReport, Outcome, WithdrawalReport
@@ -118,7 +119,7 @@ def change_release_policy(
     if not reason.strip():
         raise InvalidInput("Give the reason for the policy change.", code="reason_required")
     before = hospitals.policy_of(hospital)
-    recomputed = hospitals.update_release_policy(
+    recomputed = release_change.update_release_policy(
         db,
         hospital=hospital,
         now=now,

@@ -1,0 +1,76 @@
+"""Arrangements over the channel and hospital APIs (HTTP through the test client): a
+hospital pushes one expert clinic, a person opens an account and binds themself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+
+from factories.demand import resident_id
+from factories.world import UNRELEASED_DAY, World
+from fairslot.hospitals.service import rotate_hospital_key
+from fairslot.schedules.repository import session_by_his_id
+
+
+@dataclass(frozen=True)
+class PushedClinic:
+    hospital_key: str
+    session_id: int
+    department_id: int
+
+
+def push_expert_clinic(
+    client: TestClient,
+    world: World,
+    *,
+    capacity: int,
+    day: dt.date = UNRELEASED_DAY,
+    allocation_mode: str | None = None,
+) -> PushedClinic:
+    """The world's hospital pushes department EXP's chief's morning session ``X1`` on
+    ``day`` (a draw department with ``allocation_mode="draw"``), with its own new key."""
+    key = rotate_hospital_key(world.db, hospital=world.hospital)
+    world.db.commit()
+    department: dict[str, str] = {"code": "EXP", "name": "专家门诊", "specialty": "internal"}
+    if allocation_mode is not None:
+        department["allocation_mode"] = allocation_mode
+    doc = {
+        "hospital": world.hospital.code,
+        "departments": [department],
+        "doctors": [{"code": "DRX", "name": "张医生", "title": "chief", "department": "EXP"}],
+        "sessions": [
+            {
+                "session_id": "X1",
+                "department": "EXP",
+                "doctor": "DRX",
+                "date": str(day),
+                "period": "am",
+                "start": "08:00",
+                "end": "12:00",
+                "fee": "100.00",
+                "capacity": capacity,
+            }
+        ],
+    }
+    pushed = client.post("/hospital/v1/schedule", json=doc, headers={"X-Hospital-Key": key})
+    assert pushed.status_code == 200, pushed.text
+    found = session_by_his_id(world.db, hospital_id=world.hospital.id, his_session_id="X1")
+    assert found is not None
+    world.db.commit()
+    return PushedClinic(hospital_key=key, session_id=found.id, department_id=found.department_id)
+
+
+def sign_up(client: TestClient, *, phone: str, headers: dict[str, str]) -> tuple[int, int]:
+    """A person's account on the channel and themself bound to it: (account, patient)."""
+    account = client.post("/v1/accounts", json={"phone": phone}, headers=headers)
+    assert account.status_code == 201, account.text
+    account_id = account.json()["account_id"]
+    bound = client.post(
+        f"/v1/accounts/{account_id}/patients",
+        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
+        headers=headers,
+    )
+    assert bound.status_code == 201, bound.text
+    return account_id, bound.json()["patient_id"]
