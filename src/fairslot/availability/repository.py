@@ -19,6 +19,35 @@ from fairslot.schedules.states import SessionStatus, SlotState
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 
+def _department_is(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The session's department meets ``conditions`` (correlated on ``ClinicSession``)."""
+    return (
+        select(Department.id)
+        .where(Department.id == ClinicSession.department_id, *conditions)
+        .correlate(ClinicSession)
+        .exists()
+    )
+
+
+def _draw_of_the_day(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A draw or release batch of the session's department and day meets ``conditions``
+    (correlated on ``ClinicSession``)."""
+    return (
+        select(Draw.id)
+        .where(
+            Draw.department_id == ClinicSession.department_id,
+            Draw.session_date == ClinicSession.session_date,
+            *conditions,
+        )
+        .correlate(ClinicSession)
+        .exists()
+    )
+
+
+def _configured_mode() -> ColumnElement[str]:
+    return func.coalesce(Department.mode_override, Department.allocation_mode)
+
+
 def session_on_sale() -> ColumnElement[bool]:
     """The session's department sells first-come and no draw or release batch of that
     day is pending, or its draw or batch for that day has run.
@@ -28,37 +57,11 @@ def session_on_sale() -> ColumnElement[bool]:
     first). The mode is the effective one: a scarce department the hospital configured
     first-come is a release batch (``allocation/modes.py``).
     """
-    configured = func.coalesce(Department.mode_override, Department.allocation_mode)
-    first_come = (
-        select(Department.id)
-        .where(
-            Department.id == ClinicSession.department_id,
-            configured == AllocationMode.FIRST_COME.value,
-            Department.scarce.is_(False),
-        )
-        .correlate(ClinicSession)
-        .exists()
+    first_come = _department_is(
+        _configured_mode() == AllocationMode.FIRST_COME.value, Department.scarce.is_(False)
     )
-    pending = (
-        select(Draw.id)
-        .where(
-            Draw.department_id == ClinicSession.department_id,
-            Draw.session_date == ClinicSession.session_date,
-            Draw.status == DrawStatus.OPEN,
-        )
-        .correlate(ClinicSession)
-        .exists()
-    )
-    drawn = (
-        select(Draw.id)
-        .where(
-            Draw.department_id == ClinicSession.department_id,
-            Draw.session_date == ClinicSession.session_date,
-            Draw.status == DrawStatus.DRAWN,
-        )
-        .correlate(ClinicSession)
-        .exists()
-    )
+    pending = _draw_of_the_day(Draw.status == DrawStatus.OPEN)
+    drawn = _draw_of_the_day(Draw.status == DrawStatus.DRAWN)
     return or_(and_(first_come, ~pending), drawn)
 
 
@@ -66,29 +69,14 @@ def session_in_release_batch() -> ColumnElement[bool]:
     """The session's release is allocated by a release batch (pending or run): shown to
     channels from its release, with no free slot during the window, so that patients
     can hold it and enter the batch (correlated on ``ClinicSession``)."""
-    configured = func.coalesce(Department.mode_override, Department.allocation_mode)
-    batch_mode = (
-        select(Department.id)
-        .where(
-            Department.id == ClinicSession.department_id,
-            or_(
-                configured == AllocationMode.RELEASE_BATCH.value,
-                and_(configured == AllocationMode.FIRST_COME.value, Department.scarce.is_(True)),
-            ),
+    configured = _configured_mode()
+    batch_mode = _department_is(
+        or_(
+            configured == AllocationMode.RELEASE_BATCH.value,
+            and_(configured == AllocationMode.FIRST_COME.value, Department.scarce.is_(True)),
         )
-        .correlate(ClinicSession)
-        .exists()
     )
-    batch_row = (
-        select(Draw.id)
-        .where(
-            Draw.department_id == ClinicSession.department_id,
-            Draw.session_date == ClinicSession.session_date,
-            Draw.kind == DrawKind.RELEASE_BATCH,
-        )
-        .correlate(ClinicSession)
-        .exists()
-    )
+    batch_row = _draw_of_the_day(Draw.kind == DrawKind.RELEASE_BATCH)
     return or_(batch_mode, batch_row)
 
 
