@@ -169,6 +169,35 @@ def test_a_ring_glued_by_a_private_network_is_held_for_its_size() -> None:
     assert len(held(ring)) == 6
 
 
+def test_two_accounts_rotating_shared_devices_over_eight_patients_are_a_ring() -> None:
+    # Grab software: two accounts of four prepared identities each, every request from the
+    # next of three devices and four proxy addresses, a payment account per account. No
+    # device serves more than two accounts or five patients, but the accounts they tie
+    # together enter eight patients: more than a household has.
+    ring = [
+        entrant(
+            n,
+            account_id=1 + n // 4,
+            device_key=f"bot-{n % 3}",
+            ip_key=f"proxy-{(n * 7) % 4}",
+            wifi_key=None,
+            payment_key=f"bot-pay-{n // 4}",
+        )
+        for n in range(8)
+    ]
+    decided = screen(ring + [entrant(n) for n in range(20, 40)], now=NOW)
+    assert sorted(decided.held) == sorted(e.intent_id for e in ring)
+    assert all(screening.RING_SIZE in r for r in decided.held.values())
+
+
+def test_two_accounts_of_one_household_entering_five_patients_are_not_held() -> None:
+    # A couple's two accounts on one tablet and one card, five patients between them.
+    both = family(1, 3, account=1) + family(
+        4, 2, account=2, device_key="family-device-1", payment_key="family-pay-1"
+    )
+    assert held(both + [entrant(n) for n in range(20, 30)]) == {}
+
+
 def test_the_same_ring_behind_a_public_address_is_not_glued() -> None:
     ring = [entrant(n, device_key=f"pair-{n // 2}", ip_key="nat", wifi_key=None) for n in range(6)]
     assert held(ring, known_public_networks={"nat"}) == {}

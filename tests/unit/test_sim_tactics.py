@@ -112,6 +112,25 @@ def test_day_two_counts_the_rotations_new_people_who_acted_and_those_the_gate_re
     assert found["identity_rotation"].scarce_share_day2 == 0.0
 
 
+def test_entries_held_out_of_a_draw_are_counted_per_tactic_and_for_genuine_patients() -> None:
+    day = log([])
+    day = DayLog(
+        persons=day.persons,
+        scarce_slots=4,
+        requests=(),
+        bookings=(),
+        wishes=(),
+        transfers=(),
+        held=frozenset({"bot1", "bot2", "rot1", "g3"}),
+    )
+    found = per_tactic(day, blocked=frozenset(), confirmed=[])
+    assert found["grab_bots"].held_day1 == 2
+    assert found["identity_rotation"].held_day1 == 1
+    assert found["proxy_booking"].held_day1 == 0
+    judged = judgement(day, households={"g1": "h1", "g3": "h2"}, named=[], genuine_blocked=0)
+    assert judged.genuine_held == 1
+
+
 def test_a_household_counts_once_however_many_of_its_members_a_case_names() -> None:
     households = {"g1": "h1", "g2": "h1", "g3": "h2"}
     found = judgement(

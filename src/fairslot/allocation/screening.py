@@ -14,9 +14,9 @@ Why these rules, and why a family never crosses them:
   account, network); a component is a ring when one device or one payment account serves
   entries of more accounts than a household uses (``ring_shared_device``,
   ``ring_shared_payment``), when a device or payment account pays for more patients than a
-  household has, or when the component is larger than a household on both counts
-  (patients and accounts) and at least one device or payment account crosses accounts
-  (``ring_size``). An account entering more patients than a household has is held too
+  household has, or when a device or payment account crosses accounts and the component
+  enters more patients than a household has (``ring_size``: accounts tied by what they
+  share are one household at most, whatever the number of accounts). An account entering more patients than a household has is held too
   (``account_fanout``).
 * **Networks** glue a component but never hold anyone by themselves: a household shares its
   home network, and a *public* address (a carrier's NAT, a hospital's Wi-Fi) is shared by
@@ -317,13 +317,10 @@ def _ring_reasons(
             widest = max(widest, accounts)
             if accounts > settings.household_accounts or patients > settings.household_patients:
                 reasons.add(code)
-    accounts = len({m.account_id for m in members})
     patients = len({m.patient_key for m in members})
-    if (
-        widest > 1
-        and accounts > settings.household_accounts
-        and patients > settings.household_patients
-    ):
+    if widest > 1 and patients > settings.household_patients:
+        # Accounts tied by a device or payment account they share are one household at
+        # most; together they enter no more patients than a household has.
         reasons.add(RING_SIZE)
     if reasons and any(
         kind == _NETWORK and graph.degree(node) > 1

@@ -15,10 +15,11 @@ from rich.table import Table
 
 from fairslot.cli.common import console, err_console
 from fairslot.sim.generate import build_scenario
+from fairslot.sim.many import run_many
 from fairslot.sim.modes import Mode
 from fairslot.sim.report import write_report
 from fairslot.sim.runner import SimulationError
-from fairslot.sim.scenario import HOSPITAL_ZONE, PRESETS, Scenario, ScenarioParams
+from fairslot.sim.scenario import HOSPITAL_ZONE, PRESETS, ScenarioParams
 from fairslot.sim.seeds import parse_seeds, summary
 from fairslot.sim.server import DEFAULT_PG_ADMIN_URL, remote_platform
 from fairslot.sim.simulate import Simulation, simulate_local, simulate_remote
@@ -82,6 +83,13 @@ def simulate(
     seeds: str | None = typer.Option(
         None, "--seeds", help="several seeds, e.g. 1-5 or 1,3,8: every run, the mean and worst"
     ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        min=1,
+        help="with several runs (--seeds, --preset): play this many at once, each in its own "
+        "process on its own platform; keep it below the cores, or answer times grow",
+    ),
 ) -> None:
     """Play a release day with genuine patients and scalpers, with and without the
     platform's protections, and report who got the scarce slots."""
@@ -93,16 +101,23 @@ def simulate(
     if len(names) * len(seed_list) > 1:
         if url:
             raise typer.BadParameter("--url plays one scenario: no --seeds or several --preset")
-        runs = []
-        for name in names:
-            for one in seed_list:
-                params = _params(name, quick=quick, speed=speed, url=None)
-                params = _release_speed(params, release_speed)
-                result = _run_local(
-                    build_scenario(params, seed=one), only, release_date, db, pg_admin_url
-                )
-                _print(result)
-                runs.append(result.as_json())
+        plays = [
+            _release_speed(_params(name, quick=quick, speed=speed, url=None), release_speed)
+            for name in names
+        ]
+        try:
+            runs = run_many(
+                [(params, one) for params in plays for one in seed_list],
+                only=only,
+                release_date=_release_date(release_date),
+                db=db,
+                pg_admin_url=pg_admin_url,
+                jobs=jobs,
+                show=_print_data,
+            )
+        except SimulationError as exc:
+            err_console.print(f"[bold red]simulation failed[/]: {exc}")
+            raise typer.Exit(1) from exc
         overall = summary(runs)
         data = {"seeds": seed_list, "presets": names, "runs": runs, "summary": overall}
         _print_summary(overall)
@@ -181,25 +196,6 @@ def _release_speed(params: ScenarioParams, release_speed: float | None) -> Scena
     return replace(params, release_speed=release_speed)
 
 
-def _run_local(
-    scenario: Scenario, only: Mode | None, release_date: str | None, db: str, pg_admin_url: str
-) -> Simulation:
-    modes = (only,) if only else (Mode.PROTECTED, Mode.BASELINE)
-    try:
-        with tempfile.TemporaryDirectory(prefix="fairslot-sim-") as tmp:
-            return simulate_local(
-                scenario,
-                modes=modes,
-                release_date=_release_date(release_date),
-                workdir=Path(tmp),
-                db=db,
-                pg_admin_url=pg_admin_url,
-            )
-    except SimulationError as exc:
-        err_console.print(f"[bold red]simulation failed[/]: {exc}")
-        raise typer.Exit(1) from exc
-
-
 def _print_summary(found: dict[str, Any]) -> None:
     """The mean and the worst case of each preset's figures over its seeds."""
     for name, per_mode in found.items():
@@ -236,7 +232,10 @@ def _spread_cell(spread: dict[str, Any] | None) -> str:
 
 
 def _print(result: Simulation) -> None:
-    data = result.as_json()
+    _print_data(result.as_json())
+
+
+def _print_data(data: dict[str, Any]) -> None:
     scenario = data["scenario"]
     assert isinstance(scenario, dict)
     table = Table(

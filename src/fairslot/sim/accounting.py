@@ -119,6 +119,8 @@ class DayLog:
     patients: Mapping[int, str] = field(default_factory=dict)  # platform patient id -> person
     # platform account id -> the persons it was opened for
     accounts: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # persons whose entry was held out of its draw for review at the end of the day
+    held: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

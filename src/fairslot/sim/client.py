@@ -114,6 +114,9 @@ class Recorder:
     patients: dict[int, str] = field(default_factory=dict)  # platform patient id -> person
     # platform account id -> the persons the account was opened for
     accounts: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # persons with an entry (draw intent or release-batch entry) held out for review at
+    # the end of the day
+    held: set[str] = field(default_factory=set)
 
     def wish_started(self, person: str, *, scarce: bool, at: datetime) -> None:
         self.wishes.setdefault(person, WishFact(person=person, scarce=scarce, started_at=at))

@@ -109,6 +109,7 @@ async def play_release_day(
         transfers=tuple(recorder.transfers),
         patients=dict(recorder.patients),
         accounts=dict(recorder.accounts),
+        held=frozenset(recorder.held),
     )
     return Day(log=log, session_date=session_date, release_at=release_at, notes=notes)
 
@@ -271,6 +272,8 @@ async def reconcile(
             )
         )
         for tracked, answer in zip(entries.values(), answers, strict=True):
+            if kind == "intents" and answer.ok and answer.field("status") == "held":
+                recorder.held.add(tracked.person)
             if answer.ok and answer.field("booking_id"):
                 recorder.booking(str(answer.field("booking_id")), tracked)
     items = list(recorder.bookings.items())

@@ -10,11 +10,14 @@ identities held at the end of day 1 and of day 2, and how well the platform foun
   the share of their judged members (genuine or scalper-controlled; buyers count for
   neither) that are scalper-controlled; None when no confirmed case touched the tactic;
 * ``day2_identities`` / ``day2_refused``: the tactic's identities that acted on day 2 (the
-  rotation operator's are new people), and of them those the gate refused at least once.
+  rotation operator's are new people), and of them those the gate refused at least once;
+* ``held_day1``: the tactic's identities whose entry the pre-draw screening held out of its
+  draw on day 1 (still held at the end of the day).
 
 ``judgement`` (per mode) counts the genuine households any case named (confirmed or
-dismissed: a case is a reviewer's time and a family's worry either way), and the genuine
-patients blocked.
+dismissed: a case is a reviewer's time and a family's worry either way), the genuine
+patients blocked, and the genuine patients whose entry was held out of a draw on day 1
+(``genuine_held``: each one is held wrongly).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class TacticFigures:
     precision: float | None
     day2_identities: int
     day2_refused: int
+    held_day1: int = 0  # identities whose entry the pre-draw screening held out on day 1
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -52,6 +56,7 @@ class Judgement:
     genuine_households_flagged: int
     flagged_share: float | None
     genuine_blocked: int | None
+    genuine_held: int = 0  # genuine patients whose entry was held out of its draw (day 1)
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -83,6 +88,7 @@ def per_tactic(
             precision=_share(scalpers, len(judged)),
             day2_identities=len(acting),
             day2_refused=0 if day2 is None else len(acting & gate_refused(day2)),
+            held_day1=len(mine & day1.held),
         )
     return found
 
@@ -103,6 +109,7 @@ def judgement(
         genuine_households_flagged=len(flagged),
         flagged_share=_share(len(flagged), len(all_households)),
         genuine_blocked=genuine_blocked,
+        genuine_held=sum(1 for p in day1.held if day1.persons.get(p) == Klass.GENUINE),
     )
 
 
