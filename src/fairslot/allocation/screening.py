@@ -16,8 +16,8 @@ Why these rules, and why a family never crosses them:
   ``ring_shared_payment``), when a device or payment account pays for more patients than a
   household has, or when a device or payment account crosses accounts and the component
   enters more patients than a household has (``ring_size``: accounts tied by what they
-  share are one household at most, whatever the number of accounts). An account entering more patients than a household has is held too
-  (``account_fanout``).
+  share are one household at most, whatever the number of accounts). An account entering
+  more patients than a household has is held too (``account_fanout``).
 * **Networks** glue a component but never hold anyone by themselves: a household shares its
   home network, and a *public* address (a carrier's NAT, a hospital's Wi-Fi) is shared by
   many unrelated people. A network seen with more than ``public_network_patients`` entrants,
