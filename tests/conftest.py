@@ -35,6 +35,10 @@ from fairslot.gate.ratelimit import MemoryWindows, RateLimiter
 from fairslot.signin.service import CODE_LIMITS_PER_CLIENT, CODE_LIMITS_PER_PHONE
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Tests read a request's record right after its answer: each is written in its request's
+# transaction, as before batching (audit/recorder.py). Servers the tests start inherit it;
+# tests of the batched records ask for them (tests/integration/test_request_record_batches.py).
+os.environ.setdefault("FAIRSLOT_REQUEST_RECORD_FLUSH_MS", "0")
 PG_ADMIN_URL = os.environ.get(
     "FAIRSLOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fairslot.allocation.screening_ports import CaseDesk
 from fairslot.alternatives.service import AlternativesMemo
+from fairslot.audit.recorder import RecordBuffer
 from fairslot.availability.schemas import SessionAvailabilityView
+from fairslot.cases.draw_screening import DrawScreeningDesk
 from fairslot.channels.models import Channel
 from fairslot.clock import AcceleratedClock, Clock, SystemClock
 from fairslot.config import Settings, make_protector
@@ -62,6 +65,11 @@ class Platform:
     limiter: RateLimiter
     memos: HotMemos = field(default_factory=HotMemos)
     extras: dict[str, object] = field(default_factory=dict)
+    # The review cases as the pre-draw screening sees them: handed down to the draw run,
+    # since cases sit above allocation (``allocation/screening_ports.py``).
+    screening_desk: CaseDesk = field(default_factory=DrawScreeningDesk)
+    # Request records waiting for their batched INSERT (None: written with each request).
+    records: RecordBuffer | None = None
 
 
 def bootstrap(
@@ -90,6 +98,19 @@ def bootstrap(
             enabled=settings.rate_limit_enabled,
             namespace=settings.redis_namespace,
         ),
+        records=record_buffer(settings, engine),
+    )
+
+
+def record_buffer(settings: Settings, engine: Engine) -> RecordBuffer | None:
+    """The process's batched request records (``audit/recorder.py``), unless switched off."""
+    if settings.request_record_flush_ms <= 0:
+        return None
+    return RecordBuffer(
+        engine,
+        flush_ms=settings.request_record_flush_ms,
+        max_rows=settings.request_record_flush_rows,
+        browse_window=timedelta(minutes=settings.velocity_browse_window_minutes),
     )
 
 

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # server connection that never saw it: false turns server-side prepares off
     # (docs/scaling.md, "Connections, through PgBouncer").
     db_server_prepares: bool = True
+    # Request records are written in batches off the request's transaction every N ms
+    # (sooner at N rows) and at shutdown (``audit/recorder.py``); a crash loses at most
+    # the last interval's. 0: each record in its request's own transaction.
+    request_record_flush_ms: int = Field(50, ge=0, le=5000)
+    request_record_flush_rows: int = Field(500, ge=1)
 
     # Personal data protection. Development falls back to published dev keys; production
     # refuses to start without real ones (see ``check_production``).

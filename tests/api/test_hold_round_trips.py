@@ -1,11 +1,13 @@
 """What a successful hold costs the database, counted in statements (issue 14): the
 release-batch check reads the hold's place once and the hold recalls it; the claim is one
-statement on PostgreSQL; the ledger rows of the claim and the hold go in one INSERT."""
+statement on PostgreSQL and returns what the answer shows of the slot; the ledger rows of
+the claim and the hold go in one INSERT; the request record waits for its batch."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
@@ -13,6 +15,11 @@ from sqlalchemy.engine import Engine
 
 from factories.demand import resident_id
 from factories.world import World
+from fairslot.api.booking_views import booking_view
+from fairslot.audit.models import RequestRecord
+from fairslot.audit.recorder import RecordBuffer
+from fairslot.bookings import repository as booking_repo
+from fairslot.clock import ManualClock
 from fairslot.notifications.models import Notification
 
 
@@ -47,11 +54,17 @@ def person(client: TestClient, world: World, phone: str) -> tuple[int, int]:
 
 
 def test_a_successful_hold_reads_its_session_and_department_once(
-    client: TestClient, world: World, backend: str
+    client: TestClient, world: World, backend: str, clock: ManualClock
 ) -> None:
     session = world.session(capacity=3)
     account_id, patient_id = person(client, world, "13800138000")
     slot_id = world.slots(session)[1].id
+    # As served: request records batched (audit/recorder.py), flushed here by hand, and
+    # an account past its first seconds (a young one's first hold is written at once).
+    records = world.platform.records = RecordBuffer(
+        world.platform.engine, flush_ms=600_000, max_rows=1000, browse_window=timedelta(0)
+    )
+    clock.advance(timedelta(seconds=world.platform.settings.velocity_min_first_hold_seconds))
 
     with statements(world.platform.engine) as seen:
         held = client.post(
@@ -62,6 +75,10 @@ def test_a_successful_hold_reads_its_session_and_department_once(
 
     assert held.status_code == 201, held.text
     assert held.json()["slot_id"] == slot_id
+    # The answer is built from what the hold wrote and its claim returned: nothing is
+    # read back after the claim (the booking, its slot and session were the last read).
+    assert not any(s.startswith("SELECT bookings.") and "JOIN slots" in s for s in seen)
+    assert held.json() == _read_back(world, held.json()["booking_id"])
     reads_of_sessions = [s for s in seen if s.startswith("SELECT clinic_sessions.")]
     reads_of_departments = [s for s in seen if s.startswith("SELECT departments.")]
     lapsed_hold_reads = [
@@ -73,13 +90,31 @@ def test_a_successful_hold_reads_its_session_and_department_once(
     assert lapsed_hold_reads == []  # nobody's lapsed holds are looked for on the hot path
     claims = [s for s in seen if "UPDATE slots" in s]
     assert len(claims) == 1
+    assert [s for s in seen if s.startswith("INSERT INTO request_records")] == []
     if backend == "postgresql":
         # ``released`` and ``held`` in one multi-row INSERT; the claim picks and moves the
         # slot in one statement (SQLite: a read, then the compare-and-set)
         assert len(slot_event_inserts) == 1
-        assert len(seen) <= 13, "\n".join(seen)
+        assert len(seen) == 11, "\n".join(seen)
     else:
-        assert len(seen) <= 15, "\n".join(seen)
+        assert len(seen) == 13, "\n".join(seen)
+    # The hold's record is written by the next batch.
+    assert records.pending() == 1
+    records.close()
+    outcomes = world.db.scalars(
+        select(RequestRecord.outcome).where(RequestRecord.action == "hold")
+    ).all()
+    world.db.commit()
+    assert outcomes == ["ok"]
+
+
+def _read_back(world: World, booking_id: str) -> dict[str, object]:
+    """The booking's view as ``booking_view`` reads it from the database."""
+    booking = booking_repo.get_booking(world.db, booking_id)
+    assert booking is not None
+    view = booking_view(world.db, booking).model_dump(mode="json")
+    world.db.commit()
+    return view
 
 
 def test_a_confirmation_reads_the_session_and_slot_number_for_the_feed_in_one_statement(
@@ -117,3 +152,23 @@ def test_a_confirmation_reads_the_session_and_slot_number_for_the_feed_in_one_st
     assert payload["slot_number"] == slot.number and payload["slot_id"] == slot.id
     if backend == "postgresql":
         assert len(seen) <= 13, "\n".join(seen)
+
+
+def test_a_hold_by_session_answers_the_slot_its_claim_took_as_a_read_back_would(
+    client: TestClient, world: World
+) -> None:
+    session = world.session(capacity=3)
+    first, second = person(client, world, "13800138002"), person(client, world, "13800138003")
+    answers = [
+        client.post(
+            "/v1/holds",
+            headers={"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{n}"},
+            json={"account_id": who[0], "patient_id": who[1], "session_id": session.id},
+        )
+        for n, who in enumerate((first, second))
+    ]
+
+    assert [a.status_code for a in answers] == [201, 201], answers[0].text
+    assert [a.json()["slot_number"] for a in answers] == [1, 2]
+    for answer in answers:
+        assert answer.json() == _read_back(world, answer.json()["booking_id"])

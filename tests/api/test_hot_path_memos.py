@@ -12,11 +12,11 @@ from factories.demand import resident_id
 from factories.world import RELEASED_DAY, World
 from fairslot.audit.models import RequestRecord
 from fairslot.bookings import service as bookings
-from fairslot.bookings.sweeps import sweep
 from fairslot.channels.models import Channel
 from fairslot.gate.ratelimit import make_rate_limiter
 from fairslot.memo import AVAILABILITY_FOR, CHANNEL_FOR, SOLD_OUT_FOR
 from fairslot.schedules.models import Slot
+from fairslot.waitlist.sweeps import sweep
 
 MS = dt.timedelta(milliseconds=1)
 

@@ -44,6 +44,7 @@ def draw_due(world: World) -> None:
             policy=world.policy,
             rng=world.platform.rng,
             protector=world.platform.protector,
+            desk=world.platform.screening_desk,
         )
 
 

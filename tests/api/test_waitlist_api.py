@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from factories.world import World
 from fairslot.audit.models import RequestRecord
-from fairslot.bookings import sweeps
 from fairslot.bookings.policy import booking_policy
 from fairslot.db.engine import unit_of_work
+from fairslot.waitlist import sweeps
 
 
 def h(world: World, device: str = "imei-1") -> dict[str, str]:

@@ -108,6 +108,7 @@ def run_worker(world: World) -> int:
         policy=world.policy,
         rng=world.platform.rng,
         protector=world.platform.protector,
+        desk=world.platform.screening_desk,
     )
     world.db.commit()
     return report.drawn

@@ -144,7 +144,12 @@ def release_day(world: World) -> ReleaseDay:
 
     platform.clock.set(START)  # type: ignore[attr-defined]
     run_due_draws(
-        db, now=world.now(), policy=world.policy, rng=platform.rng, protector=platform.protector
+        db,
+        now=world.now(),
+        policy=world.policy,
+        rng=platform.rng,
+        protector=platform.protector,
+        desk=platform.screening_desk,
     )
     db.commit()
     tomorrow_draw_session = world.session(

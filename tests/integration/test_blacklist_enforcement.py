@@ -23,7 +23,7 @@ from fairslot.allocation.states import AllocationMode, IntentStatus
 from fairslot.allocation.verification import verify
 from fairslot.blacklist.models import BlacklistEntry, Scope
 from fairslot.blacklist.service import block_key
-from fairslot.bookings import sweeps, transitions
+from fairslot.bookings import transitions
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.cases import review
@@ -38,6 +38,7 @@ from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
 from fairslot.staff.audit import cli_actor
 from fairslot.staff.models import StaffAction
+from fairslot.waitlist import sweeps
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 T = TypeVar("T")

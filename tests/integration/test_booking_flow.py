@@ -10,7 +10,7 @@ import pytest
 from factories.bookings import cancel, confirm, hold
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
 from fairslot.availability import service as availability
-from fairslot.bookings import attendance, sweeps
+from fairslot.bookings import attendance
 from fairslot.bookings import service as bookings
 from fairslot.bookings.states import BookingStatus
 from fairslot.channels.models import ChannelKind
@@ -19,6 +19,7 @@ from fairslot.ledger import repository as ledger_repo
 from fairslot.ledger.events import EventKind
 from fairslot.ledger.replay import replay
 from fairslot.schedules.states import SlotState
+from fairslot.waitlist import sweeps
 
 MIN = dt.timedelta(minutes=1)
 

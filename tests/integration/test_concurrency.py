@@ -32,7 +32,7 @@ from factories.supply import create_doctor, import_session
 from factories.world import RELEASED_DAY, World, make_world
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
-from fairslot.bookings import sweeps, transitions
+from fairslot.bookings import transitions
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.states import OCCUPYING, BookingStatus
@@ -46,6 +46,7 @@ from fairslot.ledger.replay import replay
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
+from fairslot.waitlist import sweeps
 
 # PostgreSQL allows 100 connections and other test runs share the server: pool 20 plus
 # overflow 20 (make_engine) keeps one hammer at 40. Threads beyond that queue for a

@@ -73,6 +73,7 @@ def run_worker(world: World):
         policy=world.policy,
         rng=world.platform.rng,
         protector=world.platform.protector,
+        desk=world.platform.screening_desk,
     )
     world.db.commit()
     return report
@@ -388,6 +389,7 @@ def test_parallel_intents_of_one_patient_and_parallel_workers_each_count_once(
                 policy=world.policy,
                 rng=random.Random(),
                 protector=world.platform.protector,
+                desk=world.platform.screening_desk,
             ).drawn
 
     with ThreadPoolExecutor(2) as pool:

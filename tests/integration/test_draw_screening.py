@@ -81,6 +81,7 @@ def worker(world: World):
         policy=world.policy,
         rng=world.platform.rng,
         protector=world.platform.protector,
+        desk=world.platform.screening_desk,
     )
     world.db.commit()
     return report
@@ -424,3 +425,64 @@ def test_a_held_entry_withdrawn_and_entered_again_is_held_again(world: World) ->
     assert back.id == ring[0].id
     worker(world)
     assert reread(world, ring[0].id).status == IntentStatus.HELD
+
+
+def test_two_accounts_rotating_three_phones_over_eight_patients_are_held(world: World) -> None:
+    # Grab software's shape: two accounts of four prepared identities each, every request
+    # from the next of three phones and four proxy addresses, a payment account per account.
+    # No phone serves more than two accounts or five patients; together they enter eight.
+    session = world.session(day=UNRELEASED_DAY, capacity=3)
+    world.platform.clock.set(session.push_at + MIN)
+    entered = []
+    for a in range(2):
+        account, first = world.patient()
+        people = [first] + [world.patient(account=account)[1] for _ in range(3)]
+        for k, patient in enumerate(people):
+            n = 4 * a + k
+            entered.append(
+                enter(
+                    world,
+                    account,
+                    patient,
+                    session,
+                    device=f"bot-phone-{n % 3}",
+                    ip=f"198.51.100.{(n * 7) % 4}",
+                    payment=f"622202000000{a:04d}",
+                )
+            )
+    genuine = [honest(world, session, n) for n in range(1, 4)]
+    assert worker(world).held == 8
+    held = [reread(world, i.id) for i in entered]
+    assert {i.status for i in held} == {IntentStatus.HELD}
+    assert all("ring_size" in i.held_reasons for i in held)
+    assert len({i.case_id for i in held}) == 1
+    world.platform.clock.set(session.release_at)
+    worker(world)
+    assert {reread(world, i.id).status for i in genuine} == {IntentStatus.WON}
+
+
+def test_a_couple_on_two_accounts_entering_five_patients_from_one_tablet_is_drawn(
+    world: World,
+) -> None:
+    session = world.session(day=UNRELEASED_DAY, capacity=5)
+    world.platform.clock.set(session.push_at + MIN)
+    entered = []
+    for size in (3, 2):
+        account, first = world.patient()
+        people = [first] + [world.patient(account=account)[1] for _ in range(size - 1)]
+        entered += [
+            enter(
+                world,
+                account,
+                p,
+                session,
+                device="family-tablet",
+                ip="192.0.2.20",
+                payment="6222029",
+            )
+            for p in people
+        ]
+    world.platform.clock.set(session.release_at)
+    worker(world)
+    assert {reread(world, i.id).status for i in entered} == {IntentStatus.WON}
+    assert not world.db.scalars(select(Case)).all()

@@ -11,7 +11,6 @@ import pytest
 from factories.bookings import hold
 from factories.world import World, make_world
 from fairslot.bookings import repository as booking_repo
-from fairslot.bookings import sweeps
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.errors import DomainError
@@ -19,6 +18,7 @@ from fairslot.ledger import repository as ledger_repo
 from fairslot.ledger.events import EventKind
 from fairslot.ledger.replay import replay
 from fairslot.schedules.states import SlotState
+from fairslot.waitlist import sweeps
 
 MIN = dt.timedelta(minutes=1)
 

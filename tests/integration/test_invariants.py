@@ -47,7 +47,7 @@ from factories.pool_checks import BOOKING_HISTORIES, SLOT_OCCUPANT, assert_no_ho
 from factories.supply import create_department, create_doctor, import_session
 from factories.world import World, make_world
 from fairslot.availability import service as availability
-from fairslot.bookings import attendance, sweeps
+from fairslot.bookings import attendance
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, BookingStatus
@@ -64,6 +64,7 @@ from fairslot.ledger.replay import replay
 from fairslot.patients.identity import Sex
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
+from fairslot.waitlist import sweeps
 
 HOUR = dt.timedelta(hours=1)
 

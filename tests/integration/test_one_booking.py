@@ -24,7 +24,7 @@ from fairslot.allocation.models import Intent
 from fairslot.allocation.states import AllocationMode, IntentStatus
 from fairslot.blacklist.models import Scope
 from fairslot.blacklist.service import block_key
-from fairslot.bookings import attendance, sweeps
+from fairslot.bookings import attendance
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
@@ -36,6 +36,7 @@ from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SlotState
 from fairslot.staff.audit import cli_actor
 from fairslot.waitlist import repository as waitlist_repo
+from fairslot.waitlist import sweeps
 from fairslot.waitlist.models import WaitStatus
 
 LIMIT = "active_booking_limit"  # the hold's refusal when upcoming bookings are capped

@@ -20,13 +20,13 @@ from fairslot.allocation import screening_review
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent, ScreeningEvent
 from fairslot.allocation.states import AllocationMode, IntentStatus
-from fairslot.bookings import sweeps
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.patients.models import Account, Patient
 from fairslot.schedules.models import ClinicSession
 from fairslot.staff.audit import cli_actor
 from fairslot.waitlist import service as waitlist
+from fairslot.waitlist import sweeps
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 MIN = dt.timedelta(minutes=1)

@@ -1,6 +1,7 @@
-"""The batch's window in the database (``risk/window_repository.py``), on SQLite and
-PostgreSQL: the bookings its counts let through give the rules exactly the hits the whole
-window gives, and only those bookings are read back."""
+"""The batch's window in the database (``risk/window_repository.py``), counted over its
+columns (``risk/window_columns.py``), on SQLite and PostgreSQL: the bookings its counts
+let through give the rules exactly the hits the whole window gives, and only those
+bookings are read back."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import datetime as dt
 import pytest
 
 from factories.risk_batch import REPORT_DAY, SHANGHAI, Scenes
+from factories.risk_window import whole_window_facts
 from factories.world import World, make_world
 from fairslot.risk import repository as repo
+from fairslot.risk import window_columns_repository as column_repo
 from fairslot.risk import window_repository as window_repo
 from fairslot.risk.facts import RiskSettings
 from fairslot.risk.rules import run_all, window_ending
+from fairslot.risk.window_columns import rule_suspect_patients
 
 
 @pytest.fixture
@@ -46,11 +50,12 @@ def test_the_suspects_bookings_give_the_rules_the_hits_of_the_whole_window(world
     window = window_ending(REPORT_DAY, settings=settings, zone=SHANGHAI)
     db = world.db
     repo.prepare(db)
-    whole = repo.booking_facts(db, window=window).facts
+    whole = whole_window_facts(db, window=window)
     events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
     assert window_repo.open_window(db, window=window) == len(whole)
     suspects = window_repo.facts_of_patients(
-        db, patients=window_repo.rule_suspects(db, window=window, settings=settings)
+        db,
+        numbers=rule_suspect_patients(column_repo.window_columns(db, window=window), settings),
     )
     window_repo.close_window(db)
 

@@ -17,7 +17,6 @@ from factories.bookings import book, cancel, cancel_and_cool, hold, join
 from factories.world import RELEASED_DAY, World, make_world
 from fairslot.availability import service as availability
 from fairslot.bookings import service as bookings
-from fairslot.bookings import sweeps
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.errors import DomainError
@@ -30,6 +29,7 @@ from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import Period, SlotState
 from fairslot.waitlist import repository as waitlist_repo
 from fairslot.waitlist import service as waitlist
+from fairslot.waitlist import sweeps
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 SECOND = dt.timedelta(seconds=1)

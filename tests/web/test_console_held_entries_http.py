@@ -52,6 +52,7 @@ def held_ring(world: World) -> list[Intent]:
         policy=world.policy,
         rng=world.platform.rng,
         protector=world.platform.protector,
+        desk=world.platform.screening_desk,
     )
     world.db.commit()
     return [reread(world, i.id) for i in made]

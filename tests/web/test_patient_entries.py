@@ -25,7 +25,6 @@ from factories.patient_pages import SmsLog
 from fairslot.allocation import drawing
 from fairslot.allocation import service as allocation
 from fairslot.bookings import service as bookings
-from fairslot.bookings import sweeps
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.states import BookingStatus
@@ -34,6 +33,7 @@ from fairslot.context import edge_context
 from fairslot.db.engine import unit_of_work
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.signin import service as signin
+from fairslot.waitlist import sweeps
 
 PHONE_SCREEN = {"width": 390, "height": 844}
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -126,6 +126,7 @@ def run_draw_at_release(site: DemoSite, session_id: int) -> None:
             policy=booking_policy(platform.settings),
             rng=platform.rng,
             protector=platform.protector,
+            desk=platform.screening_desk,
         )
 
 

@@ -24,13 +24,13 @@ from fairslot.allocation.models import Intent
 from fairslot.allocation.states import AllocationMode, IntentStatus
 from fairslot.allocation.worker import run_due_draws
 from fairslot.bookings import service as bookings
-from fairslot.bookings import sweeps
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.bootstrap import Platform
 from fairslot.channels.models import ChannelKind
 from fairslot.patients.models import Account
 from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.waitlist import sweeps
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 from fairslot.web.site import create_site
 
@@ -385,6 +385,7 @@ def test_a_hold_in_a_release_batchs_window_enters_the_batch_and_the_winner_pays(
         policy=world.policy,
         rng=world.platform.rng,
         protector=world.platform.protector,
+        desk=world.platform.screening_desk,
     )
     db.commit()
     won = site.get(f"/entries/draw/{found.group(1)}")

@@ -16,9 +16,12 @@ from datetime import datetime, timedelta
 
 from fairslot.allocation.states import IntentStatus
 
-MIN_WINDOW_SECONDS = 10
-DEFAULT_WINDOW_SECONDS = 60  # the platform's, where settings give none (config.py)
-MAX_WINDOW_SECONDS = 300
+# The window's length is the hospital's setting within the platform's bounds; the
+# channel-facing read shows the batch's end, so the rule sits below it, in hospitals.
+from fairslot.hospitals.allocation_policy import DEFAULT_WINDOW_SECONDS as DEFAULT_WINDOW_SECONDS
+from fairslot.hospitals.allocation_policy import MAX_WINDOW_SECONDS as MAX_WINDOW_SECONDS
+from fairslot.hospitals.allocation_policy import MIN_WINDOW_SECONDS as MIN_WINDOW_SECONDS
+from fairslot.hospitals.allocation_policy import window_seconds as window_seconds
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,6 @@ class Window:
     def holds(self, now: datetime) -> bool:
         """Whether a hold arriving ``now`` is part of the batch."""
         return self.opens_at <= now < self.closes_at
-
-
-def window_seconds(*, hospital_seconds: int | None, platform_default: int) -> int:
-    """The hospital's window, else the platform's, kept within the bounds: shorter and
-    the release minute's rush is still a race; longer and patients wait for nothing."""
-    chosen = hospital_seconds if hospital_seconds is not None else platform_default
-    return max(MIN_WINDOW_SECONDS, min(MAX_WINDOW_SECONDS, chosen))
 
 
 def window(*, release_at: datetime, seconds: int) -> Window:

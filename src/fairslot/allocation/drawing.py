@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fairslot.allocation import repository as repo
 from fairslot.allocation import rules, screening, screening_repository, screening_service
 from fairslot.allocation.models import Draw, Intent
+from fairslot.allocation.screening_ports import CaseDesk
 from fairslot.allocation.service import BLACKLISTED
 from fairslot.allocation.states import DrawKind, DrawStatus, IntentStatus
 from fairslot.alternatives.service import alternatives_for
@@ -48,8 +49,10 @@ def run_draw(
     policy: BookingPolicy,
     rng: random.Random,
     protector: Protector,
+    desk: CaseDesk,
 ) -> DrawOutcome | None:
-    """Run a due draw once; None when it is not due or another runner has it."""
+    """Run a due draw once; None when it is not due or another runner has it. ``desk``
+    is what the pre-draw screening reads and files of the review cases."""
     if draw.status != DrawStatus.OPEN or now < draw.due_at:
         return None
     seed = protector.decrypt(draw.seed_encrypted)
@@ -67,7 +70,7 @@ def run_draw(
     # only that it is under review, never what was detected.
     outcome = DrawOutcome(draw_id=draw.id)
     screened = screening_service.hold_suspects(
-        db, draw=draw, intents=list(intents.values()), now=now, protector=protector
+        db, draw=draw, intents=list(intents.values()), now=now, protector=protector, desk=desk
     )
     outcome.held_out = dict.fromkeys(screened.blacklisted, BLACKLISTED) | dict.fromkeys(
         screened.held, screening.PUBLIC_HELD

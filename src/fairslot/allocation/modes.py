@@ -4,9 +4,10 @@ judged from history, and what is enforced.
 * ``configured``: the hospital's override if it set one, else its schedule's mode.
 * ``scarce``: the platform's latest verdict (``scarcity.judge`` over the department's own
   release history), renewed daily by the worker.
-* ``effective`` (``scarcity.effective_mode``): ``configured``, raised to a release batch
-  where it is first-come and the department is scarce. The gate, the catalog and the
-  hold path all read this one value.
+* ``effective``: ``configured``, raised to a release batch where it is first-come and
+  the department is scarce. The gate, the catalog and the hold path all read this one
+  value; the rule itself is ``hospitals/allocation_policy.py``, below the
+  channel-facing read (``availability``) that shows it.
 
 Every change is one named function that appends an ``allocation_decisions`` row (who,
 when, what, why) in the same transaction: the hospital sees the latest and its reasons.
@@ -15,19 +16,19 @@ when, what, why) in the same transaction: the hospital sees the latest and its r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import batch_repository as batch_repo
-from fairslot.allocation import repository as repo
 from fairslot.allocation import scarcity
 from fairslot.allocation.batch_rules import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS, window_seconds
 from fairslot.allocation.errors import ScarceReleaseCannotRace
 from fairslot.allocation.models import AllocationDecision
 from fairslot.allocation.states import AllocationMode, DrawKind
 from fairslot.errors import InvalidInput, NotFound
+from fairslot.hospitals import allocation_policy
 from fairslot.hospitals.models import Department
 
 SCARCITY_VERDICT = "scarcity_verdict"
@@ -38,11 +39,11 @@ VERDICT_AGE = timedelta(hours=20)
 
 
 def configured(department: Department) -> AllocationMode:
-    return department.mode_override or department.allocation_mode
+    return allocation_policy.configured_mode(department)
 
 
 def effective(department: Department) -> AllocationMode:
-    return scarcity.effective_mode(configured=configured(department), scarce=department.scarce)
+    return allocation_policy.effective_mode_of(department)
 
 
 @dataclass(frozen=True)
@@ -63,29 +64,6 @@ class ModeView:
             if decision.kind == SCARCITY_VERDICT:
                 return dict(decision.evidence)
         return None
-
-
-def batch_window_end(
-    db: Session,
-    *,
-    department: Department,
-    session_date: date,
-    release_at: datetime,
-    default_seconds: int,
-) -> datetime | None:
-    """When the release batch of a department-day closes (its row's, once made), for
-    channels to show; None where the day is not allocated by a release batch."""
-    row = repo.draw_for(db, department_id=department.id, session_date=session_date)
-    if row is not None:
-        return row.due_at if row.kind == DrawKind.RELEASE_BATCH else None
-    if effective(department) != AllocationMode.RELEASE_BATCH:
-        return None
-    found = batch_repo.department_with_hospital(db, department.id)
-    seconds = window_seconds(
-        hospital_seconds=found[1].batch_window_seconds if found else None,
-        platform_default=default_seconds,
-    )
-    return release_at + timedelta(seconds=seconds)
 
 
 def history(

@@ -14,7 +14,8 @@ worker's ``screening_review.settle_owed`` retries it, and marks it lost when its
 sessions close); the slot then goes on to the next owed entry, then the waitlist.
 
 Imports neither ``bookings.service`` nor the waitlist (this sits below both): the one
-booking function, ``bookings.booking.book_slot``, does the booking.
+booking function, ``bookings.booking.book_slot``, does the booking, with the steps around
+it the waitlist takes too (``bookings/queued.py``).
 """
 
 from __future__ import annotations
@@ -29,24 +30,15 @@ from fairslot.allocation import rules
 from fairslot.allocation import screening_repository as repo
 from fairslot.allocation.models import Intent
 from fairslot.allocation.states import IntentStatus
-from fairslot.blacklist import gate as blacklist_gate
-from fairslot.bookings import repository as booking_repo
-from fairslot.bookings.booking import Preauthorised, book_slot
+from fairslot.bookings import queued
+from fairslot.bookings.booking import Preauthorised
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
-from fairslot.context import RequestContext
 from fairslot.crypto import Protector
-from fairslot.errors import DomainError
-from fairslot.notifications import service as notify
-from fairslot.patients import repository as patients_repo
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus
 
 ACTOR = "draw:owed"
-
-
-class _NoLongerOwed(Exception):
-    """The entry changed meanwhile (withdrawn, settled): undo this booking."""
 
 
 def take_returned_slot(
@@ -124,23 +116,6 @@ def _book(
     rng: random.Random,
     protector: Protector | None,
 ) -> Booking | None:
-    booking_repo.lock_patient(db, patient_id=intent.patient_id)
-    patient = patients_repo.get_patient(db, intent.patient_id)
-    if patient is None or (
-        patients_repo.get_binding(db, account_id=intent.account_id, patient_id=intent.patient_id)
-        is None
-    ):
-        return None  # stays owed; the worker's pass settles it
-    ctx = RequestContext(
-        actor=f"draw:{intent.draw_id}:remedy",
-        channel_id=intent.channel_id,
-        account_id=intent.account_id,
-        device_key=intent.device_key,
-        ip_key=intent.ip_key,
-        ip_label=intent.ip_label,
-        wifi_key=intent.wifi_key,
-        payment_account_hash=intent.payment_account_hash,
-    )
     # A draw's entry was pre-authorised: booked at once. A release-batch entry made by a
     # hold was not: it holds the slot and pays within the hold time, as its win would have.
     preauthorised = (
@@ -153,43 +128,43 @@ def _book(
         if intent.payment_account_hash and intent.payment_account_masked
         else None
     )
-    try:
-        with db.begin_nested():
-            booking = book_slot(
-                db,
-                patient=patient,
-                account_id=intent.account_id,
-                slot_id=slot.id,
-                session=session,
-                now=now,
-                ctx=ctx,
-                policy=policy,
-                rng=rng,
-                preauthorised=preauthorised,
-                # No request reaches the gate here: a block since the draw must still stop it.
-                screen=blacklist_gate.Identifiers(
-                    patient_key=patient.id_hash,
-                    phone_hash=patient.phone_hash,
-                    account_id=intent.account_id,
-                    device_key=intent.device_key,
-                    ip_key=intent.ip_key,
-                    wifi_key=intent.wifi_key,
-                    payment_account_hash=intent.payment_account_hash,
-                ),
-                protector=protector,
-            )
-            if not repo.move(
-                db,
-                intent_id=intent.id,
-                expected=IntentStatus.OWED,
-                target=IntentStatus.WON,
-                booking_id=booking.id,
-                decided_at=now,
-            ):
-                raise _NoLongerOwed
-    except (_NoLongerOwed, DomainError):
-        # Refused now (a rule, a block, the claim lost): it stays owed — the worker's pass
-        # retries it and closes it with its sessions — and the slot goes on.
+
+    def mark_booked(booking: Booking) -> bool:
+        return repo.move(
+            db,
+            intent_id=intent.id,
+            expected=IntentStatus.OWED,
+            target=IntentStatus.WON,
+            booking_id=booking.id,
+            decided_at=now,
+        )
+
+    placed = queued.book_queued(
+        db,
+        entry=intent,
+        actor=f"draw:{intent.draw_id}:remedy",
+        slot=slot,
+        session=session,
+        now=now,
+        policy=policy,
+        rng=rng,
+        preauthorised=preauthorised,
+        protector=protector,
+        mark_booked=mark_booked,
+        notice=queued.Notice(
+            kind="intent_review_decided",
+            payload={
+                "intent_id": intent.id,
+                "draw_id": intent.draw_id,
+                "patient_id": intent.patient_id,
+                "status": IntentStatus.WON.value,
+            },
+        ),
+    )
+    if isinstance(placed, queued.NotPlaced):
+        # Refused now (unbound, a rule, a block, the claim lost, the entry changed): it
+        # stays owed — the worker's pass retries it and closes it with its sessions —
+        # and the slot goes on.
         return None
     repo.add_event(
         db,
@@ -198,20 +173,6 @@ def _book(
         at=now,
         actor=ACTOR,
         case_id=intent.case_id,
-        data={"booking_id": booking.id, "slot_id": slot.id, "before": "waitlist"},
+        data={"booking_id": placed.id, "slot_id": slot.id, "before": "waitlist"},
     )
-    notify.to_channel(
-        db,
-        channel_id=intent.channel_id,
-        kind="intent_review_decided",
-        at=now,
-        account_id=intent.account_id,
-        booking_id=booking.id,
-        payload={
-            "intent_id": intent.id,
-            "draw_id": intent.draw_id,
-            "patient_id": intent.patient_id,
-            "status": IntentStatus.WON.value,
-        },
-    )
-    return booking
+    return placed

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fairslot.allocation.states import AllocationMode
+from fairslot.hospitals import allocation_policy
 
 RULE = "sold-out-fast-v1"
 
@@ -167,9 +168,6 @@ def judge(days: Sequence[ReleaseDay], *, rule: ScarcityRule) -> Verdict:
 
 
 def effective_mode(*, configured: AllocationMode, scarce: bool) -> AllocationMode:
-    """What the platform enforces. A hospital may choose a draw or a release batch for
-    any clinic; it may choose first-come only where the clinic is not scarce: a scarce
-    clinic configured first-come still allocates its release minute by a batch."""
-    if configured == AllocationMode.FIRST_COME and scarce:
-        return AllocationMode.RELEASE_BATCH
-    return configured
+    """What the platform enforces: the rule is the hospital's department rule
+    (``hospitals/allocation_policy.py``), where the channel-facing read finds it too."""
+    return allocation_policy.effective_mode(configured=configured, scarce=scarce)

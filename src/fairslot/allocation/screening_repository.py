@@ -1,6 +1,7 @@
 """Every query of pre-draw screening: the facts about a draw's entrants, holding and
-clearing an entry (compare-and-set, like every intent change), its ledger rows, and the
-review alert a held entry's case is built from."""
+clearing an entry (compare-and-set, like every intent change) and its ledger rows. The
+review alert a held entry's case is built from is stored by the cases side
+(``cases/draw_screening_repository.py``, through ``screening_ports.CaseDesk``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, union_all, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw, Intent, ScreeningEvent
@@ -17,7 +18,6 @@ from fairslot.bookings.models import Booking
 from fairslot.cases.models import Case
 from fairslot.cases.states import CLOSED
 from fairslot.patients.models import Binding, Patient
-from fairslot.risk.models import RiskAlert
 
 # Keys per IN list: well under every driver's parameter limit.
 _CHUNK = 500
@@ -245,29 +245,3 @@ def open_draws_in_window(db: Session, *, now: datetime, limit: int = 100) -> lis
             .limit(limit)
         )
     )
-
-
-# -- the review alert behind a held entry's case ------------------------------------------
-
-
-def alert_for(
-    db: Session, *, run_date: date, rule: str, entity_kind: str, entity_key: str
-) -> tuple[int, int | None] | None:
-    """(alert id, case id) of a stored alert, if there is one."""
-    row = db.execute(
-        select(RiskAlert.id, RiskAlert.case_id).where(
-            RiskAlert.run_date == run_date,
-            RiskAlert.rule == rule,
-            RiskAlert.entity_kind == entity_kind,
-            RiskAlert.entity_key == entity_key,
-        )
-    ).one_or_none()
-    return None if row is None else (int(row[0]), row[1])
-
-
-def get_case(db: Session, case_id: int) -> Case | None:
-    return db.get(Case, case_id, populate_existing=True)
-
-
-def insert_alert(db: Session, *, values: dict[str, Any]) -> int:
-    return int(db.scalars(insert(RiskAlert).returning(RiskAlert.id), [values]).one())

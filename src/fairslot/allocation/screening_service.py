@@ -4,7 +4,9 @@ draw for review (each with a case a reviewer sees), and clear a wrongly held ent
 The rules are pure (``screening.py``); this module reads the facts through
 ``screening_repository.py``, applies the decisions with compare-and-set moves and one
 ``screening_events`` row per change, and only flushes: the edge (the worker, the draw run,
-the console) commits.
+the console) commits. The review cases sit above allocation: what screening reads of them
+and the filing of a held group go through the ``desk`` it is handed
+(``screening_ports.CaseDesk``, from the composition root).
 
 :func:`screen_intents` reads and decides without writing, for any set of entries (a
 draw's intents, a release batch's holds turned into entries); :func:`hold_suspects` is
@@ -25,17 +27,16 @@ from fairslot.allocation import screening
 from fairslot.allocation import screening_repository as repo
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.screening import EntrantFacts, Screening, ScreeningSettings
+from fairslot.allocation.screening_ports import CaseDesk, HeldGroup
 from fairslot.allocation.service import identifiers
 from fairslot.allocation.states import IntentStatus
 from fairslot.blacklist import gate as blacklist_gate
-from fairslot.cases import intake
-from fairslot.cases import intake_repository as case_repo
-from fairslot.cases.grouping import RING, Subject
 from fairslot.crypto import Protector
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 
 RULE: Final = "draw_screening"  # the review alert's rule
+SCORE: Final = 1.0  # the review alert's score: a held entry always waits for a reviewer
 ACTOR: Final = "draw-screening"
 # A network more than this many distinct patients booked or entered from in the last
 # HISTORY_DAYS is public (the ring batch's own threshold, ``risk/rings.py``).
@@ -77,16 +78,19 @@ def screen_intents(
     intents: Sequence[Intent],
     now: datetime,
     protector: Protector,
+    desk: CaseDesk,
     settings: ScreeningSettings = ScreeningSettings(),
 ) -> Screening:
     """Decide every entry (no writes): the facts are read in a few queries, the rules are
     pure. A release batch calls this with its entries as well."""
-    facts, known_public = entrant_facts(db, intents=intents, now=now, protector=protector)
+    facts, known_public = entrant_facts(
+        db, intents=intents, now=now, protector=protector, desk=desk
+    )
     return screening.screen(facts, now=now, settings=settings, known_public_networks=known_public)
 
 
 def entrant_facts(
-    db: Session, *, intents: Sequence[Intent], now: datetime, protector: Protector
+    db: Session, *, intents: Sequence[Intent], now: datetime, protector: Protector, desk: CaseDesk
 ) -> tuple[list[EntrantFacts], frozenset[str]]:
     """The facts of each entry, and the networks the platform's history knows as public."""
     if not intents:
@@ -103,7 +107,7 @@ def entrant_facts(
     public = frozenset(k for k, n in seen.items() if n > PUBLIC_NETWORK_PATIENTS)
     subjects = {i.id: identifiers(i, patient=people[i.patient_id]) for i in intents}
     blocked = blacklist_gate.blocked_among(db, subjects=subjects, now=now, protector=protector)
-    cases = _open_cases(db, intents=intents, people=people, public=public)
+    cases = _open_cases(db, intents=intents, people=people, public=public, desk=desk)
     facts = [
         EntrantFacts(
             intent_id=i.id,
@@ -128,7 +132,12 @@ def entrant_facts(
 
 
 def _open_cases(
-    db: Session, *, intents: Sequence[Intent], people: dict[int, Patient], public: frozenset[str]
+    db: Session,
+    *,
+    intents: Sequence[Intent],
+    people: dict[int, Patient],
+    public: frozenset[str],
+    desk: CaseDesk,
 ) -> dict[str, list[int]]:
     """Entry id -> open review cases on its patient, its ring or one of its identifiers.
     A public network's case holds nobody: it would hold every stranger behind it."""
@@ -145,14 +154,14 @@ def _open_cases(
         found += [("network", k) for k in (i.ip_key, i.wifi_key) if k and k not in public]
         subjects_of[i.id] = found
     wanted = {s for found in subjects_of.values() for s in found}
-    open_by_subject = case_repo.open_cases(db, subjects=wanted)
-    ring_members = case_repo.open_ring_cases(db)
+    open_by_subject = desk.open_cases_of(db, subjects=wanted)
+    ring_members = desk.open_ring_members(db)
     held_elsewhere = repo.held_in_open_cases(db, patient_ids=list(people))
     result: dict[str, list[int]] = {}
     for i in intents:
-        ids = {open_by_subject[s].id for s in subjects_of[i.id] if s in open_by_subject}
+        ids = {open_by_subject[s] for s in subjects_of[i.id] if s in open_by_subject}
         key = people[i.patient_id].id_hash
-        ids |= {case_id for case_id, (_, members) in ring_members.items() if key in members}
+        ids |= {case_id for case_id, members in ring_members.items() if key in members}
         ids |= held_elsewhere.get(i.patient_id, set())
         if ids:
             result[i.id] = sorted(ids)
@@ -180,6 +189,7 @@ def hold_suspects(
     intents: Sequence[Intent],
     now: datetime,
     protector: Protector,
+    desk: CaseDesk,
     settings: ScreeningSettings = ScreeningSettings(),
 ) -> HeldOut:
     """Screen a draw's entries (registered or already held) and hold the suspects out:
@@ -188,7 +198,9 @@ def hold_suspects(
 
     An entry a reviewer cleared is not held again for the same draw, except by a
     blacklist entry; an entry already held keeps its case."""
-    found = screen_intents(db, intents=intents, now=now, protector=protector, settings=settings)
+    found = screen_intents(
+        db, intents=intents, now=now, protector=protector, desk=desk, settings=settings
+    )
     by_id = {i.id: i for i in intents}
     out = HeldOut()
     to_hold: list[Intent] = []
@@ -205,7 +217,9 @@ def hold_suspects(
         if intent.status == IntentStatus.HELD and intent.id not in out.blacklisted:
             out.held.setdefault(intent.id, tuple(intent.held_reasons or ()))
     for group in _groups(to_hold, found):
-        case_id = _case_for(db, draw=draw, group=group, found=found, by_id=by_id, now=now)
+        case_id = _case_for(
+            db, draw=draw, group=group, found=found, by_id=by_id, now=now, desk=desk
+        )
         out.cases.add(case_id)
         for intent in group:
             reasons = found.decisions[intent.id].reasons
@@ -241,14 +255,15 @@ def hold_suspects(
     return out
 
 
-def screen_open_draws(db: Session, *, now: datetime, protector: Protector) -> int:
+def screen_open_draws(db: Session, *, now: datetime, protector: Protector, desk: CaseDesk) -> int:
     """The worker's pass over the draws taking intents now; how many entries it held."""
     held = 0
     for draw in repo.open_draws_in_window(db, now=now):
         intents = repo.screenable(db, draw_id=draw.id)
-        held += len(
-            hold_suspects(db, draw=draw, intents=intents, now=now, protector=protector).newly_held
+        found = hold_suspects(
+            db, draw=draw, intents=intents, now=now, protector=protector, desk=desk
         )
+        held += len(found.newly_held)
     return held
 
 
@@ -269,10 +284,12 @@ def _case_for(
     found: Screening,
     by_id: dict[str, Intent],
     now: datetime,
+    desk: CaseDesk,
 ) -> int:
     """The case the group is reviewed in: a ring member already held keeps the ring's
-    case; an entrant held for an open case goes to that case; otherwise a new review alert
-    is filed through case intake (the subject's open case, if any, takes it in)."""
+    case; otherwise the desk files the group's review alert (into the open case an
+    entrant was held for, else through case intake: the subject's open case, if any,
+    takes it in)."""
     first = found.decisions[group[0].id]
     if first.ring is not None:
         ring = next(r for r in found.rings if r.ring_id == first.ring)
@@ -282,76 +299,38 @@ def _case_for(
         if earlier:
             return earlier[0]
     people = repo.patients(db, patient_ids=[i.patient_id for i in group])
-    members = frozenset(people[i.patient_id].id_hash for i in group)
     if first.ring is not None:
-        subject = Subject(
-            kind=RING,
-            key=f"{first.ring}-d{draw.id}",
-            label=f"draw {draw.id} ring of {len(group)}",
-            members=members,
-        )
+        key = f"{first.ring}-d{draw.id}"
+        label = f"draw {draw.id} ring of {len(group)}"
+        members = frozenset(people[i.patient_id].id_hash for i in group)
     else:
         patient = people[group[0].patient_id]
-        subject = Subject(
-            kind="patient", key=patient.id_hash, label=f"patient ****{patient.id_last4}"
-        )
+        key, label, members = patient.id_hash, f"patient ****{patient.id_last4}", frozenset()
     reasons = sorted({r for i in group for r in found.decisions[i.id].reasons})
-    stored = repo.alert_for(
-        db, run_date=now.date(), rule=RULE, entity_kind=subject.kind, entity_key=subject.key
+    held = HeldGroup(
+        rule=RULE,
+        score=SCORE,
+        ring_id=first.ring,
+        key=key,
+        label=label,
+        members=members,
+        explanation=_explanation(draw, group, reasons),
+        details={
+            "draw_id": draw.id,
+            "intents": [i.id for i in group],
+            "reasons": {i.id: list(found.decisions[i.id].reasons) for i in group},
+            "patients": [
+                {
+                    "key": people[i.patient_id].id_hash,
+                    "label": f"patient ****{people[i.patient_id].id_last4}",
+                }
+                for i in group
+            ],
+        },
+        # An entrant held for an open case is reviewed in that case (the first, if several).
+        concerned_case=first.case_ids[0] if first.case_ids else None,
     )
-    if stored is not None and stored[1] is not None:
-        return stored[1]
-    alert_id = (
-        stored[0]
-        if stored is not None
-        else repo.insert_alert(
-            db,
-            values={
-                "run_date": now.date(),
-                "rule": RULE,
-                "entity_kind": subject.kind,
-                "entity_key": subject.key,
-                "entity_label": subject.label[:128],
-                "score": 1.0,
-                "explanation": _explanation(draw, group, reasons)[:1000],
-                "booking_ids": [],
-                "event_ids": [],
-                "details": {
-                    "draw_id": draw.id,
-                    "intents": [i.id for i in group],
-                    "reasons": {i.id: list(found.decisions[i.id].reasons) for i in group},
-                    "patients": [
-                        {
-                            "key": people[i.patient_id].id_hash,
-                            "label": f"patient ****{people[i.patient_id].id_last4}",
-                        }
-                        for i in group
-                    ],
-                },
-                "ring_id": first.ring,
-                "created_at": now,
-            },
-        )
-    )
-    alert = intake.IntakeAlert(alert_id=alert_id, rule=RULE, score=1.0, subject=subject)
-    # An entrant held for an open case is reviewed in that case (the first, if several).
-    concerned = repo.get_case(db, first.case_ids[0]) if first.case_ids else None
-    if concerned is not None and intake.add_alerts(
-        db, case=concerned, alerts=[alert], now=now, actor=ACTOR
-    ):
-        case_repo.link_alerts(db, case_of={alert_id: concerned.id})
-        return concerned.id
-    report = intake.take_in(db, alerts=[alert], now=now, actor=ACTOR)
-    taken = report.opened or report.updated
-    if taken:
-        return taken[0]
-    # The subject's closed case had judged this very evidence: the alert stays with it.
-    again = repo.alert_for(
-        db, run_date=now.date(), rule=RULE, entity_kind=subject.kind, entity_key=subject.key
-    )
-    case_id = again[1] if again is not None else None
-    assert case_id is not None
-    return int(case_id)
+    return desk.file_held_group(db, group=held, now=now, actor=ACTOR)
 
 
 def _explanation(draw: Draw, group: Sequence[Intent], reasons: Sequence[str]) -> str:

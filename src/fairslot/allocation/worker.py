@@ -24,6 +24,7 @@ from fairslot.allocation import (
     service,
 )
 from fairslot.allocation import repository as repo
+from fairslot.allocation.screening_ports import CaseDesk
 from fairslot.bookings.policy import BookingPolicy
 from fairslot.crypto import Protector
 
@@ -47,6 +48,7 @@ def run_due_draws(
     policy: BookingPolicy,
     rng: random.Random,
     protector: Protector,
+    desk: CaseDesk,
     limit: int = 100,
 ) -> DrawReport:
     """Open the draws whose window has begun (publishing their commitment) and run those
@@ -57,7 +59,10 @@ def run_due_draws(
     (``modes.judge_due``) and open the release batches of the department-days they put in
     batch mode, from their push (a day already released when its department turned
     scarce gets a batch already due, run below with whatever entered: its sessions are
-    never left off sale)."""
+    never left off sale).
+
+    ``desk`` is the review cases as the pre-draw screening sees them
+    (``screening_ports.py``), handed down by the composition root."""
     rule = scarcity.ScarcityRule(unknown_is_scarce=policy.scarce_without_history)
     modes.judge_due(db, now=now, rule=rule)
     opened = 0
@@ -84,10 +89,12 @@ def run_due_draws(
         ):
             opened += 1
     # Screening during the window, not only at the draw: reviewers get the window's time.
-    held = screening_service.screen_open_draws(db, now=now, protector=protector)
+    held = screening_service.screen_open_draws(db, now=now, protector=protector, desk=desk)
     drawn = 0
     for draw in repo.due_draws(db, now=now, limit=limit):
-        if drawing.run_draw(db, draw=draw, now=now, policy=policy, rng=rng, protector=protector):
+        if drawing.run_draw(
+            db, draw=draw, now=now, policy=policy, rng=rng, protector=protector, desk=desk
+        ):
             drawn += 1
     remedied = screening_review.settle_owed(db, now=now, policy=policy, rng=rng)
     return DrawReport(opened=opened, drawn=drawn, held=held, remedied=remedied)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -101,10 +104,20 @@ class BodyLimit:
                 await _too_large(limit)(scope, receive, send)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Shutting down: write the request records still waiting for their batch.
+    records = app.state.platform.records
+    if records is not None:
+        records.close()
+
+
 def create_app(platform: Platform) -> FastAPI:
     """The JSON APIs. The site (``web/site.py``) adds ``/docs`` and ``/redoc``, served from
     assets inside the package instead of FastAPI's default CDN."""
     app = FastAPI(
+        lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
         title="fairslot",

@@ -14,15 +14,15 @@ from fairslot.allocation import batch_views, batches
 from fairslot.allocation.batch_schemas import BatchEntryView
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.service import AlternativesMemo
+from fairslot.api.booking_views import booking_view, held_view
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
-from fairslot.api.localtime import local, local_or_none
+from fairslot.api.localtime import local
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import service as availability
 from fairslot.availability.schemas import SessionAvailabilityView
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
 from fairslot.bookings.errors import SlotUnavailable
-from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy, booking_policy
 from fairslot.bookings.rules import Limits
 from fairslot.bookings.schemas import (
@@ -53,7 +53,8 @@ def get_availability(
     title: DoctorTitle | None = None,
 ) -> list[SessionAvailabilityView]:
     now = platform.clock.now()
-    request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx)
+    # A read: its record is all it writes (audit/service.py::write).
+    request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx, alone=True)
     # The slot radar's answer, recalled for a moment (fairslot/memo.py): at release time
     # thousands of polls a second ask exactly this.
     memo = platform.memos.availability
@@ -101,13 +102,15 @@ def create_hold(
     gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     policy = booking_policy(platform.settings)
     channel_id = ctx.channel_id or 0
-    entered = _batch_entry(db, platform, body=body, now=now, ctx=ctx, policy=policy)
-    if entered is not None:
-        return JSONResponse(jsonable_encoder(done(request, db, entered)), status_code=202)
     if body.slot_id is None and body.session_id is not None:
+        # Before the release-batch check: a session is recalled as sold out only after
+        # that check found it outside any batch (see _refuse_if_sold_out).
         _refuse_if_sold_out(
             db, platform, body=body, now=now, channel_id=channel_id, limits=policy.limits
         )
+    entered = _batch_entry(db, platform, body=body, now=now, ctx=ctx, policy=policy)
+    if entered is not None:
+        return JSONResponse(jsonable_encoder(done(request, db, entered)), status_code=202)
     try:
         try:
             slot_id = body.slot_id or bookings.first_free_slot(
@@ -141,7 +144,8 @@ def create_hold(
             memo=platform.memos.alternatives,
         ) from exc
     pending.slot_id, pending.booking_id = booking.slot_id, booking.id
-    view = done(request, db, booking_view(db, booking))
+    made = bookings.new_hold(db, booking)
+    view = done(request, db, held_view(made) if made else booking_view(db, booking))
     platform.memos.changed()  # this process's own answers show its own change at once
     return view
 
@@ -317,6 +321,16 @@ def _refuse_if_sold_out(
     Runs after the gate: the blacklist, the velocity signals and the rate limits apply
     to every request. Nothing was written, so the refusal's request record is added to
     the gate's own transaction (``keep_changes``) rather than after a rollback.
+
+    Runs before the release-batch check, and answers as that check would have let the
+    hold go on: the memo is filled only by a hold that passed it (not in a batch's
+    window) and found the session released, on sale and full — so its department-day
+    had no release draw or batch pending, only none at all or one already drawn. A drawn
+    one stays drawn, and with none the day becomes a batch only if the department is
+    switched to release batches (by staff or the scarcity verdict); a session recalled
+    full within the memo's 200 ms after such a switch is refused ``session_full`` as a
+    moment before, rather than entered (the only answer that can differ from checking
+    the batch first).
     """
     session_id = body.session_id or 0
     if not platform.memos.sold_out.get((session_id, channel_id), now=now):
@@ -387,29 +401,4 @@ def _with_alternatives(
         keep_changes=exc.keep_changes and not fresh,
         **exc.extra,
         alternatives=found,
-    )
-
-
-def booking_view(db: Session, booking: Booking) -> BookingView:
-    """The booking as it stands after the request's own changes (read again: a state
-    change is a compare-and-set UPDATE that leaves the loaded object behind)."""
-    place = booking_repo.booking_place(db, booking.id)
-    assert place is not None  # the booking and its slot, session and hospital exist
-    fresh, slot, session, tz = place.booking, place.slot, place.session, place.timezone
-    return BookingView(
-        booking_id=fresh.id,
-        status=fresh.status,
-        slot_id=slot.id,
-        slot_number=slot.number,
-        session_id=session.id,
-        his_session_id=session.his_session_id,
-        department_id=session.department_id,
-        session_date=session.session_date,
-        slot_starts_at=local(slot.starts_at, tz),
-        slot_ends_at=local(slot.ends_at, tz),
-        held_at=local(fresh.held_at, tz),
-        hold_expires_at=local(fresh.expires_at, tz),
-        booked_at=local_or_none(fresh.booked_at, tz),
-        ended_at=local_or_none(fresh.ended_at, tz),
-        payment_account=fresh.payment_account_masked,
     )

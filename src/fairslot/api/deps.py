@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from fairslot.audit import service as audit
+from fairslot.audit.recorder import RecordBuffer
 from fairslot.audit.service import PendingRecord
 from fairslot.blacklist import gate as blacklist_gate
 from fairslot.bookings import repository as booking_repo
@@ -65,12 +66,12 @@ def get_db(request: Request, platform: PlatformDep) -> Iterator[Session]:
         yield session
         pending = getattr(request.state, "audit", None)
         if pending is not None:
-            audit.write(session, pending=pending, outcome="ok")
+            audit.write(session, pending=pending, outcome="ok", buffer=platform.records)
         session.commit()
     except DomainError as exc:
         if not exc.keep_changes:
             session.rollback()
-        _record_refusal(request, session, exc)
+        _record_refusal(request, session, exc, buffer=platform.records)
         raise
     except BaseException:
         session.rollback()
@@ -89,7 +90,8 @@ def commit(request: Request, db: Session) -> None:
     """
     pending = getattr(request.state, "audit", None)
     if pending is not None:
-        audit.write(db, pending=pending, outcome="ok")
+        platform: Platform = request.app.state.platform
+        audit.write(db, pending=pending, outcome="ok", buffer=platform.records)
         request.state.audit = None
     db.commit()
 
@@ -209,12 +211,16 @@ def done(request: Request, db: Session, value: T) -> T:
     return value
 
 
-def _record_refusal(request: Request, session: Session, exc: DomainError) -> None:
+def _record_refusal(
+    request: Request, session: Session, exc: DomainError, *, buffer: RecordBuffer | None
+) -> None:
     """A refused request is still evidence (a radar, a grab script): record it after the
-    rollback, in a transaction of its own (or with the work a refusal keeps)."""
+    rollback, in a transaction of its own (or with the work a refusal keeps), or in the
+    next batch of records (``audit/recorder.py``)."""
     pending = getattr(request.state, "audit", None)
     if pending is not None:
-        audit.write(session, pending=pending, outcome=exc.code)
+        pending.alone = pending.alone or not exc.keep_changes  # rolled back: only the record
+        audit.write(session, pending=pending, outcome=exc.code, buffer=buffer)
     session.commit()
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from fairslot.api.channel_booking import booking_view
+from fairslot.api.booking_views import booking_view
 from fairslot.api.deps import DbDep, HospitalDep, PlatformDep, done
 from fairslot.api.localtime import local
 from fairslot.bookings import attendance

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from fairslot.allocation import modes
 from fairslot.availability import repository as availability
 from fairslot.availability.schemas import DepartmentCard, DoctorCard, HospitalCard
 from fairslot.errors import NotFound
 from fairslot.hospitals import repository as hospitals
+from fairslot.hospitals.allocation_policy import effective_mode_of
 from fairslot.hospitals.models import DoctorTitle
 
 
@@ -48,7 +48,7 @@ def departments_list(
             sex_restriction=d.sex_restriction,
             min_age=d.min_age,
             max_age=d.max_age,
-            allocation_mode=modes.effective(d),
+            allocation_mode=effective_mode_of(d),
         )
         for d in hospitals.list_departments(db, hospital_id=hospital_id, specialty=specialty)
     ]

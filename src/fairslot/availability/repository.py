@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw
@@ -55,7 +65,7 @@ def session_on_sale() -> ColumnElement[bool]:
     Correlated on ``ClinicSession``: a draw-mode or release-batch session is not for
     sale before its draw or batch, even after its release time (they book their winners
     first). The mode is the effective one: a scarce department the hospital configured
-    first-come is a release batch (``allocation/modes.py``).
+    first-come is a release batch (``hospitals/allocation_policy.py``).
     """
     first_come = _department_is(
         _configured_mode() == AllocationMode.FIRST_COME.value, Department.scarce.is_(False)
@@ -100,6 +110,20 @@ def someone_waiting() -> ColumnElement[bool]:
         )
         .correlate(Slot)
         .exists()
+    )
+
+
+def session_has_waiting(db: Session, *, session_id: int) -> bool:
+    """Someone waits on the session's waitlist (its returned slots are theirs first)."""
+    return bool(
+        db.scalar(
+            select(
+                exists().where(
+                    WaitlistEntry.session_id == session_id,
+                    WaitlistEntry.status == WaitStatus.WAITING,
+                )
+            )
+        )
     )
 
 
@@ -303,6 +327,20 @@ def slots_of_session(db: Session, session_id: int) -> Sequence[Slot]:
             .execution_options(populate_existing=True)
         )
     )
+
+
+def draw_of_day(db: Session, *, department_id: int, session_date: date) -> Draw | None:
+    """The department-day's draw or release batch row, if one was made."""
+    return db.scalars(
+        select(Draw)
+        .where(Draw.department_id == department_id, Draw.session_date == session_date)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def batch_window_of(db: Session, *, hospital_id: int) -> int | None:
+    """The hospital's release-batch window (None: the platform's)."""
+    return db.scalar(select(Hospital.batch_window_seconds).where(Hospital.id == hospital_id))
 
 
 def hospital_exists(db: Session, hospital_id: int) -> bool:

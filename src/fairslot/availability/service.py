@@ -8,13 +8,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from fairslot.allocation import modes
-from fairslot.allocation.batch_rules import DEFAULT_WINDOW_SECONDS
-from fairslot.allocation.states import AllocationMode
+from fairslot.allocation.states import AllocationMode, DrawKind
 from fairslot.availability import repository as repo
 from fairslot.availability.schemas import FreeSlotView, SessionAvailabilityView
 from fairslot.errors import InvalidInput
-from fairslot.hospitals.models import DoctorTitle
+from fairslot.hospitals.allocation_policy import (
+    DEFAULT_WINDOW_SECONDS,
+    effective_mode_of,
+    window_seconds,
+)
+from fairslot.hospitals.models import Department, DoctorTitle
 
 MAX_RANGE_DAYS = 31
 
@@ -61,7 +64,7 @@ def availability(
             )
         )
     batch_ends = {
-        s.id: modes.batch_window_end(
+        s.id: batch_window_end(
             db,
             department=dep,
             session_date=s.session_date,
@@ -69,7 +72,7 @@ def availability(
             default_seconds=batch_window_default,
         )
         for s, _, dep, _ in rows
-        if modes.effective(dep) == AllocationMode.RELEASE_BATCH
+        if effective_mode_of(dep) == AllocationMode.RELEASE_BATCH
     }
     return [
         SessionAvailabilityView(
@@ -78,7 +81,7 @@ def availability(
             hospital_id=s.hospital_id,
             department_id=dep.id,
             department_name=dep.name,
-            allocation_mode=modes.effective(dep),
+            allocation_mode=effective_mode_of(dep),
             release_batch_ends_at=_local(batch_ends.get(s.id), tz),
             doctor_id=doc.id,
             doctor_name=doc.name,
@@ -94,6 +97,28 @@ def availability(
         )
         for s, doc, dep, _ in rows
     ]
+
+
+def batch_window_end(
+    db: Session,
+    *,
+    department: Department,
+    session_date: date,
+    release_at: datetime,
+    default_seconds: int,
+) -> datetime | None:
+    """When the release batch of a department-day closes (its row's, once made), for
+    channels to show; None where the day is not allocated by a release batch."""
+    row = repo.draw_of_day(db, department_id=department.id, session_date=session_date)
+    if row is not None:
+        return row.due_at if row.kind == DrawKind.RELEASE_BATCH else None
+    if effective_mode_of(department) != AllocationMode.RELEASE_BATCH:
+        return None
+    seconds = window_seconds(
+        hospital_seconds=repo.batch_window_of(db, hospital_id=department.hospital_id),
+        platform_default=default_seconds,
+    )
+    return release_at + timedelta(seconds=seconds)
 
 
 def _local(at: datetime | None, tz: ZoneInfo) -> datetime | None:

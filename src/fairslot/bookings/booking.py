@@ -33,6 +33,7 @@ from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import Department
+from fairslot.memo import remember_in_transaction
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
@@ -134,6 +135,8 @@ def book_slot(
             "This slot or this patient's department-day was just taken by another request.",
             code="booking_conflict",
         ) from exc
+    # The hold's answer shows the slot as the claim returned it (``service.new_hold``).
+    remember_in_transaction(db, claimed_key(booking.id), claimed)
     # The ledger rows the claim made due, then the hold's own: added in this order, they
     # are flushed together (one multi-row INSERT) and numbered in this order.
     transitions.record_claim(db, claimed=claimed, session=session, now=now)
@@ -151,6 +154,11 @@ def book_slot(
             patient_key=patient.id_hash,
         )
     return booking
+
+
+def claimed_key(booking_id: str) -> tuple[str, str]:
+    """The key the claim behind a booking made in this transaction is kept under."""
+    return ("claimed", booking_id)
 
 
 def _expire_own_hold(

@@ -43,6 +43,11 @@ class Claimed:
     was: SlotState
     reopen_at: datetime | None
     release_logged: bool
+    # The claimed slot's number and times, as the claim returned them (what the hold's
+    # answer shows, not read again); None from a caller that did not ask.
+    number: int | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
 
 
 def claim_slot(
@@ -87,7 +92,15 @@ def claim_slot(
             row = None
     if row is None:
         return None
-    return Claimed(slot_id=row[0], was=row[1], reopen_at=row[2], release_logged=bool(row[3]))
+    return Claimed(
+        slot_id=row[0],
+        was=row[1],
+        reopen_at=row[2],
+        release_logged=bool(row[3]),
+        number=row[4],
+        starts_at=row[5],
+        ends_at=row[6],
+    )
 
 
 def _claimable(now: BindParameter[datetime]) -> ColumnElement[bool]:
@@ -125,15 +138,26 @@ def _claimable(now: BindParameter[datetime]) -> ColumnElement[bool]:
 
 
 @cache
-def _pick_statement(*, by_session: bool) -> Select[str, SlotState, datetime | None, bool]:
-    """The slot a claim would take, with what it was (see :class:`Claimed`)."""
+def _pick_statement(
+    *, by_session: bool
+) -> Select[str, SlotState, datetime | None, bool, int, datetime, datetime]:
+    """The slot a claim would take, with what it was and its number and times (see
+    :class:`Claimed`)."""
     target = (
         Slot.session_id == bindparam("in_session")
         if by_session
         else Slot.id == bindparam("slot_id")
     )
     return (
-        select(Slot.id, Slot.state, Slot.reopen_at, Slot.release_logged)
+        select(
+            Slot.id,
+            Slot.state,
+            Slot.reopen_at,
+            Slot.release_logged,
+            Slot.number,
+            Slot.starts_at,
+            Slot.ends_at,
+        )
         .where(target, _claimable(bindparam("now")))
         .order_by(Slot.number)
         .limit(1)
@@ -174,7 +198,15 @@ def claim_statement(*, by_session: bool = False, old_values: bool = False) -> Up
         update(Slot)
         .where(Slot.id == pick.c.id)
         .values(values)
-        .returning(Slot.id, pick.c.state, pick.c.reopen_at, pick.c.release_logged)
+        .returning(
+            Slot.id,
+            pick.c.state,
+            pick.c.reopen_at,
+            pick.c.release_logged,
+            Slot.number,
+            Slot.starts_at,
+            Slot.ends_at,
+        )
     )
 
 

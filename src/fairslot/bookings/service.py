@@ -7,6 +7,7 @@ facts, asks the pure rules, then changes state only through ``transitions``.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from fairslot.bookings import rules, transitions
 # The one booking function lives in ``booking``; its rules, confirmation and types are
 # still named here by the callers of this service.
 from fairslot.bookings.booking import Preauthorised as Preauthorised
-from fairslot.bookings.booking import book_slot, booking_session, hospital_payload
+from fairslot.bookings.booking import book_slot, booking_session, claimed_key, hospital_payload
 from fairslot.bookings.booking import check_rules as check_rules
 from fairslot.bookings.booking import confirm_preauthorised as confirm_preauthorised
 from fairslot.bookings.booking import refuse as refuse
@@ -36,10 +37,11 @@ from fairslot.channels.models import ChannelKind
 from fairslot.context import RequestContext
 from fairslot.crypto import Protector, mask_account
 from fairslot.errors import InvalidInput, NotFound
-from fairslot.memo import hold_place_key, recall_in_transaction
+from fairslot.memo import hold_place_key, recall_in_transaction, remember_in_transaction
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
 from fairslot.patients.service import get_account, require_binding
+from fairslot.schedules.models import ClinicSession
 
 
 def hold(
@@ -83,7 +85,7 @@ def hold(
             code="booking_closed",
             detail_zh="该时段已停止预约。",
         )
-    return book_slot(
+    booking = book_slot(
         db,
         patient=patient,
         account_id=account_id,
@@ -96,6 +98,51 @@ def hold(
         preauthorised=preauthorised,
         department=(place.department, place.timezone),
     )
+    if preauthorised is None:  # booked at once: changed by an UPDATE, read it back
+        remember_in_transaction(db, _place_key(booking.id), place)
+    return booking
+
+
+@dataclass(frozen=True)
+class NewHold:
+    """A hold made in this transaction, as its claim and its place left it: what its
+    answer shows, known without reading the booking, slot and session back."""
+
+    booking: Booking
+    slot_number: int
+    slot_starts_at: datetime
+    slot_ends_at: datetime
+    session: ClinicSession
+    timezone: str
+
+
+def new_hold(db: Session, booking: Booking) -> NewHold | None:
+    """The hold :func:`hold` just made in this transaction, HELD as it was written (no
+    read); None for any other booking, a booking since changed (booked at once), or
+    another transaction: the caller then reads it (``repository.booking_place``)."""
+    claimed: repo.Claimed | None = recall_in_transaction(db, claimed_key(booking.id))
+    place: availability.HoldPlace | None = recall_in_transaction(db, _place_key(booking.id))
+    if (
+        claimed is None
+        or place is None
+        or booking.status != BookingStatus.HELD
+        or claimed.number is None
+        or claimed.starts_at is None
+        or claimed.ends_at is None
+    ):
+        return None
+    return NewHold(
+        booking=booking,
+        slot_number=claimed.number,
+        slot_starts_at=claimed.starts_at,
+        slot_ends_at=claimed.ends_at,
+        session=place.session,
+        timezone=place.timezone,
+    )
+
+
+def _place_key(booking_id: str) -> tuple[str, str]:
+    return ("hold_place_of", booking_id)
 
 
 def confirm(

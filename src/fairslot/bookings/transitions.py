@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from fairslot.availability.repository import session_has_waiting
 from fairslot.bookings import repository as repo
 from fairslot.bookings.errors import StateConflict
 from fairslot.bookings.models import Booking
@@ -22,7 +23,6 @@ from fairslot.ledger import service as ledger
 from fairslot.ledger.events import EventKind
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SlotState
-from fairslot.waitlist import repository as waitlist_repo
 
 # Called by ``settle_slot`` with a slot it has just re-released (OPEN, in this
 # transaction); returns True when it booked the slot for a waiting patient (候补).
@@ -51,7 +51,7 @@ def settle_slot(
     log_release(db, slot=slot, session=session, now=now)
     if slot.state != SlotState.COOLING or slot.reopen_at is None or slot.reopen_at > now:
         return False
-    if take_returned is None and waitlist_repo.has_waiting(db, session_id=session.id):
+    if take_returned is None and session_has_waiting(db, session_id=session.id):
         return False
     reopen_at = slot.reopen_at
     if not repo.reopen_slot(db, slot_id=slot.id, now=now):

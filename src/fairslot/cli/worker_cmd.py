@@ -15,13 +15,13 @@ import time
 import typer
 
 from fairslot.allocation.worker import DrawReport, run_due_draws
-from fairslot.bookings import sweeps
 from fairslot.bookings.policy import booking_policy
 from fairslot.bootstrap import Platform
 from fairslot.cli import calls_cmd, privacy_cmd, risk_cmd
 from fairslot.cli.common import console, make_platform
 from fairslot.db.engine import unit_of_work
 from fairslot.observability import record as observe
+from fairslot.waitlist import sweeps
 
 log = logging.getLogger("fairslot.worker")
 
@@ -35,6 +35,7 @@ def draws_once(platform: Platform) -> DrawReport:
             policy=booking_policy(platform.settings),
             rng=platform.rng,
             protector=platform.protector,
+            desk=platform.screening_desk,
         )
 
 

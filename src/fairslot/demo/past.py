@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 from fairslot.allocation.worker import run_due_draws
 from fairslot.api.app import create_app
 from fairslot.bookings.policy import booking_policy
-from fairslot.bookings.sweeps import sweep
 from fairslot.bootstrap import Platform, bootstrap
 from fairslot.clock import ManualClock
 from fairslot.db.engine import unit_of_work
@@ -44,6 +43,7 @@ from fairslot.demo.seed import DemoSeed
 from fairslot.gate.ratelimit import MemoryWindows, RateLimiter
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.risk.daily import run_configured
+from fairslot.waitlist.sweeps import sweep
 
 DRAWS_AFTER_RELEASE = timedelta(seconds=5)  # the worker wakes every few seconds
 SWEEPS = (time(12, 0), time(23, 59, 30))  # lapsed holds expire, cooled slots reopen
@@ -163,6 +163,7 @@ def _draws(platform: Platform) -> None:
             policy=booking_policy(platform.settings),
             rng=platform.rng,
             protector=platform.protector,
+            desk=platform.screening_desk,
         )
 
 
@@ -215,6 +216,7 @@ def _catch_up(platform: Platform, *, yesterday: date, seed: int) -> None:
             policy=booking_policy(platform.settings),
             rng=random.Random(f"fairslot-demo-today:{seed}"),
             protector=platform.protector,
+            desk=platform.screening_desk,
         )
         run_configured(
             db,

@@ -171,6 +171,10 @@ def assess(
         if action == "hold" and device and settings.velocity_browse_window_minutes > 0
         else None,
     )
+    if reads.acted_before is False:
+        # A young account's first booking act: its next one asks whether it acted
+        # before, so this record must not wait for the batched write (audit/recorder.py).
+        record.read_soon = True
     signals = Signals()
     if reads.bindings is not None:
         signals = replace(signals, bindings=reads.bindings + (action == "bind_patient"))

@@ -7,8 +7,9 @@ here, in the same transaction, so no other request ever sees it OPEN while someo
 The booking is ``bookings.booking.book_slot``, the one booking function every path calls
 (the hold, the draws, this): the same rules, claim, row, ledger event, confirmation and
 hospital feed, with the entry's pre-authorised payment and its identifiers screened
-against the blacklist as parameters. ``book_slot`` sits below the waitlist, so there is
-no cycle.
+against the blacklist as parameters. The steps around it (the patient's lock, the
+binding, the savepoint, the channel told) are ``bookings/queued.py``'s, shared with what
+a draw owes (``allocation/owed.py``). Both sit below the waitlist, so there is no cycle.
 """
 
 from __future__ import annotations
@@ -20,16 +21,13 @@ from sqlalchemy.orm import Session
 
 from fairslot.allocation import owed
 from fairslot.blacklist import gate as blacklist_gate
+from fairslot.bookings import queued, transitions
 from fairslot.bookings import repository as booking_repo
-from fairslot.bookings import transitions
-from fairslot.bookings.booking import Preauthorised, book_slot
+from fairslot.bookings.booking import Preauthorised
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import BookingPolicy
-from fairslot.context import RequestContext
 from fairslot.crypto import Protector
-from fairslot.errors import DomainError
 from fairslot.notifications import service as notify
-from fairslot.patients import repository as patients_repo
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus
@@ -38,7 +36,7 @@ from fairslot.waitlist import rules
 from fairslot.waitlist.models import WaitlistEntry, WaitStatus
 
 ACTOR = "waitlist"
-BLACKLISTED = "blacklisted"  # the reason an entry closed by the blacklist gives
+BLACKLISTED = queued.BLACKLISTED  # the reason an entry closed by the blacklist gives
 
 
 def returned_slot_taker(
@@ -148,22 +146,10 @@ def close_stale_entries(db: Session, *, now: datetime, limit: int = 500) -> int:
 
 def identifiers(entry: WaitlistEntry, *, patient: Patient) -> blacklist_gate.Identifiers:
     """What a waiting entry is known by, as the gate reads a request."""
-    return blacklist_gate.Identifiers(
-        patient_key=patient.id_hash,
-        phone_hash=patient.phone_hash,
-        account_id=entry.account_id,
-        device_key=entry.device_key,
-        ip_key=entry.ip_key,
-        wifi_key=entry.wifi_key,
-        payment_account_hash=entry.payment_account_hash,
-    )
+    return queued.identifiers(entry, patient=patient)
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-class _NotPlaced(Exception):
-    """Rolls the savepoint of one attempt back."""
 
 
 def _book_for(
@@ -177,91 +163,50 @@ def _book_for(
     rng: random.Random,
     protector: Protector | None,
 ) -> Booking | None:
-    # The same per-patient serialisation as a hold, taken before the binding is read.
-    booking_repo.lock_patient(db, patient_id=entry.patient_id)
-    patient = patients_repo.get_patient(db, entry.patient_id)
-    if patient is None or (
-        patients_repo.get_binding(db, account_id=entry.account_id, patient_id=entry.patient_id)
-        is None
-    ):
-        close_entry(db, entry=entry, now=now, reason="patient_not_bound")
-        return None
-    ctx = RequestContext(
-        actor=ACTOR,
-        channel_id=entry.channel_id,
-        account_id=entry.account_id,
-        device_key=entry.device_key,
-        ip_key=entry.ip_key,
-        ip_label=entry.ip_label,
-        wifi_key=entry.wifi_key,
-        payment_account_hash=entry.payment_account_hash,
-    )
-    try:
-        # One savepoint for the whole booking: if anything below refuses, the slot is
-        # left as it was (OPEN) for the next entry.
-        with db.begin_nested():
-            # The one booking function, as a hold books: every booking rule, the claim,
-            # the row, its ledger event, the confirmation with the entry's
-            # pre-authorised payment and the hospital's feed. The gate saw this patient
-            # when they joined; a block since then must stop the platform booking them
-            # on its own (issue 13, item 8), so the entry's identifiers are screened.
-            booking = book_slot(
-                db,
-                patient=patient,
-                account_id=entry.account_id,
-                slot_id=slot.id,
-                session=session,
-                now=now,
-                ctx=ctx,
-                policy=policy,
-                rng=rng,
-                preauthorised=Preauthorised(
-                    payment_account_hash=entry.payment_account_hash,
-                    payment_account_masked=entry.payment_account_masked,
-                    payment_reference=entry.payment_reference,
-                    feed_extra={"waitlist_id": entry.id},
-                ),
-                screen=identifiers(entry, patient=patient),
-                protector=protector,
-            )
-            if not repo.move_entry(
-                db,
-                entry_id=entry.id,
-                expected=WaitStatus.WAITING,
-                target=WaitStatus.BOOKED,
-                booking_id=booking.id,
-                decided_at=now,
-            ):
-                # The patient left the waitlist in a transaction that committed after
-                # our read: undo this booking and offer the slot to the next entry.
-                raise _NotPlaced
-    except _NotPlaced:
-        return None
-    except blacklist_gate.RequestBlocked:
-        close_entry(db, entry=entry, now=now, reason=BLACKLISTED)
-        return None
-    except DomainError as refusal:
-        if refusal.code == "slot_taken":
-            return None  # the claim lost; the slot is not this entry's to refuse
-        # A booking rule refuses the patient now, or a unique index saw a booking the
-        # checks could not (``booking_conflict``): this entry cannot have the slot.
-        close_entry(db, entry=entry, now=now, reason=refusal.code)
-        return None
-    notify.to_channel(
+    def mark_booked(booking: Booking) -> bool:
+        return repo.move_entry(
+            db,
+            entry_id=entry.id,
+            expected=WaitStatus.WAITING,
+            target=WaitStatus.BOOKED,
+            booking_id=booking.id,
+            decided_at=now,
+        )
+
+    placed = queued.book_queued(
         db,
-        channel_id=entry.channel_id,
-        kind="waitlist_booked",
-        at=now,
-        account_id=entry.account_id,
-        booking_id=booking.id,
-        payload={
-            "waitlist_id": entry.id,
-            "session_id": session.id,
-            "slot_id": slot.id,
-            "slot_number": slot.number,
-        },
+        entry=entry,
+        actor=ACTOR,
+        slot=slot,
+        session=session,
+        now=now,
+        policy=policy,
+        rng=rng,
+        preauthorised=Preauthorised(
+            payment_account_hash=entry.payment_account_hash,
+            payment_account_masked=entry.payment_account_masked,
+            payment_reference=entry.payment_reference,
+            feed_extra={"waitlist_id": entry.id},
+        ),
+        protector=protector,
+        mark_booked=mark_booked,
+        notice=queued.Notice(
+            kind="waitlist_booked",
+            payload={
+                "waitlist_id": entry.id,
+                "session_id": session.id,
+                "slot_id": slot.id,
+                "slot_number": slot.number,
+            },
+        ),
     )
-    return booking
+    if not isinstance(placed, queued.NotPlaced):
+        return placed
+    if placed.reason not in (queued.ENTRY_CHANGED, queued.SLOT_TAKEN):
+        # The patient is no longer bound, blocked now, or a booking rule refuses them
+        # now (``booking_conflict`` too): this entry cannot have the slot.
+        close_entry(db, entry=entry, now=now, reason=placed.reason)
+    return None
 
 
 def _on_sale(session: ClinicSession, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.matching import carrying
@@ -40,19 +40,6 @@ def waiting_for_session(db: Session, session_id: int) -> list[WaitlistEntry]:
                 WaitlistEntry.status == WaitStatus.WAITING,
             )
             .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-        )
-    )
-
-
-def has_waiting(db: Session, *, session_id: int) -> bool:
-    return bool(
-        db.scalar(
-            select(
-                exists().where(
-                    WaitlistEntry.session_id == session_id,
-                    WaitlistEntry.status == WaitStatus.WAITING,
-                )
-            )
         )
     )
 

@@ -1,0 +1,206 @@
+"""Request records written in batches off the request's transaction (audit/recorder.py):
+what waits for the batch, what is written at once because a later request's gate reads
+it, and that nothing waiting is lost at shutdown or when the database refuses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.orm import Session
+
+from factories.demand import resident_id
+from factories.world import World
+from fairslot.api.app import create_app
+from fairslot.audit.models import RequestRecord
+from fairslot.audit.recorder import RecordBuffer
+from fairslot.bootstrap import Platform
+from fairslot.clock import ManualClock
+
+
+def _buffer(platform: Platform) -> RecordBuffer:
+    """A buffer flushed only by hand (and at shutdown), installed on the platform."""
+    records = RecordBuffer(
+        platform.engine, flush_ms=600_000, max_rows=1000, browse_window=timedelta(minutes=10)
+    )
+    platform.records = records
+    return records
+
+
+def _count(db: Session, **where: object) -> int:
+    statement = select(func.count()).select_from(RequestRecord)
+    for column, value in where.items():
+        statement = statement.where(getattr(RequestRecord, column) == value)
+    found = int(db.scalar(statement) or 0)
+    db.commit()
+    return found
+
+
+def _person(client: TestClient, world: World, phone: str) -> tuple[dict[str, str], int, int]:
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{phone}"}
+    account = client.post("/v1/accounts", json={"phone": phone}, headers=headers)
+    assert account.status_code == 201, account.text
+    account_id = account.json()["account_id"]
+    patient = client.post(
+        f"/v1/accounts/{account_id}/patients",
+        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
+        headers=headers,
+    )
+    assert patient.status_code == 201, patient.text
+    return headers, account_id, patient.json()["patient_id"]
+
+
+def test_a_hold_waits_for_the_batch_and_a_binding_does_not(
+    world: World, platform: Platform, db: Session, clock: ManualClock
+) -> None:
+    records = _buffer(platform)
+    session = world.session(capacity=3)
+    with TestClient(create_app(platform)) as client:
+        headers, account_id, patient_id = _person(client, world, "13800138010")
+        # the binding is counted by the next binding's gate: written with its request
+        assert _count(db, action="bind_patient") == 1
+        clock.advance(timedelta(seconds=platform.settings.velocity_min_first_hold_seconds))
+        held = client.post(
+            "/v1/holds",
+            headers=headers,
+            json={
+                "account_id": account_id,
+                "patient_id": patient_id,
+                "slot_id": world.slots(session)[0].id,
+            },
+        )
+        assert held.status_code == 201, held.text
+        assert _count(db, action="hold") == 0
+        assert records.pending() >= 1
+        assert records.flush() >= 1
+        assert _count(db, action="hold", outcome="ok") == 1
+        taken = client.post(
+            "/v1/holds",
+            headers=headers,
+            json={
+                "account_id": account_id,
+                "patient_id": patient_id,
+                "slot_id": world.slots(session)[0].id,
+            },
+        )
+        assert taken.status_code in (403, 409), taken.text
+        assert records.pending() == 1  # a refusal's record waits too
+    # shutting the app down writes what was left
+    assert records.pending() == 0
+    assert _count(db, action="hold", outcome=taken.json()["error"]) == 1
+
+
+def test_a_young_accounts_first_hold_is_written_at_once_for_its_next_holds_gate(
+    world: World, platform: Platform, db: Session
+) -> None:
+    _buffer(platform)
+    session = world.session(capacity=3)
+    with TestClient(create_app(platform)) as client:
+        headers, account_id, patient_id = _person(client, world, "13800138011")
+        held = client.post(
+            "/v1/holds",
+            headers=headers,
+            json={
+                "account_id": account_id,
+                "patient_id": patient_id,
+                "slot_id": world.slots(session)[0].id,
+            },
+        )
+        assert held.status_code == 201, held.text
+        # also reviewed as a fast first hold: counted by the account's next fast requests
+        assert _count(db, action="hold") == 1
+
+
+def test_only_what_no_later_gate_needs_soon_is_deferred(platform: Platform) -> None:
+    records = RecordBuffer(
+        platform.engine, flush_ms=600_000, max_rows=10, browse_window=timedelta(minutes=10)
+    )
+    now = platform.clock.now()
+
+    def defers(action: str, **kw: object) -> bool:
+        fields: dict[str, object] = {"decision": "allow", "read_soon": False, "device_key": "d1"}
+        fields.update(kw)
+        return records.defers(action=action, at=now, **fields)  # type: ignore[arg-type]
+
+    assert defers("hold")
+    assert defers("confirm", decision=None)
+    assert not defers("bind_patient")
+    assert not defers("hold", decision="review")
+    assert not defers("confirm", decision="block")
+    assert not defers("hold", read_soon=True)
+    # a device's first browse is written at once; its next ones in half the window wait
+    assert not defers("availability")
+    assert defers("availability")
+    assert defers("alternatives")
+    assert not defers("availability", device_key="d2")
+    assert defers("availability", device_key=None)
+    later = now + timedelta(minutes=5)
+    assert not records.defers(
+        action="availability", decision=None, read_soon=False, device_key="d1", at=later
+    )
+
+
+def test_rows_the_database_refused_are_kept_for_the_next_try(platform: Platform) -> None:
+    # a database without the table: every flush fails
+    empty = create_engine("sqlite://")
+    records = RecordBuffer(
+        empty, flush_ms=600_000, max_rows=1000, browse_window=timedelta(0), max_kept=3
+    )
+    row = {"at": platform.clock.now(), "action": "hold", "outcome": "ok"}
+    for _ in range(2):
+        records.add(dict(row))
+    assert records.flush() == 0
+    assert records.pending() == 2
+    for _ in range(2):
+        records.add(dict(row))
+    assert records.flush() == 0
+    assert records.pending() == 3  # past max_kept the oldest are dropped (and logged)
+    records.engine = platform.engine
+    assert records.flush() == 3
+    records.close()
+
+
+def test_a_record_written_alone_commits_without_waiting_for_the_disk_and_a_hold_does(
+    world: World, platform: Platform, db: Session, backend: str
+) -> None:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    session = world.session(capacity=3)
+    with TestClient(create_app(platform)) as client:
+        headers, account_id, patient_id = _person(client, world, "13800138012")
+        event.listen(platform.engine, "before_cursor_execute", count)
+        try:
+            polled = client.get(
+                "/v1/availability",
+                params={
+                    "department_id": session.department_id,
+                    "date_from": str(session.session_date),
+                    "date_to": str(session.session_date),
+                },
+                headers=headers,
+            )
+            assert polled.status_code == 200, polled.text
+            after_poll = len(seen)
+            held = client.post(
+                "/v1/holds",
+                headers=headers,
+                json={
+                    "account_id": account_id,
+                    "patient_id": patient_id,
+                    "slot_id": world.slots(session)[0].id,
+                },
+            )
+            assert held.status_code == 201, held.text
+        finally:
+            event.remove(platform.engine, "before_cursor_execute", count)
+    asynchronous = [n for n, s in enumerate(seen) if "synchronous_commit" in s]
+    if backend == "postgresql":
+        assert asynchronous and all(n < after_poll for n in asynchronous), seen
+    else:
+        assert asynchronous == []
+    assert _count(db, action="availability") == 1
+    assert _count(db, action="hold") == 1
