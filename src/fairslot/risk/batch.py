@@ -1,13 +1,13 @@
 """The daily anomaly batch: one date's window in, alerts and cases out.
 
-``run_batch`` keeps the window in the database and counts there what each rule needs
-(``risk/window_repository.py``), reads back as facts only the bookings of what the counts
-let through, groups the week's identities for the rings over streamed hashes
-(``risk/ring_groups.py``), runs the pure rules and the ring scoring, stores every hit and
-every flagged ring as a ``RiskAlert`` and files the new alerts into cases
-(``cases/intake.py``). It is idempotent for a date: re-running it
-stores only alerts not stored yet (unique per date, rule and entity), so no case or case
-event is written twice, and it counts the re-run on the date's ``RiskRun`` row.
+``run_batch`` keeps the window in the database (``risk/window_repository.py``), reads it
+once as columns and counts over them what each rule needs (``risk/window_columns.py``),
+reads back as facts only the bookings of what the counts let through, groups the week's
+identities for the rings over the same columns (``risk/ring_groups.py``), runs the pure
+rules and the ring scoring, stores every hit and every flagged ring as a ``RiskAlert`` and
+files the new alerts into cases (``cases/intake.py``). It is idempotent for a date:
+re-running it stores only alerts not stored yet (unique per date, rule and entity), so no
+case or case event is written twice, and it counts the re-run on the date's ``RiskRun`` row.
 
 Only flushes; the caller (``fairslot risk run``, the worker) commits. Two runs of one date
 at the same moment cannot both store: the unique run date and alert keys refuse the second,
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -36,12 +36,13 @@ from fairslot.risk import alerts as drafts
 from fairslot.risk import linking, realtime
 from fairslot.risk import operator_repository as op_repo
 from fairslot.risk import repository as repo
+from fairslot.risk import window_columns as columns
+from fairslot.risk import window_columns_repository as column_repo
 from fairslot.risk import window_repository as window_repo
 from fairslot.risk.facts import BookingFact, RiskSettings
 from fairslot.risk.linking import RequestFact
 from fairslot.risk.models import RiskRun
 from fairslot.risk.operators import OPERATOR_RULES, PollFact, operator_groups, run_operator_rules
-from fairslot.risk.ring_groups import ring_groups
 from fairslot.risk.rings import Ring, RingSettings, build_graph, rings
 from fairslot.risk.rings import ring_id as group_id
 from fairslot.risk.rules import EntityKind, Hit, Window, run_all, window_ending
@@ -113,6 +114,10 @@ def run_batch(
     with report.phase("load"):
         repo.prepare(db)
         report.bookings = window_repo.open_window(db, window=window)
+        # Read once as columns, for every count and the ring grouping.
+        booked = column_repo.window_columns(db, window=window)
+        acted = column_repo.request_columns(db)
+        bound = column_repo.binding_columns(db)
         events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
         requests = repo.request_facts(db, window=window)
         flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
@@ -122,10 +127,10 @@ def run_batch(
     report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
 
     with report.phase("rules"):
-        # Only the bookings of entities whose counts reach a rule in SQL come back as
-        # facts (``risk/window_repository.py``); the pure rules judge them as ever.
+        # Only the bookings of entities whose counts reach a rule come back as facts
+        # (``risk/window_columns.py``); the pure rules judge them as ever.
         suspects = window_repo.facts_of_patients(
-            db, patients=window_repo.rule_suspects(db, window=window, settings=settings)
+            db, numbers=columns.rule_suspect_patients(booked, settings)
         )
         hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
         del events
@@ -134,9 +139,9 @@ def run_batch(
         hits += run_operator_rules(
             bookings=_operator_bookings(
                 db,
-                window=window,
-                settings=settings,
-                staffed=staffed,
+                rows=columns.operator_suspect_rows(
+                    booked, acted, settings, staffed=sorted(staffed)
+                ),
                 requests=requests,
                 polls=polls,
                 listed=listed,
@@ -154,12 +159,17 @@ def run_batch(
         )
 
     with report.phase("rings"):
-        grouped = ring_groups(window_repo.identity_rows(db), settings=ring_settings)
-        patients = grouped.chosen(window_repo.patient_keys(db)).patients
+        grouped = columns.ring_grouping(booked, acted, bound, settings=ring_settings)
+        del booked, bound
+        patients = frozenset(
+            window_repo.patient_keys_of(db, numbers=[n for n in grouped.patients if n >= 0])
+            | {acted.unregistered[n] for n in grouped.patients if n < 0}
+        )
+        del acted
         ring_facts = window_repo.facts_with_keys(db, patients=patients)
         # Public networks matter only where the candidates' links carry them.
         linked: list[BookingFact | RequestFact] = [*ring_facts, *requests]
-        candidates = grouped.chosen(
+        candidates = grouped.picked(
             patients,
             networks={
                 n
@@ -252,24 +262,18 @@ def run_batch(
 def _operator_bookings(
     db: Session,
     *,
-    window: Window,
-    settings: RiskSettings,
-    staffed: frozenset[int],
+    rows: Collection[int],
     requests: Sequence[RequestFact],
     polls: Sequence[PollFact],
     listed: set[tuple[str, str]],
 ) -> list[BookingFact]:
     """The bookings the operator rules must see to answer as over the whole window: those
-    of a payment account or device that acted for enough accounts and patients (counted in
-    SQL), of a polling device, of a blacklisted patient, and with the payment account or
-    Wi-Fi of a blacklisted identity (``operators.blacklist_reappearance``'s taint)."""
+    of a payment account or device that acted for enough accounts and patients (``rows``,
+    counted by ``window_columns.operator_suspect_rows``), of a polling device, of a
+    blacklisted patient, and with the payment account or Wi-Fi of a blacklisted identity
+    (``operators.blacklist_reappearance``'s taint)."""
     banned = {k for scope, k in listed if scope == Scope.PATIENT}
-    found = window_repo.facts_of_bookings(
-        db,
-        bookings=window_repo.operator_suspect_rows(
-            db, window=window, settings=settings, staffed=staffed
-        ),
-    )
+    found = window_repo.facts_of_rows(db, rows=rows)
     found += window_repo.facts_with_keys(db, patients=banned, devices={p.device_key for p in polls})
     tainted_payments = {k for scope, k in listed if scope == Scope.PAYMENT}
     tainted_wifis = {k for scope, k in listed if scope == Scope.NETWORK}

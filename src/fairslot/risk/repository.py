@@ -148,105 +148,31 @@ def prepare(db: Session) -> None:
         db.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
-def booking_facts(db: Session, *, window: Window) -> BookingLoad:
-    """Every booking of the window as a fact, with its labels: the whole window in Python.
-    The batch reads only what its counts let through (``window_repository.py``); this is
-    the reading they are checked against (``tests/integration/test_risk_window.py``)."""
-    statement = (
-        select(
-            Booking.id,
-            Patient.id_hash,
-            Booking.account_id,
-            Booking.department_id,
-            Department.specialty,
-            Department.sex_restriction,
-            Patient.sex,
-            Booking.session_id,
-            Booking.session_date,
-            utc(db, func.coalesce(Booking.booked_at, Booking.held_at)),
-            utc(db, Booking.ended_at),
-            Booking.status,
-            Booking.payment_account_hash,
-            Booking.device_key,
-            Booking.ip_key,
-            Booking.wifi_key,
-            Patient.phone_hash,
-            Booking.channel_id,
-            Patient.id_last4,
-            Booking.payment_account_masked,
-            Booking.ip_label,
-        )
-        .join(Department, Department.id == Booking.department_id)
-        .join(Patient, Patient.id == Booking.patient_id)
-        .where(in_window(window))
-    )
-    load = BookingLoad()
-    append, last4, masked = load.facts.append, load.patient_last4, load.payment_masked
-    cancelled = BookingStatus.CANCELLED
-    for (
-        booking_id,
-        patient_key,
-        account_id,
-        department_id,
-        specialty,
-        sex_restriction,
-        sex,
-        session_id,
-        session_date,
-        taken_at,
-        ended_at,
-        status,
-        payment_hash,
-        device_key,
-        ip,
-        wifi_key,
-        phone_hash,
-        channel_id,
-        id_last4,
-        payment_masked,
-        ip_label,
-    ) in stream(db, statement):
-        append(
-            BookingFact(
-                booking_id=booking_id,
-                patient_key=patient_key,
-                account_id=account_id,
-                department_id=department_id,
-                department_specialty=specialty,
-                sex_restriction=sex_restriction,
-                patient_sex=sex,
-                session_id=session_id,
-                session_date=session_date,
-                booked_at=taken_at,
-                cancelled_at=ended_at if status is cancelled else None,
-                status=status,
-                attended=_ATTENDED.get(status),
-                payment_account_hash=payment_hash,
-                device_key=device_key,
-                ip_key=ip,
-                wifi_key=wifi_key,
-                phone_hash=phone_hash,
-                channel_id=channel_id,
-            )
-        )
-        last4[patient_key] = id_last4
-        if payment_hash is not None and payment_masked:
-            masked[payment_hash] = payment_masked
-        if ip is not None and ip_label:
-            load.ip_labels[ip] = ip_label
-    return load
-
-
 def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[SlotEventFact]:
-    """Cancellations, holds and bookings from ``lead`` before the window to its end, on the
-    slots cancelled in the window.
+    """The ledger rows the transfer rule (``rules.find_transfers``) can fire on: each
+    cancellation in the window whose slot's next hold or booking (among cancellations,
+    holds and bookings from ``lead`` before the window to its end) is another patient's
+    sharing an identifier with the canceller, and that next hold or booking.
+
+    The rule walks each slot's ledger from a cancellation to the next hold or booking;
+    the database finds that pair (:func:`_transfer_pairs`) and keeps only those the rule
+    could count, so a week's ledger stays there. The rule sees each kept cancellation's
+    own next hold or booking: between the two there are only cancellations.
 
     The phone comes from the patient the event names (a shared phone links a canceller to
     a taker). A cancellation or a hold carries no payment account on the ledger (it is
     given at confirmation), so it takes its booking's: the same card paying for the
     cancelled booking and for the next one is the strongest link a transfer leaves.
     """
-    cancelled = aliased(SlotEvent)
+    pairs = db.execute(_transfer_pairs(window=window, lead=lead)).all()
+    ids = sorted({event_id for pair in pairs for event_id in pair})
+    found: list[SlotEventFact] = []
+    for start in range(0, len(ids), IN_CHUNK):
+        found += _slot_events(db, ids=ids[start : start + IN_CHUNK])
+    return found
+
+
+def _slot_events(db: Session, *, ids: Sequence[int]) -> list[SlotEventFact]:
     statement = (
         select(
             SlotEvent.id,
@@ -264,20 +190,7 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
         )
         .outerjoin(Patient, Patient.id_hash == SlotEvent.patient_key)
         .outerjoin(Booking, Booking.id == SlotEvent.booking_id)
-        .where(
-            SlotEvent.at >= window.start - lead,
-            SlotEvent.at < window.end,
-            SlotEvent.kind.in_(TRANSFER_KINDS),
-            # Only slots cancelled in the window can show a transfer: the rest of the
-            # week's holds and bookings never change the rule's answer.
-            SlotEvent.slot_id.in_(
-                select(cancelled.slot_id).where(
-                    cancelled.kind == EventKind.CANCELLED,
-                    cancelled.at >= window.start,
-                    cancelled.at < window.end,
-                )
-            ),
-        )
+        .where(SlotEvent.id.in_(ids))
     )
     return [
         SlotEventFact(
@@ -309,6 +222,114 @@ def slot_event_facts(db: Session, *, window: Window, lead: timedelta) -> list[Sl
             booking_id,
         ) in stream(db, statement)
     ]
+
+
+def _transfer_pairs(*, window: Window, lead: timedelta) -> Select[tuple[int, int]]:
+    """(cancellation, next hold or booking) event ids the transfer rule could count: the
+    cancellation in the window, the two of different patients, sharing an account, a
+    device, an address, a Wi-Fi id, a phone or a payment account (equal in SQL: the rule
+    then compares exactly).
+
+    Two passes of window functions, no join of the ledger with itself: each row first
+    gets how many holds and bookings its slot had up to it (in the rule's order, time
+    then id); a cancellation then joins the run of the next hold or booking (one more),
+    whose last row is that hold or booking, if there is one."""
+    cancelled = aliased(SlotEvent)
+    # Joined (not ``IN``): the ledger is then read slot by slot through its slot index.
+    slots = (
+        select(cancelled.slot_id)
+        .where(
+            cancelled.kind == EventKind.CANCELLED,
+            cancelled.at >= window.start,
+            cancelled.at < window.end,
+        )
+        .distinct()
+        .subquery("cancelled_slots")
+    )
+    acquired = func.sum(case((SlotEvent.kind != EventKind.CANCELLED, 1), else_=0)).over(
+        partition_by=SlotEvent.slot_id, order_by=(SlotEvent.at, SlotEvent.id), rows=(None, 0)
+    )
+    ledger = (
+        select(
+            SlotEvent.id,
+            SlotEvent.slot_id,
+            SlotEvent.kind,
+            SlotEvent.at,
+            SlotEvent.patient_key,
+            SlotEvent.account_id,
+            SlotEvent.device_key,
+            SlotEvent.ip_key,
+            SlotEvent.wifi_key,
+            SlotEvent.payment_account_hash,
+            SlotEvent.booking_id,
+            acquired.label("acquired"),
+        )
+        # Only slots cancelled in the window can show a transfer.
+        .join(slots, slots.c.slot_id == SlotEvent.slot_id)
+        .where(
+            SlotEvent.at >= window.start - lead,
+            SlotEvent.at < window.end,
+            SlotEvent.kind.in_(TRANSFER_KINDS),
+        )
+        .subquery("ledger")
+    )
+    # The run a row belongs to, as a column: the windows below then share one definition
+    # (one sort), which an expression repeated in each would not.
+    runs = select(
+        ledger,
+        case(
+            (ledger.c.kind == EventKind.CANCELLED, ledger.c.acquired + 1),
+            else_=ledger.c.acquired,
+        ).label("run"),
+    ).subquery("runs")
+    e = runs.c
+    taken = (
+        e.id,
+        e.kind,
+        e.patient_key,
+        e.account_id,
+        e.device_key,
+        e.ip_key,
+        e.wifi_key,
+        e.payment_account_hash,
+        e.booking_id,
+    )
+    paired = select(
+        *taken,
+        e.at,
+        *(
+            func.last_value(c)
+            .over(partition_by=(e.slot_id, e.run), order_by=(e.at, e.id), rows=(None, None))
+            .label(f"t_{c.key}")
+            for c in taken
+        ),
+    ).subquery("paired")
+    p = paired.c
+    c_patient, t_patient = aliased(Patient), aliased(Patient)
+    c_booking, t_booking = aliased(Booking), aliased(Booking)
+    return (
+        select(p.id.label("cancelled_id"), p.t_id.label("taken_id"))
+        .outerjoin(c_patient, c_patient.id_hash == p.patient_key)
+        .outerjoin(t_patient, t_patient.id_hash == p.t_patient_key)
+        .outerjoin(c_booking, c_booking.id == p.booking_id)
+        .outerjoin(t_booking, t_booking.id == p.t_booking_id)
+        .where(
+            p.kind == EventKind.CANCELLED,
+            p.at >= window.start,
+            p.at < window.end,
+            p.t_kind != EventKind.CANCELLED,
+            p.t_patient_key != p.patient_key,  # neither NULL
+            or_(
+                p.t_account_id == p.account_id,
+                p.t_device_key == p.device_key,
+                p.t_ip_key == p.ip_key,
+                p.t_wifi_key == p.wifi_key,
+                t_patient.phone_hash == c_patient.phone_hash,
+                func.coalesce(p.t_payment_account_hash, t_booking.payment_account_hash)
+                == func.coalesce(p.payment_account_hash, c_booking.payment_account_hash),
+            ),
+        )
+    )
 
 
 def supply_of_sessions(db: Session, *, ids: Collection[int]) -> list[SessionSupply]:

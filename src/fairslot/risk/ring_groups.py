@@ -3,12 +3,13 @@ Pure: no I/O.
 
 The same answer as ``ring_candidates.ring_input`` (a union-find over the week's bookings,
 requests and bindings), for a city's week in a few hundred megabytes: the identifiers are
-streamed once (``window_repository.identity_rows``) and each is kept only as a 64-bit hash
-beside its patient's hash, one pair of arrays per kind; numpy then groups one kind at a
-time: public networks (more than ``max_network_patients`` patients) are left out, and only
-an identifier seen with two or more patients joins them. Every account counts for its
-group. The candidates' keys are picked back out of the patients' keys
-(:meth:`Grouped.chosen`), so no key is held while grouping.
+read once (as rows here, as the window's columns in ``window_columns.ring_grouping``) and
+each is kept only as a 64-bit hash beside its patient's number (a hash here, the patient's
+row id there), one pair of arrays per kind; numpy then groups one kind at a time: public
+networks (more than ``max_network_patients`` patients) are left out, and only an
+identifier seen with two or more patients joins them. Every account counts for its group.
+The candidates' keys are picked back out of the patients' keys (:meth:`Grouped.chosen`,
+or by the batch from their numbers), so no key is held while grouping.
 
 Two different identifiers (or patients) whose hashes collide — odds around one in 10^7 for
 a city's week — would only join two groups (or add a patient to the candidates): the ring
@@ -20,8 +21,10 @@ off by one.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_not
 
 import numpy as np
 
@@ -30,7 +33,7 @@ from fairslot.risk.rings import RingSettings
 
 # Kinds, as ``ring_candidates._nodes_of`` tells them apart (an address and a Wi-Fi id are
 # both networks), each with a salt so that equal text of two kinds stays two nodes.
-_ACCOUNT, _PHONE, _DEVICE, _NETWORK, _PAYMENT = range(5)
+ACCOUNT, PHONE, DEVICE, NETWORK, PAYMENT = range(5)
 _SALTS = (
     0x5BD1E9955BD1E995,
     0x27D4EB2F165667C5,
@@ -41,9 +44,22 @@ _SALTS = (
 _PATIENT_SALT = 0x3C6EF372FE94F82B
 _MASK = (1 << 63) - 1  # hashes as non-negative int64
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+
 IdentityRow = tuple[str, int | None, str | None, str | None, str | None, str | None, str | None]
 """(patient, account, phone, device, address, Wi-Fi, payment account): a booking, a set of
 requests or a binding, with ``None`` for what it did not carry."""
+
+
+def numbered(values: Sequence[str | None], kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Identifiers of ``kind`` (not an account) as the grouping numbers them, a whole
+    column at once; where one was there at all (not NULL, as SQL counts it) and where it
+    can join anyone (neither NULL nor empty, as :func:`ring_groups` reads it)."""
+    count = len(values)
+    not_null = np.fromiter(map(is_not, values, repeat(None)), dtype=bool, count=count)
+    filled = np.fromiter(map(bool, values), dtype=bool, count=count)
+    numbers = np.fromiter(map(hash, values), dtype=np.int64, count=count)
+    return (numbers ^ _SALTS[kind]) & _MASK, not_null, filled
 
 
 def patient_hash(patient: str) -> int:
@@ -66,10 +82,17 @@ class Grouped:
         """The ring input, with the candidates' keys picked out of ``keys`` (every patient
         of the rows, each at least once) and the public networks out of ``networks`` (any
         the candidates' links carry)."""
+        return self.picked(
+            frozenset(k for k in keys if patient_hash(k) in self.patients), networks=networks
+        )
+
+    def picked(self, patients: frozenset[str], *, networks: Iterable[str] = ()) -> RingInput:
+        """The ring input of the candidates ``patients`` (the keys of :attr:`patients`,
+        looked up by the caller), with the public networks picked out of ``networks``."""
         return RingInput(
-            patients=frozenset(k for k in keys if patient_hash(k) in self.patients),
+            patients=patients,
             public_networks=frozenset(
-                n for n in networks if (hash(n) ^ _SALTS[_NETWORK]) & _MASK in self.public_hashes
+                n for n in networks if (hash(n) ^ _SALTS[NETWORK]) & _MASK in self.public_hashes
             ),
             groups=self.groups,
             candidates=self.candidates,
@@ -81,7 +104,7 @@ def ring_groups(rows: Iterable[IdentityRow], *, settings: RingSettings) -> Group
     # One pair of arrays per kind: (patient number, identifier number).
     found = {kind: (array("q"), array("q")) for kind in range(5)}
     adders = {kind: (p.append, n.append) for kind, (p, n) in found.items()}
-    add_account, add_account_node = adders[_ACCOUNT]
+    add_account, add_account_node = adders[ACCOUNT]
     every = array("q")  # each row's patient: one with no identifier is a group of one
     add_every = every.append
     for patient, account, phone, device, ip, wifi, payment in rows:
@@ -91,43 +114,47 @@ def ring_groups(rows: Iterable[IdentityRow], *, settings: RingSettings) -> Group
             add_account(p)
             add_account_node(account)
         for kind, value in (
-            (_PHONE, phone),
-            (_DEVICE, device),
-            (_NETWORK, ip),
-            (_NETWORK, wifi),
-            (_PAYMENT, payment),
+            (PHONE, phone),
+            (DEVICE, device),
+            (NETWORK, ip),
+            (NETWORK, wifi),
+            (PAYMENT, payment),
         ):
             if value:
                 node = (hash(value) ^ _SALTS[kind]) & _MASK
                 add_patient, add_node = adders[kind]
                 add_patient(p)
                 add_node(node)
-    return _group(found, np.unique(np.frombuffer(every, dtype=np.int64)), settings)
+    arrays = {
+        kind: (np.frombuffer(p, dtype=np.int64), np.frombuffer(n, dtype=np.int64))
+        for kind, (p, n) in found.items()
+    }
+    return group(arrays, np.unique(np.frombuffer(every, dtype=np.int64)), settings)
 
 
-def _group(
-    found: dict[int, tuple[array[int], array[int]]],
+def group(
+    found: dict[int, tuple[np.ndarray, np.ndarray]],
     everyone: np.ndarray,
     settings: RingSettings,
 ) -> Grouped:
-    """One kind at a time (the arrays of the others wait): each identifier seen with two or
-    more patients joins them to its first one; every account counts for its group."""
+    """Group the patients ``everyone`` (their numbers, sorted and unique) over ``found``:
+    for each kind, (patient number, identifier number) pairs, which it consumes. One kind
+    at a time (the arrays of the others wait): each identifier seen with two or more
+    patients joins them to its first one; every account counts for its group."""
     edges_from, edges_to, owners = [], [], []
     public = np.zeros(0, dtype=np.int64)
     for kind in range(5):
-        patient_array, node_array = found.pop(kind)
-        n, p = _distinct_pairs(
-            np.frombuffer(node_array, dtype=np.int64), np.frombuffer(patient_array, dtype=np.int64)
-        )
+        patient_array, node_array = found.pop(kind, (_EMPTY, _EMPTY))
+        n, p = _distinct_pairs(node_array, patient_array)
         del patient_array, node_array
         starts, lengths = _runs(n)
         joining = lengths >= 2
-        if kind == _NETWORK:
+        if kind == NETWORK:
             # Public networks (more than ``max_network_patients`` patients) join nobody.
             crowded = lengths > settings.max_network_patients
             public = n[starts[crowded]]
             joining &= ~crowded
-        if kind == _ACCOUNT:
+        if kind == ACCOUNT:
             owners.append(p[starts])
         anchors = np.repeat(p[starts[joining]], lengths[joining])
         members = p[np.repeat(joining, lengths)]
