@@ -118,8 +118,16 @@ def simulate(
         except SimulationError as exc:
             err_console.print(f"[bold red]simulation failed[/]: {exc}")
             raise typer.Exit(1) from exc
-        overall = summary(runs)
-        data = {"seeds": seed_list, "presets": names, "runs": runs, "summary": overall}
+        played = [run for run in runs if "error" not in run]
+        failures = [run for run in runs if "error" in run]
+        overall = summary(played)
+        data = {
+            "seeds": seed_list,
+            "presets": names,
+            "runs": played,
+            "failed": failures,
+            "summary": overall,
+        }
         _print_summary(overall)
         if json_path is not None:
             json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -236,6 +244,12 @@ def _print(result: Simulation) -> None:
 
 
 def _print_data(data: dict[str, Any]) -> None:
+    if "error" in data:
+        err_console.print(
+            f"[bold red]run failed[/]: seed {data['seed']}, scenario {data['scenario']['name']}: "
+            f"{data['error']}"
+        )
+        return
     scenario = data["scenario"]
     assert isinstance(scenario, dict)
     table = Table(
