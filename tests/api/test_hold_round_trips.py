@@ -5,15 +5,13 @@ the claim and the hold go in one INSERT; the request record waits for its batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
-from factories.demand import resident_id
+from factories.channel_api import hold, person
+from factories.statements import statements
 from factories.world import World
 from fairslot.api.booking_views import booking_view
 from fairslot.audit.models import RequestRecord
@@ -23,41 +21,11 @@ from fairslot.clock import ManualClock
 from fairslot.notifications.models import Notification
 
 
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        statement = " ".join(str(args[2]).split())
-        if not statement.startswith("BEGIN"):  # SQLite's own transaction start
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def person(client: TestClient, world: World, phone: str) -> tuple[int, int]:
-    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{phone}"}
-    account = client.post("/v1/accounts", json={"phone": phone}, headers=headers)
-    assert account.status_code == 201, account.text
-    account_id = account.json()["account_id"]
-    patient = client.post(
-        f"/v1/accounts/{account_id}/patients",
-        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
-        headers=headers,
-    )
-    assert patient.status_code == 201, patient.text
-    return account_id, patient.json()["patient_id"]
-
-
 def test_a_successful_hold_reads_its_session_and_department_once(
     client: TestClient, world: World, backend: str, clock: ManualClock
 ) -> None:
     session = world.session(capacity=3)
-    account_id, patient_id = person(client, world, "13800138000")
+    who = person(client, world, "13800138000")
     slot_id = world.slots(session)[1].id
     # As served: request records batched (audit/recorder.py), flushed here by hand, and
     # an account past its first seconds (a young one's first hold is written at once).
@@ -67,11 +35,7 @@ def test_a_successful_hold_reads_its_session_and_department_once(
     clock.advance(timedelta(seconds=world.platform.settings.velocity_min_first_hold_seconds))
 
     with statements(world.platform.engine) as seen:
-        held = client.post(
-            "/v1/holds",
-            headers={"X-Channel-Key": world.channel_key, "X-Device-Id": "dev-13800138000"},
-            json={"account_id": account_id, "patient_id": patient_id, "slot_id": slot_id},
-        )
+        held = hold(client, who, slot_id=slot_id)
 
     assert held.status_code == 201, held.text
     assert held.json()["slot_id"] == slot_id
@@ -121,22 +85,17 @@ def test_a_confirmation_reads_the_session_and_slot_number_for_the_feed_in_one_st
     client: TestClient, world: World, backend: str
 ) -> None:
     session = world.session(capacity=3)
-    account_id, patient_id = person(client, world, "13800138001")
-    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "dev-13800138001"}
+    who = person(client, world, "13800138001")
     slot = world.slots(session)[2]
-    held = client.post(
-        "/v1/holds",
-        headers=headers,
-        json={"account_id": account_id, "patient_id": patient_id, "slot_id": slot.id},
-    )
+    held = hold(client, who, slot_id=slot.id)
     assert held.status_code == 201, held.text
 
     with statements(world.platform.engine) as seen:
         confirmed = client.post(
             f"/v1/bookings/{held.json()['booking_id']}/confirm",
-            headers=headers,
+            headers=who.headers,
             json={
-                "account_id": account_id,
+                "account_id": who.account_id,
                 "payment_account": "6222020000001234",
                 "payment_reference": "T-1",
             },
@@ -160,11 +119,7 @@ def test_a_hold_by_session_answers_the_slot_its_claim_took_as_a_read_back_would(
     session = world.session(capacity=3)
     first, second = person(client, world, "13800138002"), person(client, world, "13800138003")
     answers = [
-        client.post(
-            "/v1/holds",
-            headers={"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{n}"},
-            json={"account_id": who[0], "patient_id": who[1], "session_id": session.id},
-        )
+        hold(client, who, session_id=session.id, device=f"dev-{n}")
         for n, who in enumerate((first, second))
     ]
 

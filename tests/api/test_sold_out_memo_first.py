@@ -6,54 +6,14 @@ entries however many arrive."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from factories.channel_api import push_expert_clinic, sign_up
-from factories.demand import resident_id
+from factories.channel_api import hold, person, push_expert_clinic, sign_up
+from factories.statements import statements
 from factories.world import World
 
 RELEASE_AT = dt.datetime(2026, 11, 22, 16, 30, tzinfo=dt.UTC)  # 00:30 Shanghai
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        seen.append(" ".join(str(args[2]).split()))
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def person(client: TestClient, world: World, phone: str) -> tuple[int, int]:
-    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{phone}"}
-    account = client.post("/v1/accounts", json={"phone": phone}, headers=headers)
-    assert account.status_code == 201, account.text
-    account_id = account.json()["account_id"]
-    patient = client.post(
-        f"/v1/accounts/{account_id}/patients",
-        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
-        headers=headers,
-    )
-    assert patient.status_code == 201, patient.text
-    return account_id, patient.json()["patient_id"]
-
-
-def hold(client: TestClient, world: World, who: tuple[int, int], session_id: int, device: str):
-    return client.post(
-        "/v1/holds",
-        headers={"X-Channel-Key": world.channel_key, "X-Device-Id": device},
-        json={"account_id": who[0], "patient_id": who[1], "session_id": session_id},
-    )
 
 
 def test_a_session_found_full_is_refused_from_the_memo_without_reading_its_place(
@@ -61,12 +21,12 @@ def test_a_session_found_full_is_refused_from_the_memo_without_reading_its_place
 ) -> None:
     session = world.session(capacity=1)
     first, scalper = person(client, world, "13800138020"), person(client, world, "13900139020")
-    assert hold(client, world, first, session.id, "dev-a").status_code == 201
-    missed = hold(client, world, scalper, session.id, "grab-1")  # reads, then remembers
+    assert hold(client, first, session_id=session.id, device="dev-a").status_code == 201
+    missed = hold(client, scalper, session_id=session.id, device="grab-1")  # reads, then remembers
     assert missed.status_code == 409 and missed.json()["error"] == "session_full"
 
     with statements(world.platform.engine) as seen:
-        refused = hold(client, world, scalper, session.id, "grab-1")
+        refused = hold(client, scalper, session_id=session.id, device="grab-1")
 
     assert refused.status_code == 409 and refused.json()["error"] == "session_full"
     assert refused.json()["alternatives"] == missed.json()["alternatives"]

@@ -6,13 +6,13 @@ import random
 
 from sqlalchemy import select
 
+from factories import draw_entries
 from factories.supply import create_doctor
 from factories.world import World
 from fairslot.allocation import batches, modes
 from fairslot.allocation.batches import Entered
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import AllocationMode
-from fairslot.allocation.worker import run_due_draws
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
 from fairslot.hospitals.models import Department
@@ -102,16 +102,8 @@ def hold(
 
 
 def run_worker(world: World) -> int:
-    report = run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-        desk=world.platform.screening_desk,
-    )
-    world.db.commit()
-    return report.drawn
+    """The worker's pass (``draw_entries.run_worker``): how many draws it ran."""
+    return draw_entries.run_worker(world).drawn
 
 
 def entries_of(world: World, batch_id: int) -> list[Intent]:

@@ -1,5 +1,6 @@
 """Arrangements over the channel and hospital APIs (HTTP through the test client): a
-hospital pushes one expert clinic, a person opens an account and binds themself."""
+hospital pushes one expert clinic, a person opens an account and binds themself, and
+holds through the channel."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from factories.demand import resident_id
 from factories.world import UNRELEASED_DAY, World
@@ -74,3 +76,45 @@ def sign_up(client: TestClient, *, phone: str, headers: dict[str, str]) -> tuple
     )
     assert bound.status_code == 201, bound.text
     return account_id, bound.json()["patient_id"]
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account on the world's channel with its holder bound, and the headers of the
+    device they signed up from."""
+
+    account_id: int
+    patient_id: int
+    headers: dict[str, str]
+
+
+def channel_headers(world: World, *, device: str) -> dict[str, str]:
+    """A request on the world's channel from ``device``."""
+    return {"X-Channel-Key": world.channel_key, "X-Device-Id": device}
+
+
+def person(client: TestClient, world: World, phone: str) -> Person:
+    """:func:`sign_up` on the world's channel from the device ``dev-<phone>``."""
+    headers = channel_headers(world, device=f"dev-{phone}")
+    account_id, patient_id = sign_up(client, phone=phone, headers=headers)
+    return Person(account_id=account_id, patient_id=patient_id, headers=headers)
+
+
+def hold(
+    client: TestClient,
+    who: Person,
+    *,
+    slot_id: str | None = None,
+    session_id: int | None = None,
+    device: str | None = None,
+) -> Response:
+    """``who`` holds a slot, or any slot of a session, through the channel API from
+    their own device (or ``device``); the answer is the test's to check."""
+    assert (slot_id is None) != (session_id is None), "a slot or a session"
+    place = {"slot_id": slot_id} if slot_id is not None else {"session_id": session_id}
+    headers = who.headers if device is None else {**who.headers, "X-Device-Id": device}
+    return client.post(
+        "/v1/holds",
+        headers=headers,
+        json={"account_id": who.account_id, "patient_id": who.patient_id, **place},
+    )

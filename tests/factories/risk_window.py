@@ -3,9 +3,14 @@
 The daily batch reads only the bookings its counts let through
 (``risk/window_repository.py``); a test compares that with every booking of the window,
 read here the plain way: one select over ``risk.repository.in_window``, the same facts.
+The rows become facts here too, by column name, not through the batch's own reader
+(``window_repository._facts``): a fault in that reader would then agree with itself.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,20 +27,21 @@ _ATTENDED = {BookingStatus.CHECKED_IN: True, BookingStatus.NO_SHOW: False}
 
 
 def whole_window_facts(db: Session, *, window: Window) -> list[BookingFact]:
-    """Every booking of the window as a fact."""
+    """Every booking of the window as a fact, each column read by the fact's field name
+    (the batch's reader goes by position)."""
     statement = (
         select(
-            Booking.id,
-            Patient.id_hash,
+            Booking.id.label("booking_id"),
+            Patient.id_hash.label("patient_key"),
             Booking.account_id,
             Booking.department_id,
-            Department.specialty,
+            Department.specialty.label("department_specialty"),
             Department.sex_restriction,
-            Patient.sex,
+            Patient.sex.label("patient_sex"),
             Booking.session_id,
             Booking.session_date,
-            utc(db, func.coalesce(Booking.booked_at, Booking.held_at)),
-            utc(db, Booking.ended_at),
+            utc(db, func.coalesce(Booking.booked_at, Booking.held_at)).label("booked_at"),
+            utc(db, Booking.ended_at).label("ended_at"),
             Booking.status,
             Booking.payment_account_hash,
             Booking.device_key,
@@ -48,46 +54,15 @@ def whole_window_facts(db: Session, *, window: Window) -> list[BookingFact]:
         .join(Patient, Patient.id == Booking.patient_id)
         .where(in_window(window))
     )
-    return [
-        BookingFact(
-            booking_id=booking_id,
-            patient_key=patient_key,
-            account_id=account_id,
-            department_id=department_id,
-            department_specialty=specialty,
-            sex_restriction=sex_restriction,
-            patient_sex=sex,
-            session_id=session_id,
-            session_date=session_date,
-            booked_at=taken_at,
-            cancelled_at=ended_at if status is BookingStatus.CANCELLED else None,
-            status=status,
-            attended=_ATTENDED.get(status),
-            payment_account_hash=payment_hash,
-            device_key=device_key,
-            ip_key=ip,
-            wifi_key=wifi_key,
-            phone_hash=phone_hash,
-            channel_id=channel_id,
-        )
-        for (
-            booking_id,
-            patient_key,
-            account_id,
-            department_id,
-            specialty,
-            sex_restriction,
-            sex,
-            session_id,
-            session_date,
-            taken_at,
-            ended_at,
-            status,
-            payment_hash,
-            device_key,
-            ip,
-            wifi_key,
-            phone_hash,
-            channel_id,
-        ) in stream(db, statement)
-    ]
+    names = statement.selected_columns.keys()
+    return [_fact(**dict(zip(names, row, strict=True))) for row in stream(db, statement)]
+
+
+def _fact(*, ended_at: dt.datetime | None, **fields: Any) -> BookingFact:
+    """A booking's fact: cancelled when it ended cancelled, attended as checked in."""
+    status = fields["status"]
+    return BookingFact(
+        **fields,
+        cancelled_at=ended_at if status is BookingStatus.CANCELLED else None,
+        attended=_ATTENDED.get(status),
+    )

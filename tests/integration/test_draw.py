@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from factories.bookings import hold
 from factories.demand import create_account, create_patient, resident_id
-from factories.supply import create_doctor
-from factories.world import UNRELEASED_DAY, World, make_world
+from factories.draw_entries import draw_world, register, run_worker
+from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation import rules, shuffle
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent
@@ -42,41 +42,14 @@ THREADS = 8
 
 @pytest.fixture
 def world(db, platform) -> World:
-    w = make_world(db, platform)
-    w.department = w.department_(allocation_mode=AllocationMode.DRAW)
-    w.doctor = create_doctor(db, hospital=w.hospital, department=w.department)
-    db.commit()
-    return w
+    return draw_world(db, platform)
 
 
 def intent(world: World, account, patient, *, session: ClinicSession | None = None, **target):
-    found, created = allocation.register_intent(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        target=allocation.IntentTarget(session_id=session.id if session else None, **target),
-        payment_account=f"62220200{patient.id:08d}",  # each their own card
-        payment_reference=f"pre-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=f"dev-{patient.id}", wifi_id="ap-1"),
-        policy=world.policy,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return found, created
-
-
-def run_worker(world: World):
-    report = run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-        desk=world.platform.screening_desk,
-    )
-    world.db.commit()
-    return report
+    """An entry for ``session`` (else ``target``) from the patient's own device and card,
+    on the one Wi-Fi."""
+    place = session if session is not None else allocation.IntentTarget(**target)
+    return register(world, account, patient, place, device=f"dev-{patient.id}", wifi="ap-1")
 
 
 def refused(world: World, code: str, fn, *args, **kwargs) -> None:

@@ -11,16 +11,15 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
+from factories.draw_entries import draw_world, enter, reread, run_worker
 from factories.staff import actor, create_staff
-from factories.supply import create_doctor
-from factories.world import UNRELEASED_DAY, World, make_world
+from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation import rules, screening_review
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent, ScreeningEvent
 from fairslot.allocation.screening import PUBLIC_HELD
-from fairslot.allocation.states import AllocationMode, IntentStatus
+from fairslot.allocation.states import IntentStatus
 from fairslot.allocation.verification import published, verify
-from fairslot.allocation.worker import run_due_draws
 from fairslot.blacklist.models import Scope
 from fairslot.blacklist.service import block_key
 from fairslot.cases import review
@@ -41,57 +40,7 @@ REVIEWER = cli_actor("reviewer")
 
 @pytest.fixture
 def world(db, platform) -> World:
-    w = make_world(db, platform)
-    w.department = w.department_(allocation_mode=AllocationMode.DRAW)
-    w.doctor = create_doctor(db, hospital=w.hospital, department=w.department)
-    db.commit()
-    return w
-
-
-def enter(
-    world: World,
-    account: Account,
-    patient: Patient,
-    session: ClinicSession,
-    *,
-    device: str,
-    ip: str,
-    payment: str = "",
-) -> Intent:
-    found, _ = allocation.register_intent(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        target=allocation.IntentTarget(session_id=session.id),
-        payment_account=payment or f"62220200{patient.id:08d}",
-        payment_reference=f"pre-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=device, ip=ip),
-        policy=world.policy,
-        protector=world.platform.protector,
-    )
-    world.db.commit()
-    return found
-
-
-def worker(world: World):
-    report = run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-        desk=world.platform.screening_desk,
-    )
-    world.db.commit()
-    return report
-
-
-def reread(world: World, intent_id: str) -> Intent:
-    world.db.expire_all()
-    found = world.db.get(Intent, intent_id)
-    assert found is not None
-    return found
+    return draw_world(db, platform)
 
 
 def ring_of_six(world: World, session: ClinicSession) -> list[Intent]:
@@ -140,7 +89,7 @@ def test_a_ring_of_six_is_held_out_with_reasons_and_one_case_and_the_draw_verifi
     genuine = honest(world, session, 1)
 
     # The worker screens during the window: the reviewer has until the draw.
-    report = worker(world)
+    report = run_worker(world)
     assert report.held == 6
     held = [reread(world, i.id) for i in ring]
     assert {i.status for i in held} == {IntentStatus.HELD}
@@ -153,13 +102,13 @@ def test_a_ring_of_six_is_held_out_with_reasons_and_one_case_and_the_draw_verifi
     assert sorted(alert.details["intents"]) == sorted(i.id for i in ring)
     assert reread(world, genuine.id).status == IntentStatus.REGISTERED
     # Screening again changes nothing: no second hold, no second case.
-    assert worker(world).held == 0
+    assert run_worker(world).held == 0
     assert world.db.scalar(select(Case.id).where(Case.id != case_id)) is None
     events = world.db.scalars(select(ScreeningEvent).where(ScreeningEvent.kind == "held")).all()
     assert len(events) == 6
 
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     assert reread(world, genuine.id).status == IntentStatus.WON
     assert {reread(world, i.id).status for i in ring} == {IntentStatus.HELD}
     check = verify(world.db, draw_id=genuine.draw_id)
@@ -180,7 +129,7 @@ def test_a_family_of_four_on_one_account_and_home_network_is_drawn(world: World)
         for p in family
     ]
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     statuses = {reread(world, i.id).status for i in entered}
     assert IntentStatus.HELD not in statuses
     assert statuses == {IntentStatus.WON}
@@ -195,7 +144,7 @@ def test_strangers_behind_one_carrier_address_are_drawn(world: World) -> None:
         account, patient = world.patient()
         crowd.append(enter(world, account, patient, session, device=f"own-{n}", ip="100.64.0.1"))
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     statuses = [reread(world, i.id).status for i in crowd]
     assert statuses.count(IntentStatus.WON) == 3 and statuses.count(IntentStatus.LOST) == 7
 
@@ -203,7 +152,7 @@ def test_strangers_behind_one_carrier_address_are_drawn(world: World) -> None:
 def test_an_entry_cleared_before_the_draw_is_drawn_normally(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     cleared = clear(world, ring[0])
     assert cleared.outcome == "registered"
     again = reread(world, ring[0].id)
@@ -211,11 +160,11 @@ def test_an_entry_cleared_before_the_draw_is_drawn_normally(world: World) -> Non
     audited = world.db.scalars(select(StaffAction).where(StaffAction.action == "intent.clear"))
     assert [a.target_id for a in audited] == [ring[0].id]
     # The next screening leaves the reviewer's decision alone.
-    worker(world)
+    run_worker(world)
     assert reread(world, ring[0].id).status == IntentStatus.REGISTERED
 
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     assert reread(world, ring[0].id).status == IntentStatus.WON
     assert {reread(world, i.id).status for i in ring[1:]} == {IntentStatus.HELD}
     assert verify(world.db, draw_id=ring[0].draw_id).verified is True
@@ -228,7 +177,7 @@ def test_an_entry_cleared_after_the_draw_gets_what_its_place_would_have_won(
     ring = ring_of_six(world, session)
     genuine = honest(world, session, 1)
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     assert reread(world, genuine.id).status == IntentStatus.WON
     draw = allocation.get_draw(world.db, draw_id=genuine.draw_id)
     record = published(draw)
@@ -253,7 +202,7 @@ def test_an_entry_cleared_after_the_draw_is_booked_into_a_leftover_slot(world: W
     ring = ring_of_six(world, session)
     genuine = honest(world, session, 1)
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     assert reread(world, genuine.id).status == IntentStatus.WON
     done = clear(world, ring[2])
     # Two slots were left: with it back in, its place wins whatever the order.
@@ -268,7 +217,7 @@ def test_an_entry_cleared_after_the_draw_is_booked_into_a_leftover_slot(world: W
 def test_a_reviewer_refuses_a_held_entry_and_cannot_clear_it_afterwards(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     screening_review.refuse(
         world.db, intent_id=ring[1].id, actor=REVIEWER, reason="confirmed", now=world.now()
     )
@@ -298,7 +247,7 @@ def test_a_blacklisted_entrant_is_refused_and_published_as_blacklisted(world: Wo
     )
     world.db.commit()
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     refused = reread(world, blocked.id)
     assert refused.status == IntentStatus.REFUSED and refused.reason == "blacklisted"
     assert reread(world, genuine.id).status == IntentStatus.WON
@@ -309,7 +258,7 @@ def test_a_blacklisted_entrant_is_refused_and_published_as_blacklisted(world: Wo
 def test_an_entrant_with_an_open_case_is_held_into_that_case(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     case_id = reread(world, ring[0].id).case_id
     # The same phone's owner enters the next day's draw alone, from a fresh phone.
     patient = world.db.get(Patient, ring[0].patient_id)
@@ -318,7 +267,7 @@ def test_an_entrant_with_an_open_case_is_held_into_that_case(world: World) -> No
     next_day = world.session(day=UNRELEASED_DAY + dt.timedelta(days=1), capacity=2)
     world.platform.clock.set(next_day.push_at + MIN)
     later = enter(world, account, patient, next_day, device="fresh-phone", ip="203.0.113.50")
-    worker(world)
+    run_worker(world)
     held = reread(world, later.id)
     assert held.status == IntentStatus.HELD and "open_case" in (held.held_reasons or []), (
         held.held_reasons
@@ -331,7 +280,7 @@ def test_an_entrant_with_an_open_case_is_held_into_that_case(world: World) -> No
 def test_the_patients_channel_is_told_under_review_without_the_reasons(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     told = world.db.scalars(
         select(Notification).where(Notification.kind == "intent_under_review")
     ).all()
@@ -345,7 +294,7 @@ def test_the_patients_channel_is_told_under_review_without_the_reasons(world: Wo
 def test_the_screening_ledger_refuses_changes(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     with pytest.raises(DBAPIError, match="append-only"):
         world.db.execute(update(ScreeningEvent).values(kind="cleared"))
     world.db.rollback()
@@ -366,7 +315,7 @@ def reviewer_holding_the_case(world: World):
 def test_dismissing_the_case_clears_its_held_entries(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     wang = reviewer_holding_the_case(world)
     case_id = reread(world, ring[0].id).case_id
     assert case_id is not None
@@ -376,7 +325,7 @@ def test_dismissing_the_case_clears_its_held_entries(world: World) -> None:
     world.db.commit()
     assert {reread(world, i.id).status for i in ring} == {IntentStatus.REGISTERED}
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     statuses = [reread(world, i.id).status for i in ring]
     assert statuses.count(IntentStatus.WON) == 2 and statuses.count(IntentStatus.LOST) == 4
 
@@ -384,7 +333,7 @@ def test_dismissing_the_case_clears_its_held_entries(world: World) -> None:
 def test_confirming_the_case_keeps_its_held_entries_out(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     wang = reviewer_holding_the_case(world)
     case_id = reread(world, ring[0].id).case_id
     assert case_id is not None
@@ -408,7 +357,7 @@ def test_confirming_the_case_keeps_its_held_entries_out(world: World) -> None:
 def test_a_held_entry_withdrawn_and_entered_again_is_held_again(world: World) -> None:
     session = world.session(day=UNRELEASED_DAY, capacity=2)
     ring = ring_of_six(world, session)
-    worker(world)
+    run_worker(world)
     account = world.db.get(Account, ring[0].account_id)
     patient = world.db.get(Patient, ring[0].patient_id)
     assert account is not None and patient is not None
@@ -423,7 +372,7 @@ def test_a_held_entry_withdrawn_and_entered_again_is_held_again(world: World) ->
     assert gone.status == IntentStatus.WITHDRAWN
     back = enter(world, account, patient, session, device="grab-phone-0", ip="198.51.100.7")
     assert back.id == ring[0].id
-    worker(world)
+    run_worker(world)
     assert reread(world, ring[0].id).status == IntentStatus.HELD
 
 
@@ -451,13 +400,13 @@ def test_two_accounts_rotating_three_phones_over_eight_patients_are_held(world: 
                 )
             )
     genuine = [honest(world, session, n) for n in range(1, 4)]
-    assert worker(world).held == 8
+    assert run_worker(world).held == 8
     held = [reread(world, i.id) for i in entered]
     assert {i.status for i in held} == {IntentStatus.HELD}
     assert all("ring_size" in i.held_reasons for i in held)
     assert len({i.case_id for i in held}) == 1
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     assert {reread(world, i.id).status for i in genuine} == {IntentStatus.WON}
 
 
@@ -483,6 +432,6 @@ def test_a_couple_on_two_accounts_entering_five_patients_from_one_tablet_is_draw
             for p in people
         ]
     world.platform.clock.set(session.release_at)
-    worker(world)
+    run_worker(world)
     assert {reread(world, i.id).status for i in entered} == {IntentStatus.WON}
     assert not world.db.scalars(select(Case)).all()

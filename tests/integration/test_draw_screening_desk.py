@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factories.supply import create_doctor
-from factories.world import UNRELEASED_DAY, World, make_world
-from fairslot.allocation import service as allocation
+from factories import draw_entries
+from factories.draw_entries import draw_world, reread, run_worker
+from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation.models import Intent
 from fairslot.allocation.screening import OPEN_CASE
 from fairslot.allocation.screening_ports import HeldGroup
-from fairslot.allocation.states import AllocationMode, IntentStatus
-from fairslot.allocation.worker import DrawReport, run_due_draws
+from fairslot.allocation.states import IntentStatus
 from fairslot.cases.draw_screening import DrawScreeningDesk
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.cases.states import CaseEventKind, CaseStatus
@@ -51,50 +50,17 @@ class RecordingDesk(DrawScreeningDesk):
 
 @pytest.fixture
 def world(db, platform) -> World:
-    w = make_world(db, platform)
-    w.department = w.department_(allocation_mode=AllocationMode.DRAW)
-    w.doctor = create_doctor(db, hospital=w.hospital, department=w.department)
-    db.commit()
-    return w
+    return draw_world(db, platform)
 
 
 def enter(
     world: World, account: Account, patient: Patient, session: ClinicSession, *, device: str
 ) -> Intent:
-    found, _ = allocation.register_intent(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        target=allocation.IntentTarget(session_id=session.id),
-        payment_account="6222020000009999" if device.startswith("grab") else f"6{patient.id:015d}",
-        payment_reference=f"pre-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=device, ip="198.51.100.7"),
-        policy=world.policy,
-        protector=world.platform.protector,
+    """An entry from 198.51.100.7; the grab phones' with one shared card."""
+    shared = "6222020000009999" if device.startswith("grab") else ""
+    return draw_entries.enter(
+        world, account, patient, session, device=device, ip="198.51.100.7", payment=shared
     )
-    world.db.commit()
-    return found
-
-
-def worker(world: World, desk: DrawScreeningDesk) -> DrawReport:
-    report = run_due_draws(
-        world.db,
-        now=world.now(),
-        policy=world.policy,
-        rng=world.platform.rng,
-        protector=world.platform.protector,
-        desk=desk,
-    )
-    world.db.commit()
-    return report
-
-
-def reread(world: World, intent_id: str) -> Intent:
-    world.db.expire_all()
-    found = world.db.get(Intent, intent_id)
-    assert found is not None
-    return found
 
 
 def test_the_worker_screens_through_the_desk_it_is_handed(world: World) -> None:
@@ -103,7 +69,7 @@ def test_the_worker_screens_through_the_desk_it_is_handed(world: World) -> None:
     ring = [enter(world, *world.patient(), session, device=f"grab-{n % 2}") for n in range(6)]
     desk = RecordingDesk()
 
-    assert worker(world, desk).held == 6
+    assert run_worker(world, desk).held == 6
 
     assert desk.asked, "the open cases are read through the desk"
     (group,) = desk.filed  # a ring is filed once, as a whole
@@ -136,7 +102,7 @@ def test_an_entrant_whose_patient_has_an_open_case_is_held_into_it(world: World)
     entry = enter(world, account, patient, session, device="own-phone")
     desk = RecordingDesk()
 
-    assert worker(world, desk).held == 1
+    assert run_worker(world, desk).held == 1
 
     held = reread(world, entry.id)
     assert held.status == IntentStatus.HELD and OPEN_CASE in (held.held_reasons or [])

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from factories.demand import resident_id
+from factories.channel_api import hold, person
+from factories.statements import statements
 from factories.world import World
 from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
@@ -37,53 +38,23 @@ def _count(db: Session, **where: object) -> int:
     return found
 
 
-def _person(client: TestClient, world: World, phone: str) -> tuple[dict[str, str], int, int]:
-    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": f"dev-{phone}"}
-    account = client.post("/v1/accounts", json={"phone": phone}, headers=headers)
-    assert account.status_code == 201, account.text
-    account_id = account.json()["account_id"]
-    patient = client.post(
-        f"/v1/accounts/{account_id}/patients",
-        json={"name": "王芳", "id_number": resident_id(), "phone": phone},
-        headers=headers,
-    )
-    assert patient.status_code == 201, patient.text
-    return headers, account_id, patient.json()["patient_id"]
-
-
 def test_a_hold_waits_for_the_batch_and_a_binding_does_not(
     world: World, platform: Platform, db: Session, clock: ManualClock
 ) -> None:
     records = _buffer(platform)
     session = world.session(capacity=3)
     with TestClient(create_app(platform)) as client:
-        headers, account_id, patient_id = _person(client, world, "13800138010")
+        who = person(client, world, "13800138010")
         # the binding is counted by the next binding's gate: written with its request
         assert _count(db, action="bind_patient") == 1
         clock.advance(timedelta(seconds=platform.settings.velocity_min_first_hold_seconds))
-        held = client.post(
-            "/v1/holds",
-            headers=headers,
-            json={
-                "account_id": account_id,
-                "patient_id": patient_id,
-                "slot_id": world.slots(session)[0].id,
-            },
-        )
+        held = hold(client, who, slot_id=world.slots(session)[0].id)
         assert held.status_code == 201, held.text
         assert _count(db, action="hold") == 0
         assert records.pending() >= 1
         assert records.flush() >= 1
         assert _count(db, action="hold", outcome="ok") == 1
-        taken = client.post(
-            "/v1/holds",
-            headers=headers,
-            json={
-                "account_id": account_id,
-                "patient_id": patient_id,
-                "slot_id": world.slots(session)[0].id,
-            },
-        )
+        taken = hold(client, who, slot_id=world.slots(session)[0].id)
         assert taken.status_code in (403, 409), taken.text
         assert records.pending() == 1  # a refusal's record waits too
     # shutting the app down writes what was left
@@ -97,16 +68,8 @@ def test_a_young_accounts_first_hold_is_written_at_once_for_its_next_holds_gate(
     _buffer(platform)
     session = world.session(capacity=3)
     with TestClient(create_app(platform)) as client:
-        headers, account_id, patient_id = _person(client, world, "13800138011")
-        held = client.post(
-            "/v1/holds",
-            headers=headers,
-            json={
-                "account_id": account_id,
-                "patient_id": patient_id,
-                "slot_id": world.slots(session)[0].id,
-            },
-        )
+        who = person(client, world, "13800138011")
+        held = hold(client, who, slot_id=world.slots(session)[0].id)
         assert held.status_code == 201, held.text
         # also reviewed as a fast first hold: counted by the account's next fast requests
         assert _count(db, action="hold") == 1
@@ -164,16 +127,10 @@ def test_rows_the_database_refused_are_kept_for_the_next_try(platform: Platform)
 def test_a_record_written_alone_commits_without_waiting_for_the_disk_and_a_hold_does(
     world: World, platform: Platform, db: Session, backend: str
 ) -> None:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        seen.append(" ".join(str(args[2]).split()))
-
     session = world.session(capacity=3)
     with TestClient(create_app(platform)) as client:
-        headers, account_id, patient_id = _person(client, world, "13800138012")
-        event.listen(platform.engine, "before_cursor_execute", count)
-        try:
+        who = person(client, world, "13800138012")
+        with statements(platform.engine) as seen:
             polled = client.get(
                 "/v1/availability",
                 params={
@@ -181,22 +138,12 @@ def test_a_record_written_alone_commits_without_waiting_for_the_disk_and_a_hold_
                     "date_from": str(session.session_date),
                     "date_to": str(session.session_date),
                 },
-                headers=headers,
+                headers=who.headers,
             )
             assert polled.status_code == 200, polled.text
             after_poll = len(seen)
-            held = client.post(
-                "/v1/holds",
-                headers=headers,
-                json={
-                    "account_id": account_id,
-                    "patient_id": patient_id,
-                    "slot_id": world.slots(session)[0].id,
-                },
-            )
+            held = hold(client, who, slot_id=world.slots(session)[0].id)
             assert held.status_code == 201, held.text
-        finally:
-            event.remove(platform.engine, "before_cursor_execute", count)
     asynchronous = [n for n, s in enumerate(seen) if "synchronous_commit" in s]
     if backend == "postgresql":
         assert asynchronous and all(n < after_poll for n in asynchronous), seen

@@ -3,6 +3,8 @@ request's own changes."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from fairslot.api.localtime import local, local_or_none
@@ -10,29 +12,21 @@ from fairslot.bookings import repository as booking_repo
 from fairslot.bookings.models import Booking
 from fairslot.bookings.schemas import BookingView
 from fairslot.bookings.service import NewHold
+from fairslot.schedules.models import ClinicSession
 
 
 def held_view(made: NewHold) -> BookingView:
     """The answer to a hold, from what the hold wrote and its claim returned: the same
     view :func:`booking_view` would read back (``tests/api/test_hold_round_trips.py``
     compares them), without reading it."""
-    booking, session, tz = made.booking, made.session, made.timezone
-    return BookingView(
-        booking_id=booking.id,
-        status=booking.status,
-        slot_id=booking.slot_id,
+    return _view(
+        booking=made.booking,
+        session=made.session,
+        slot_id=made.booking.slot_id,
         slot_number=made.slot_number,
-        session_id=session.id,
-        his_session_id=session.his_session_id,
-        department_id=session.department_id,
-        session_date=session.session_date,
-        slot_starts_at=local(made.slot_starts_at, tz),
-        slot_ends_at=local(made.slot_ends_at, tz),
-        held_at=local(booking.held_at, tz),
-        hold_expires_at=local(booking.expires_at, tz),
-        booked_at=local_or_none(booking.booked_at, tz),
-        ended_at=local_or_none(booking.ended_at, tz),
-        payment_account=booking.payment_account_masked,
+        slot_starts_at=made.slot_starts_at,
+        slot_ends_at=made.slot_ends_at,
+        tz=made.timezone,
     )
 
 
@@ -41,21 +35,43 @@ def booking_view(db: Session, booking: Booking) -> BookingView:
     change is a compare-and-set UPDATE that leaves the loaded object behind)."""
     place = booking_repo.booking_place(db, booking.id)
     assert place is not None  # the booking and its slot, session and hospital exist
-    fresh, slot, session, tz = place.booking, place.slot, place.session, place.timezone
-    return BookingView(
-        booking_id=fresh.id,
-        status=fresh.status,
+    slot = place.slot
+    return _view(
+        booking=place.booking,
+        session=place.session,
         slot_id=slot.id,
         slot_number=slot.number,
+        slot_starts_at=slot.starts_at,
+        slot_ends_at=slot.ends_at,
+        tz=place.timezone,
+    )
+
+
+def _view(
+    *,
+    booking: Booking,
+    session: ClinicSession,
+    slot_id: str,
+    slot_number: int,
+    slot_starts_at: datetime,
+    slot_ends_at: datetime,
+    tz: str,
+) -> BookingView:
+    """One booking's view, its times in the hospital's zone ``tz``."""
+    return BookingView(
+        booking_id=booking.id,
+        status=booking.status,
+        slot_id=slot_id,
+        slot_number=slot_number,
         session_id=session.id,
         his_session_id=session.his_session_id,
         department_id=session.department_id,
         session_date=session.session_date,
-        slot_starts_at=local(slot.starts_at, tz),
-        slot_ends_at=local(slot.ends_at, tz),
-        held_at=local(fresh.held_at, tz),
-        hold_expires_at=local(fresh.expires_at, tz),
-        booked_at=local_or_none(fresh.booked_at, tz),
-        ended_at=local_or_none(fresh.ended_at, tz),
-        payment_account=fresh.payment_account_masked,
+        slot_starts_at=local(slot_starts_at, tz),
+        slot_ends_at=local(slot_ends_at, tz),
+        held_at=local(booking.held_at, tz),
+        hold_expires_at=local(booking.expires_at, tz),
+        booked_at=local_or_none(booking.booked_at, tz),
+        ended_at=local_or_none(booking.ended_at, tz),
+        payment_account=booking.payment_account_masked,
     )
