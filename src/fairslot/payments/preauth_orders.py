@@ -36,7 +36,8 @@ from fairslot.context import RequestContext
 from fairslot.crypto import Protector
 from fairslot.errors import DomainError
 from fairslot.payments import repository as repo
-from fairslot.payments.errors import AmountMismatch, PaymentOrderNotFound, SignatureInvalid
+from fairslot.payments.callback_checks import answered_order
+from fairslot.payments.errors import PaymentOrderNotFound
 from fairslot.payments.models import PreauthEvent, PreauthOrder
 from fairslot.payments.providers import Callback, HttpProvider
 from fairslot.payments.states import PreauthStatus, can_move_preauth
@@ -130,15 +131,12 @@ def settle(
 ) -> PreauthSettlement:
     """Settle a pre-authorisation from its provider's signed callback (see the module)."""
     callback = provider.read_preauth_callback(fields)  # SignatureInvalid unless the provider's
-    order = repo.get_preauth(db, callback.order_id)
-    if order is None:
-        raise PaymentOrderNotFound("No pre-authorisation order has this id.")
-    if order.provider != provider.name:
-        raise SignatureInvalid("This order was not sent to the provider that answered.")
-    if callback.amount != order.amount:
-        raise AmountMismatch(
-            f"The callback's amount {callback.amount} is not the order's {order.amount}.",
-        )
+    order = answered_order(
+        repo.get_preauth(db, callback.order_id),
+        callback=callback,
+        provider=provider.name,
+        missing="No pre-authorisation order has this id.",
+    )
     if order.status != PreauthStatus.PENDING:
         return _answer_again(db, order=order)
     if callback.outcome == "cancelled":

@@ -36,13 +36,12 @@ from fairslot.crypto import Protector
 from fairslot.errors import DomainError
 from fairslot.payments import repository as repo
 from fairslot.payments import transitions
+from fairslot.payments.callback_checks import answered_order
 from fairslot.payments.errors import (
-    AmountMismatch,
     HoldLapsed,
     NotPayable,
     OrderClosed,
     PaymentOrderNotFound,
-    SignatureInvalid,
 )
 from fairslot.payments.models import PaymentOrder
 from fairslot.payments.providers import Callback, PaymentProvider
@@ -133,16 +132,12 @@ def settle(
 ) -> Settlement:
     """Settle an order from its provider's signed callback (see the module's docstring)."""
     callback = provider.read_callback(fields)  # SignatureInvalid unless the provider's
-    order = repo.get_order(db, callback.order_id)
-    if order is None:
-        raise PaymentOrderNotFound("No payment order has this id.")
-    if order.provider != provider.name:
-        raise SignatureInvalid("This order was not sent to the provider that answered.")
-    if callback.amount != order.amount:
-        # Nothing changes: a tampered amount must not settle, nor close, the order.
-        raise AmountMismatch(
-            f"The callback's amount {callback.amount} is not the order's {order.amount}.",
-        )
+    order = answered_order(
+        repo.get_order(db, callback.order_id),
+        callback=callback,
+        provider=provider.name,
+        missing="No payment order has this id.",
+    )
     if order.status != OrderStatus.PENDING:
         return _answer_again(db, order=order, callback=callback)
     if callback.outcome == "cancelled":
