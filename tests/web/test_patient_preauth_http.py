@@ -88,6 +88,17 @@ def to_gateway(site: TestClient, gateway: Gateway, form: dict[str, Any], path: s
     return asked["order_id"]
 
 
+def draw_entry_at_gateway(
+    site: TestClient, world: World, gateway: Gateway, sms_log: SmsLog
+) -> tuple[ClinicSession, dict[str, Any], str]:
+    """A signed-in patient enters a fresh draw and is sent to the provider: the session,
+    the entry form and the pre-authorisation order's id."""
+    session = draw_world(world)
+    csrf, patient_id = signed_in_with_patient(site, sms_log)
+    form = {"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf}
+    return session, form, to_gateway(site, gateway, form, "/draw/enter")
+
+
 def answer(gateway: Gateway, outcome: str) -> Delivery:
     """The patient answers at the gateway's cashier; the gateway signs the callback and
     sends her back to the platform's return page."""
@@ -157,10 +168,7 @@ def test_the_providers_signed_callback_enters_the_draw_once(
 def test_a_callback_not_signed_by_the_provider_or_with_another_amount_changes_nothing(
     site: TestClient, app_world: World, gateway: Gateway, sms_log: SmsLog, db: Session
 ) -> None:
-    session = draw_world(app_world)
-    csrf, patient_id = signed_in_with_patient(site, sms_log)
-    form = {"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf}
-    order_id = to_gateway(site, gateway, form, "/draw/enter")
+    _session, _form, order_id = draw_entry_at_gateway(site, app_world, gateway, sms_log)
     callback = answer(gateway, "authorised")
 
     forged = site.post(callback.path, data={**callback.fields, "payer": "someone-else"})
@@ -184,10 +192,7 @@ def test_a_callback_not_signed_by_the_provider_or_with_another_amount_changes_no
 def test_a_patient_who_cancels_at_the_provider_is_not_entered(
     site: TestClient, app_world: World, gateway: Gateway, sms_log: SmsLog, db: Session
 ) -> None:
-    session = draw_world(app_world)
-    csrf, patient_id = signed_in_with_patient(site, sms_log)
-    form = {"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf}
-    order_id = to_gateway(site, gateway, form, "/draw/enter")
+    session, _form, order_id = draw_entry_at_gateway(site, app_world, gateway, sms_log)
     callback = answer(gateway, "cancelled")
     done = site.post(callback.path, data=callback.fields)
     assert done.status_code == 200 and done.json()["status"] == "cancelled"
@@ -201,10 +206,7 @@ def test_a_patient_who_cancels_at_the_provider_is_not_entered(
 def test_an_authorisation_that_comes_after_the_window_closed_is_released_and_said_so(
     site: TestClient, app_world: World, gateway: Gateway, sms_log: SmsLog, db: Session
 ) -> None:
-    session = draw_world(app_world)
-    csrf, patient_id = signed_in_with_patient(site, sms_log)
-    form = {"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf}
-    order_id = to_gateway(site, gateway, form, "/draw/enter")
+    session, form, order_id = draw_entry_at_gateway(site, app_world, gateway, sms_log)
     callback = answer(gateway, "authorised")
     app_world.platform.clock.set(session.release_at + MIN)  # the draw is due: window shut
     done = site.post(callback.path, data=callback.fields)
@@ -280,10 +282,7 @@ def test_the_hold_page_lets_its_pay_form_lead_to_the_configured_provider_only(
 def test_an_order_never_called_back_loses_its_request_context_after_the_retention(
     site: TestClient, app_world: World, gateway: Gateway, sms_log: SmsLog, db: Session
 ) -> None:
-    session = draw_world(app_world)
-    csrf, patient_id = signed_in_with_patient(site, sms_log)
-    form = {"session_id": session.id, "patient_id": patient_id, "csrf_token": csrf}
-    order_id = to_gateway(site, gateway, form, "/draw/enter")
+    _session, _form, order_id = draw_entry_at_gateway(site, app_world, gateway, sms_log)
     opened = db.get(PreauthOrder, order_id)
     assert opened is not None and opened.context  # kept to make the entry on the callback
     created = opened.created_at
