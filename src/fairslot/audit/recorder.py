@@ -55,7 +55,7 @@ log = logging.getLogger("fairslot.audit")
 # The records a later request's real-time gate counts, one by one.
 _COUNTED_ACTIONS = frozenset({"bind_patient"})
 _COUNTED_DECISIONS = frozenset({"review", "block"})
-# What the browse signal reads (``gate/realtime.py::BROWSE_ACTS``).
+# What the gate's browse signal reads (``gate/realtime.py::BROWSE_ACTS`` is this set).
 BROWSE_ACTIONS = frozenset({"availability", "alternatives"})
 
 Row = dict[str, Any]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from fairslot.audit.recorder import BROWSE_ACTIONS
 from fairslot.audit.service import PendingRecord
 from fairslot.blacklist.gate import refusal
 from fairslot.bookings.models import Booking
@@ -35,7 +36,7 @@ from fairslot.gate.velocity import (
 # The actions through which an account takes a slot or a chance at one.
 BOOKING_ACTS = frozenset({"hold", "intent", "waitlist_join"})
 # What a person looks at before holding a slot.
-BROWSE_ACTS = ("availability", "alternatives")
+BROWSE_ACTS = BROWSE_ACTIONS  # what the record buffer writes at once for a first browse
 # However it is configured, a suspect never waits longer than this (see SlowLane).
 MAX_SUSPECT_DELAY_SECONDS = 10.0
 
