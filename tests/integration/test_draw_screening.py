@@ -97,8 +97,15 @@ def test_a_ring_of_six_is_held_out_with_reasons_and_one_case_and_the_draw_verifi
     (case_id,) = {i.case_id for i in held}
     case = world.db.get(Case, case_id)
     assert case is not None and case.status == CaseStatus.OPEN and case.subject_kind == "ring"
-    alert = world.db.scalars(select(RiskAlert).where(RiskAlert.case_id == case_id)).one()
+    alerts = world.db.scalars(select(RiskAlert).where(RiskAlert.case_id == case_id)).all()
+    (alert,) = [a for a in alerts if a.entity_kind == "ring"]
     assert alert.rule == "draw_screening" and "ring_shared_device" in alert.explanation
+    # Its witnesses, one alert each: the two phones and the broker's payment account.
+    assert sorted(a.entity_kind for a in alerts if a is not alert) == [
+        "device",
+        "device",
+        "payment_account",
+    ]
     assert sorted(alert.details["intents"]) == sorted(i.id for i in ring)
     assert reread(world, genuine.id).status == IntentStatus.REGISTERED
     # Screening again changes nothing: no second hold, no second case.
@@ -405,6 +412,11 @@ def test_two_accounts_rotating_three_phones_over_eight_patients_are_held(world: 
     assert {i.status for i in held} == {IntentStatus.HELD}
     assert all("ring_size" in i.held_reasons for i in held)
     assert len({i.case_id for i in held}) == 1
+    # The case names the three phones as witnesses, each an alert of its own: the evidence
+    # a reviewer weighs, and identifiers offered for blocking.
+    alerts = world.db.scalars(select(RiskAlert).where(RiskAlert.case_id == held[0].case_id)).all()
+    assert sorted(a.entity_kind for a in alerts) == ["device", "device", "device", "ring"]
+    assert {a.details["accounts"] for a in alerts if a.entity_kind == "device"} == {2}
     world.platform.clock.set(session.release_at)
     run_worker(world)
     assert {reread(world, i.id).status for i in genuine} == {IntentStatus.WON}

@@ -188,6 +188,38 @@ def test_two_accounts_rotating_shared_devices_over_eight_patients_are_a_ring() -
     decided = screen(ring + [entrant(n) for n in range(20, 40)], now=NOW)
     assert sorted(decided.held) == sorted(e.intent_id for e in ring)
     assert all(screening.RING_SIZE in r for r in decided.held.values())
+    # Each phone crosses the two accounts: three witnesses. Each account's own card pays
+    # for its four patients only, as a family's would: no witness.
+    (found,) = decided.rings
+    assert found.witnesses == (("device", "bot-0"), ("device", "bot-1"), ("device", "bot-2"))
+
+
+def test_a_ring_names_as_witnesses_what_ties_it_beyond_a_household() -> None:
+    ring = [
+        entrant(
+            n,
+            device_key="grab-phone-a" if n % 2 else "grab-phone-b",
+            payment_key="broker-pay",
+            ip_key="broker-ip",
+            wifi_key=None,
+        )
+        for n in range(1, 7)
+    ]
+    (found,) = screen(ring, now=NOW).rings
+    assert found.witnesses == (
+        ("device", "grab-phone-a"),
+        ("device", "grab-phone-b"),
+        ("payment", "broker-pay"),
+    )
+
+
+def test_a_family_tablet_inside_a_ring_is_no_witness() -> None:
+    # A family of three on one account, tablet and card, glued by a private network to a
+    # ring of three accounts on one phone: the phone is a witness, the family's things not.
+    ring = [entrant(n, device_key="shared-phone", ip_key="broker-home") for n in range(1, 4)]
+    kin = family(10, 3, account=7, ip_key="broker-home")
+    (found,) = screen(ring + kin, now=NOW).rings
+    assert found.witnesses == (("device", "shared-phone"),)
 
 
 def test_two_accounts_of_one_household_entering_five_patients_are_not_held() -> None:

@@ -149,6 +149,9 @@ class Ring:
     reasons: tuple[str, ...]
     accounts: int
     patients: int
+    # The devices and payment accounts that tie the ring together beyond a household, as
+    # ``(kind, key)`` with kind ``device`` or ``payment`` (see :func:`witnesses`).
+    witnesses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -280,9 +283,30 @@ def rings(
                     reasons=tuple(sorted(reasons)),
                     accounts=len({by_id[m].account_id for m in members}),
                     patients=len({by_id[m].patient_key for m in members}),
+                    witnesses=witnesses([by_id[m] for m in members], settings=settings),
                 )
             )
     return sorted(found, key=lambda r: r.ring_id)
+
+
+def witnesses(
+    members: Sequence[EntrantFacts], *, settings: ScreeningSettings
+) -> tuple[tuple[str, str], ...]:
+    """The ring's witnesses: each device or payment account that, on its own, serves
+    entries of more than one account or of more patients than a household has. Each is
+    evidence of its own that the people behind the ring are tied beyond a household (a
+    couple's shared tablet in a component of five patients is one; an operator rotating
+    three phones over two accounts leaves three). Sorted by kind, then key."""
+    found = []
+    for kind in (_DEVICE, _PAYMENT):
+        keys = {key for m in members if (key := _key_of(m, kind)) is not None}
+        for key in sorted(keys):
+            users = [m for m in members if _key_of(m, kind) == key]
+            accounts = len({m.account_id for m in users})
+            patients = len({m.patient_key for m in users})
+            if accounts > 1 or patients > settings.household_patients:
+                found.append((kind, key))
+    return tuple(found)
 
 
 def ring_id(intent_ids: Iterable[str]) -> str:

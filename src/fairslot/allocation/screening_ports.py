@@ -20,6 +20,19 @@ from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, kw_only=True)
+class Witness:
+    """A device or payment account that ties a held ring together beyond a household
+    (``screening.witnesses``), filed as a review alert of its own in the ring's case so
+    the reviewer sees each identifier as separate evidence and may block it."""
+
+    kind: str  # the alert's entity kind: "device" or "payment_account"
+    key: str  # the stored key (the keyed hash the gate looks up)
+    label: str  # masked
+    accounts: int  # how many of the ring's accounts it served
+    patients: int  # how many of the ring's patients it served
+
+
+@dataclass(frozen=True, kw_only=True)
 class HeldGroup:
     """Entries of one draw held for review together: a ring's (a ring is reviewed as a
     whole) or one patient's. Filed as one review alert of ``rule`` on its subject."""
@@ -34,6 +47,7 @@ class HeldGroup:
     details: Mapping[str, Any]
     # An open case an entrant was held for: the group is reviewed there while it is open.
     concerned_case: int | None = None
+    witnesses: tuple[Witness, ...] = ()  # a ring's; filed as alerts in the group's case
 
 
 class CaseDesk(Protocol):

@@ -16,7 +16,7 @@ have the window's time before the draw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -27,10 +27,11 @@ from fairslot.allocation import screening
 from fairslot.allocation import screening_repository as repo
 from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.screening import EntrantFacts, Screening, ScreeningSettings
-from fairslot.allocation.screening_ports import CaseDesk, HeldGroup
+from fairslot.allocation.screening_ports import CaseDesk, HeldGroup, Witness
 from fairslot.allocation.service import identifiers
 from fairslot.allocation.states import IntentStatus
 from fairslot.blacklist import gate as blacklist_gate
+from fairslot.context import short_key
 from fairslot.crypto import Protector
 from fairslot.notifications import service as notify
 from fairslot.patients.models import Patient
@@ -329,8 +330,38 @@ def _case_for(
         },
         # An entrant held for an open case is reviewed in that case (the first, if several).
         concerned_case=first.case_ids[0] if first.case_ids else None,
+        witnesses=_witnesses(found, ring_id=first.ring, by_id=by_id),
     )
     return desk.file_held_group(db, group=held, now=now, actor=ACTOR)
+
+
+def _witnesses(
+    found: Screening,
+    *,
+    ring_id: str | None,
+    by_id: Mapping[str, Intent],
+) -> tuple[Witness, ...]:
+    """The held ring's witnesses (``screening.witnesses``) as the reviewer reads them:
+    stored keys, masked labels, and how many of the ring's accounts and patients each
+    served."""
+    ring = next((r for r in found.rings if r.ring_id == ring_id), None)
+    if ring is None:
+        return ()
+    members = [by_id[i] for i in ring.intent_ids if i in by_id]
+    out = []
+    for kind, key in ring.witnesses:
+        payment = kind == "payment"
+        users = [m for m in members if (m.payment_account_hash if payment else m.device_key) == key]
+        out.append(
+            Witness(
+                kind="payment_account" if payment else "device",
+                key=key,
+                label=f"payment …{key[-4:]}" if payment else f"device {short_key(key)}",
+                accounts=len({m.account_id for m in users}),
+                patients=len({m.patient_id for m in users}),
+            )
+        )
+    return tuple(out)
 
 
 def _explanation(draw: Draw, group: Sequence[Intent], reasons: Sequence[str]) -> str:

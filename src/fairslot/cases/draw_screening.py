@@ -4,8 +4,10 @@ Screening sits below cases and may not import them; the composition root hands i
 desk instead (``bootstrap.Platform.screening_desk``). It reads the open cases screening
 counts as facts about a draw's entrants, and files a held group's review alert through
 case intake: into the open case an entrant was held for, else into its subject's case
-(``cases/intake.py``: the subject's open case, a continued ring's, or a new one). Only
-flushes: the edge commits.
+(``cases/intake.py``: the subject's open case, a continued ring's, or a new one). A held
+ring's witnesses (each device or payment account tying it together beyond a household)
+are filed as alerts of their own in that case, so the reviewer weighs each identifier as
+separate evidence and can block it. Only flushes: the edge commits.
 """
 
 from __future__ import annotations
@@ -39,23 +41,99 @@ class DrawScreeningDesk:
         }
 
     def file_held_group(self, db: Session, *, group: HeldGroup, now: datetime, actor: str) -> int:
-        """The group's case. The day's alert on the subject, if already filed, keeps its
-        case; otherwise the alert is stored (once) and taken in."""
-        subject = Subject(
-            kind=RING if group.ring_id is not None else PATIENT,
-            key=group.key,
-            label=group.label,
-            members=group.members,
+        """The group's case, with the group's witnesses filed in it (see
+        :func:`_file_witnesses`)."""
+        case_id = _file_group(db, group=group, now=now, actor=actor)
+        _file_witnesses(db, group=group, case_id=case_id, now=now, actor=actor)
+        return case_id
+
+
+def _file_group(db: Session, *, group: HeldGroup, now: datetime, actor: str) -> int:
+    """The group's case. The day's alert on the subject, if already filed, keeps its
+    case; otherwise the alert is stored (once) and taken in."""
+    subject = Subject(
+        kind=RING if group.ring_id is not None else PATIENT,
+        key=group.key,
+        label=group.label,
+        members=group.members,
+    )
+    stored = repo.alert_for(
+        db,
+        run_date=now.date(),
+        rule=group.rule,
+        entity_kind=subject.kind,
+        entity_key=subject.key,
+    )
+    if stored is not None and stored[1] is not None:
+        return stored[1]
+    alert_id = (
+        stored[0]
+        if stored is not None
+        else repo.insert_alert(
+            db,
+            values={
+                "run_date": now.date(),
+                "rule": group.rule,
+                "entity_kind": subject.kind,
+                "entity_key": subject.key,
+                "entity_label": subject.label[:128],
+                "score": group.score,
+                "explanation": group.explanation[:1000],
+                "booking_ids": [],
+                "event_ids": [],
+                "details": dict(group.details),
+                "ring_id": group.ring_id,
+                "created_at": now,
+            },
         )
+    )
+    alert = intake.IntakeAlert(
+        alert_id=alert_id, rule=group.rule, score=group.score, subject=subject
+    )
+    # An entrant held for an open case is reviewed in that case.
+    concerned = (
+        repo.get_case(db, group.concerned_case) if group.concerned_case is not None else None
+    )
+    if concerned is not None and intake.add_alerts(
+        db, case=concerned, alerts=[alert], now=now, actor=actor
+    ):
+        intake_repo.link_alerts(db, case_of={alert_id: concerned.id})
+        return concerned.id
+    report = intake.take_in(db, alerts=[alert], now=now, actor=actor)
+    taken = report.opened or report.updated
+    if taken:
+        return taken[0]
+    # The subject's closed case had judged this very evidence: the alert stays with it.
+    again = repo.alert_for(
+        db,
+        run_date=now.date(),
+        rule=group.rule,
+        entity_kind=subject.kind,
+        entity_key=subject.key,
+    )
+    case_id = again[1] if again is not None else None
+    assert case_id is not None
+    return int(case_id)
+
+
+def _file_witnesses(
+    db: Session, *, group: HeldGroup, case_id: int, now: datetime, actor: str
+) -> None:
+    """One alert per witness of a held ring (a device or payment account tying it together
+    beyond a household), in the ring's case: the reviewer reads each identifier as
+    evidence of its own and may block it. A witness's alert of the day already in a case
+    stays there; filing twice adds nothing."""
+    new: list[intake.IntakeAlert] = []
+    for witness in group.witnesses:
         stored = repo.alert_for(
             db,
             run_date=now.date(),
             rule=group.rule,
-            entity_kind=subject.kind,
-            entity_key=subject.key,
+            entity_kind=witness.kind,
+            entity_key=witness.key,
         )
         if stored is not None and stored[1] is not None:
-            return stored[1]
+            continue
         alert_id = (
             stored[0]
             if stored is not None
@@ -64,43 +142,35 @@ class DrawScreeningDesk:
                 values={
                     "run_date": now.date(),
                     "rule": group.rule,
-                    "entity_kind": subject.kind,
-                    "entity_key": subject.key,
-                    "entity_label": subject.label[:128],
+                    "entity_kind": witness.kind,
+                    "entity_key": witness.key,
+                    "entity_label": witness.label[:128],
                     "score": group.score,
-                    "explanation": group.explanation[:1000],
+                    "explanation": (
+                        f"{witness.label} served {witness.accounts} accounts and "
+                        f"{witness.patients} patients of {group.label}"
+                    )[:1000],
                     "booking_ids": [],
                     "event_ids": [],
-                    "details": dict(group.details),
+                    "details": {
+                        "ring": group.key,
+                        "accounts": witness.accounts,
+                        "patients": witness.patients,
+                        "draw_id": group.details.get("draw_id"),
+                    },
                     "ring_id": group.ring_id,
                     "created_at": now,
                 },
             )
         )
-        alert = intake.IntakeAlert(
-            alert_id=alert_id, rule=group.rule, score=group.score, subject=subject
+        new.append(
+            intake.IntakeAlert(
+                alert_id=alert_id,
+                rule=group.rule,
+                score=group.score,
+                subject=Subject(kind=witness.kind, key=witness.key, label=witness.label),
+            )
         )
-        # An entrant held for an open case is reviewed in that case.
-        concerned = (
-            repo.get_case(db, group.concerned_case) if group.concerned_case is not None else None
-        )
-        if concerned is not None and intake.add_alerts(
-            db, case=concerned, alerts=[alert], now=now, actor=actor
-        ):
-            intake_repo.link_alerts(db, case_of={alert_id: concerned.id})
-            return concerned.id
-        report = intake.take_in(db, alerts=[alert], now=now, actor=actor)
-        taken = report.opened or report.updated
-        if taken:
-            return taken[0]
-        # The subject's closed case had judged this very evidence: the alert stays with it.
-        again = repo.alert_for(
-            db,
-            run_date=now.date(),
-            rule=group.rule,
-            entity_kind=subject.kind,
-            entity_key=subject.key,
-        )
-        case_id = again[1] if again is not None else None
-        assert case_id is not None
-        return int(case_id)
+    case = repo.get_case(db, case_id) if new else None
+    if case is not None and intake.add_alerts(db, case=case, alerts=new, now=now, actor=actor):
+        intake_repo.link_alerts(db, case_of={a.alert_id: case_id for a in new})
