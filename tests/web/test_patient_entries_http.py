@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -77,6 +78,9 @@ def run_the_draw(world: World, session: ClinicSession) -> None:
     run_worker(world)
 
 
+PERIOD_ZH = {"am": "上午", "pm": "下午", "evening": "晚间"}
+
+
 def test_a_patient_enters_a_draw_in_its_window_and_sees_the_verified_result(
     site: TestClient, other: TestClient, app_world: World, sms_log: SmsLog, db: Session
 ) -> None:
@@ -103,6 +107,9 @@ def test_a_patient_enters_a_draw_in_its_window_and_sees_the_verified_result(
     page = site.get(f"/entries/draw/{intent_id}?done=draw_entered")
     assert "已登记摇号" in page.text and "已登记，等待摇号" in page.text
     assert 'role="timer"' in page.text and "撤回登记" in page.text
+    # The visit's time reads as the booking pages do: day, period, then the opening hour.
+    starts = session.starts_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{starts:%Y-%m-%d} {PERIOD_ZH[session.period.value]}，{starts:%H:%M} 开诊" in page.text
 
     # A second family enters the same one-slot draw: one of the two wins.
     other_csrf, other_patient = signed_in_with_patient(other, sms_log)
