@@ -3,33 +3,13 @@ at release time each round trip is paid by thousands of requests a second."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
+from factories.statements import statements
 from factories.world import World
 from fairslot.audit.service import PendingRecord
 from fairslot.gate import realtime
 from fairslot.gate.velocity import Decision
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        statement = str(args[2])
-        if not statement.startswith("BEGIN"):  # SQLite's own transaction start
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_holds_velocity_signals_are_read_in_one_statement(world: World) -> None:

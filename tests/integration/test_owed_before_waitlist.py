@@ -14,12 +14,11 @@ from sqlalchemy import select
 from factories import bookings as arrange
 from factories.batches import run_worker
 from factories.bookings import cancel
-from factories.supply import create_doctor
-from factories.world import UNRELEASED_DAY, World, make_world
+from factories.draw_entries import draw_world, register
+from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation import screening_review
-from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent, ScreeningEvent
-from fairslot.allocation.states import AllocationMode, IntentStatus
+from fairslot.allocation.states import IntentStatus
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.patients.models import Account, Patient
@@ -34,28 +33,20 @@ MIN = dt.timedelta(minutes=1)
 
 @pytest.fixture
 def world(db, platform) -> World:  # type: ignore[no-untyped-def]
-    w = make_world(db, platform)
-    w.department = w.department_(allocation_mode=AllocationMode.DRAW)
-    w.doctor = create_doctor(db, hospital=w.hospital, department=w.department)
-    db.commit()
-    return w
+    return draw_world(db, platform)
 
 
 def enter(world: World, account: Account, patient: Patient, session: ClinicSession) -> Intent:
     """An entrant of a ring: two phones, one payment account and one address for six."""
-    found, _ = allocation.register_intent(
-        world.db,
-        account_id=account.id,
-        patient_id=patient.id,
-        target=allocation.IntentTarget(session_id=session.id),
-        payment_account="6222020000009999",
-        payment_reference=f"pre-{patient.id}",
-        now=world.now(),
-        ctx=world.ctx(account, device_id=f"grab-phone-{patient.id % 2}", ip="198.51.100.7"),
-        policy=world.policy,
-        protector=world.platform.protector,
+    found, _ = register(
+        world,
+        account,
+        patient,
+        session,
+        device=f"grab-phone-{patient.id % 2}",
+        ip="198.51.100.7",
+        payment="6222020000009999",
     )
-    world.db.commit()
     return found
 
 
