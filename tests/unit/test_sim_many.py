@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from fairslot.sim.many import run_many
+from fairslot.sim.many import ERROR_HEAD, ERROR_TAIL, failed, run_many
 from fairslot.sim.modes import Mode
 from fairslot.sim.scenario import ScenarioParams
 
@@ -32,3 +32,14 @@ def test_failed_runs_keep_their_place_and_say_why(jobs: int) -> None:
     ]
     assert all("no-such-database" in str(r["error"]) for r in runs)
     assert sorted(r["seed"] for r in shown) == [1, 3]  # type: ignore[type-var]
+
+
+def test_a_long_failure_keeps_what_failed_and_the_end_of_its_log() -> None:
+    log = "".join(f"log line {n}\n" for n in range(2000))
+    found = failed(
+        ScenarioParams.quick(), 4, RuntimeError(f"the server did not answer within 90 s:\n{log}")
+    )
+    error = str(found["error"])
+    assert error.startswith("RuntimeError: the server did not answer within 90 s:")
+    assert error.endswith("log line 1999")
+    assert len(error) < ERROR_HEAD + ERROR_TAIL + 10

@@ -51,10 +51,17 @@ def run_one(
     return result.as_json()
 
 
+ERROR_HEAD = 600  # characters of a failure's message kept from its start
+ERROR_TAIL = 1400  # and from its end (a server's log tail often follows the reason)
+
+
 def failed(params: ScenarioParams, seed: int, exc: BaseException) -> dict[str, Any]:
-    """A failed run's place in the JSON: its seed, its preset and what went wrong."""
+    """A failed run's place in the JSON: its seed, its preset and what went wrong (the
+    message's start, which says what failed, and its end, where a log tail ends)."""
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return {"seed": seed, "scenario": {"name": params.name}, "error": text[-2000:]}
+    if len(text) > ERROR_HEAD + ERROR_TAIL:
+        text = f"{text[:ERROR_HEAD]}\n[…]\n{text[-ERROR_TAIL:]}"
+    return {"seed": seed, "scenario": {"name": params.name}, "error": text}
 
 
 def run_many(
