@@ -1,5 +1,6 @@
 """``fairslot bench release`` and ``fairslot bench matrix``: the release-burst benchmark
-(see ``fairslot/bench``); the tables are in ``cli/bench_tables.py``."""
+(see ``fairslot/bench``); the tables are in ``cli/bench_tables.py``. ``fairslot bench
+push`` (a schedule push) is in ``cli/push_bench_cmd.py``."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 import typer
 
 from fairslot.bench.release import MAX_CLIENTS, BenchOptions, BenchRun, run_release_bench
+from fairslot.cli import push_bench_cmd
 from fairslot.cli.bench_tables import print_matrix, print_run
 from fairslot.cli.common import console, err_console
 from fairslot.db.scratch import DEFAULT_PG_ADMIN
 
 app = typer.Typer(help="Measure the platform under release-time load.", no_args_is_help=True)
+app.command("push")(push_bench_cmd.push)
 
 _CLIENTS = typer.Option(
     256, "--clients", min=1, max=MAX_CLIENTS, help="connections (wrk threads, one each)"

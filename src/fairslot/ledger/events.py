@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any, NamedTuple
 
 
 class EventKind(enum.StrEnum):
@@ -19,3 +20,12 @@ class EventKind(enum.StrEnum):
     CHECKED_IN = "checked_in"
     NO_SHOW = "no_show"
     WITHDRAWN = "withdrawn"
+
+
+class Entry(NamedTuple):
+    """One row to append to a slot's ledger; who acted and when are the caller's
+    (``service.record_many``)."""
+
+    slot_id: str
+    kind: EventKind
+    data: dict[str, Any]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from fairslot.bookings.models import Booking
@@ -13,6 +14,15 @@ from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession, Slot
 
 SlotPlace = tuple[Slot, ClinicSession, Department, Doctor, Hospital]
+_APPEND = insert(cast(Table, SlotEvent.__table__))
+
+
+def append(db: Session, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ledger rows (every column but ``id``) in one executemany; nothing is read
+    back. (The table, not the entity: an ORM bulk insert would split the rows wherever
+    their None columns differ; see ``schedules.repository.insert_slots``.)"""
+    if rows:
+        db.execute(_APPEND, list(rows))
 
 
 def history(db: Session, slot_id: str) -> list[SlotEvent]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from fairslot.context import RequestContext
-from fairslot.ledger.events import EventKind
+from fairslot.ledger import repository as repo
+from fairslot.ledger.events import Entry, EventKind
 from fairslot.ledger.models import SlotEvent
 
 
@@ -29,17 +31,54 @@ def record(
         kind=kind,
         at=at,
         recorded_at=recorded_at,
-        actor=ctx.actor,
         booking_id=booking_id,
         patient_key=patient_key,
-        account_id=ctx.account_id,
-        channel_id=ctx.channel_id,
-        device_key=ctx.device_key,
-        ip_key=ctx.ip_key,
-        ip_label=ctx.ip_label,
-        wifi_key=ctx.wifi_key,
-        payment_account_hash=ctx.payment_account_hash,
         data=data or {},
+        **_who(ctx),
     )
     db.add(event)
     return event
+
+
+def record_many(
+    db: Session,
+    *,
+    entries: Iterable[Entry],
+    at: datetime,
+    recorded_at: datetime,
+    ctx: RequestContext,
+) -> int:
+    """Append many rows of one actor at one instant (a push's ``pushed`` rows) in one
+    executemany, without an ORM object each; no booking or patient. Written at once,
+    not at the next flush: their slots must be written already. Returns the count."""
+    who = _who(ctx)
+    rows = [
+        {
+            "slot_id": entry.slot_id,
+            "kind": entry.kind,
+            "at": at,
+            "recorded_at": recorded_at,
+            "booking_id": None,
+            "patient_key": None,
+            "data": entry.data,
+            **who,
+        }
+        for entry in entries
+    ]
+    repo.append(db, rows=rows)
+    return len(rows)
+
+
+def _who(ctx: RequestContext) -> dict[str, Any]:
+    """Who acted, through which channel and from where: the columns every row takes
+    from its request context."""
+    return {
+        "actor": ctx.actor,
+        "account_id": ctx.account_id,
+        "channel_id": ctx.channel_id,
+        "device_key": ctx.device_key,
+        "ip_key": ctx.ip_key,
+        "ip_label": ctx.ip_label,
+        "wifi_key": ctx.wifi_key,
+        "payment_account_hash": ctx.payment_account_hash,
+    }

@@ -13,36 +13,39 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from fairslot.bookings import transitions
 from fairslot.channels import repository as channels
-from fairslot.channels.models import Channel
 from fairslot.context import RequestContext
-from fairslot.db.base import new_guid
 from fairslot.hospitals import repository as hospitals_repo
 from fairslot.hospitals import service as hospitals
 from fairslot.hospitals.errors import HospitalNotFound
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.hospitals.service import UpsertCounts, policy_of
 from fairslot.ledger import service as ledger
-from fairslot.ledger.events import EventKind
+from fairslot.ledger.events import Entry
 from fairslot.schedules import repository as repo
 from fairslot.schedules import withdrawal
 from fairslot.schedules.changes import KEEP_WINDOW, SessionChange, StoredSession, decide
 from fairslot.schedules.errors import ScheduleInvalid, WrongHospital
 from fairslot.schedules.formats import ScheduleDocument, SessionSpec
 from fairslot.schedules.models import ClinicSession, Slot
+from fairslot.schedules.new_slots import (
+    NewSlot,
+    PushedSession,
+    Reserving,
+    new_slots,
+    pushed_entries,
+)
 from fairslot.schedules.release import (
     ReleasePolicy,
     late_release_at,
     session_times,
     slot_windows,
 )
-from fairslot.schedules.reservations import assign_reserved
 from fairslot.schedules.schemas import (
     ImportReport,
     Outcome,
@@ -58,12 +61,15 @@ class _Run:
 
     hospital: Hospital
     policy: ReleasePolicy
-    channels: Sequence[Channel]
+    reserving: Sequence[Reserving]
     now: datetime
     ctx: RequestContext
     rng: random.Random
     late_release_minutes: tuple[int, int]
 
+
+# Slots written per executemany (and their ledger rows): bounded memory, few round trips.
+WRITE_CHUNK = 5000
 
 # --- import ----------------------------------------------------------------------------
 
@@ -98,7 +104,14 @@ def import_schedule(
     run = _Run(
         hospital=hospital,
         policy=policy_of(hospital),
-        channels=channels.list_active_reserving(db),
+        reserving=[
+            Reserving(
+                channel_id=channel.id,
+                share=channel.reserved_share,
+                return_minutes=channel.reserve_return_minutes,
+            )
+            for channel in channels.list_active_reserving(db)
+        ],
         now=now,
         ctx=ctx,
         rng=rng or random.SystemRandom(),
@@ -236,17 +249,30 @@ def _new_session(
 
 
 def _push_new_sessions(db: Session, run: _Run, *, sessions: list[ClinicSession]) -> None:
-    """Create the slots of new sessions in three batched flushes (ids, slots, ledger)."""
+    """Write the slots of new sessions and their ``pushed`` rows as plain rows, one
+    executemany per ``WRITE_CHUNK`` slots (a city push is 100,000 slots: an ORM object
+    per slot and per ledger row, and on SQLite a round trip per ledger row, held SQLite's
+    write lock for a minute). Still one transaction: the edge commits the whole document
+    or nothing, and SQLite's other writers wait for it (``bench push`` measures how long)."""
     if not sessions:
         return
-    db.flush()
-    pushed = [
-        (session, _add_slots(db, run, session=session, numbers=range(1, session.capacity + 1)))
-        for session in sessions
-    ]
-    db.flush()
-    for session, slots in pushed:
-        _record_pushed(db, run, session=session, slots=slots)
+    db.flush()  # the sessions' ids
+    slots: list[NewSlot] = []
+    entries: list[Entry] = []
+    for session in sessions:
+        pushed = _pushed(run, session)
+        added = _new_slots(run, session=pushed, numbers=range(1, session.capacity + 1))
+        slots.extend(added)
+        entries.extend(pushed_entries(pushed, slots=added))
+        if len(slots) >= WRITE_CHUNK:
+            _write(db, run, slots=slots, entries=entries)
+            slots, entries = [], []
+    _write(db, run, slots=slots, entries=entries)
+
+
+def _write(db: Session, run: _Run, *, slots: list[NewSlot], entries: list[Entry]) -> None:
+    repo.insert_slots(db, slots=slots)  # first: the ledger rows refer to them
+    ledger.record_many(db, entries=entries, at=run.now, recorded_at=run.now, ctx=run.ctx)
 
 
 def _decide(
@@ -320,11 +346,19 @@ def _update_session(
         session.fee = spec.fee
     if change.slots_added:
         start = max((slot.number for slot in slots), default=0) + 1
-        added = _add_slots(
-            db, run, session=session, numbers=range(start, start + change.slots_added)
-        )
+        pushed = _pushed(run, session)
+        rows = _new_slots(run, session=pushed, numbers=range(start, start + change.slots_added))
+        # A few slots, which the rest of the change moves and counts: ORM objects.
+        added = [Slot(**row._asdict()) for row in rows]
+        db.add_all(added)
         db.flush()
-        _record_pushed(db, run, session=session, slots=added)
+        ledger.record_many(
+            db,
+            entries=pushed_entries(pushed, slots=rows),
+            at=run.now,
+            recorded_at=run.now,
+            ctx=run.ctx,
+        )
         slots = slots + added
     if change.slots_withdrawn:
         _withdraw_free(db, run, slots=slots, count=change.slots_withdrawn)
@@ -384,79 +418,35 @@ def _withdraw_free(db: Session, run: _Run, *, slots: list[Slot], count: int) -> 
         )
 
 
-def _add_slots(db: Session, run: _Run, *, session: ClinicSession, numbers: range) -> list[Slot]:
-    windows = slot_windows(
-        starts_at=session.starts_at, ends_at=session.ends_at, capacity=len(numbers)
+def _pushed(run: _Run, session: ClinicSession) -> PushedSession:
+    return PushedSession(
+        id=session.id,
+        hospital_code=run.hospital.code,
+        his_session_id=session.his_session_id,
+        session_date=session.session_date,
+        period=session.period,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        release_at=session.release_at,
+        closes_at=session.closes_at,
     )
-    reserved = assign_reserved(
-        list(numbers), shares=[(channel.id, channel.reserved_share) for channel in run.channels]
-    )
-    return_minutes = {channel.id: channel.reserve_return_minutes for channel in run.channels}
-    slots: list[Slot] = []
+
+
+def _new_slots(run: _Run, *, session: PushedSession, numbers: range) -> list[NewSlot]:
+    """Slots pushed after their session's release time cool until a random time ahead."""
     late = session.release_at <= run.now
-    for number, (starts_at, ends_at) in zip(numbers, windows, strict=True):
-        channel_id = reserved.get(number)
-        slot = Slot(
-            id=new_guid(),
-            session_id=session.id,
-            number=number,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            state=SlotState.COOLING if late else SlotState.OPEN,
-            reopen_at=_late_release(run, session=session) if late else None,
-            version=1,
-            # Late supply has no separate "released" event: its re-release is its release.
-            release_logged=late,
-            reserved_channel_id=channel_id,
-            reserved_until=(
-                session.starts_at - timedelta(minutes=return_minutes[channel_id])
-                if channel_id is not None
-                else None
-            ),
-        )
-        db.add(slot)
-        slots.append(slot)
-    return slots
-
-
-def _record_pushed(db: Session, run: _Run, *, session: ClinicSession, slots: list[Slot]) -> None:
-    for slot in slots:
-        data: dict[str, Any] = {
-            "hospital": run.hospital.code,
-            "session_id": session.his_session_id,
-            "number": slot.number,
-            "date": session.session_date.isoformat(),
-            "period": session.period.value,
-            "starts_at": slot.starts_at.isoformat(),
-            "release_at": session.release_at.isoformat(),
-        }
-        if slot.reserved_channel_id is not None:
-            data["reserved_channel_id"] = slot.reserved_channel_id
-        ledger.record(
-            db,
-            slot_id=slot.id,
-            kind=EventKind.PUSHED,
-            at=run.now,
-            recorded_at=run.now,
-            ctx=run.ctx,
-            data=data,
-        )
-        if slot.state == SlotState.COOLING and slot.reopen_at is not None:
-            ledger.record(
-                db,
-                slot_id=slot.id,
-                kind=EventKind.COOLING,
-                at=run.now,
-                recorded_at=run.now,
-                ctx=run.ctx,
-                data={"reopen_at": slot.reopen_at.isoformat(), "reason": "late_supply"},
-            )
-
-
-def _late_release(run: _Run, *, session: ClinicSession) -> datetime:
     low, high = run.late_release_minutes
-    return late_release_at(
-        now=run.now, closes_at=session.closes_at, rng=run.rng, min_minutes=low, max_minutes=high
+
+    def reopen_at() -> datetime:
+        return late_release_at(
+            now=run.now, closes_at=session.closes_at, rng=run.rng, min_minutes=low, max_minutes=high
+        )
+
+    return new_slots(
+        session,
+        numbers=numbers,
+        reserving=run.reserving,
+        late_reopen_at=reopen_at if late else None,
     )
 
 
