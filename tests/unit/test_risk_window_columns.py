@@ -9,16 +9,18 @@ from datetime import timedelta
 import numpy as np
 
 from fairslot.risk.facts import RiskSettings
-from fairslot.risk.ring_groups import DEVICE, NETWORK, PAYMENT, PHONE
+from fairslot.risk.ring_groups import DEVICE, NETWORK, PAYMENT, PHONE, hashed
 from fairslot.risk.window_columns import (
     BOOKED,
     NONE,
     TAKEN,
     ActorColumns,
     Keyed,
+    Members,
     WindowColumns,
     distinct_counts,
-    operator_suspect_rows,
+    operator_suspects,
+    read_bindings,
     rule_suspect_patients,
     synchrony_accounts,
 )
@@ -35,7 +37,6 @@ def window(rows: Sequence[Mapping[str, object]]) -> WindowColumns:
         return Keyed.of([r.get(name) for r in rows], kind)  # type: ignore[misc]
 
     return WindowColumns(
-        row=np.arange(1, len(rows) + 1, dtype=np.int64),
         patient=ints("patient"),
         account=ints("account"),
         department=ints("department", 1),
@@ -105,6 +106,59 @@ def test_a_staffed_terminal_links_no_accounts_for_the_operator_rules() -> None:
         {"patient": p, "account": 100 + p, "device": "desk", "channel": 7}
         for p in range(SETTINGS.device_accounts)
     ]
-    assert operator_suspect_rows(window(rows), no_requests(), SETTINGS, staffed=[7]).size == 0
-    found = operator_suspect_rows(window(rows), no_requests(), SETTINGS, staffed=[])
-    assert found.tolist() == [1, 2, 3]
+    staffed = operator_suspects(window(rows), no_requests(), SETTINGS, staffed=[7])
+    assert staffed.patients.size == 0
+    assert not staffed.chosen(payment=None, device="desk")
+    found = operator_suspects(window(rows), no_requests(), SETTINGS, staffed=[])
+    assert found.patients.tolist() == [0, 1, 2]
+    assert found.chosen(payment=None, device="desk")
+
+
+def test_the_operator_suspects_are_the_bookings_of_a_busy_card_and_only_those() -> None:
+    rows: list[dict[str, object]] = [
+        {"patient": p, "account": 100 + p, "payment": "broker-card"}
+        for p in range(max(SETTINGS.payment_accounts, SETTINGS.payment_patients))
+    ]
+    # One of the card's patients also booked with a card of their own.
+    rows.append({"patient": 0, "account": 100, "payment": "own-card"})
+    rows.append({"patient": 50, "account": 150, "payment": "other-card"})
+    found = operator_suspects(window(rows), no_requests(), SETTINGS, staffed=[])
+    assert found.patients.tolist() == list(range(len(rows) - 2))
+    assert found.chosen(payment="broker-card", device=None)
+    # The patient's other booking is read with theirs, but is not one of the card's.
+    assert not found.chosen(payment="own-card", device=None)
+    assert not found.chosen(payment=None, device=None)
+
+
+def test_the_bindings_read_are_those_of_the_windows_patients_and_accounts() -> None:
+    w = window([{"patient": 1, "account": 10}, {"patient": 2}])
+    patient = np.array([1, 2, 3, 4, 5])
+    account = np.array([11, 12, 10, 13, NONE])
+    # Patients 1 and 2 booked; patient 3 is bound to account 10, which booked; an absent
+    # account (NONE) matches nothing, as SQL's IN does not match NULL.
+    assert read_bindings(Members.of(w), patient, account).tolist() == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_a_column_of_identifiers_tells_null_from_empty_from_a_key() -> None:
+    values = ["card-a", None, "", "card-a", "card-b"]
+    keyed = Keyed.of(values, PAYMENT)
+    assert keyed.present.tolist() == [True, False, True, True, True]
+    assert keyed.filled.tolist() == [True, False, False, True, True]
+    assert keyed.numbers[0] == keyed.numbers[3] != keyed.numbers[4]
+    assert (keyed.numbers >= 0).all()
+    # The same text of another kind is another number.
+    assert Keyed.of(values, DEVICE).numbers[0] != keyed.numbers[0]
+
+
+def test_a_key_whose_hash_happens_to_be_that_of_null_or_empty_is_still_a_key() -> None:
+    values = ["looks-null", None, "looks-empty", ""]
+    hashes = np.array([hash(None), hash(None), hash(""), hash("")], dtype=np.int64)
+    _, present, filled = hashed(hashes, PAYMENT, value_at=values.__getitem__)
+    assert present.tolist() == [True, False, True, True]
+    assert filled.tolist() == [True, False, True, False]

@@ -1,8 +1,9 @@
 """The daily anomaly batch: one date's window in, alerts and cases out.
 
-``run_batch`` keeps the window in the database (``risk/window_repository.py``), reads it
-once as columns and counts over them what each rule needs (``risk/window_columns.py``),
-reads back as facts only the bookings of what the counts let through, groups the week's
+``run_batch`` reads the window's bookings, requests and bindings once as columns, straight
+from their tables (``risk/window_columns_repository.py``), counts over them what each rule
+needs (``risk/window_columns.py``), reads back as facts only the bookings of what the
+counts let through (``risk/window_repository.py``), groups the week's
 identities for the rings over the same columns (``risk/ring_groups.py``), runs the pure
 rules and the ring scoring, stores every hit and every flagged ring as a ``RiskAlert`` and
 files the new alerts into cases (``cases/intake.py``). It is idempotent for a date:
@@ -25,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as clock_time
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.models import Scope
@@ -40,7 +42,7 @@ from fairslot.risk import window_columns as columns
 from fairslot.risk import window_columns_repository as column_repo
 from fairslot.risk import window_repository as window_repo
 from fairslot.risk.facts import BookingFact, RiskSettings
-from fairslot.risk.linking import RequestFact
+from fairslot.risk.linking import BindingFact, RequestFact
 from fairslot.risk.models import RiskRun
 from fairslot.risk.operators import OPERATOR_RULES, PollFact, operator_groups, run_operator_rules
 from fairslot.risk.rings import Ring, RingSettings, build_graph, rings
@@ -113,11 +115,13 @@ def run_batch(
 
     with report.phase("load"):
         repo.prepare(db)
-        report.bookings = window_repo.open_window(db, window=window)
+        window_repo.open_window(db)
         # Read once as columns, for every count and the ring grouping.
         booked = column_repo.window_columns(db, window=window)
-        acted = column_repo.request_columns(db)
-        bound = column_repo.binding_columns(db)
+        acted = column_repo.request_columns(db, window=window)
+        window_members = columns.Members.of(booked)
+        bound = column_repo.binding_columns(db, members=window_members)
+        report.bookings, report.bindings = len(booked.patient), len(bound)
         events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
         requests = repo.request_facts(db, window=window)
         flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
@@ -130,7 +134,7 @@ def run_batch(
         # Only the bookings of entities whose counts reach a rule come back as facts
         # (``risk/window_columns.py``); the pure rules judge them as ever.
         suspects = window_repo.facts_of_patients(
-            db, numbers=columns.rule_suspect_patients(booked, settings)
+            db, window=window, numbers=columns.rule_suspect_patients(booked, settings)
         )
         hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
         del events
@@ -139,7 +143,8 @@ def run_batch(
         hits += run_operator_rules(
             bookings=_operator_bookings(
                 db,
-                rows=columns.operator_suspect_rows(
+                window=window,
+                suspects=columns.operator_suspects(
                     booked, acted, settings, staffed=sorted(staffed)
                 ),
                 requests=requests,
@@ -166,7 +171,7 @@ def run_batch(
             | {acted.unregistered[n] for n in grouped.patients if n < 0}
         )
         del acted
-        ring_facts = window_repo.facts_with_keys(db, patients=patients)
+        ring_facts = window_repo.facts_with_keys(db, window=window, patients=patients)
         # Public networks matter only where the candidates' links carry them.
         linked: list[BookingFact | RequestFact] = [*ring_facts, *requests]
         candidates = grouped.picked(
@@ -182,7 +187,7 @@ def run_batch(
         graph = build_graph(
             linking.links(
                 bookings=ring_facts,
-                bindings=window_repo.bindings_of(db, patients=candidates.patients),
+                bindings=_bindings_of(db, patients=candidates.patients, members=window_members),
                 requests=requests,
                 sessions=repo.supply_of_sessions(db, ids={f.session_id for f in ring_facts}),
                 window=window,
@@ -190,14 +195,13 @@ def run_batch(
                 public_networks=candidates.public_networks,
             )
         )
-        del requests
+        del requests, window_members
         flagged = [r for r in rings(graph, ring_settings) if r.flagged]
     report.rings_found, report.rings_flagged = candidates.groups, len(flagged)
     report.ring_candidates = candidates.candidates
-    report.bindings = window_repo.binding_count(db)
 
     with report.phase("store"):
-        labels = _labels(db, hits=hits, flagged=flagged)
+        labels = _labels(db, window=window, hits=hits, flagged=flagged)
         members = drafts.ring_members(flagged, hasher=hasher, labels=labels)
         found_alerts = _draft_alerts(
             hits=hits,
@@ -259,22 +263,42 @@ def run_batch(
     return report
 
 
+def _bindings_of(
+    db: Session, *, patients: Collection[str], members: columns.Members
+) -> list[BindingFact]:
+    """The bindings the batch reads (``window_columns.read_bindings``) of ``patients``."""
+    found = window_repo.bindings_of(db, patients=patients)
+    keep = columns.read_bindings(
+        members,
+        np.array([patient for patient, _, _ in found], dtype=np.int64),
+        np.array([account for _, account, _ in found], dtype=np.int64),
+    )
+    return [fact for (_, _, fact), kept in zip(found, keep.tolist(), strict=True) if kept]
+
+
 def _operator_bookings(
     db: Session,
     *,
-    rows: Collection[int],
+    window: Window,
+    suspects: columns.OperatorSuspects,
     requests: Sequence[RequestFact],
     polls: Sequence[PollFact],
     listed: set[tuple[str, str]],
 ) -> list[BookingFact]:
     """The bookings the operator rules must see to answer as over the whole window: those
     of a payment account or device that acted for enough accounts and patients (``rows``,
-    counted by ``window_columns.operator_suspect_rows``), of a polling device, of a
+    counted by ``window_columns.operator_suspects``), of a polling device, of a
     blacklisted patient, and with the payment account or Wi-Fi of a blacklisted identity
     (``operators.blacklist_reappearance``'s taint)."""
     banned = {k for scope, k in listed if scope == Scope.PATIENT}
-    found = window_repo.facts_of_rows(db, rows=rows)
-    found += window_repo.facts_with_keys(db, patients=banned, devices={p.device_key for p in polls})
+    found = [
+        fact
+        for fact in window_repo.facts_of_patients(db, window=window, numbers=suspects.patients)
+        if suspects.chosen(payment=fact.payment_account_hash, device=fact.device_key)
+    ]
+    found += window_repo.facts_with_keys(
+        db, window=window, patients=banned, devices={p.device_key for p in polls}
+    )
     tainted_payments = {k for scope, k in listed if scope == Scope.PAYMENT}
     tainted_wifis = {k for scope, k in listed if scope == Scope.NETWORK}
     facts: list[BookingFact | RequestFact] = [*found, *requests]
@@ -284,12 +308,16 @@ def _operator_bookings(
                 tainted_payments.add(fact.payment_account_hash)
             if fact.wifi_key:
                 tainted_wifis.add(fact.wifi_key)
-    found += window_repo.facts_with_keys(db, payments=tainted_payments, wifis=tainted_wifis)
+    found += window_repo.facts_with_keys(
+        db, window=window, payments=tainted_payments, wifis=tainted_wifis
+    )
     unique = {fact.booking_id: fact for fact in found}
     return list(unique.values())
 
 
-def _labels(db: Session, *, hits: Sequence[Hit], flagged: Sequence[Ring]) -> drafts.Labels:
+def _labels(
+    db: Session, *, window: Window, hits: Sequence[Hit], flagged: Sequence[Ring]
+) -> drafts.Labels:
     """The masked labels of every patient, payment account and address the alerts name,
     as the window's bookings carry them."""
     wanted: dict[str, set[str]] = {"patient": set(), "payment": set(), "network": set()}
@@ -309,7 +337,11 @@ def _labels(db: Session, *, hits: Sequence[Hit], flagged: Sequence[Ring]) -> dra
             if node_kind in wanted:
                 wanted[node_kind].add(value)
     last4, masked, ips = window_repo.labels_of(
-        db, patients=wanted["patient"], payments=wanted["payment"], ips=wanted["network"]
+        db,
+        window=window,
+        patients=wanted["patient"],
+        payments=wanted["payment"],
+        ips=wanted["network"],
     )
     return drafts.Labels(patient_last4=last4, payment_masked=masked, ip_labels=ips)
 

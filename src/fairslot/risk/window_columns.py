@@ -30,6 +30,7 @@ from fairslot.risk.ring_groups import (
     PHONE,
     Grouped,
     group,
+    number,
     numbered,
 )
 from fairslot.risk.rings import RingSettings
@@ -69,9 +70,9 @@ class Keyed:
 
 @dataclass
 class WindowColumns:
-    """The window's bookings (``risk_window``), one array per column, row by row."""
+    """The window's bookings (``window_repository.window_rows``), one array per column,
+    row by row."""
 
-    row: np.ndarray  # the row's number in ``risk_window``
     patient: np.ndarray  # the patient's number (exact)
     account: np.ndarray  # NONE when the booking had none
     department: np.ndarray
@@ -89,7 +90,7 @@ class WindowColumns:
 
 @dataclass
 class ActorColumns:
-    """The window's requests the batch reads (``risk_window_requests``): who acted
+    """The window's requests the batch reads (``repository.request_filter``): who acted
     with which identifiers."""
 
     patient: np.ndarray
@@ -105,11 +106,61 @@ class ActorColumns:
 
 @dataclass
 class BindingColumns:
-    """The bindings the batch reads (``risk_window_bindings``)."""
+    """The bindings the batch reads (of every patient and every account of the window's
+    bookings, :func:`read_bindings`)."""
 
     patient: np.ndarray
     account: np.ndarray
     phone: Keyed  # the account's
+
+    def __len__(self) -> int:
+        return len(self.patient)
+
+    def kept(self, keep: np.ndarray) -> BindingColumns:
+        phone = self.phone
+        return BindingColumns(
+            self.patient[keep],
+            self.account[keep],
+            Keyed(phone.numbers[keep], phone.present[keep], phone.filled[keep]),
+        )
+
+
+@dataclass(frozen=True)
+class Members:
+    """The patients and accounts with a booking in the window (sorted, each once): whose
+    bindings the batch reads."""
+
+    patients: np.ndarray
+    accounts: np.ndarray
+
+    @classmethod
+    def of(cls, w: WindowColumns) -> Members:
+        return cls(np.unique(w.patient), np.unique(w.account[w.account != NONE]))
+
+
+def read_bindings(members: Members, patient: np.ndarray, account: np.ndarray) -> np.ndarray:
+    """Which bindings (by their patients' and accounts' numbers) the batch reads: those of
+    a patient or an account with a booking in the window."""
+    found: np.ndarray = np.isin(patient, members.patients) | np.isin(account, members.accounts)
+    return found
+
+
+@dataclass(frozen=True)
+class OperatorSuspects:
+    """The bookings the operator rules must see (:func:`operator_suspects`): every window
+    booking with one of ``payments`` or ``devices`` (numbered as ``ring_groups.number``
+    numbers them), all of them among the bookings of ``patients``."""
+
+    patients: np.ndarray
+    payments: frozenset[int]
+    devices: frozenset[int]
+
+    def chosen(self, *, payment: str | None, device: str | None) -> bool:
+        """Whether a booking of one of :attr:`patients` with this payment account and
+        device is one of them."""
+        return (payment is not None and number(payment, PAYMENT) in self.payments) or (
+            device is not None and number(device, DEVICE) in self.devices
+        )
 
 
 def _has(flags: np.ndarray, flag: int) -> np.ndarray:
@@ -220,10 +271,10 @@ def _pair_in(pairs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.isin(mine, np.ascontiguousarray(wanted).view(as_rows).ravel())
 
 
-def operator_suspect_rows(
+def operator_suspects(
     w: WindowColumns, r: ActorColumns, s: RiskSettings, *, staffed: Sequence[int]
-) -> np.ndarray:
-    """The rows of the bookings the operator rules (``operators.py``) must see for their
+) -> OperatorSuspects:
+    """The bookings the operator rules (``operators.py``) must see for their
     payment and device counts: every booking of a payment account, or a device, that
     acted (booked in the window or in a request the batch reads) for enough accounts
     and patients. A staffed channel's terminal is no one's device."""
@@ -258,7 +309,11 @@ def operator_suspect_rows(
     chosen = (w.payment.present & np.isin(w.payment.numbers, payments)) | (
         w.device.present & np.isin(w.device.numbers, devices)
     )
-    return w.row[chosen]
+    return OperatorSuspects(
+        patients=np.unique(w.patient[chosen]),
+        payments=frozenset(payments.tolist()),
+        devices=frozenset(devices.tolist()),
+    )
 
 
 def ring_grouping(

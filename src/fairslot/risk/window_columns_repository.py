@@ -1,7 +1,8 @@
-"""The window's scratch tables (``window_repository.py``) read once as columns, for the
-counts of ``window_columns.py`` and the ring grouping.
+"""The window's bookings, requests and bindings read once as columns, for the counts of
+``window_columns.py`` and the ring grouping, straight from their tables (one pass each, no
+scratch copy).
 
-Each row's readings that a count needs (taken in the window, cancelled in it, a sex
+Each booking's readings that a count needs (taken in the window, cancelled in it, a sex
 mismatch ...) are worked out by the database in the same pass, as flags, with the same
 meaning as ``facts.BookingFact``'s; the identifiers come back as text and are numbered at
 once (``ring_groups.numbered``), a chunk at a time, so no key is held.
@@ -11,65 +12,78 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import reduce
-from operator import add
+from operator import add, itemgetter
 from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from fairslot.audit.models import RequestRecord
+from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.hospitals.kinds import SexRestriction
+from fairslot.hospitals.models import Department
 from fairslot.patients.identity import Sex
+from fairslot.patients.models import Account, Binding, Patient
 from fairslot.risk import window_columns as cols
-from fairslot.risk.repository import STREAM_ROWS
-from fairslot.risk.ring_groups import DEVICE, NETWORK, PAYMENT, PHONE
+from fairslot.risk.repository import STREAM_ROWS, request_filter
+from fairslot.risk.ring_groups import DEVICE, NETWORK, PAYMENT, PHONE, hashed
 from fairslot.risk.rules import Window
 from fairslot.risk.window_columns import NONE, ActorColumns, BindingColumns, Keyed, WindowColumns
-from fairslot.risk.window_repository import B, R, W
+from fairslot.risk.window_repository import binding_rows, window_rows
 
+# When a booking was taken: confirmed, or held if never paid (``facts.BookingFact.booked_at``).
+_TAKEN_AT = func.coalesce(Booking.booked_at, Booking.held_at)
 # How a column comes back: an integer, seconds, or an identifier of a ring kind.
 _INT, _SECONDS = "int", "seconds"
 Spec = str | int
 
 
 def window_columns(db: Session, *, window: Window) -> WindowColumns:
-    """Every row of ``risk_window`` as columns."""
+    """Every booking of the window as columns."""
     found = _read(
         db,
-        select(
-            W.c.row_no,
-            W.c.patient_id,
-            func.coalesce(W.c.account_id, NONE),
-            W.c.department_id,
-            W.c.session_id,
+        window_rows(
+            window,
+            Booking.patient_id,
+            func.coalesce(Booking.account_id, NONE),
+            Booking.department_id,
+            Booking.session_id,
             _flags(window),
-            _seconds(db, W.c.taken_at),
-            _seconds(db, W.c.ended_at),
-            func.coalesce(W.c.channel_id, NONE),
-            W.c.payment_hash,
-            W.c.device_key,
-            W.c.phone_hash,
-            W.c.ip_key,
-            W.c.wifi_key,
+            _seconds(db, _TAKEN_AT),
+            _seconds(db, Booking.ended_at),
+            func.coalesce(Booking.channel_id, NONE),
+            Booking.payment_account_hash,
+            Booking.device_key,
+            Patient.phone_hash,
+            Booking.ip_key,
+            Booking.wifi_key,
         ),
-        (*(_INT,) * 6, _SECONDS, _SECONDS, _INT, PAYMENT, DEVICE, PHONE, NETWORK, NETWORK),
+        (*(_INT,) * 5, _SECONDS, _SECONDS, _INT, PAYMENT, DEVICE, PHONE, NETWORK, NETWORK),
     )
     return WindowColumns(*found)
 
 
-def request_columns(db: Session) -> ActorColumns:
-    """Every row of ``risk_window_requests`` as columns. A request for a key no patient
-    row has is numbered below zero (``ActorColumns.unregistered`` tells its key)."""
-    statement = select(
-        R.c.patient_id,
-        case((R.c.patient_id.is_(None), R.c.patient_key)),
-        func.coalesce(R.c.account_id, NONE),
-        func.coalesce(R.c.channel_id, NONE),
-        R.c.payment_hash,
-        R.c.device_key,
-        R.c.ip_key,
-        R.c.wifi_key,
+def request_columns(db: Session, *, window: Window) -> ActorColumns:
+    """Every request the batch reads (``repository.request_filter``) as columns. A request
+    for a key no patient row has is numbered below zero (``ActorColumns.unregistered``
+    tells its key)."""
+    r = RequestRecord
+    statement = (
+        select(
+            Patient.id,
+            case((Patient.id.is_(None), r.patient_key)),
+            func.coalesce(r.account_id, NONE),
+            func.coalesce(r.channel_id, NONE),
+            r.payment_account_hash,
+            r.device_key,
+            r.ip_key,
+            r.wifi_key,
+        )
+        .select_from(r)
+        .outerjoin(Patient, Patient.id_hash == r.patient_key)
+        .where(request_filter(window))
     )
     unregistered: dict[str, int] = {}
 
@@ -102,10 +116,18 @@ def request_columns(db: Session) -> ActorColumns:
     )
 
 
-def binding_columns(db: Session) -> BindingColumns:
-    """Every row of ``risk_window_bindings`` as columns."""
-    found = _read(db, select(B.c.patient_id, B.c.account_id, B.c.phone_hash), (_INT, _INT, PHONE))
-    return BindingColumns(*found)
+def binding_columns(db: Session, *, members: cols.Members) -> BindingColumns:
+    """The bindings of every patient and every account of the window's bookings
+    (``window_columns.read_bindings``), as columns: every binding is read (two numbers
+    and the account's phone each, one scan, no join with the window) and the others
+    dropped."""
+    patient, account, phone = _read(
+        db,
+        binding_rows(Binding.patient_id, Binding.account_id, Account.phone_hash),
+        (_INT, _INT, PHONE),
+    )
+    every = BindingColumns(patient, account, phone)
+    return every.kept(cols.read_bindings(members, patient, account))
 
 
 # reading -------------------------------------------------------------------------------
@@ -119,20 +141,26 @@ def _read(
     combine: dict[int, Callable[[Sequence[Any], Sequence[Any]], np.ndarray]] | None = None,
 ) -> list[Any]:
     """The statement's columns, each as an array (or :class:`Keyed`) of ``specs``.
-    ``combine[i]`` turns column ``i`` and ``i + 1`` into column ``i``'s numbers."""
+    ``combine[i]`` turns column ``i`` and ``i + 1`` into column ``i``'s numbers.
+
+    Each column is taken out of a chunk's rows straight into its array (``itemgetter``),
+    without first turning the rows into tuples of columns: half the Python time."""
     parts: list[list[Any]] = [[] for _ in specs]
-    for chunk in _chunks(db, statement, len(specs)):
-        for i, (spec, values) in enumerate(zip(specs, chunk, strict=True)):
+    for rows in _chunks(db, statement):
+        count = len(rows)
+        for i, spec in enumerate(specs):
             if combine and i - 1 in combine:
                 continue  # read with the column before
+            values = map(itemgetter(i), rows)
             if combine and i in combine:
-                parts[i].append(combine[i](values, chunk[i + 1]))
+                parts[i].append(combine[i](list(values), [row[i + 1] for row in rows]))
             elif spec == _INT:
-                parts[i].append(np.array(values, dtype=np.int64))
+                parts[i].append(np.fromiter(values, dtype=np.int64, count=count))
             elif spec == _SECONDS:
-                parts[i].append(np.array(values, dtype=np.float64))
+                parts[i].append(np.fromiter(values, dtype=np.float64, count=count))
             else:
-                parts[i].append(Keyed.of(values, int(spec)))
+                hashes = np.fromiter(map(hash, values), dtype=np.int64, count=count)
+                parts[i].append(Keyed(*hashed(hashes, int(spec), value_at=_cell(rows, i))))
     found: list[Any] = []
     for spec, part in zip(specs, parts, strict=True):
         if isinstance(spec, int):
@@ -143,9 +171,12 @@ def _read(
     return found
 
 
-def _chunks(db: Session, statement: Any, width: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows ``STREAM_ROWS`` at a time (a server-side cursor on PostgreSQL), each
-    chunk as ``width`` columns.
+def _cell(rows: Sequence[Sequence[Any]], column: int) -> Callable[[int], Any]:
+    return lambda at: rows[at][column]
+
+
+def _chunks(db: Session, statement: Any) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows ``STREAM_ROWS`` at a time (a server-side cursor on PostgreSQL).
 
     On SQLite the driver's own cursor is read: it steps through the result as it is
     fetched (nothing is buffered ahead), and these columns (integers, floats, text) need
@@ -155,14 +186,12 @@ def _chunks(db: Session, statement: Any, width: int) -> Iterator[list[tuple[Any,
     if connection.dialect.name == "sqlite":
         cursor = connection.execute(statement).cursor
         while rows := cursor.fetchmany(STREAM_ROWS):
-            yield list(zip(*rows, strict=True))
+            yield rows
         return
     result = connection.execute(
         statement.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
     )
-    for partition in result.partitions(STREAM_ROWS):
-        columns = list(zip(*partition, strict=True))
-        yield columns if columns else [() for _ in range(width)]
+    yield from result.partitions(STREAM_ROWS)
 
 
 # what a row means (the same readings as ``facts.BookingFact``) ---------------------------
@@ -174,23 +203,23 @@ def _within(column: Any, window: Window) -> ColumnElement[bool]:
 
 def _flags(window: Window) -> Any:
     """The row's readings as the bits of ``window_columns`` (BOOKED, PAID ...)."""
-    taken = _within(W.c.taken_at, window)
-    booked = and_(W.c.status != BookingStatus.EXPIRED, taken)
+    taken = _within(_TAKEN_AT, window)
+    booked = and_(Booking.status != BookingStatus.EXPIRED, taken)
     first, after = window.local_days
     sex_mismatch = and_(
-        W.c.patient_sex.is_not(None),
+        Patient.sex.is_not(None),
         or_(
-            and_(W.c.sex_restriction == SexRestriction.FEMALE, W.c.patient_sex != Sex.FEMALE),
-            and_(W.c.sex_restriction == SexRestriction.MALE, W.c.patient_sex != Sex.MALE),
+            and_(Department.sex_restriction == SexRestriction.FEMALE, Patient.sex != Sex.FEMALE),
+            and_(Department.sex_restriction == SexRestriction.MALE, Patient.sex != Sex.MALE),
         ),
     )
-    cancelled = and_(W.c.status == BookingStatus.CANCELLED, _within(W.c.ended_at, window))
+    cancelled = and_(Booking.status == BookingStatus.CANCELLED, _within(Booking.ended_at, window))
     readings: tuple[tuple[ColumnElement[bool], int], ...] = (
         (booked, cols.BOOKED),
         (
             and_(
-                W.c.payment_hash.is_not(None),
-                W.c.status.not_in((BookingStatus.HELD, BookingStatus.EXPIRED)),
+                Booking.payment_account_hash.is_not(None),
+                Booking.status.not_in((BookingStatus.HELD, BookingStatus.EXPIRED)),
                 taken,
             ),
             cols.PAID,
@@ -199,9 +228,9 @@ def _flags(window: Window) -> Any:
         (cancelled, cols.CANCELLED),
         (
             and_(
-                W.c.status == BookingStatus.NO_SHOW,
-                W.c.session_date >= first,
-                W.c.session_date < after,
+                Booking.status == BookingStatus.NO_SHOW,
+                Booking.session_date >= first,
+                Booking.session_date < after,
             ),
             cols.NO_SHOW,
         ),
