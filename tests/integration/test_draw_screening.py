@@ -18,11 +18,11 @@ from fairslot.allocation import rules, screening_review
 from fairslot.allocation import service as allocation
 from fairslot.allocation.models import Intent, ScreeningEvent
 from fairslot.allocation.screening import PUBLIC_HELD
-from fairslot.allocation.states import IntentStatus
+from fairslot.allocation.states import AllocationMode, IntentStatus
 from fairslot.allocation.verification import published, verify
 from fairslot.blacklist.models import Scope
 from fairslot.blacklist.service import block_key
-from fairslot.cases import review
+from fairslot.cases import evidence, review
 from fairslot.cases.models import Case, CaseEvent
 from fairslot.cases.states import CaseStatus
 from fairslot.errors import DomainError
@@ -447,3 +447,32 @@ def test_a_couple_on_two_accounts_entering_five_patients_from_one_tablet_is_draw
     run_worker(world)
     assert {reread(world, i.id).status for i in entered} == {IntentStatus.WON}
     assert not world.db.scalars(select(Case)).all()
+
+
+def test_a_phone_behind_rings_in_two_draws_is_offered_for_blocking_in_both_cases(
+    world: World,
+) -> None:
+    # The same operator's phones enter two departments' draws of one day with other
+    # patients: the witness's own alert of the day sits in the first ring's case, and the
+    # second ring's case still names the phones (its ring alert's details) to block.
+    session = world.session(day=UNRELEASED_DAY, capacity=3)
+    other = world.session(
+        day=UNRELEASED_DAY,
+        capacity=3,
+        department=world.department_(allocation_mode=AllocationMode.DRAW),
+    )
+    first, second = ring_of_six(world, session), ring_of_six(world, other)
+    run_worker(world)
+    cases = sorted({reread(world, i.id).case_id for i in first + second})
+    assert len(cases) == 2
+    for case_id in cases:
+        case = world.db.get(Case, case_id)
+        assert case is not None
+        found = evidence.candidates(
+            evidence.gather(world.db, case=case, protector=world.platform.protector),
+            protector=world.platform.protector,
+        )
+        devices = {c.label for c in found if c.scope == "device"}
+        assert len(devices) == 2 and all(label.startswith("device ") for label in devices)
+        assert {c.scope for c in found} >= {"patient", "device", "payment"}
+    world.db.commit()

@@ -213,6 +213,23 @@ def test_a_ring_names_as_witnesses_what_ties_it_beyond_a_household() -> None:
     )
 
 
+def test_a_couples_tablet_glued_to_a_ring_by_their_home_network_is_no_witness() -> None:
+    # A couple's two accounts share a tablet and a card (three patients); an operator's
+    # three accounts share a phone, and one of its entries came over the couple's Wi-Fi.
+    couple = family(1, 2, account=1, wifi_key="home-wifi") + family(
+        3,
+        1,
+        account=2,
+        device_key="family-device-1",
+        payment_key="family-pay-1",
+        wifi_key="home-wifi",
+    )
+    operator = [entrant(n, device_key="operator-phone") for n in range(10, 13)]
+    operator[0] = replace(operator[0], wifi_key="home-wifi")
+    (found,) = screen(couple + operator, now=NOW).rings
+    assert found.witnesses == (("device", "operator-phone"),)
+
+
 def test_a_family_tablet_inside_a_ring_is_no_witness() -> None:
     # A family of three on one account, tablet and card, glued by a private network to a
     # ring of three accounts on one phone: the phone is a witness, the family's things not.

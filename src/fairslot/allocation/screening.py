@@ -292,11 +292,25 @@ def rings(
 def witnesses(
     members: Sequence[EntrantFacts], *, settings: ScreeningSettings
 ) -> tuple[tuple[str, str], ...]:
-    """The ring's witnesses: each device or payment account that, on its own, serves
-    entries of more than one account or of more patients than a household has. Each is
-    evidence of its own that the people behind the ring are tied beyond a household (a
-    couple's shared tablet in a component of five patients is one; an operator rotating
-    three phones over two accounts leaves three). Sorted by kind, then key."""
+    """The ring's witnesses, as ``(kind, key)``: each device or payment account that is
+    evidence on its own that the people behind the ring are tied beyond a household —
+
+    * it serves entries of more accounts, or of more patients, than a household has; or
+    * it crosses accounts, and the entries it is tied to through devices and payment
+      accounts alone (networks left out: a household shares its home network with
+      whoever glues onto it) enter more patients than a household has.
+
+    An operator rotating three phones over two accounts and eight patients leaves three; a
+    couple's tablet and card, glued to a ring by a shared home network, none. Sorted by
+    kind, then key."""
+    strong = nx.Graph()
+    for member in members:
+        node = (_ENTRY, member.intent_id)
+        strong.add_node(node)
+        for kind in (_DEVICE, _PAYMENT):
+            if (key := _key_of(member, kind)) is not None:
+                strong.add_edge(node, (kind, key))
+    by_id = {m.intent_id: m for m in members}
     found = []
     for kind in (_DEVICE, _PAYMENT):
         keys = {key for m in members if (key := _key_of(m, kind)) is not None}
@@ -304,7 +318,12 @@ def witnesses(
             users = [m for m in members if _key_of(m, kind) == key]
             accounts = len({m.account_id for m in users})
             patients = len({m.patient_key for m in users})
-            if accounts > 1 or patients > settings.household_patients:
+            if accounts > settings.household_accounts or patients > settings.household_patients:
+                found.append((kind, key))
+                continue
+            tied = nx.node_connected_component(strong, (kind, key))
+            reach = {by_id[v].patient_key for k, v in tied if k == _ENTRY}
+            if accounts > 1 and len(reach) > settings.household_patients:
                 found.append((kind, key))
     return tuple(found)
 

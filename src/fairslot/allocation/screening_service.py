@@ -308,6 +308,12 @@ def _case_for(
         patient = people[group[0].patient_id]
         key, label, members = patient.id_hash, f"patient ****{patient.id_last4}", frozenset()
     reasons = sorted({r for i in group for r in found.decisions[i.id].reasons})
+    witnesses = _witnesses(found, ring_id=first.ring, by_id=by_id)
+    identifiers: dict[str, list[dict[str, str]]] = {}
+    for witness in witnesses:
+        identifiers.setdefault(witness.kind, []).append(
+            {"key": witness.key, "label": witness.label}
+        )
     held = HeldGroup(
         rule=RULE,
         score=SCORE,
@@ -327,10 +333,14 @@ def _case_for(
                 }
                 for i in group
             ],
+            # The witnesses, in the form ``cases/candidates.py::ring_entries`` reads: every
+            # case this alert lands in can show and block them, even where a witness's own
+            # alert of the day sits in another ring's case.
+            "identifiers": identifiers,
         },
         # An entrant held for an open case is reviewed in that case (the first, if several).
         concerned_case=first.case_ids[0] if first.case_ids else None,
-        witnesses=_witnesses(found, ring_id=first.ring, by_id=by_id),
+        witnesses=witnesses,
     )
     return desk.file_held_group(db, group=held, now=now, actor=ACTOR)
 
@@ -356,7 +366,7 @@ def _witnesses(
             Witness(
                 kind="payment_account" if payment else "device",
                 key=key,
-                label=f"payment …{key[-4:]}" if payment else f"device {short_key(key)}",
+                label=f"payment {short_key(key)}" if payment else f"device {short_key(key)}",
                 accounts=len({m.account_id for m in users}),
                 patients=len({m.patient_id for m in users}),
             )

@@ -23,6 +23,7 @@ from fairslot.cases import draw_screening_repository as repo
 from fairslot.cases import intake
 from fairslot.cases import intake_repository as intake_repo
 from fairslot.cases.grouping import RING, Subject
+from fairslot.cases.states import CLOSED
 
 PATIENT: Final = "patient"  # the subject kind of one patient's held entries
 
@@ -122,7 +123,11 @@ def _file_witnesses(
     """One alert per witness of a held ring (a device or payment account tying it together
     beyond a household), in the ring's case: the reviewer reads each identifier as
     evidence of its own and may block it. A witness's alert of the day already in a case
-    stays there; filing twice adds nothing."""
+    stays there (the ring alert's details name it too); filing twice adds nothing. Nothing
+    is filed into a case closed meanwhile."""
+    case = repo.get_case(db, case_id) if group.witnesses else None
+    if case is None or case.status in CLOSED:
+        return
     new: list[intake.IntakeAlert] = []
     for witness in group.witnesses:
         stored = repo.alert_for(
@@ -171,6 +176,5 @@ def _file_witnesses(
                 subject=Subject(kind=witness.kind, key=witness.key, label=witness.label),
             )
         )
-    case = repo.get_case(db, case_id) if new else None
-    if case is not None and intake.add_alerts(db, case=case, alerts=new, now=now, actor=actor):
+    if new and intake.add_alerts(db, case=case, alerts=new, now=now, actor=actor):
         intake_repo.link_alerts(db, case_of={a.alert_id: case_id for a in new})

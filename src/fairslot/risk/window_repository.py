@@ -18,6 +18,12 @@ rule that can lose a hit by seeing more â€” a cancellation forgiven by a visit â
 visit of every patient it judges. ``tests/integration/test_risk_window.py`` runs both
 ways over the same history and compares.
 
+On PostgreSQL the counts and the facts read back are separate statements on live tables:
+under READ COMMITTED a booking paid or marked a no-show while the batch runs can be seen by
+one and not the other (SQLite's one transaction keeps one view). The hits stay those of a
+moment of the window; running the batch at an hour of little traffic, as the worker does,
+keeps that rare. Repeatable read for the batch's transaction would remove it.
+
 The window is not copied into a scratch table: writing a million rows there and reading
 them back cost more than the reads it saved (a few hundred suspects are found by index).
 """
