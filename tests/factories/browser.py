@@ -160,6 +160,10 @@ def new_page(browser: Browser, site: DemoSite, **context_options: Any) -> tuple[
     context.route("**/*", guard)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # A navigation waits for the server to render the whole page: on a loaded 2-core
+    # machine (the suite beside simulator runs) a first page has taken over 15 s. Waiting
+    # longer costs a passing run nothing.
+    page.set_default_navigation_timeout(60_000)
     return context, page
 
 
