@@ -185,8 +185,10 @@ def test_the_elder_mode_shows_large_type_and_one_big_button_a_row(
     phone.goto("/")
     phone.get_by_role("link", name="大字模式").click()
     expect(phone.locator("body")).to_have_class("patient elder")
-    size = phone.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
-    assert size >= 20
+    # The class can be on the new page before its stylesheet has applied: wait for the
+    # large type itself (fails after the timeout if it never comes).
+    phone.wait_for_function("() => parseFloat(getComputedStyle(document.body).fontSize) >= 20")
+    phone.wait_for_load_state("load")
     tile = phone.get_by_role("link", name="我的预约").bounding_box()
     assert tile is not None and tile["width"] > 300 and tile["height"] >= 90
     assert_accessible(phone)
