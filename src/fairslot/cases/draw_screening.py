@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -58,36 +58,17 @@ def _file_group(db: Session, *, group: HeldGroup, now: datetime, actor: str) -> 
         label=group.label,
         members=group.members,
     )
-    stored = repo.alert_for(
+    stored = _day_alert(
         db,
-        run_date=now.date(),
-        rule=group.rule,
-        entity_kind=subject.kind,
-        entity_key=subject.key,
+        group=group,
+        now=now,
+        subject=subject,
+        explanation=group.explanation,
+        details=dict(group.details),
     )
-    if stored is not None and stored[1] is not None:
+    if stored[1] is not None:
         return stored[1]
-    alert_id = (
-        stored[0]
-        if stored is not None
-        else repo.insert_alert(
-            db,
-            values={
-                "run_date": now.date(),
-                "rule": group.rule,
-                "entity_kind": subject.kind,
-                "entity_key": subject.key,
-                "entity_label": subject.label[:128],
-                "score": group.score,
-                "explanation": group.explanation[:1000],
-                "booking_ids": [],
-                "event_ids": [],
-                "details": dict(group.details),
-                "ring_id": group.ring_id,
-                "created_at": now,
-            },
-        )
-    )
+    alert_id = stored[0]
     alert = intake.IntakeAlert(
         alert_id=alert_id, rule=group.rule, score=group.score, subject=subject
     )
@@ -130,51 +111,66 @@ def _file_witnesses(
         return
     new: list[intake.IntakeAlert] = []
     for witness in group.witnesses:
-        stored = repo.alert_for(
+        subject = Subject(kind=witness.kind, key=witness.key, label=witness.label)
+        alert_id, filed_in = _day_alert(
             db,
-            run_date=now.date(),
-            rule=group.rule,
-            entity_kind=witness.kind,
-            entity_key=witness.key,
+            group=group,
+            now=now,
+            subject=subject,
+            explanation=(
+                f"{witness.label} served {witness.accounts} accounts and "
+                f"{witness.patients} patients of {group.label}"
+            ),
+            details={
+                "ring": group.key,
+                "accounts": witness.accounts,
+                "patients": witness.patients,
+                "draw_id": group.details.get("draw_id"),
+            },
         )
-        if stored is not None and stored[1] is not None:
+        if filed_in is not None:
             continue
-        alert_id = (
-            stored[0]
-            if stored is not None
-            else repo.insert_alert(
-                db,
-                values={
-                    "run_date": now.date(),
-                    "rule": group.rule,
-                    "entity_kind": witness.kind,
-                    "entity_key": witness.key,
-                    "entity_label": witness.label[:128],
-                    "score": group.score,
-                    "explanation": (
-                        f"{witness.label} served {witness.accounts} accounts and "
-                        f"{witness.patients} patients of {group.label}"
-                    )[:1000],
-                    "booking_ids": [],
-                    "event_ids": [],
-                    "details": {
-                        "ring": group.key,
-                        "accounts": witness.accounts,
-                        "patients": witness.patients,
-                        "draw_id": group.details.get("draw_id"),
-                    },
-                    "ring_id": group.ring_id,
-                    "created_at": now,
-                },
-            )
-        )
         new.append(
             intake.IntakeAlert(
                 alert_id=alert_id,
                 rule=group.rule,
                 score=group.score,
-                subject=Subject(kind=witness.kind, key=witness.key, label=witness.label),
+                subject=subject,
             )
         )
     if new and intake.add_alerts(db, case=case, alerts=new, now=now, actor=actor):
         intake_repo.link_alerts(db, case_of={a.alert_id: case_id for a in new})
+
+
+def _day_alert(
+    db: Session,
+    *,
+    group: HeldGroup,
+    now: datetime,
+    subject: Subject,
+    explanation: str,
+    details: dict[str, Any],
+) -> tuple[int, int | None]:
+    """(alert id, its case id or None) of the day's ``group.rule`` alert on ``subject``:
+    the one already stored, else a new one (the alerts' unique key is run date, rule and
+    entity)."""
+    stored = repo.alert_for(
+        db, run_date=now.date(), rule=group.rule, entity_kind=subject.kind, entity_key=subject.key
+    )
+    if stored is not None:
+        return stored
+    values = {
+        "run_date": now.date(),
+        "rule": group.rule,
+        "entity_kind": subject.kind,
+        "entity_key": subject.key,
+        "entity_label": subject.label[:128],
+        "score": group.score,
+        "explanation": explanation[:1000],
+        "booking_ids": [],
+        "event_ids": [],
+        "details": details,
+        "ring_id": group.ring_id,
+        "created_at": now,
+    }
+    return repo.insert_alert(db, values=values), None
