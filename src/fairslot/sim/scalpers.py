@@ -31,6 +31,7 @@ SNIPE_FOR_S = 120.0
 DRAW_POLL_S = 60.0
 RETRY_TRANSFER_S = 3.0
 WINDOW_OPENS_S = -29 * 60.0  # just after the push time, when intents open
+INTENT_WINDOW_CLOSED = "intent_window_closed"
 
 
 class _Machine:
@@ -47,6 +48,9 @@ class _Machine:
         self.booked: dict[str, str] = {}  # person -> booking id
         self.waiting: set[str] = set()
         self.intents: dict[str, str] = {}  # person -> intent id
+        # Whether the clinic runs a draw, as the intent answers told: entered, or too late
+        # to enter (on a slow day the script may reach the window after it closed).
+        self.draw_seen = False
         self.firing: dict[str, asyncio.Task[None]] = {}  # person -> their hold in flight
 
     def idle(self, department: str) -> list[str]:
@@ -80,6 +84,8 @@ class _Machine:
             )
             if answer.ok:
                 self.intents[person] = str(answer.field("id"))
+            if answer.ok or answer.code == INTENT_WINDOW_CLOSED:
+                self.draw_seen = True
 
         await asyncio.gather(*(one(person) for person in self.targets))
 
@@ -196,7 +202,8 @@ class GrabSoftware(_Machine):
         await self.register_intents()
         await time.until(time.at(-3.0))
         await self.snipe()
-        if self.intents:
+        # Whoever lost the draw, or reached it too late to enter, queues for what comes back.
+        if self.draw_seen:
             await self.collect_draws()
             await self.join_waitlists()
         await self.radar()
