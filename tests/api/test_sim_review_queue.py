@@ -6,6 +6,7 @@ read back as the scenario identities they were about."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,11 +15,14 @@ from factories.risk import book_for_patients, device_case, ring_case
 from factories.staff import PASSWORD, create_staff
 from factories.world import World, make_world
 from fairslot.api.app import create_app
+from fairslot.patients.models import Patient
 from fairslot.sim.afterday import work_queue
 from fairslot.sim.generate import build_scenario
+from fairslot.sim.modes import Mode
 from fairslot.sim.review import REASON_PREFIX
 from fairslot.sim.runner import SimulationError
 from fairslot.sim.scenario import ScenarioParams
+from fairslot.sim.server import LocalPlatform
 from fairslot.staff.roles import Role
 
 SCENARIO = build_scenario(ScenarioParams.quick(), seed=7)
@@ -85,3 +89,32 @@ def _auth(client: TestClient) -> dict[str, str]:
         "/staff/v1/login", json={"username": "sim_reviewer", "password": PASSWORD}
     ).json()["token"]
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_simulator_reads_its_identities_id_hashes_as_the_platform_stores_them(
+    world: World, client: TestClient
+) -> None:
+    """``LocalPlatform.id_hashes`` (the simulator knows the hash key of a platform it
+    started) gives the very hash the platform stored when the identity was bound."""
+    person = SCENARIO.persons[BOTS[0]]
+    headers = {"X-Channel-Key": world.channel_key, "X-Device-Id": "dev-sim"}
+    account = client.post("/v1/accounts", json={"phone": person.phone}, headers=headers)
+    assert account.status_code == 201, account.text
+    bound = client.post(
+        f"/v1/accounts/{account.json()['account_id']}/patients",
+        json={"name": person.name, "id_number": person.id_number, "phone": person.phone},
+        headers=headers,
+    )
+    assert bound.status_code == 201, bound.text
+    stored = world.db.get(Patient, bound.json()["patient_id"])
+    assert stored is not None
+    platform = LocalPlatform(
+        mode=Mode.PROTECTED,
+        database_url="sqlite://",
+        hospital_keys=(),
+        channel_keys={},
+        workdir=Path("."),
+        hash_key=world.platform.settings.effective_hash_key(),
+    )
+
+    assert platform.id_hashes(SCENARIO.persons.values())[stored.id_hash] == BOTS[0]

@@ -64,6 +64,23 @@ def test_a_case_is_about_the_patients_of_its_bookings_and_the_patients_it_lists_
     assert members(evidence, {41: bot}, scenario=SCENARIO) == tuple(sorted({bot, wave}))
 
 
+def test_a_masked_id_two_identities_share_is_read_by_its_hash_where_the_key_is_known() -> None:
+    # Seed 4 of the grab-bots preset: a genuine patient and a grab identity share the
+    # 7 digits a masked ID shows.
+    scenario = build_scenario(ScenarioParams.preset("grab_bots", quick=True), seed=4)
+    by_mask: dict[str, list[str]] = {}
+    for key, person in scenario.persons.items():
+        by_mask.setdefault(mask_id(person.id_number), []).append(key)
+    label, shared = next((m, keys) for m, keys in by_mask.items() if len(keys) > 1)
+    bot = next(k for k in shared if scenario.persons[k].klass == Klass.GRAB_BOT)
+    evidence = {"candidates": [{"scope": "patient", "key": "hash-of-bot", "label": label}]}
+
+    # by the mask alone the case names nobody (either could be meant) ...
+    assert members(evidence, {}, scenario=scenario) == ()
+    # ... by the stored hash, exactly the bot
+    assert members(evidence, {}, scenario=scenario, id_hashes={"hash-of-bot": bot}) == (bot,)
+
+
 def test_a_case_on_an_account_names_the_family_behind_it_even_with_nothing_to_block() -> None:
     accounts = {8: ("h001-0", "h001-1"), 9: ("h002-0",)}
     on_account = {"case": {"subject_kind": "account", "subject_label": "account 8"}}

@@ -171,6 +171,7 @@ class SimulatedReview:
                 patients=day.log.patients,
                 scenario=ctx.scenario,
                 accounts=day.log.accounts,
+                id_hashes=platform.id_hashes(ctx.scenario.persons.values()),
             )
         confirmed = [c for c in ctx.cases if c.confirmed]
         ctx.blocked = frozenset(p for c in confirmed for p in c.members)
@@ -187,6 +188,7 @@ def work_queue(
     patients: Mapping[int, str],
     scenario: Scenario,
     accounts: Mapping[int, tuple[str, ...]] | None = None,
+    id_hashes: Mapping[str, str] | None = None,
 ) -> list[CaseSeen]:
     """Log in, take ``/staff/v1/cases/next`` until ``queue_empty``, decide each case from
     its evidence (``review.decide``) and confirm or dismiss it through the API."""
@@ -211,7 +213,7 @@ def work_queue(
         done = http.post(f"/staff/v1/cases/{case_id}/{verb}", json=body, headers=auth)
         if done.status_code != 200:
             raise SimulationError(f"{verb} case {case_id}: {done.status_code} {done.text}")
-        found = members(evidence, patients, scenario=scenario)
+        found = members(evidence, patients, scenario=scenario, id_hashes=id_hashes)
         seen.append(
             CaseSeen(
                 case_id=case_id,
@@ -227,12 +229,19 @@ def work_queue(
 
 
 def members(
-    evidence: Mapping[str, Any], patients: Mapping[int, str], *, scenario: Scenario
+    evidence: Mapping[str, Any],
+    patients: Mapping[int, str],
+    *,
+    scenario: Scenario,
+    id_hashes: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
     """The scenario identities a case is about: the patients of its bookings (the
     simulator knows which patient id each of its identities got), and the patients it
-    lists to block, matched by their masked ID when exactly one identity fits. This reads
-    back what the platform decided; it never feeds the decision."""
+    lists to block — by their keyed ID hash where the simulator knows the platform's hash
+    key (``id_hashes``: hash -> identity, a platform it started), else by their masked ID
+    when exactly one identity fits (a masked ID shows 7 of 18 digits, so two of a
+    scenario's identities can share one). This reads back what the platform decided; it
+    never feeds the decision."""
     found = {
         who
         for b in evidence.get("bookings") or []
@@ -242,10 +251,15 @@ def members(
     for key, person in scenario.persons.items():
         by_mask.setdefault(mask_id(person.id_number), []).append(key)
     for candidate in evidence.get("candidates") or []:
-        if candidate.get("scope") == "patient":
-            matches = by_mask.get(str(candidate.get("label")), [])
-            if len(matches) == 1:
-                found.add(matches[0])
+        if candidate.get("scope") != "patient":
+            continue
+        hashed = (id_hashes or {}).get(str(candidate.get("key")))
+        if hashed is not None:
+            found.add(hashed)
+            continue
+        matches = by_mask.get(str(candidate.get("label")), [])
+        if len(matches) == 1:
+            found.add(matches[0])
     return tuple(sorted(found))
 
 

@@ -13,16 +13,18 @@ review, the next release day), and the platform's own commands (``fairslot risk 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 
 import fairslot
 from fairslot.bootstrap import bootstrap
@@ -30,14 +32,17 @@ from fairslot.channels import service as channels
 from fairslot.channels.models import ChannelKind
 from fairslot.clock import AcceleratedClock
 from fairslot.config import load_settings
+from fairslot.crypto import Protector
 from fairslot.db import migrate
 from fairslot.db.engine import unit_of_work
 from fairslot.db.scratch import DEFAULT_PG_ADMIN, fresh_database
 from fairslot.hospitals import service as hospitals
 from fairslot.localserver import ServerNotReady, free_port, wait_healthy
+from fairslot.patients.identity import parse_resident_id
+from fairslot.patients.service import PURPOSE_RESIDENT_ID
 from fairslot.sim.modes import Mode, platform_env
 from fairslot.sim.runner import LATE_NOTE_S, SimulationError, Target
-from fairslot.sim.scenario import CITY, GRADE
+from fairslot.sim.scenario import CITY, GRADE, Person
 
 HOSPITALS = (("SIMH1", "模拟第一医院"), ("SIMH2", "模拟第二医院"))
 CHANNELS = (("wechat", "微信", ChannelKind.WECHAT), ("alipay", "支付宝", ChannelKind.ALIPAY))
@@ -66,6 +71,7 @@ class LocalPlatform:
         hospital_keys: tuple[str, ...],
         channel_keys: dict[str, str],
         workdir: Path,
+        hash_key: str,
     ) -> None:
         self.mode = mode
         self.database_url = database_url
@@ -76,6 +82,9 @@ class LocalPlatform:
         self._process: subprocess.Popen[bytes] | None = None
         self._clock_env: dict[str, str] = {}
         self.target: Target | None = None
+        # The platform's keyed-hash secret, the simulator's own: it can then tell which of
+        # its identities a case names from the stored ID hash (``id_hashes``), exactly.
+        self.hash_key = hash_key
 
     def start(
         self,
@@ -164,11 +173,25 @@ class LocalPlatform:
         """The environment of the platform's processes: its database, its mode's settings
         and the current simulation clock."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRSLOT_")}
-        env |= {"FAIRSLOT_DATABASE_URL": self.database_url, "FAIRSLOT_ENVIRONMENT": "development"}
+        env |= {
+            "FAIRSLOT_DATABASE_URL": self.database_url,
+            "FAIRSLOT_ENVIRONMENT": "development",
+            "FAIRSLOT_HASH_KEY": self.hash_key,
+        }
         # The server and the commands run the very code the simulator imported.
         source = str(Path(fairslot.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
         return env | self._clock_env
+
+    def id_hashes(self, persons: Iterable[Person]) -> dict[str, str]:
+        """Each person's ID hash as this platform stores it -> the person's key."""
+        protector = Protector(data_key=Fernet.generate_key().decode(), hash_key=self.hash_key)
+        return {
+            protector.keyed_hash(
+                parse_resident_id(person.id_number).number, purpose=PURPOSE_RESIDENT_ID
+            ): person.key
+            for person in persons
+        }
 
     def command(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         """Run ``fairslot ARGS`` on the platform's database, as an operator or the worker
@@ -202,13 +225,15 @@ def local_platform(
 ) -> Iterator[LocalPlatform]:
     """A fresh platform for ``mode``, served until the block ends."""
     with _database(db, workdir=workdir, name=mode.value, pg_admin_url=pg_admin_url) as url:
-        hospital_keys, channel_keys = _set_up(url, now=clock_start)
+        hash_key = secrets.token_hex(32)
+        hospital_keys, channel_keys = _set_up(url, now=clock_start, hash_key=hash_key)
         platform = LocalPlatform(
             mode=mode,
             database_url=url,
             hospital_keys=hospital_keys,
             channel_keys=channel_keys,
             workdir=workdir,
+            hash_key=hash_key,
         )
         try:
             platform.start(clock_start=clock_start, speed=speed, changes=changes)
@@ -260,9 +285,9 @@ def _database(kind: str, *, workdir: Path, name: str, pg_admin_url: str) -> Iter
         yield url
 
 
-def _set_up(url: str, *, now: datetime) -> tuple[tuple[str, ...], dict[str, str]]:
+def _set_up(url: str, *, now: datetime, hash_key: str) -> tuple[tuple[str, ...], dict[str, str]]:
     """Migrate, and register the hospitals and channels as an operator would."""
-    platform = bootstrap(load_settings(database_url=url))
+    platform = bootstrap(load_settings(database_url=url, hash_key=hash_key))
     try:
         migrate.upgrade(platform.engine)
         with unit_of_work(platform.sessions) as db:
