@@ -476,3 +476,44 @@ def test_a_phone_behind_rings_in_two_draws_is_offered_for_blocking_in_both_cases
         assert len(devices) == 2 and all(label.startswith("device ") for label in devices)
         assert {c.scope for c in found} >= {"patient", "device", "payment"}
     world.db.commit()
+
+
+def test_latecomers_to_a_held_ring_are_named_in_its_case_and_blocked_with_it(
+    world: World,
+) -> None:
+    # The worker screens during the window: a ring of six is held into a case; two more
+    # of the operator's identities enter later, from the same phones and card. They join
+    # the ring and its case, and the case must name them (a reviewer who confirms it
+    # blocks them too), not only hold their entries.
+    session = world.session(day=UNRELEASED_DAY, capacity=3)
+    first = ring_of_six(world, session)
+    assert run_worker(world).held == 6
+    late = [
+        enter(
+            world,
+            account,
+            patient,
+            session,
+            device=f"grab-phone-{n}",
+            ip="198.51.100.7",
+            payment="6222020000009999",
+        )
+        for n, (account, patient) in enumerate(world.patient() for _ in range(2))
+    ]
+    assert run_worker(world).held == 2
+    (case_id,) = {reread(world, i.id).case_id for i in first + late}
+    case = world.db.get(Case, case_id)
+    assert case is not None
+    found = evidence.candidates(
+        evidence.gather(world.db, case=case, protector=world.platform.protector),
+        protector=world.platform.protector,
+    )
+    patients = {c.key for c in found if c.scope == "patient"}
+    everyone = {
+        p.id_hash
+        for p in world.db.scalars(
+            select(Patient).where(Patient.id.in_([i.patient_id for i in first + late]))
+        )
+    }
+    assert patients == everyone
+    world.db.commit()

@@ -287,18 +287,19 @@ def _case_for(
     now: datetime,
     desk: CaseDesk,
 ) -> int:
-    """The case the group is reviewed in: a ring member already held keeps the ring's
-    case; otherwise the desk files the group's review alert (into the open case an
-    entrant was held for, else through case intake: the subject's open case, if any,
-    takes it in)."""
+    """The case the group is reviewed in, where the desk files the group's review alert:
+    the case a member of its ring was held in earlier (latecomers join the ring's case,
+    and their alert names them, so confirming the case blocks them too), else the open
+    case an entrant was held for, else through case intake (the subject's open case, if
+    any, takes it in). A ring's case closed meanwhile takes nothing: intake decides."""
     first = found.decisions[group[0].id]
+    concerned = first.case_ids[0] if first.case_ids else None
     if first.ring is not None:
         ring = next(r for r in found.rings if r.ring_id == first.ring)
         earlier = sorted(
             case_id for m in ring.intent_ids if (case_id := by_id[m].case_id) is not None
         )
-        if earlier:
-            return earlier[0]
+        concerned = earlier[0] if earlier else concerned
     people = repo.patients(db, patient_ids=[i.patient_id for i in group])
     if first.ring is not None:
         key = f"{first.ring}-d{draw.id}"
@@ -338,8 +339,8 @@ def _case_for(
             # alert of the day sits in another ring's case.
             "identifiers": identifiers,
         },
-        # An entrant held for an open case is reviewed in that case (the first, if several).
-        concerned_case=first.case_ids[0] if first.case_ids else None,
+        # Reviewed in the ring's case, or an entrant's open case (the first, if several).
+        concerned_case=concerned,
         witnesses=witnesses,
     )
     return desk.file_held_group(db, group=held, now=now, actor=ACTOR)
