@@ -4,6 +4,10 @@ driven by Playwright.
 ``demo_site`` serves a fresh copy of the demo (seeded once per test session into a
 template SQLite file, its past replayed as ``fairslot demo`` does) with uvicorn on a free
 port in a thread of the test process, so a test can also read the platform's database.
+The demo's clock is the template's: it reads 10:00 in the hospitals' zone, on today's
+date there, when the template is seeded, and runs at real speed from then on, so a test
+session never crosses the hospitals' midnight between seeding "yesterday" and reading it
+(a session started near 00:00 Asia/Shanghai once failed four pages on the day change).
 ``page`` is a Playwright page in a new browser context at 1366×768 (the office screen)
 that refuses — and fails the test for — any request leaving the server, and any
 Content-Security-Policy violation.
@@ -22,8 +26,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -43,6 +50,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("FAIRSLOT_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent.parent / "web" / "vendor" / "axe.min.js"
 OFFICE_SCREEN = {"width": 1366, "height": 768}
+DEMO_TIME_OF_DAY = time_of_day(10, 0)
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -72,10 +80,25 @@ class DemoSite:
         return next(h.key for h in self.seed.hospitals if h.code == code)
 
 
+@dataclass(frozen=True)
+class DemoTemplate:
+    path: Path
+    seed: DemoSeed
+    clock: dict[str, Any]  # the demo clock's settings (sim_clock_start, sim_clock_anchor)
+
+
+def demo_clock(zone: str) -> dict[str, Any]:
+    """Settings of a clock that reads 10:00 today in ``zone`` now and runs at real speed."""
+    here = ZoneInfo(zone)
+    start = datetime.combine(datetime.now(here).date(), DEMO_TIME_OF_DAY, here)
+    return {"sim_clock_start": start.astimezone(UTC), "sim_clock_anchor": datetime.now(UTC)}
+
+
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSeed]:
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    platform = bootstrap(load_settings(database_url=f"sqlite:///{path}"))
+    clock = demo_clock(load_settings().default_timezone)
+    platform = bootstrap(load_settings(database_url=f"sqlite:///{path}", **clock))
     migrate.upgrade(platform.engine)
     with unit_of_work(platform.sessions) as db:
         seeded = seed_demo(
@@ -87,7 +110,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoS
         )
     replay_past(platform, seeded, seed=2026)  # as ``fairslot demo`` does
     platform.engine.dispose()
-    return path, seeded
+    return DemoTemplate(path=path, seed=seeded, clock=clock)
 
 
 def _free_port() -> int:
@@ -97,11 +120,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def demo_site(demo_template: tuple[Path, DemoSeed], tmp_path: Path) -> Iterator[DemoSite]:
-    template, seeded = demo_template
+def demo_site(demo_template: DemoTemplate, tmp_path: Path) -> Iterator[DemoSite]:
+    seeded = demo_template.seed
     path = tmp_path / "demo.db"
-    shutil.copy(template, path)
-    platform = bootstrap(load_settings(database_url=f"sqlite:///{path}"))
+    shutil.copy(demo_template.path, path)
+    platform = bootstrap(load_settings(database_url=f"sqlite:///{path}", **demo_template.clock))
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(

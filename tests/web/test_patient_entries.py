@@ -114,7 +114,7 @@ def to_department(person: Person, site: DemoSite, name: str) -> None:
 
 
 def run_draw_at_release(site: DemoSite, session_id: int) -> None:
-    """The worker's job at the release (the demo's clock is the real one: the draw is run
+    """The worker's job at the release (the demo's clock runs at real speed: the draw is run
     as it will be at its due time)."""
     platform = site.platform
     with unit_of_work(platform.sessions) as db:
