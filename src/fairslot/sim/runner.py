@@ -33,6 +33,7 @@ STANDING_SLOTS = ("booked", "attended", "no_show")
 _READER = Device("simulator", "127.0.0.1", None, "fairslot-simulator")
 _RECONCILE_PARALLEL = 8
 LATE_NOTE_S = 300.0
+KEEPALIVE_S = 2.0  # below uvicorn's 5 s keep-alive timeout
 
 
 class SimulationError(RuntimeError):
@@ -71,7 +72,12 @@ async def play_release_day(
     recorder = Recorder()
     release_date = release_at.astimezone(ZoneInfo(HOSPITAL_ZONE)).date()
     session_date = scenario.session_date(release_date)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    # Idle connections are dropped by the client before the server's keep-alive (uvicorn:
+    # 5 s) closes them: at the same expiry a request sent on a connection the server is
+    # closing gets no answer (a transport error in the figures, not the platform's).
+    limits = httpx.Limits(
+        max_connections=64, max_keepalive_connections=64, keepalive_expiry=KEEPALIVE_S
+    )
     async with httpx.AsyncClient(
         base_url=target.url, timeout=httpx.Timeout(120.0), limits=limits
     ) as http:
