@@ -118,8 +118,9 @@ def test_a_public_address_does_not_glue_a_family_to_strangers() -> None:
     assert held(crowd) == {}
 
 
-def test_a_ring_of_six_accounts_on_two_devices_and_one_payment_account_is_held() -> None:
-    ring = [
+def ring_of_six() -> list[EntrantFacts]:
+    """Six accounts, one patient each, on two phones, one payment account and one address."""
+    return [
         entrant(
             n,
             device_key="grab-phone-a" if n % 2 else "grab-phone-b",
@@ -129,6 +130,10 @@ def test_a_ring_of_six_accounts_on_two_devices_and_one_payment_account_is_held()
         )
         for n in range(1, 7)
     ]
+
+
+def test_a_ring_of_six_accounts_on_two_devices_and_one_payment_account_is_held() -> None:
+    ring = ring_of_six()
     decided = screen(ring + [entrant(n) for n in range(20, 30)], now=NOW)
     assert sorted(decided.held) == [e.intent_id for e in ring]
     reasons = decided.held["i001"]
@@ -195,16 +200,7 @@ def test_two_accounts_rotating_shared_devices_over_eight_patients_are_a_ring() -
 
 
 def test_a_ring_names_as_witnesses_what_ties_it_beyond_a_household() -> None:
-    ring = [
-        entrant(
-            n,
-            device_key="grab-phone-a" if n % 2 else "grab-phone-b",
-            payment_key="broker-pay",
-            ip_key="broker-ip",
-            wifi_key=None,
-        )
-        for n in range(1, 7)
-    ]
+    ring = ring_of_six()
     (found,) = screen(ring, now=NOW).rings
     assert found.witnesses == (
         ("device", "grab-phone-a"),
