@@ -36,7 +36,7 @@ from fairslot.schedules import repository as repo
 from fairslot.schedules import service as schedules
 from fairslot.schedules.formats import ScheduleDocument, SessionSpec
 from fairslot.schedules.models import ClinicSession, Slot
-from fairslot.schedules.new_slots import PushedSession, Reserving, new_slots
+from fairslot.schedules.new_slots import Reserving, new_slots
 from fairslot.schedules.states import SlotState
 
 RELEASED_DAY = date(2026, 11, 25)  # released on 11-18; the clock starts on 11-22
@@ -63,20 +63,6 @@ def _specs(specs: list[SessionSpec], *, capacity: int) -> list[SessionSpec]:
     ]
 
 
-def _pushed(session: ClinicSession, hospital: Hospital) -> PushedSession:
-    return PushedSession(
-        id=session.id,
-        hospital_code=hospital.code,
-        his_session_id=session.his_session_id,
-        session_date=session.session_date,
-        period=session.period,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        release_at=session.release_at,
-        closes_at=session.closes_at,
-    )
-
-
 def test_inserted_slots_read_back_as_the_rows_written(db: Session, clock: ManualClock) -> None:
     hospital = create_hospital(db)
     department = create_department(db, hospital=hospital)
@@ -93,7 +79,7 @@ def test_inserted_slots_read_back_as_the_rows_written(db: Session, clock: Manual
     )
     reopen = clock.now() + timedelta(minutes=20)
     rows = new_slots(
-        _pushed(stored, hospital),
+        schedules.pushed_session(stored, hospital_code=hospital.code),
         numbers=range(2, 5),
         reserving=[Reserving(channel_id=channel.id, share=Decimal("0.5"), return_minutes=90)],
         late_reopen_at=lambda: reopen,

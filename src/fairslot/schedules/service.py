@@ -260,7 +260,7 @@ def _push_new_sessions(db: Session, run: _Run, *, sessions: list[ClinicSession])
     slots: list[NewSlot] = []
     entries: list[Entry] = []
     for session in sessions:
-        pushed = _pushed(run, session)
+        pushed = pushed_session(session, hospital_code=run.hospital.code)
         added = _new_slots(run, session=pushed, numbers=range(1, session.capacity + 1))
         slots.extend(added)
         entries.extend(pushed_entries(pushed, slots=added))
@@ -346,7 +346,7 @@ def _update_session(
         session.fee = spec.fee
     if change.slots_added:
         start = max((slot.number for slot in slots), default=0) + 1
-        pushed = _pushed(run, session)
+        pushed = pushed_session(session, hospital_code=run.hospital.code)
         rows = _new_slots(run, session=pushed, numbers=range(start, start + change.slots_added))
         # A few slots, which the rest of the change moves and counts: ORM objects.
         added = [Slot(**row._asdict()) for row in rows]
@@ -418,10 +418,11 @@ def _withdraw_free(db: Session, run: _Run, *, slots: list[Slot], count: int) -> 
         )
 
 
-def _pushed(run: _Run, session: ClinicSession) -> PushedSession:
+def pushed_session(session: ClinicSession, *, hospital_code: str) -> PushedSession:
+    """What slot building needs of a stored session (``new_slots.PushedSession``)."""
     return PushedSession(
         id=session.id,
-        hospital_code=run.hospital.code,
+        hospital_code=hospital_code,
         his_session_id=session.his_session_id,
         session_date=session.session_date,
         period=session.period,
