@@ -478,7 +478,7 @@ def test_a_phone_behind_rings_in_two_draws_is_offered_for_blocking_in_both_cases
     world.db.commit()
 
 
-def test_latecomers_to_a_held_ring_are_named_in_its_case_and_blocked_with_it(
+def test_latecomers_to_a_held_ring_are_named_in_its_case_for_blocking(
     world: World,
 ) -> None:
     # The worker screens during the window: a ring of six is held into a case; two more
@@ -516,4 +516,38 @@ def test_latecomers_to_a_held_ring_are_named_in_its_case_and_blocked_with_it(
         )
     }
     assert patients == everyone
+    world.db.commit()
+
+
+def test_latecomers_to_a_ring_whose_case_was_dismissed_are_held_in_an_open_case(
+    world: World,
+) -> None:
+    # A reviewer cleared the first six (a care home's staff); two more enter behind the
+    # same phones and card. They are held for review in an open case, not filed into the
+    # dismissed one (which would keep them held with nobody to review them).
+    session = world.session(day=UNRELEASED_DAY, capacity=3)
+    first = ring_of_six(world, session)
+    run_worker(world)
+    wang = reviewer_holding_the_case(world)
+    dismissed = reread(world, first[0].id).case_id
+    assert dismissed is not None
+    review.dismiss(world.db, case_id=dismissed, reason="care home", actor=wang, now=world.now())
+    world.db.commit()
+    late = [
+        enter(
+            world,
+            account,
+            patient,
+            session,
+            device=f"grab-phone-{n}",
+            ip="198.51.100.7",
+            payment="6222020000009999",
+        )
+        for n, (account, patient) in enumerate(world.patient() for _ in range(2))
+    ]
+    assert run_worker(world).held == 2
+    (case_id,) = {reread(world, i.id).case_id for i in late}
+    case = world.db.get(Case, case_id)
+    assert case is not None and case_id != dismissed and case.status == CaseStatus.OPEN
+    assert {reread(world, i.id).status for i in first} == {IntentStatus.REGISTERED}
     world.db.commit()

@@ -296,8 +296,12 @@ def _case_for(
     concerned = first.case_ids[0] if first.case_ids else None
     if first.ring is not None:
         ring = next(r for r in found.rings if r.ring_id == first.ring)
+        # Members still held are in open cases (closing a case settles its entries); a
+        # cleared member keeps the case id of a case since closed, which takes nothing.
         earlier = sorted(
-            case_id for m in ring.intent_ids if (case_id := by_id[m].case_id) is not None
+            case_id
+            for m in ring.intent_ids
+            if by_id[m].status == IntentStatus.HELD and (case_id := by_id[m].case_id) is not None
         )
         concerned = earlier[0] if earlier else concerned
     people = repo.patients(db, patient_ids=[i.patient_id for i in group])
