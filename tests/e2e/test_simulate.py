@@ -84,11 +84,11 @@ def test_a_quick_simulation_plays_both_platforms_and_the_protections_cut_the_sca
     assert protected["transfer_successes"] == 0
     assert "genuine success rate" in result.output
     # Fast bots against genuine patients, per identity: counts that add up, and a p-value
-    # wherever both groups asked. The baseline's bots always ask. On a loaded machine the
-    # quick day's fast clock (600x before the release) can carry the protected platform's
-    # grab software past the intent window before its accounts are ready; it then queues
-    # on the waitlist instead (tests/unit/test_sim_grab_script.py), but a day that slow
-    # may still leave it nothing to ask, so there the p-value is required only when it did.
+    # wherever both groups asked. The baseline's bots always ask. On a very loaded machine
+    # the protected platform's grab software can reach the intent window after it closed;
+    # it then queues on the waitlist instead (tests/unit/test_sim_grab_script.py), but a
+    # day that slow may still leave it nothing to ask, so there the p-value is required
+    # only when it did.
     for figures in (protected, baseline):
         race = figures["fast_vs_genuine"]
         assert 0 <= race["bots_won"] <= race["bots_tried"]

@@ -32,7 +32,7 @@ from fairslot.sim.accounting import BookingFact
 from fairslot.sim.modes import Mode
 from fairslot.sim.phases import CaseSeen, Phase, ReleaseDay, RunContext
 from fairslot.sim.review import decide
-from fairslot.sim.runner import SimulationError, Target, play_release_day
+from fairslot.sim.runner import KEEPALIVE_S, SimulationError, Target, play_release_day
 from fairslot.sim.scenario import HOSPITAL_ZONE, Klass, Scenario
 from fairslot.sim.server import LocalPlatform
 
@@ -45,6 +45,10 @@ MAX_CASES = 2000  # a queue longer than this is a bug in the loop, not a finding
 
 def _at(day: date, when: time) -> datetime:
     return local_to_utc(day, when, HOSPITAL_ZONE)
+
+
+# Idle connections dropped before the server's keep-alive closes them (``runner.KEEPALIVE_S``).
+IDLE_LIMITS = httpx.Limits(keepalive_expiry=KEEPALIVE_S)
 
 
 def _platform(ctx: RunContext) -> LocalPlatform:
@@ -90,7 +94,7 @@ async def _mark(
     """Check in or mark as no-show each booking; the outcome of each ("check-in", or the
     refusal's code)."""
     gate = asyncio.Semaphore(PARALLEL)
-    async with httpx.AsyncClient(base_url=target.url, timeout=60.0) as http:
+    async with httpx.AsyncClient(base_url=target.url, timeout=60.0, limits=IDLE_LIMITS) as http:
 
         async def one(booking: BookingFact) -> str:
             body = (
@@ -162,7 +166,7 @@ class SimulatedReview:
             "fairslot simulate",
             extra_env={"FAIRSLOT_NEW_STAFF_PASSWORD": password},
         )
-        with httpx.Client(base_url=platform.target.url, timeout=60.0) as http:
+        with httpx.Client(base_url=platform.target.url, timeout=60.0, limits=IDLE_LIMITS) as http:
             # Nothing else runs after the day: the queue is worked in turn, as a person would.
             ctx.cases += work_queue(
                 http,
