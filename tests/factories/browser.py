@@ -187,6 +187,11 @@ def new_page(browser: Browser, site: DemoSite, **context_options: Any) -> tuple[
     # machine (the suite beside simulator runs) a first page has taken over 15 s. Waiting
     # longer costs a passing run nothing.
     page.set_default_navigation_timeout(60_000)
+    # An assertion after a tap that navigates waits for that navigation too: its default
+    # 5 s was not enough for a department page under the full suite (CI, 2026-12-06).
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     return context, page
 
 
