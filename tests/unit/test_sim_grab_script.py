@@ -1,52 +1,36 @@
-"""The grab script's intents: it learns from the answers whether a clinic runs a draw,
-and a script that reached the window too late still queues on the waitlist (on a slow
-day its identities otherwise asked for nothing at all)."""
+"""The grab script queues its losers on the waitlist wherever its clinics take entries
+ahead (a draw or a release batch), as their department cards showed — also when it
+reached the intent window after it closed and entered nobody (on a slow day it otherwise
+asked for nothing at all)."""
 
 from __future__ import annotations
 
-import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from fairslot.sim.client import Answer
+import pytest
+
 from fairslot.sim.scalpers import _Machine
 
 
-class _Agent:
-    def __init__(self, answer: Answer) -> None:
-        self.answer = answer
-        self.patients = {"p1": 1, "p2": 2}
-        self.asked: list[str] = []
-
-    async def intent(self, person: str, **_: Any) -> Answer:
-        self.asked.append(person)
-        return self.answer
-
-
-def machine(answer: Answer) -> tuple[_Machine, _Agent]:
+def script(mode: str) -> _Machine:
     stage: Any = SimpleNamespace(scenario=SimpleNamespace(seed=1))
-    script = _Machine(stage, key="g0", payment={"p1": "card", "p2": "card"})
-    agent = _Agent(answer)
-    script.agents = {"p1": agent, "p2": agent}  # type: ignore[dict-item]
-    script.targets = {"p1": "EXP", "p2": "EXP"}
-    script.departments = {"EXP": 7}
-    return script, agent
+    machine = _Machine(stage, key="g0", payment={"p1": "card"})
+    agent: Any = SimpleNamespace(modes={7: mode}, patients={"p1": 1})
+    machine.agents = {"p1": agent}
+    machine.targets = {"p1": "EXP"}
+    machine.departments = {"EXP": 7}
+    return machine
 
 
-def test_an_entered_draw_is_a_draw_seen() -> None:
-    script, agent = machine(Answer(201, {"id": "i-1"}))
-    asyncio.run(script.register_intents())
-    assert agent.asked == ["p1", "p2"]
-    assert script.intents == {"p1": "i-1", "p2": "i-1"} and script.draw_seen
+@pytest.mark.parametrize("mode", ["draw", "release_batch"])
+def test_a_clinic_taking_entries_ahead_queues_the_losers_though_nobody_was_entered(
+    mode: str,
+) -> None:
+    machine = script(mode)
+    assert machine.intents == {}  # the window closed before the script got there
+    assert machine.takes_entries()
 
 
-def test_a_window_reached_too_late_is_a_draw_seen_though_nothing_was_entered() -> None:
-    script, _ = machine(Answer(409, {"error": "intent_window_closed"}))
-    asyncio.run(script.register_intents())
-    assert script.intents == {} and script.draw_seen
-
-
-def test_a_first_come_clinic_is_no_draw() -> None:
-    script, _ = machine(Answer(409, {"error": "not_a_draw_session"}))
-    asyncio.run(script.register_intents())
-    assert script.intents == {} and not script.draw_seen
+def test_a_first_come_clinic_takes_no_entries() -> None:
+    assert not script("first_come").takes_entries()

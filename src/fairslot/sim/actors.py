@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from fairslot.sim.accounting import Via
-from fairslot.sim.agent import CAPACITY, Agent, Stage
+from fairslot.sim.agent import CAPACITY, Agent, Stage, enters_ahead
 from fairslot.sim.client import Who
 from fairslot.sim.scenario import Household, WaveWorker, Wish
 
@@ -35,8 +35,6 @@ WAITLIST_POLL_S = 600.0
 REFRESH_S = (120.0, 300.0)  # a person with no waitlist looks again every few minutes
 REFRESH_FOR_S = 3600.0
 CLOSED_DRAW = frozenset({"lost", "refused", "withdrawn"})
-# Modes where an intent before the release is how the app lets a patient in.
-ENTRY_MODES = frozenset({"draw", "release_batch"})
 BATCH_DRAWING_RETRY_S = 5.0  # the platform's Retry-After while a batch is being drawn
 
 
@@ -50,12 +48,6 @@ def batch_window_open(session: dict[str, Any], *, now: datetime) -> bool:
         and ends is not None
         and datetime.fromisoformat(str(ends)) > now
     )
-
-
-def enters_ahead(mode: str | None) -> bool:
-    """Whether a patient registers an intent before the release for a department showing
-    ``mode`` (a draw or a release batch takes entries ahead; an unknown mode is tried)."""
-    return mode in ENTRY_MODES or not mode
 
 
 class GenuineHousehold:

@@ -325,3 +325,13 @@ class Agent:
         return Tracked(
             person=person, account_id=self.account_id, channel=self.account.channel, via=via
         )
+
+
+# Modes where an intent before the release is how the app lets a patient in.
+ENTRY_MODES = frozenset({"draw", "release_batch"})
+
+
+def enters_ahead(mode: str | None) -> bool:
+    """Whether a patient registers an intent before the release for a department showing
+    ``mode`` (a draw or a release batch takes entries ahead; an unknown mode is tried)."""
+    return mode in ENTRY_MODES or not mode

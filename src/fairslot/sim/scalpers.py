@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from fairslot.sim.accounting import TransferFact, Via
-from fairslot.sim.agent import Agent, Stage
+from fairslot.sim.agent import Agent, Stage, enters_ahead
 from fairslot.sim.client import Who
 from fairslot.sim.scenario import EXPERT_TITLE, Broker, Deal, GrabProgram
 
@@ -31,7 +31,6 @@ SNIPE_FOR_S = 120.0
 DRAW_POLL_S = 60.0
 RETRY_TRANSFER_S = 3.0
 WINDOW_OPENS_S = -29 * 60.0  # just after the push time, when intents open
-INTENT_WINDOW_CLOSED = "intent_window_closed"
 
 
 class _Machine:
@@ -48,9 +47,6 @@ class _Machine:
         self.booked: dict[str, str] = {}  # person -> booking id
         self.waiting: set[str] = set()
         self.intents: dict[str, str] = {}  # person -> intent id
-        # Whether the clinic runs a draw, as the intent answers told: entered, or too late
-        # to enter (on a slow day the script may reach the window after it closed).
-        self.draw_seen = False
         self.firing: dict[str, asyncio.Task[None]] = {}  # person -> their hold in flight
 
     def idle(self, department: str) -> list[str]:
@@ -84,10 +80,14 @@ class _Machine:
             )
             if answer.ok:
                 self.intents[person] = str(answer.field("id"))
-            if answer.ok or answer.code == INTENT_WINDOW_CLOSED:
-                self.draw_seen = True
 
         await asyncio.gather(*(one(person) for person in self.targets))
+
+    def takes_entries(self) -> bool:
+        """Whether a clinic the script is after takes entries ahead of the release (a draw
+        or a release batch), as its department card showed when the script browsed."""
+        modes = next(iter(self.agents.values())).modes
+        return any(enters_ahead(modes.get(d)) for d in self.departments.values())
 
     async def free_slots(self) -> tuple[dict[str, list[str]], bool]:
         """Free expert slot ids by clinic, and whether every session is listed and full."""
@@ -202,8 +202,9 @@ class GrabSoftware(_Machine):
         await self.register_intents()
         await time.until(time.at(-3.0))
         await self.snipe()
-        # Whoever lost the draw, or reached it too late to enter, queues for what comes back.
-        if self.draw_seen:
+        # Whoever lost the draw, or reached its window after it closed, queues for what
+        # comes back.
+        if self.takes_entries():
             await self.collect_draws()
             await self.join_waitlists()
         await self.radar()
