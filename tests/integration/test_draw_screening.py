@@ -48,6 +48,14 @@ def ring_of_six(world: World, session: ClinicSession) -> list[Intent]:
     one address."""
     people = [world.patient() for _ in range(6)]
     world.platform.clock.set(session.push_at + MIN)
+    return behind_the_ring(world, session, people)
+
+
+def behind_the_ring(
+    world: World, session: ClinicSession, people: list[tuple[Account, Patient]]
+) -> list[Intent]:
+    """``people`` (an account and its patient each) entering from the ring's two phones,
+    payment account and address."""
     return [
         enter(
             world,
@@ -488,18 +496,7 @@ def test_latecomers_to_a_held_ring_are_named_in_its_case_for_blocking(
     session = world.session(day=UNRELEASED_DAY, capacity=3)
     first = ring_of_six(world, session)
     assert run_worker(world).held == 6
-    late = [
-        enter(
-            world,
-            account,
-            patient,
-            session,
-            device=f"grab-phone-{n}",
-            ip="198.51.100.7",
-            payment="6222020000009999",
-        )
-        for n, (account, patient) in enumerate(world.patient() for _ in range(2))
-    ]
+    late = behind_the_ring(world, session, [world.patient() for _ in range(2)])
     assert run_worker(world).held == 2
     (case_id,) = {reread(world, i.id).case_id for i in first + late}
     case = world.db.get(Case, case_id)
@@ -533,18 +530,7 @@ def test_latecomers_to_a_ring_whose_case_was_dismissed_are_held_in_an_open_case(
     assert dismissed is not None
     review.dismiss(world.db, case_id=dismissed, reason="care home", actor=wang, now=world.now())
     world.db.commit()
-    late = [
-        enter(
-            world,
-            account,
-            patient,
-            session,
-            device=f"grab-phone-{n}",
-            ip="198.51.100.7",
-            payment="6222020000009999",
-        )
-        for n, (account, patient) in enumerate(world.patient() for _ in range(2))
-    ]
+    late = behind_the_ring(world, session, [world.patient() for _ in range(2)])
     assert run_worker(world).held == 2
     (case_id,) = {reread(world, i.id).case_id for i in late}
     case = world.db.get(Case, case_id)
