@@ -38,8 +38,7 @@ from fairslot.db.engine import unit_of_work
 from fairslot.db.scratch import DEFAULT_PG_ADMIN, fresh_database
 from fairslot.hospitals import service as hospitals
 from fairslot.localserver import ServerNotReady, free_port, wait_healthy
-from fairslot.patients.identity import parse_resident_id
-from fairslot.patients.service import PURPOSE_RESIDENT_ID
+from fairslot.patients.service import patient_key_for
 from fairslot.sim.modes import Mode, platform_env
 from fairslot.sim.runner import LATE_NOTE_S, SimulationError, Target
 from fairslot.sim.scenario import CITY, GRADE, Person
@@ -187,10 +186,9 @@ class LocalPlatform:
         """Each person's ID hash as this platform stores it -> the person's key."""
         protector = Protector(data_key=Fernet.generate_key().decode(), hash_key=self.hash_key)
         return {
-            protector.keyed_hash(
-                parse_resident_id(person.id_number).number, purpose=PURPOSE_RESIDENT_ID
-            ): person.key
+            key: person.key
             for person in persons
+            if (key := patient_key_for(person.id_number, protector=protector)) is not None
         }
 
     def command(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
