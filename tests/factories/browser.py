@@ -153,8 +153,11 @@ def browser() -> Iterator[Browser]:
         if IN_CI:
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # An assertion after a tap that navigates waits for that navigation too: the default
+    # 5 s was not enough for a department page under the full suite (CI, 2026-12-06).
+    expect.set_options(timeout=15_000)
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -187,11 +190,6 @@ def new_page(browser: Browser, site: DemoSite, **context_options: Any) -> tuple[
     # machine (the suite beside simulator runs) a first page has taken over 15 s. Waiting
     # longer costs a passing run nothing.
     page.set_default_navigation_timeout(60_000)
-    # An assertion after a tap that navigates waits for that navigation too: its default
-    # 5 s was not enough for a department page under the full suite (CI, 2026-12-06).
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=15_000)
     return context, page
 
 
