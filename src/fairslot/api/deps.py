@@ -20,6 +20,7 @@ from fairslot.audit import service as audit
 from fairslot.audit.recorder import RecordBuffer
 from fairslot.audit.service import PendingRecord
 from fairslot.blacklist import gate as blacklist_gate
+from fairslot.blacklist.models import Scope
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings.models import Booking
 from fairslot.bootstrap import Platform
@@ -29,6 +30,7 @@ from fairslot.context import RequestContext, client_step, edge_context
 from fairslot.crypto import hash_api_key
 from fairslot.errors import DomainError, InvalidInput, Unauthorized
 from fairslot.gate import realtime
+from fairslot.gate import repository as gate_repo
 from fairslot.gate.proxies import client_address, parse_networks
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals import repository as hospitals_repo
@@ -121,80 +123,92 @@ def gate(
     already on ``record``); then decide on its velocity signals (``gate/realtime.py``).
     The decision and its reasons are written on ``record``, the request's record. What
     it read comes back (:class:`Screened`) for the use case to reuse."""
-    phone_hash = None
     # A confirmation names only its booking: its patient is checked like a hold's, so a
     # patient blacklisted between hold and payment cannot pay (read once, shared below).
     booking = _own_booking(db, record) if record.action == "confirm" else None
     if booking is not None and patient_id is None:
         patient_id = booking.patient_id
-    known = (
-        patient_repo.get_patient(db, patient_id)
-        if patient_id is not None
-        else patient_repo.patient_by_id_hash(db, patient_key)
-        if patient_key
-        else None
-    )
-    if known is not None:
-        patient_key, phone_hash = known.id_hash, known.phone_hash
-        record.patient_key = known.id_hash
+    if patient_id is None and patient_key:  # a binding by ID number: known already?
+        by_key = patient_repo.patient_by_id_hash(db, patient_key)
+        patient_id = by_key.id if by_key is not None else None
+    phone_hash = None
     if phone:
         with suppress(IdentityError):  # an invalid number is refused by the service
             phone_hash = platform.protector.keyed_hash(normalise_phone(phone), purpose="phone")
-    # FAIRSLOT_GATE_ENABLED=false (the simulator's baseline only) skips the blacklist.
-    if platform.settings.gate_enabled:
-        try:
-            _check_blacklist(
-                db, platform, ctx, patient_key, phone_hash, record.payment_account_hash
-            )
-        except blacklist_gate.RequestBlocked:
-            record.decision, record.reasons = "block", "blacklisted"
-            _count_decision(record)
-            raise
+    settings, now = platform.settings, platform.clock.now()
+    asked = (
+        realtime.asks(db, record=record, settings=settings, now=now, patient_id=patient_id)
+        if settings.velocity_enabled
+        else realtime.Asks()
+    )
+    # The patient's keys, the blacklist (FAIRSLOT_GATE_ENABLED=false, the simulator's
+    # baseline only, skips it) and the velocity signals: one statement.
+    reads = gate_repo.signal_reads(
+        db,
+        bindings=asked.bindings,
+        device=asked.device,
+        first_act=asked.first_act,
+        browse=asked.browse,
+        patient=gate_repo.PatientAsk(patient_id) if patient_id is not None else None,
+        blacklist=gate_repo.BlacklistAsk(
+            keys=tuple(_request_keys(ctx, record, patient_id, patient_key, phone_hash)),
+            now=now,
+            patient_keys=patient_id is not None,
+            patient_phone=phone_hash is None,
+        )
+        if settings.gate_enabled
+        else None,
+    )
+    if reads.patient_key is not None:
+        record.patient_key = reads.patient_key
+    if reads.blocked:
+        record.decision, record.reasons = "block", "blacklisted"
+        _count_decision(record)
+        raise blacklist_gate.refusal()
     try:
         realtime.screen(
             db,
             record=record,
-            settings=platform.settings,
-            now=platform.clock.now(),
-            patient_id=known.id if known is not None else None,
+            settings=settings,
+            now=now,
+            patient_id=patient_id if reads.patient_key is not None else None,
             booking=booking,
-            lane=realtime.slow_lane(
-                platform.extras, max_waiting=platform.settings.suspect_max_concurrent
-            ),
+            reads=reads,
+            lane=realtime.slow_lane(platform.extras, max_waiting=settings.suspect_max_concurrent),
         )
     finally:  # a velocity block is raised once its decision is on the record
         _count_decision(record)
     return Screened(patient_key=record.patient_key, booking=booking)
 
 
-def _count_decision(record: PendingRecord) -> None:
-    """Count the gate's decision for /metrics (``observability/record.py``)."""
-    if record.decision is not None:
-        observe.gate_decision(action=record.action, decision=record.decision)
-
-
-def _check_blacklist(
-    db: Session,
-    platform: Platform,
+def _request_keys(
     ctx: RequestContext,
+    record: PendingRecord,
+    patient_id: int | None,
     patient_key: str | None,
     phone_hash: str | None,
-    payment_account_hash: str | None,
-) -> None:
-    blacklist_gate.check(
-        db,
-        ids=blacklist_gate.Identifiers(
-            patient_key=patient_key,
+) -> list[tuple[Scope, str]]:
+    """The (scope, key) pairs the request is blacklisted under that are known without a
+    read: a known patient's own keys are matched in the gate's statement instead; a phone
+    the request names stands for the patient's."""
+    return blacklist_gate.keys_of(
+        blacklist_gate.Identifiers(
+            patient_key=patient_key if patient_id is None else None,
             phone_hash=phone_hash,
             account_id=ctx.account_id,
             device_key=ctx.device_key,
             ip_key=ctx.ip_key,
             wifi_key=ctx.wifi_key,
-            payment_account_hash=payment_account_hash,
+            payment_account_hash=record.payment_account_hash,
         ),
-        now=platform.clock.now(),
-        protector=platform.protector,
+        protector=None,
     )
+
+
+def _count_decision(record: PendingRecord) -> None:
+    """Count the gate's decision for /metrics (``observability/record.py``)."""
+    if record.decision is not None:
+        observe.gate_decision(action=record.action, decision=record.decision)
 
 
 def _own_booking(db: Session, record: PendingRecord) -> Booking | None:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Exists, and_, exists, false, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairslot.blacklist.models import BlacklistEntry, Scope
@@ -28,6 +28,22 @@ def active_hit(
         .order_by(BlacklistEntry.id)
         .limit(1)
     ).one_or_none()
+
+
+def in_force_hit(
+    pairs: Sequence[tuple[Scope, ColumnElement[str | None]]], *, now: ColumnElement[datetime]
+) -> Exists:
+    """Whether an entry in force matches any (scope, key) pair, as an ``EXISTS`` for a
+    caller's own statement: the keys may be bound parameters or scalar subqueries read in
+    the same round trip (the real-time gate reads a patient's keys and their entries
+    together, ``gate/repository.py``). Each pair is one range of the active
+    (scope, key_hash) index."""
+    return exists().where(
+        or_(*(and_(BlacklistEntry.scope == scope, BlacklistEntry.key_hash == key)
+              for scope, key in pairs)),
+        BlacklistEntry.lifted_at.is_(None),
+        or_(BlacklistEntry.expires_at.is_(None), BlacklistEntry.expires_at > now),
+    )  # fmt: skip
 
 
 def active_keys(

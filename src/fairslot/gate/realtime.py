@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -100,11 +100,19 @@ def screen(
     patient_id: int | None,
     lane: SlowLane,
     booking: Booking | None = None,
+    reads: repo.SignalReads | None = None,
 ) -> Verdict:
     """Decide on the request, write the decision on its record, and enforce a block.
-    ``booking``: a confirmation's own booking, already read by the caller."""
+    ``booking``: a confirmation's own booking, already read by the caller. ``reads``: the
+    signals the caller already read with :func:`asks` (``api/deps.py::gate`` reads them
+    with the patient's keys and the blacklist in one statement); None: read them here."""
     if not settings.velocity_enabled:
         verdict = Verdict(Decision.ALLOW)
+    elif reads is not None:
+        verdict = verdict_of(
+            db, reads=reads, record=record, settings=settings, now=now,
+            patient_id=patient_id, booking=booking,
+        )  # fmt: skip
     else:
         verdict = assess(
             db, record=record, settings=settings, now=now, patient_id=patient_id, booking=booking
@@ -121,28 +129,26 @@ def screen(
     return verdict
 
 
-def assess(
-    db: Session,
-    *,
-    record: PendingRecord,
-    settings: Settings,
-    now: datetime,
+@dataclass(frozen=True)
+class Asks:
+    """The velocity facts one request needs (``gate/repository.py::signal_reads``)."""
+
+    bindings: repo.BindingsAsk | None = None
+    device: repo.DeviceAsk | None = None
+    first_act: repo.FirstActAsk | None = None
+    browse: repo.BrowseAsk | None = None
+
+
+def asks(
+    db: Session, *, record: PendingRecord, settings: Settings, now: datetime,
     patient_id: int | None,
-    booking: Booking | None = None,
-) -> Verdict:
-    """Measure the signals that apply to this action and decide: one round trip of
-    index-backed reads (``repo.signal_reads``); the fast-request history is read, in a
-    second one, only when this request is itself fast."""
+) -> Asks:  # fmt: skip
+    """What to read for the signals that apply to this action (``patient_id``: the
+    request's patient, left out of the device's count of other patients)."""
     t = thresholds(settings)
     action, account_id = record.action, record.account_id
-    # Pace from the request's arrival at the edge, not from when a worker thread got to
-    # it: under load the wait for a thread is the server's, not the client's.
-    arrived = min(record.ctx.arrived_at or now, now)
-    kind = repo.channel_kind(db, record.ctx.channel_id)
-    # At the window or the call centre one terminal serves many people by design.
-    device = None if kind in settings.velocity_shared_device_kinds else record.ctx.device_key
-    reads = repo.signal_reads(
-        db,
+    device = _counted_device(db, record=record, settings=settings)
+    return Asks(
         bindings=repo.BindingsAsk(
             account_id=account_id,
             since=now - timedelta(minutes=settings.velocity_binding_window_minutes),
@@ -172,6 +178,58 @@ def assess(
         if action == "hold" and device and settings.velocity_browse_window_minutes > 0
         else None,
     )
+
+
+def _counted_device(db: Session, *, record: PendingRecord, settings: Settings) -> str | None:
+    """The device whose signals count: none at the window or the call centre, where one
+    terminal serves many people by design."""
+    kind = repo.channel_kind(db, record.ctx.channel_id)
+    return None if kind in settings.velocity_shared_device_kinds else record.ctx.device_key
+
+
+def assess(
+    db: Session,
+    *,
+    record: PendingRecord,
+    settings: Settings,
+    now: datetime,
+    patient_id: int | None,
+    booking: Booking | None = None,
+) -> Verdict:
+    """Measure the signals that apply to this action and decide: one round trip of
+    index-backed reads (``repo.signal_reads``); the fast-request history is read, in a
+    second one, only when this request is itself fast."""
+    asked = asks(db, record=record, settings=settings, now=now, patient_id=patient_id)
+    reads = repo.signal_reads(
+        db,
+        bindings=asked.bindings,
+        device=asked.device,
+        first_act=asked.first_act,
+        browse=asked.browse,
+    )
+    return verdict_of(
+        db, reads=reads, record=record, settings=settings, now=now, patient_id=patient_id,
+        booking=booking,
+    )  # fmt: skip
+
+
+def verdict_of(
+    db: Session,
+    *,
+    reads: repo.SignalReads,
+    record: PendingRecord,
+    settings: Settings,
+    now: datetime,
+    patient_id: int | None,
+    booking: Booking | None = None,
+) -> Verdict:
+    """Decide on the signals read for :func:`asks`; the fast-request history is read, in
+    a round trip of its own, only when this request is itself fast."""
+    t = thresholds(settings)
+    action, account_id = record.action, record.account_id
+    # Pace from the request's arrival at the edge, not from when a worker thread got to
+    # it: under load the wait for a thread is the server's, not the client's.
+    arrived = min(record.ctx.arrived_at or now, now)
     if reads.acted_before is False:
         # A young account's first booking act: its next one asks whether it acted
         # before, so this record must not wait for the batched write (audit/recorder.py).
@@ -200,7 +258,7 @@ def assess(
         earlier = repo.fast_requests_since(
             db,
             account_id=account_id,
-            device_key=device,
+            device_key=_counted_device(db, record=record, settings=settings),
             since=now - timedelta(minutes=settings.velocity_repeat_window_minutes),
             reasons=[r.value for r in FAST_REASONS],
         )

@@ -1,5 +1,6 @@
-"""Every query of the real-time gate's velocity signals, and the recorded decisions the
-daily batch reads.
+"""Every query of the real-time gate — the request's patient keys, the blacklist and the
+velocity signals, read together in one statement — and the recorded decisions the daily
+batch reads.
 
 These run on the hot path (a hold at release time), so each one is a range read on an
 index: ``request_records`` by (account_id, at) or (device_key, at), ``bookings`` by
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Label,
     ScalarSelect,
     Select,
@@ -29,9 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from fairslot.audit.models import RequestRecord
+from fairslot.blacklist import repository as blacklist_repo
+from fairslot.blacklist.models import Scope
 from fairslot.bookings.models import Booking
 from fairslot.channels.models import Channel
-from fairslot.patients.models import Account
+from fairslot.patients.models import Account, Patient
 
 
 def channel_kind(db: Session, channel_id: int | None) -> str | None:
@@ -42,14 +46,19 @@ def channel_kind(db: Session, channel_id: int | None) -> str | None:
 
 @dataclass(frozen=True)
 class SignalReads:
-    """The velocity signals' facts, read in one round trip (``signal_reads``); None where
-    the request did not ask for one."""
+    """The gate's facts, read in one round trip (``signal_reads``); None where the
+    request did not ask for one. ``patient_key`` and ``phone_hash``: the asked patient's
+    stored keys (None: no such patient); ``blocked``: whether a blacklist entry in force
+    matches any of the request's keys."""
 
     bindings: int | None = None
     other_device_patients: int | None = None
     account_created_at: datetime | None = None
     acted_before: bool | None = None
     browsed: bool | None = None
+    patient_key: str | None = None
+    phone_hash: str | None = None
+    blocked: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,26 @@ class BrowseAsk:
     actions: Collection[str]
 
 
+@dataclass(frozen=True)
+class PatientAsk:
+    """The request's patient, by id: its stored ID and phone keys come back with the
+    signals, and with ``BlacklistAsk.patient_keys`` are matched in the same statement."""
+
+    patient_id: int
+
+
+@dataclass(frozen=True)
+class BlacklistAsk:
+    """Entries in force at ``now`` under ``keys`` (the request's own, known without a
+    read) and, with ``patient_keys``, under the asked patient's ID key and — with
+    ``patient_phone`` — its phone key."""
+
+    keys: tuple[tuple[Scope, str], ...]
+    now: datetime
+    patient_keys: bool = False
+    patient_phone: bool = False
+
+
 def signal_reads(
     db: Session,
     *,
@@ -87,13 +116,22 @@ def signal_reads(
     device: DeviceAsk | None = None,
     first_act: FirstActAsk | None = None,
     browse: BrowseAsk | None = None,
+    patient: PatientAsk | None = None,
+    blacklist: BlacklistAsk | None = None,
 ) -> SignalReads:
-    """Every velocity fact a request needs, as scalar subqueries of ONE ``SELECT`` (the
-    same SQL on SQLite and PostgreSQL): at release time each round trip is paid by
-    thousands of requests a second. Each subquery is still a range read on an index.
-    The statement is built once per shape (``_signal_select``); no query at all when
-    nothing is asked."""
+    """Every fact the gate needs — the patient's keys, a blacklist hit, the velocity
+    signals — as scalar subqueries of ONE ``SELECT`` (the same SQL on SQLite and
+    PostgreSQL): at release time each round trip is paid by thousands of requests a
+    second. Each subquery is still a range read on an index. The statement is built once
+    per shape (``_signal_select``); no query at all when nothing is asked."""
     params: dict[str, object] = {}
+    if patient is not None:
+        params["p_patient"] = patient.patient_id
+    if blacklist is not None and not (blacklist.keys or (patient and blacklist.patient_keys)):
+        blacklist = None  # no key to look up: nothing can match
+    if blacklist is not None:
+        params["k_now"] = blacklist.now
+        params |= {f"k{i}": key for i, (_, key) in enumerate(blacklist.keys)}
     if bindings is not None:
         params |= {"b_account": bindings.account_id, "b_since": bindings.since}
     if device is not None:
@@ -112,6 +150,12 @@ def signal_reads(
         own_patient=device is not None and device.patient_id is not None,
         first_actions=tuple(sorted(first_act.actions)) if first_act is not None else None,
         browse_actions=tuple(sorted(browse.actions)) if browse is not None else None,
+        patient=patient is not None,
+        blacklist_scopes=tuple(scope for scope, _ in blacklist.keys)
+        if blacklist is not None
+        else None,
+        blacklist_patient=blacklist is not None and patient is not None and blacklist.patient_keys,
+        blacklist_phone=blacklist is not None and patient is not None and blacklist.patient_phone,
     )
     found = db.execute(statement, params).one()._asdict()
     return SignalReads(
@@ -120,6 +164,9 @@ def signal_reads(
         account_created_at=found.get("account_created_at"),
         acted_before=_bool_or_none(found.get("acted_before")),
         browsed=_bool_or_none(found.get("browsed")),
+        patient_key=found.get("patient_key"),
+        phone_hash=found.get("phone_hash"),
+        blocked=_bool_or_none(found.get("blocked")),
     )
 
 
@@ -131,10 +178,27 @@ def _signal_select(
     own_patient: bool,
     first_actions: tuple[str, ...] | None,
     browse_actions: tuple[str, ...] | None,
+    patient: bool = False,
+    blacklist_scopes: tuple[Scope, ...] | None = None,
+    blacklist_patient: bool = False,
+    blacklist_phone: bool = False,
 ) -> Select[Any]:
     """The statement of one shape of ask, with bound parameters for the values: built
     and its cache key computed once per process, not per request."""
     columns: list[Label[Any]] = []
+    if patient:
+        columns.append(_patient_column(Patient.id_hash).label("patient_key"))
+        columns.append(_patient_column(Patient.phone_hash).label("phone_hash"))
+    if blacklist_scopes is not None:
+        pairs: list[tuple[Scope, ColumnElement[str | None]]] = [
+            (scope, bindparam(f"k{i}")) for i, scope in enumerate(blacklist_scopes)
+        ]
+        if blacklist_patient:
+            pairs.append((Scope.PATIENT, _patient_column(Patient.id_hash)))
+        if blacklist_phone:
+            pairs.append((Scope.PHONE, _patient_column(Patient.phone_hash)))
+        hit = blacklist_repo.in_force_hit(pairs, now=bindparam("k_now"))
+        columns.append(hit.label("blocked"))
     if bindings:
         columns.append(_bindings_since().label("bindings"))
     if device_enough is not None:
@@ -150,6 +214,11 @@ def _signal_select(
     if browse_actions is not None:
         columns.append(_browsed_since(browse_actions).label("browsed"))
     return select(*columns)
+
+
+def _patient_column(column: Any) -> ScalarSelect[Any]:
+    """One stored key of the asked patient (NULL: no such patient)."""
+    return select(column).where(Patient.id == bindparam("p_patient")).scalar_subquery()
 
 
 def _bindings_since() -> ScalarSelect[Any]:
