@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fairslot.allocation.screening_ports import CaseDesk
 from fairslot.alternatives.service import AlternativesMemo
 from fairslot.audit.recorder import RecordBuffer
-from fairslot.availability.schemas import SessionAvailabilityView
+from fairslot.availability.recall import AvailabilityMemo
 from fairslot.cases.draw_screening import DrawScreeningDesk
 from fairslot.channels.models import Channel
 from fairslot.clock import AcceleratedClock, Clock, SystemClock
@@ -23,8 +23,6 @@ from fairslot.gate.ratelimit import RateLimiter, make_rate_limiter
 from fairslot.memo import ALTERNATIVES_FOR, AVAILABILITY_FOR, CHANNEL_FOR, SOLD_OUT_FOR, Memo
 from fairslot.payments import providers as payment_providers
 from fairslot.signin import sms
-
-AvailabilityKey = tuple[int, date, date, str | None, int]
 
 
 @dataclass
@@ -39,9 +37,7 @@ class HotMemos:
     """
 
     sold_out: Memo[tuple[int, int], bool] = field(default_factory=lambda: Memo(ttl=SOLD_OUT_FOR))
-    availability: Memo[AvailabilityKey, list[SessionAvailabilityView]] = field(
-        default_factory=lambda: Memo(ttl=AVAILABILITY_FOR)
-    )
+    availability: AvailabilityMemo = field(default_factory=lambda: Memo(ttl=AVAILABILITY_FOR))
     alternatives: AlternativesMemo = field(default_factory=lambda: Memo(ttl=ALTERNATIVES_FOR))
     channels: Memo[str, Channel] = field(default_factory=lambda: Memo(ttl=CHANNEL_FOR))
 

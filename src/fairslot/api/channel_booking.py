@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from fairslot.allocation import batch_views, batches
@@ -18,7 +18,7 @@ from fairslot.api.booking_views import booking_view, held_view
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local
 from fairslot.audit.service import PendingRecord
-from fairslot.availability import service as availability
+from fairslot.availability import recall
 from fairslot.availability.schemas import SessionAvailabilityView
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
@@ -51,27 +51,38 @@ def get_availability(
     date_from: date,
     date_to: date,
     title: DoctorTitle | None = None,
-) -> list[SessionAvailabilityView]:
+) -> Response:
+    found = released(request, db, platform, ctx, department_id, date_from, date_to, title)
+    # The answer's JSON as rendered once for the memo's lifetime: the bytes the response
+    # model would make (tests/api/test_availability_json.py), not validated per poll.
+    return Response(found.json(), media_type="application/json")
+
+
+def released(
+    request: Request,
+    db: Session,
+    platform: Platform,
+    ctx: RequestContext,
+    department_id: int,
+    date_from: date,
+    date_to: date,
+    title: DoctorTitle | None,
+) -> recall.Recalled:
+    """The released sessions a poll sees (recalled for a moment), its record committed."""
     now = platform.clock.now()
     # A read: its record is all it writes (audit/service.py::write).
     request.state.audit = PendingRecord(action="availability", at=now, ctx=ctx, alone=True)
-    # The slot radar's answer, recalled for a moment (fairslot/memo.py): at release time
-    # thousands of polls a second ask exactly this.
-    memo = platform.memos.availability
-    key = (department_id, date_from, date_to, title.value if title else None, ctx.channel_id or 0)
-    found = memo.get(key, now=now)
-    if found is None:
-        found = availability.availability(
-            db,
-            department_id=department_id,
-            date_from=date_from,
-            date_to=date_to,
-            title=title,
-            now=now,
-            channel_id=ctx.channel_id or 0,
-            batch_window_default=platform.settings.batch_window_seconds,
-        )
-        memo.put(key, found, now=now)
+    found = recall.recalled(
+        db,
+        platform.memos.availability,
+        department_id=department_id,
+        date_from=date_from,
+        date_to=date_to,
+        title=title,
+        channel_id=ctx.channel_id or 0,
+        now=now,
+        batch_window_default=platform.settings.batch_window_seconds,
+    )
     return done(request, db, found)
 
 

@@ -108,9 +108,9 @@ def released(
     days: tuple[date, date],
 ) -> list[SessionAvailabilityView]:
     """The department's released sessions, as ``GET /v1/availability`` answers them."""
-    return channel_booking.get_availability(
+    return channel_booking.released(
         request, db, platform, ctx, department_id, days[0], days[1], None
-    )
+    ).sessions
 
 
 def visible_session(

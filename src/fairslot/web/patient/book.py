@@ -20,8 +20,7 @@ from fairslot.allocation import service as allocation
 from fairslot.allocation.states import AllocationMode
 from fairslot.api.deps import DbDep, PlatformDep, done
 from fairslot.audit.service import PendingRecord
-from fairslot.availability import catalog, upcoming
-from fairslot.availability import service as availability
+from fairslot.availability import catalog, recall, upcoming
 from fairslot.availability.schemas import SessionAvailabilityView
 from fairslot.bootstrap import Platform
 from fairslot.errors import NotFound
@@ -45,24 +44,17 @@ def released(
     last: date,
 ) -> list[SessionAvailabilityView]:
     """``GET /v1/availability``'s answer, through the same memo."""
-    now = platform.clock.now()
-    channel_id = user.ctx.channel_id or 0
-    memo = platform.memos.availability
-    key = (department_id, first, last, None, channel_id)
-    found = memo.get(key, now=now)
-    if found is None:
-        found = availability.availability(
-            db,
-            department_id=department_id,
-            date_from=first,
-            date_to=last,
-            title=None,
-            now=now,
-            channel_id=channel_id,
-            batch_window_default=platform.settings.batch_window_seconds,
-        )
-        memo.put(key, found, now=now)
-    return found
+    return recall.recalled(
+        db,
+        platform.memos.availability,
+        department_id=department_id,
+        date_from=first,
+        date_to=last,
+        title=None,
+        channel_id=user.ctx.channel_id or 0,
+        now=platform.clock.now(),
+        batch_window_default=platform.settings.batch_window_seconds,
+    ).sessions
 
 
 def today(platform: Platform, user: PatientUser) -> date:
