@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 import typer
 import uvicorn
 from anyio import to_thread
@@ -69,6 +71,7 @@ def _serve(*, host: str, port: int, workers: int, upgrade: bool, sweep_every: fl
     else:
         serve_access_log(platform)
         app = ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
+        settle_heap()
         uvicorn.run(
             app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
         )
@@ -79,7 +82,18 @@ def worker_app() -> ASGIApp:
     environment."""
     platform = bootstrap(load_settings())
     serve_access_log(platform)
-    return ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
+    app = ThreadLimit(create_site(platform), threads=platform.settings.db_pool_size)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move what start-up made (modules, the ORM's mappers, the routes and their models:
+    about 280,000 objects) out of the cyclic garbage collector's sight (``gc.freeze``):
+    they live as long as the process, and a full collection walked every one of them
+    (about 0.15 s here) while requests waited. What requests make is collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve_access_log(platform: Platform) -> None:
