@@ -5,6 +5,7 @@ it, and that nothing waiting is lost at shutdown or when the database refuses.""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
@@ -151,3 +152,52 @@ def test_a_record_written_alone_commits_without_waiting_for_the_disk_and_a_hold_
         assert asynchronous == []
     assert _count(db, action="availability") == 1
     assert _count(db, action="hold") == 1
+
+
+def test_a_batch_reads_back_as_it_was_kept(platform: Platform, db: Session, backend: str) -> None:
+    """PostgreSQL takes a batch by COPY (no INSERT statement), SQLite by one INSERT; both
+    store every column as an INSERT binds it: times in UTC, NULLs, text with quotes, tabs
+    and newlines, numbers."""
+    records = _buffer(platform)
+    local = platform.clock.now().astimezone(ZoneInfo("Asia/Shanghai"))
+    rows = [
+        {
+            "at": local + timedelta(milliseconds=i),
+            "action": "hold",
+            "outcome": "slot_taken" if i else "ok",
+            "channel_id": 7,
+            "account_id": 1000 + i,
+            "patient_key": f"pk{i}",
+            "booking_id": None,
+            "slot_id": None,
+            "device_key": "dev\t1\\n",
+            "ip_key": "ip",
+            "ip_label": "203.0.113.x",
+            "wifi_key": None,
+            "payment_account_hash": None,
+            "user_agent": 'Mozilla/5.0 "quoted"\nnext',
+            "decision": "review" if i == 2 else None,
+            "reasons": "fast_confirm,binding_burst" if i == 2 else None,
+            "client_step_ms": 1500 if i == 1 else None,
+        }
+        for i in range(3)
+    ]
+    for row in rows:
+        records.add(dict(row))
+
+    with statements(platform.engine) as seen:
+        assert records.flush() == 3
+    inserts = [s for s in seen if s.startswith("INSERT INTO request_records")]
+    assert len(inserts) == (0 if backend == "postgresql" else 1)
+
+    stored = db.scalars(
+        select(RequestRecord).where(RequestRecord.action == "hold").order_by(RequestRecord.at)
+    ).all()
+    assert len(stored) == 3
+    for kept, row in zip(stored, rows, strict=True):
+        assert kept.at == row["at"] and kept.at.utcoffset() == timedelta(0)
+        for name, value in row.items():
+            if name != "at":
+                assert getattr(kept, name) == value, name
+    db.commit()
+    records.close()
