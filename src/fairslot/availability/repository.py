@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.allocation.models import Draw
 from fairslot.allocation.states import AllocationMode, DrawKind, DrawStatus
+from fairslot.db.core import core_connection
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
@@ -261,9 +262,13 @@ def first_free_slot(
     """Whether the session is released (and on sale), and the id of its lowest-numbered
     slot free for the channel, if any: :func:`released_session` and :func:`free_slots`
     in one round trip, for the hold by session id that every grab script sends."""
-    row = db.execute(
-        _first_free_slot(), {"session_id": session_id, "now": now, "channel_id": channel_id}
-    ).one_or_none()
+    row = (
+        core_connection(db)
+        .execute(
+            _first_free_slot(), {"session_id": session_id, "now": now, "channel_id": channel_id}
+        )
+        .one_or_none()
+    )
     if row is None:
         return False, None
     return True, row[1]

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from fairslot.availability.repository import session_on_sale, someone_waiting
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
+from fairslot.db.core import core_connection
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.patients.models import Account, Binding, Patient
 from fairslot.schedules.models import ClinicSession, Slot
@@ -74,20 +75,15 @@ def claim_slot(
     else:
         params["slot_id"] = slot_id
     by_session = session_id is not None
-    if db.get_bind().dialect.name == "postgresql":
-        row = db.execute(
-            claim_statement(by_session=by_session, old_values=True),
-            params,
-            execution_options={"synchronize_session": False},
+    connection = core_connection(db)
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(
+            claim_statement(by_session=by_session, old_values=True), params
         ).one_or_none()
     else:
-        row = db.execute(_pick_statement(by_session=by_session), params).one_or_none()
+        row = connection.execute(_pick_statement(by_session=by_session), params).one_or_none()
         if row is not None and not _one(
-            db.execute(
-                claim_statement(),
-                {**params, "slot_id": row[0]},
-                execution_options={"synchronize_session": False},
-            )
+            connection.execute(claim_statement(), {**params, "slot_id": row[0]})
         ):
             row = None
     if row is None:
@@ -413,10 +409,14 @@ def patient_history(
     """What the per-patient rules count (no-shows in the window, bookings on the day,
     pending bookings from today on) in one query: a hold checks all three, and a round
     trip costs more than the few rows. Holds lapsed by ``now`` are listed apart."""
-    rows = db.execute(
-        _patient_history(),
-        {"patient_id": patient_id, "day": day, "today": today, "no_show_since": no_show_since},
-    ).all()
+    rows = (
+        core_connection(db)
+        .execute(
+            _patient_history(),
+            {"patient_id": patient_id, "day": day, "today": today, "no_show_since": no_show_since},
+        )
+        .all()
+    )
     lapsed = [
         booking_id
         for booking_id, status, _, _, _, expires_at in rows
@@ -489,12 +489,16 @@ def patient_key(db: Session, patient_id: int) -> str | None:
 
 
 def lock_patient(db: Session, *, patient_id: int) -> None:
-    db.execute(
-        update(Patient)
-        .where(Patient.id == patient_id)
-        .values(booking_guard=Patient.booking_guard + 1)
-        .execution_options(synchronize_session=False)
-    )
+    """Take the patient's row lock for the rest of the transaction (a write to its guard
+    column): the hold's first statement, so that an unbind cannot slip in."""
+    core_connection(db).execute(_LOCK_PATIENT, {"patient_id": patient_id})
+
+
+_LOCK_PATIENT = (
+    update(Patient)
+    .where(Patient.id == bindparam("patient_id"))
+    .values(booking_guard=Patient.booking_guard + 1)
+)
 
 
 def hospital_timezone(db: Session, hospital_id: int) -> str:

@@ -35,6 +35,7 @@ from fairslot.blacklist import repository as blacklist_repo
 from fairslot.blacklist.models import Scope
 from fairslot.bookings.models import Booking
 from fairslot.channels.models import Channel
+from fairslot.db.core import core_connection
 from fairslot.patients.models import Account, Patient
 
 
@@ -157,7 +158,7 @@ def signal_reads(
         blacklist_patient=blacklist is not None and patient is not None and blacklist.patient_keys,
         blacklist_phone=blacklist is not None and patient is not None and blacklist.patient_phone,
     )
-    found = db.execute(statement, params).one()._asdict()
+    found = core_connection(db).execute(statement, params).one()._asdict()
     return SignalReads(
         bindings=_int_or_none(found.get("bindings")),
         other_device_patients=_int_or_none(found.get("other_device_patients")),
