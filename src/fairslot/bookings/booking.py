@@ -126,9 +126,8 @@ def book_slot(
         wifi_key=ctx.wifi_key,
         user_agent=ctx.user_agent,
     )
-    db.add(booking)
     try:
-        db.flush()
+        repo.insert_booking(db, booking)
     except IntegrityError as exc:
         # The partial unique indexes caught a race the checks above could not see.
         raise StateConflict(

@@ -17,15 +17,18 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from fairslot.availability.repository import session_on_sale, someone_waiting
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
+from fairslot.db.base import new_guid
 from fairslot.db.core import core_connection
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.patients.models import Account, Binding, Patient
@@ -486,6 +489,28 @@ def mark_release_logged(db: Session, *, slot_id: str) -> bool:
 
 def patient_key(db: Session, patient_id: int) -> str | None:
     return db.scalar(select(Patient.id_hash).where(Patient.id == patient_id))
+
+
+def insert_booking(db: Session, booking: Booking) -> None:
+    """Write a new ``booking`` with one Core ``INSERT`` and make the object persistent in
+    the session, as a flush would have left it (every column loaded): the unit of work's
+    flush of one new object cost about a sixth of a hold's CPU under the release burst
+    (py-spy). A unique index's refusal is raised here (``IntegrityError``), as the flush
+    raised it."""
+    if booking.id is None:
+        booking.id = new_guid()
+    if booking.version is None:
+        booking.version = 1
+    values = {key: getattr(booking, key) for key in _BOOKING_COLUMNS}
+    core_connection(db).execute(_INSERT_BOOKING, values)
+    for key, value in values.items():  # an attribute never set would be loaded again
+        setattr(booking, key, value)
+    make_transient_to_detached(booking)
+    db.add(booking)
+
+
+_BOOKING_COLUMNS = tuple(attr.key for attr in sa_inspect(Booking).column_attrs)
+_INSERT_BOOKING = insert(Booking).values({key: bindparam(key) for key in _BOOKING_COLUMNS})
 
 
 def lock_patient(db: Session, *, patient_id: int) -> None:
