@@ -55,13 +55,14 @@ def test_a_successful_hold_reads_its_session_and_department_once(
     claims = [s for s in seen if "UPDATE slots" in s]
     assert len(claims) == 1
     assert [s for s in seen if s.startswith("INSERT INTO request_records")] == []
+    # ``released`` and ``held`` in one multi-row INSERT on both databases
+    assert len(slot_event_inserts) == 1
     if backend == "postgresql":
-        # ``released`` and ``held`` in one multi-row INSERT; the claim picks and moves the
-        # slot in one statement (SQLite: a read, then the compare-and-set)
-        assert len(slot_event_inserts) == 1
+        # the claim picks and moves the slot in one statement (SQLite: a read, then the
+        # compare-and-set)
         assert len(seen) == 9, "\n".join(seen)
     else:
-        assert len(seen) == 11, "\n".join(seen)
+        assert len(seen) == 10, "\n".join(seen)
     # The gate — the patient's keys, the blacklist, the velocity signals — is one of them.
     assert not any(s.startswith("SELECT blacklist_entries.") for s in seen)
     assert not any(s.startswith("SELECT patients.id, patients.name_encrypted") and

@@ -136,10 +136,12 @@ def book_slot(
         ) from exc
     # The hold's answer shows the slot as the claim returned it (``service.new_hold``).
     remember_in_transaction(db, claimed_key(booking.id), claimed)
-    # The ledger rows the claim made due, then the hold's own: added in this order, they
-    # are flushed together (one multi-row INSERT) and numbered in this order.
-    transitions.record_claim(db, claimed=claimed, session=session, now=now)
-    transitions.record_hold(db, booking=booking, patient_key=patient.id_hash, now=now, ctx=ctx)
+    # The ledger rows the claim made due, then the hold's own: one multi-row INSERT,
+    # numbered in this order.
+    transitions.record_claim_and_hold(
+        db, claimed=claimed, session=session, booking=booking, patient_key=patient.id_hash,
+        now=now, ctx=ctx,
+    )  # fmt: skip
     if preauthorised is not None:
         confirm_preauthorised(
             db,

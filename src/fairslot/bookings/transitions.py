@@ -89,31 +89,43 @@ def log_release(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
         _sync(slot, release_logged=True)
 
 
-def record_claim(
-    db: Session, *, claimed: repo.Claimed, session: ClinicSession, now: datetime
+def record_claim_and_hold(
+    db: Session,
+    *,
+    claimed: repo.Claimed,
+    session: ClinicSession,
+    booking: Booking,
+    patient_key: str,
+    now: datetime,
+    ctx: RequestContext,
 ) -> None:
-    """The ledger rows a claim made due, written before its ``held``: the slot's
-    ``released`` entry if it had not been written, and ``re_released`` at the drawn time
-    when the slot was claimed straight from COOLING (the claim's due-time predicate let
-    it: nobody was waiting for its session)."""
+    """A hold's ledger rows, in one INSERT and in this order: those its claim made due —
+    the slot's ``released`` entry if it had not been written, and ``re_released`` at the
+    drawn time when the slot was claimed straight from COOLING (the claim's due-time
+    predicate let it: nobody was waiting for its session) — then ``held``."""
+    rows = []
     if not claimed.release_logged:
-        ledger.record(
-            db,
-            slot_id=claimed.slot_id,
-            kind=EventKind.RELEASED,
-            at=session.release_at,
-            recorded_at=now,
-            ctx=SYSTEM,
-        )
+        rows.append(
+            ledger.entry_row(
+                slot_id=claimed.slot_id, kind=EventKind.RELEASED, at=session.release_at,
+                recorded_at=now, ctx=SYSTEM,
+            )
+        )  # fmt: skip
     if claimed.was == SlotState.COOLING:
-        ledger.record(
-            db,
-            slot_id=claimed.slot_id,
-            kind=EventKind.RE_RELEASED,
-            at=claimed.reopen_at or now,
-            recorded_at=now,
-            ctx=SYSTEM,
+        rows.append(
+            ledger.entry_row(
+                slot_id=claimed.slot_id, kind=EventKind.RE_RELEASED,
+                at=claimed.reopen_at or now, recorded_at=now, ctx=SYSTEM,
+            )
+        )  # fmt: skip
+    rows.append(
+        ledger.entry_row(
+            slot_id=booking.slot_id, kind=EventKind.HELD, at=now, recorded_at=now, ctx=ctx,
+            booking_id=booking.id, patient_key=patient_key,
+            data={"expires_at": booking.expires_at.isoformat()},
         )
+    )  # fmt: skip
+    ledger.record_rows(db, rows)
 
 
 def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:
@@ -157,20 +169,6 @@ def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timede
         )
     _sync(booking, status=BookingStatus.EXPIRED, ended_at=now)
     return True
-
-
-def record_hold(
-    db: Session, *, booking: Booking, patient_key: str, now: datetime, ctx: RequestContext
-) -> None:
-    _booking_event(
-        db,
-        booking=booking,
-        kind=EventKind.HELD,
-        now=now,
-        ctx=ctx,
-        patient_key=patient_key,
-        data={"expires_at": booking.expires_at.isoformat()},
-    )
 
 
 def confirm(

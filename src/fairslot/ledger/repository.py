@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from fairslot.bookings.models import Booking
 from fairslot.channels.models import Channel
+from fairslot.db.core import core_connection
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.ledger.models import SlotEvent
 from fairslot.patients.models import Patient
@@ -18,11 +19,12 @@ _APPEND = insert(cast(Table, SlotEvent.__table__))
 
 
 def append(db: Session, *, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ledger rows (every column but ``id``) in one executemany; nothing is read
+    """Insert ledger rows (every column but ``id``) in one executemany on the session's
+    connection, after what the session has pending (``db/core.py``); nothing is read
     back. (The table, not the entity: an ORM bulk insert would split the rows wherever
     their None columns differ; see ``schedules.repository.insert_slots``.)"""
     if rows:
-        db.execute(_APPEND, list(rows))
+        core_connection(db).execute(_APPEND, list(rows))
 
 
 def history(db: Session, slot_id: str) -> list[SlotEvent]:
