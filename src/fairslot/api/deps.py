@@ -145,10 +145,7 @@ def gate(
     # baseline only, skips it) and the velocity signals: one statement.
     reads = gate_repo.signal_reads(
         db,
-        bindings=asked.bindings,
-        device=asked.device,
-        first_act=asked.first_act,
-        browse=asked.browse,
+        asked,
         patient=gate_repo.PatientAsk(patient_id) if patient_id is not None else None,
         blacklist=gate_repo.BlacklistAsk(
             keys=tuple(_request_keys(ctx, record, patient_id, patient_key, phone_hash)),

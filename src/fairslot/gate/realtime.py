@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -129,14 +129,7 @@ def screen(
     return verdict
 
 
-@dataclass(frozen=True)
-class Asks:
-    """The velocity facts one request needs (``gate/repository.py::signal_reads``)."""
-
-    bindings: repo.BindingsAsk | None = None
-    device: repo.DeviceAsk | None = None
-    first_act: repo.FirstActAsk | None = None
-    browse: repo.BrowseAsk | None = None
+Asks = repo.SignalAsks
 
 
 def asks(
@@ -200,13 +193,7 @@ def assess(
     index-backed reads (``repo.signal_reads``); the fast-request history is read, in a
     second one, only when this request is itself fast."""
     asked = asks(db, record=record, settings=settings, now=now, patient_id=patient_id)
-    reads = repo.signal_reads(
-        db,
-        bindings=asked.bindings,
-        device=asked.device,
-        first_act=asked.first_act,
-        browse=asked.browse,
-    )
+    reads = repo.signal_reads(db, asked)
     return verdict_of(
         db, reads=reads, record=record, settings=settings, now=now, patient_id=patient_id,
         booking=booking,

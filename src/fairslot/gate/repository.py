@@ -91,6 +91,16 @@ class BrowseAsk:
 
 
 @dataclass(frozen=True)
+class SignalAsks:
+    """The velocity facts one request needs (``gate/realtime.py::asks``)."""
+
+    bindings: BindingsAsk | None = None
+    device: DeviceAsk | None = None
+    first_act: FirstActAsk | None = None
+    browse: BrowseAsk | None = None
+
+
+@dataclass(frozen=True)
 class PatientAsk:
     """The request's patient, by id: its stored ID and phone keys come back with the
     signals, and with ``BlacklistAsk.patient_keys`` are matched in the same statement."""
@@ -112,11 +122,8 @@ class BlacklistAsk:
 
 def signal_reads(
     db: Session,
+    asks: SignalAsks = SignalAsks(),
     *,
-    bindings: BindingsAsk | None = None,
-    device: DeviceAsk | None = None,
-    first_act: FirstActAsk | None = None,
-    browse: BrowseAsk | None = None,
     patient: PatientAsk | None = None,
     blacklist: BlacklistAsk | None = None,
 ) -> SignalReads:
@@ -125,6 +132,7 @@ def signal_reads(
     PostgreSQL): at release time each round trip is paid by thousands of requests a
     second. Each subquery is still a range read on an index. The statement is built once
     per shape (``_signal_select``); no query at all when nothing is asked."""
+    bindings, device, first_act, browse = asks.bindings, asks.device, asks.first_act, asks.browse
     params: dict[str, object] = {}
     if patient is not None:
         params["p_patient"] = patient.patient_id
