@@ -143,6 +143,7 @@ MESSAGES: Final[dict[str, str]] = {
     "case_not_found": "没有该案件，请核对案件编号。",
     "case_conflict": "案件状态已变化，请刷新后重试。",
     "case_changed": "该案件已被他人更新，请刷新后重试。",
+    "case_evidence_changed": "您查看后该案件又加入了新的预警，请重新查看后再作决定。",
     "case_closed": "该案件已结案。",
     "case_not_taken": "请先领取该案件再处理。",
     "case_not_yours": "该案件由其他审核员处理中。",

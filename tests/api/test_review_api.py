@@ -13,7 +13,13 @@ import httpx
 from fastapi.testclient import TestClient
 
 from factories.demand import create_channel, resident_id
-from factories.risk import AlertSpec, book_for_patients, open_case, payment_case
+from factories.risk import (
+    AlertSpec,
+    book_for_patients,
+    file_later_alert,
+    open_case,
+    payment_case,
+)
 from factories.staff import signed_in
 from factories.world import World
 from fairslot.channels.models import ChannelKind
@@ -105,7 +111,12 @@ def test_a_confirmed_case_blocks_its_phone_on_every_channel(
     assert {c["scope"] for c in evidence["candidates"]} >= {"phone", "device", "account"}
     confirmed = client.post(
         f"{CASES}/{case.id}/confirm",
-        json={"scopes": ["phone"], "days": None, "reason": "bot device booking for a broker"},
+        json={
+            "scopes": ["phone"],
+            "days": None,
+            "reason": "bot device booking for a broker",
+            "evidence_version": 1,
+        },
         headers=reviewer,
     )
     assert confirmed.status_code == 200, confirmed.text
@@ -182,11 +193,39 @@ def test_an_empty_queue_answers_404_queue_empty_in_json(client: TestClient, worl
         assert response.json()["error"] == "queue_empty" and response.json()["detail"]
 
 
+def test_a_decision_on_evidence_read_before_new_alerts_is_refused_409_in_both_languages(
+    client: TestClient, world: World
+) -> None:
+    case = payment_case(world, book_for_patients(world, patients=2))
+    wang = staff_headers(client, world, "wang", Role.REVIEWER)
+    taken = client.post(f"{CASES}/next", headers=wang).json()
+    read = taken["case"]["evidence_version"]
+    file_later_alert(world, case, book_for_patients(world, patients=2).booking_ids)
+    decision = {"scopes": ["phone"], "days": None, "reason": "bot", "evidence_version": read}
+
+    for verb, body in (
+        ("confirm", decision),
+        ("dismiss", {"reason": "a family", "evidence_version": read}),
+    ):
+        refused = client.post(f"{CASES}/{case.id}/{verb}", json=body, headers=wang)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "case_evidence_changed"
+        assert "read it again" in refused.json()["detail"]
+        assert "请重新查看" in refused.json()["detail_zh"]
+
+    again = client.get(f"{CASES}/{case.id}", headers=wang).json()
+    assert again["case"]["evidence_version"] == read + 1 and len(again["alerts"]) == 2
+    done = client.post(
+        f"{CASES}/{case.id}/confirm", json={**decision, "evidence_version": read + 1}, headers=wang
+    )
+    assert done.status_code == 200, done.text
+
+
 def test_refusals_over_http_carry_their_codes(client: TestClient, world: World) -> None:
     case = payment_case(world, book_for_patients(world, patients=2))
     wang = staff_headers(client, world, "wang", Role.REVIEWER)
     li = staff_headers(client, world, "li", Role.REVIEWER)
-    decision = {"scopes": ["device"], "days": 30, "reason": "bot"}
+    decision = {"scopes": ["device"], "days": 30, "reason": "bot", "evidence_version": 1}
 
     untaken = client.post(f"{CASES}/{case.id}/confirm", json=decision, headers=wang)
     client.post(f"{CASES}/next", headers=wang)
@@ -197,7 +236,9 @@ def test_refusals_over_http_carry_their_codes(client: TestClient, world: World) 
     bad_days = client.post(
         f"{CASES}/{case.id}/confirm", json={**decision, "days": 10**9}, headers=wang
     )
-    no_reason = client.post(f"{CASES}/{case.id}/dismiss", json={"reason": " "}, headers=wang)
+    no_reason = client.post(
+        f"{CASES}/{case.id}/dismiss", json={"reason": " ", "evidence_version": 1}, headers=wang
+    )
     missing = client.get(f"{CASES}/424242", headers=wang)
     huge_id = client.get(f"{CASES}/99999999999", headers=wang)
 
@@ -213,7 +254,11 @@ def test_refusals_over_http_carry_their_codes(client: TestClient, world: World) 
         (404, "case_not_found"),
         (422, "invalid_request"),
     ]
-    dismissed = client.post(f"{CASES}/{case.id}/dismiss", json={"reason": "a family"}, headers=wang)
+    dismissed = client.post(
+        f"{CASES}/{case.id}/dismiss",
+        json={"reason": "a family", "evidence_version": 1},
+        headers=wang,
+    )
     assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
     closed = client.post(f"{CASES}/{case.id}/release", headers=wang)
     assert (closed.status_code, closed.json()["error"]) == (409, "case_closed")
@@ -294,8 +339,12 @@ def test_an_agent_puts_a_call_back_over_http_and_another_agent_takes_it(
 REVIEWER_ONLY = [
     ("post", f"{CASES}/next", None),
     ("post", f"{CASES}/1/release", None),
-    ("post", f"{CASES}/1/confirm", {"scopes": ["phone"], "days": None, "reason": "r"}),
-    ("post", f"{CASES}/1/dismiss", {"reason": "r"}),
+    (
+        "post",
+        f"{CASES}/1/confirm",
+        {"scopes": ["phone"], "days": None, "reason": "r", "evidence_version": 1},
+    ),
+    ("post", f"{CASES}/1/dismiss", {"reason": "r", "evidence_version": 1}),
     ("post", f"{CASES}/1/calls", {"question": "q"}),
 ]
 READERS = [("get", CASES, None), ("get", f"{CASES}/1", None)]

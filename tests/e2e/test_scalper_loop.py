@@ -263,6 +263,7 @@ def test_a_scalper_is_caught_reviewed_blocked_on_every_channel_and_lifted_in_per
             "scopes": ["phone", "payment"],
             "days": None,
             "reason": "one card paid five strangers' bookings in one department",
+            "evidence_version": evidence["case"]["evidence_version"],
         },
         headers=reviewer,
     )
@@ -369,7 +370,10 @@ def test_a_case_whose_calls_sound_genuine_comes_back_and_is_dismissed_with_a_rea
     assert retaken.json()["case"]["case_id"] == case_id
     dismissed = client.post(
         f"{CASES}/{case_id}/dismiss",
-        json={"reason": "calls: every patient booked for themselves (tour group)"},
+        json={
+            "reason": "calls: every patient booked for themselves (tour group)",
+            "evidence_version": retaken.json()["case"]["evidence_version"],
+        },
         headers=reviewer,
     )
     assert dismissed.status_code == 200, dismissed.text

@@ -34,6 +34,12 @@ def take(world: World, who: StaffActor) -> Case:
     return case
 
 
+def seen(world: World, case_id: int) -> int:
+    """The case's ``evidence_version`` as a reviewer reading it now sees it (what a
+    confirmation or dismissal names)."""
+    return world.db.get_one(Case, case_id).evidence_version
+
+
 def ask_for_calls(
     world: World, *, case_id: int, actor: StaffActor, question: str
 ) -> tuple[Case, list[CallTask]]:

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from factories.world import World
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
-from fairslot.cases import ledger
+from fairslot.cases import intake, ledger
+from fairslot.cases.grouping import Subject
+from fairslot.cases.intake_repository import link_alerts
 from fairslot.cases.models import Case
 from fairslot.cases.states import CaseEventKind, CaseStatus
 from fairslot.ledger.models import SlotEvent
@@ -272,3 +274,37 @@ def ring_case(world: World, ops: list[Operation], *, score: float = 6.0, **kw: A
         ],
         **kw,
     )
+
+
+def file_later_alert(world: World, case: Case, booking_ids: list[str]) -> int:
+    """The next day's batch files one more alert (another operation's bookings) into the
+    open ``case`` and commits, in a session of its own; the alert's id."""
+    with world.platform.sessions() as batch:
+        alert = RiskAlert(
+            run_date=world.now().date() + dt.timedelta(days=1),
+            rule="same_payment_same_department",
+            entity_kind=case.subject_kind,
+            entity_key=case.subject_key,
+            entity_label=case.subject_label,
+            score=2.0,
+            explanation="the same payment account paid for two more patients",
+            booking_ids=booking_ids,
+            event_ids=[],
+            details={},
+            created_at=world.now(),
+        )
+        batch.add(alert)
+        batch.flush()
+        filed = batch.get_one(Case, case.id)
+        subject = Subject(kind=case.subject_kind, key=case.subject_key, label=case.subject_label)
+        assert intake.add_alerts(
+            batch,
+            case=filed,
+            alerts=[
+                intake.IntakeAlert(alert_id=alert.id, rule=alert.rule, score=2.0, subject=subject)
+            ],
+            now=world.now(),
+        )
+        link_alerts(batch, case_of={alert.id: case.id})
+        batch.commit()
+        return alert.id

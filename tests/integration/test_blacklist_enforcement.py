@@ -13,7 +13,7 @@ from sqlalchemy import select
 from factories import bookings as arrange
 from factories.batches import run_worker
 from factories.bookings import cancel_and_cool
-from factories.review import take
+from factories.review import seen, take
 from factories.risk import book_for_patients, payment_case
 from factories.supply import create_doctor
 from factories.world import UNRELEASED_DAY, World
@@ -262,6 +262,7 @@ def test_confirming_a_case_closes_the_scalpers_waitlist_entry_too(world: World, 
         protector=world.platform.protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
 
@@ -302,6 +303,7 @@ def test_confirming_a_case_withdraws_the_scalpers_upcoming_bookings(world: World
         protector=world.platform.protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
 

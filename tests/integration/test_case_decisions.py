@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from factories.review import actions, events, refused, take
+from factories.review import actions, events, refused, seen, take
 from factories.risk import (
     AlertSpec,
     book_for_patients,
@@ -48,6 +48,7 @@ def test_confirm_blacklists_exactly_the_chosen_scopes_with_the_gate_keys(
         protector=protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
 
@@ -115,6 +116,7 @@ def test_identifiers_already_blocked_are_skipped_and_reported(world: World, wang
         protector=world.platform.protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
 
@@ -154,6 +156,7 @@ def test_confirming_a_case_whose_earlier_ban_has_expired_blocks_the_subject_agai
         protector=world.platform.protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
 
@@ -191,6 +194,7 @@ def test_confirm_refuses_a_decision_without_scopes_reason_or_identifiers(
             protector=world.platform.protector,
             policy=world.policy,
             rng=world.platform.rng,
+            evidence_version=seen(world, case.id),
             **values,
         )
 
@@ -235,6 +239,7 @@ def test_a_scope_the_case_has_no_identifier_of_is_refused(world: World, wang) ->
         protector=world.platform.protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case.id),
     )
     assert code == "scope_has_no_identifiers"
     world.db.rollback()
@@ -244,7 +249,12 @@ def test_dismiss_closes_the_case_with_its_reason_and_blocks_nothing(world: World
     case = payment_case(world, book_for_patients(world))
     take(world, wang)
     review.dismiss(
-        world.db, case_id=case.id, reason="a family of three", actor=wang, now=world.now()
+        world.db,
+        case_id=case.id,
+        reason="a family of three",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
 
@@ -258,7 +268,7 @@ def test_dismiss_closes_the_case_with_its_reason_and_blocks_nothing(world: World
     ).one()
     assert audit_row.reason == "a family of three" and audit_row.actor == "wang"
     for fn, kwargs in (
-        (review.dismiss, {"reason": "again"}),
+        (review.dismiss, {"reason": "again", "evidence_version": seen(world, case.id)}),
         (review.release, {}),
     ):
         assert refused(fn, world.db, case_id=case.id, actor=wang, now=world.now(), **kwargs) == (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from factories.review import LOCK, actions, take
+from factories.review import LOCK, actions, seen, take
 from factories.risk import AlertSpec, book_for_patients, open_case, payment_case
 from factories.world import World
 from fairslot.audit.models import RequestRecord
@@ -163,7 +163,14 @@ def test_the_queue_lists_undecided_cases_best_first_and_the_recent_decisions(
     high = payment_case(world, book_for_patients(world, patients=2), score=2.0)
     decided = payment_case(world, book_for_patients(world, patients=2), score=3.0)
     take(world, wang)  # the highest: ``decided``
-    review.dismiss(world.db, case_id=decided.id, reason="a family", actor=wang, now=world.now())
+    review.dismiss(
+        world.db,
+        case_id=decided.id,
+        reason="a family",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, decided.id),
+    )
     world.db.commit()
 
     everything = queue(world.db, status=None, limit=50, tz=TZ)

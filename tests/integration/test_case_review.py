@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from factories.review import LOCK, actions, ask_for_calls, events, refused, take
+from factories.review import LOCK, actions, ask_for_calls, events, refused, seen, take
 from factories.risk import (
     book_for_patients,
     device_case,
@@ -79,7 +79,13 @@ def test_a_lapsed_claim_lets_another_reviewer_take_the_case(world: World, wang, 
     assert lapse.actor == "system"
     # The first reviewer can no longer decide it.
     code = refused(
-        review.dismiss, world.db, case_id=case.id, reason="late", actor=wang, now=world.now()
+        review.dismiss,
+        world.db,
+        case_id=case.id,
+        reason="late",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case.id),
     )
     assert code == "case_not_yours"
 
@@ -91,12 +97,25 @@ def test_a_reviewer_whose_claim_lapsed_cannot_decide_until_taking_it_again(
     take(world, wang)
     world.platform.clock.advance(dt.timedelta(minutes=LOCK, seconds=1))
     code = refused(
-        review.dismiss, world.db, case_id=case.id, reason="family", actor=wang, now=world.now()
+        review.dismiss,
+        world.db,
+        case_id=case.id,
+        reason="family",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case.id),
     )
     assert code == "case_lock_lapsed"
     world.db.rollback()
     assert take(world, wang).id == case.id  # nobody else took it: it is theirs again
-    review.dismiss(world.db, case_id=case.id, reason="family", actor=wang, now=world.now())
+    review.dismiss(
+        world.db,
+        case_id=case.id,
+        reason="family",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case.id),
+    )
     world.db.commit()
     assert world.db.get(Case, case.id).status == CaseStatus.DISMISSED
 
@@ -117,11 +136,23 @@ def test_release_puts_the_case_back_in_the_queue_for_anyone(world: World, wang, 
 def test_an_open_case_must_be_taken_before_a_decision(world: World, wang) -> None:
     case = payment_case(world, book_for_patients(world))
     code = refused(
-        review.dismiss, world.db, case_id=case.id, reason="r", actor=wang, now=world.now()
+        review.dismiss,
+        world.db,
+        case_id=case.id,
+        reason="r",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case.id),
     )
     assert code == "case_not_taken"
     assert refused(
-        review.dismiss, world.db, case_id=99999, reason="r", actor=wang, now=world.now()
+        review.dismiss,
+        world.db,
+        case_id=99999,
+        reason="r",
+        actor=wang,
+        now=world.now(),
+        evidence_version=1,
     ) == ("case_not_found")
 
 

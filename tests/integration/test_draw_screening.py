@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from factories.draw_entries import draw_world, enter, reread, run_worker
+from factories.review import seen
 from factories.staff import actor, create_staff
 from factories.world import UNRELEASED_DAY, World
 from fairslot.allocation import rules, screening_review
@@ -335,7 +336,12 @@ def test_dismissing_the_case_clears_its_held_entries(world: World) -> None:
     case_id = reread(world, ring[0].id).case_id
     assert case_id is not None
     review.dismiss(
-        world.db, case_id=case_id, reason="a care home's staff", actor=wang, now=world.now()
+        world.db,
+        case_id=case_id,
+        reason="a care home's staff",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case_id),
     )
     world.db.commit()
     assert {reread(world, i.id).status for i in ring} == {IntentStatus.REGISTERED}
@@ -363,6 +369,7 @@ def test_confirming_the_case_keeps_its_held_entries_out(world: World) -> None:
         protector=world.platform.protector,
         policy=world.policy,
         rng=world.platform.rng,
+        evidence_version=seen(world, case_id),
     )
     world.db.commit()
     kept = [reread(world, i.id) for i in ring]
@@ -528,7 +535,14 @@ def test_latecomers_to_a_ring_whose_case_was_dismissed_are_held_in_an_open_case(
     wang = reviewer_holding_the_case(world)
     dismissed = reread(world, first[0].id).case_id
     assert dismissed is not None
-    review.dismiss(world.db, case_id=dismissed, reason="care home", actor=wang, now=world.now())
+    review.dismiss(
+        world.db,
+        case_id=dismissed,
+        reason="care home",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, dismissed),
+    )
     world.db.commit()
     late = behind_the_ring(world, session, [world.patient() for _ in range(2)])
     assert run_worker(world).held == 2

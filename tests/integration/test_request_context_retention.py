@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from factories.review import seen
 from factories.risk import book_for_patients, device_case
 from factories.world import World
 from fairslot.audit import service as audit
@@ -74,7 +75,12 @@ def test_old_records_lose_their_context_and_keep_what_the_metrics_count(
     # Once the case is closed, its records go the way of the others at the next run.
     review.take_next(world.db, actor=wang, now=world.now(), lock_minutes=30)
     review.dismiss(
-        world.db, case_id=case.id, reason="a family sharing one phone", actor=wang, now=world.now()
+        world.db,
+        case_id=case.id,
+        reason="a family sharing one phone",
+        actor=wang,
+        now=world.now(),
+        evidence_version=seen(world, case.id),
     )
     world.db.commit()
     assert privacy_cmd.purge(world.platform).reduced == 1

@@ -13,7 +13,13 @@ from sqlalchemy import select
 
 from factories.console import ConsoleSession, sign_in
 from factories.review import actions
-from factories.risk import Operation, book_for_patients, payment_case, ring_case
+from factories.risk import (
+    Operation,
+    book_for_patients,
+    file_later_alert,
+    payment_case,
+    ring_case,
+)
 from factories.staff import create_staff
 from factories.world import World
 from fairslot.blacklist.models import BlacklistEntry
@@ -129,7 +135,13 @@ def test_confirming_blocks_the_chosen_scopes_for_the_days_given_and_closes_the_c
 
     done = reviewer.post(
         f"/console/cases/{case.id}/confirm",
-        {"scopes": ["phone", "payment"], "expiry": "days", "days": "30", "reason": "卖号"},
+        {
+            "scopes": ["phone", "payment"],
+            "expiry": "days",
+            "days": "30",
+            "reason": "卖号",
+            "evidence_version": "1",
+        },
     )
 
     assert done.status_code == 303
@@ -153,7 +165,13 @@ def test_a_permanent_block_has_no_expiry(
 
     reviewer.post(
         f"/console/cases/{case.id}/confirm",
-        {"scopes": ["device"], "expiry": "permanent", "days": "30", "reason": "grab script"},
+        {
+            "scopes": ["device"],
+            "expiry": "permanent",
+            "days": "30",
+            "reason": "grab script",
+            "evidence_version": "1",
+        },
     )
 
     [entry] = blocks(world)
@@ -163,9 +181,24 @@ def test_a_permanent_block_has_no_expiry(
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"expiry": "permanent", "reason": "卖号"}, "请至少选择一项要拉黑的标识。"),
-        ({"scopes": ["phone"], "expiry": "days", "days": "", "reason": "卖号"}, "有效期天数无效。"),
-        ({"scopes": ["phone"], "expiry": "permanent", "reason": " "}, "请填写原因。"),
+        (
+            {"expiry": "permanent", "reason": "卖号", "evidence_version": "1"},
+            "请至少选择一项要拉黑的标识。",
+        ),
+        (
+            {
+                "scopes": ["phone"],
+                "expiry": "days",
+                "days": "",
+                "reason": "卖号",
+                "evidence_version": "1",
+            },
+            "有效期天数无效。",
+        ),
+        (
+            {"scopes": ["phone"], "expiry": "permanent", "reason": " ", "evidence_version": "1"},
+            "请填写原因。",
+        ),
     ],
 )
 def test_a_confirmation_missing_a_choice_is_refused_and_nothing_is_blocked(
@@ -184,13 +217,39 @@ def test_a_confirmation_missing_a_choice_is_refused_and_nothing_is_blocked(
     assert blocks(world) == [] and case_of(world, case.id).status == CaseStatus.IN_REVIEW
 
 
+def test_a_decision_on_a_page_read_before_new_alerts_came_in_is_refused_until_read_again(
+    reviewer: ConsoleSession, world: World, scalper: Operation
+) -> None:
+    case = payment_case(world, scalper)
+    take(reviewer)
+    page = reviewer.get(f"/console/cases/{case.id}").text
+    shown = re.findall(r'name="evidence_version" value="(\d+)"', page)
+    assert shown == ["1", "1"]  # on the confirmation's form and the dismissal's
+    latecomer = book_for_patients(world, patients=2, ip="203.0.113.60")
+    file_later_alert(world, case, latecomer.booking_ids)
+    form = {"scopes": ["phone"], "expiry": "permanent", "reason": "卖号", "evidence_version": "1"}
+
+    refused = reviewer.post(f"/console/cases/{case.id}/confirm", form)
+
+    assert refused.status_code == 409
+    assert "您查看后该案件又加入了新的预警，请重新查看后再作决定。" in refused.text
+    assert blocks(world) == [] and case_of(world, case.id).status == CaseStatus.IN_REVIEW
+    again = reviewer.get(f"/console/cases/{case.id}").text
+    assert re.findall(r'name="evidence_version" value="(\d+)"', again) == ["2", "2"]
+    done = reviewer.post(f"/console/cases/{case.id}/confirm", {**form, "evidence_version": "2"})
+    assert done.status_code == 303
+    assert case_of(world, case.id).status == CaseStatus.CONFIRMED
+
+
 def test_dismissing_closes_the_case_with_the_reason_and_blocks_nothing(
     reviewer: ConsoleSession, world: World, scalper: Operation
 ) -> None:
     case = payment_case(world, scalper)
     take(reviewer)
 
-    done = reviewer.post(f"/console/cases/{case.id}/dismiss", {"reason": "一家人轮流挂号"})
+    done = reviewer.post(
+        f"/console/cases/{case.id}/dismiss", {"reason": "一家人轮流挂号", "evidence_version": "1"}
+    )
 
     assert done.status_code == 303
     closed = case_of(world, case.id)
@@ -239,7 +298,7 @@ def test_an_auditor_reads_cases_without_controls_and_a_forged_confirmation_is_re
     page = auditor.get(f"/console/cases/{case.id}")
     forged = auditor.post(
         f"/console/cases/{case.id}/confirm",
-        {"scopes": ["phone"], "expiry": "permanent", "reason": "forged"},
+        {"scopes": ["phone"], "expiry": "permanent", "reason": "forged", "evidence_version": "1"},
     )
     taken = auditor.post("/console/cases/next")
 
@@ -271,7 +330,9 @@ def test_a_post_without_the_csrf_token_is_refused(
     take(reviewer)
 
     response = reviewer.client.post(
-        f"/console/cases/{case.id}/dismiss", data={"reason": "x"}, follow_redirects=False
+        f"/console/cases/{case.id}/dismiss",
+        data={"reason": "x", "evidence_version": "1"},
+        follow_redirects=False,
     )
 
     assert response.status_code == 403 and "csrf_failed" in response.text

@@ -241,6 +241,7 @@ REFUSALS: dict[str, Refusals] = {
             "case_not_yours",
             "case_lock_lapsed",
             "case_changed",
+            "case_evidence_changed",
             "case_transition_not_allowed",
             "no_patient_to_call",
             "calls_already_made",

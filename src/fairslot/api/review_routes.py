@@ -7,7 +7,9 @@ the case's patients first. Auditors may list and read cases. Every action is aud
 Refusals: 401 ``staff_token_missing`` / ``staff_token_invalid``; 403 ``role_required``;
 404 ``case_not_found``, ``queue_empty`` (``POST /next`` when nothing waits: a JSON body
 like every refusal); 409 ``case_closed``, ``case_not_taken``, ``case_not_yours``,
-``case_lock_lapsed``, ``case_changed``, ``no_patient_to_call``, ``calls_already_made``;
+``case_lock_lapsed``, ``case_changed``, ``case_evidence_changed`` (alerts were added
+after the reviewer read the case: read it again), ``no_patient_to_call``,
+``calls_already_made``;
 422 ``reason_required``, ``scopes_required``, ``unknown_scope``,
 ``scope_has_no_identifiers``, ``invalid_days``, ``question_required``.
 """
@@ -123,6 +125,7 @@ def confirm_case(
         protector=platform.protector,
         policy=booking_policy(platform.settings),
         rng=platform.rng,
+        evidence_version=body.evidence_version,
     )
 
     def block_view(entry: BlacklistEntry) -> BlockView:
@@ -154,7 +157,12 @@ def dismiss_case(
     actor: ReviewerDep,
 ) -> CaseSummary:
     case = review.dismiss(
-        db, case_id=case_id, reason=body.reason, actor=actor, now=platform.clock.now()
+        db,
+        case_id=case_id,
+        reason=body.reason,
+        actor=actor,
+        now=platform.clock.now(),
+        evidence_version=body.evidence_version,
     )
     return done(request, db, ev.summary(db, case, tz=_tz(platform)))
 

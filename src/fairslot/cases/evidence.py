@@ -202,6 +202,7 @@ def _summary(case: Case, *, names: dict[int, str], tz: ZoneInfo) -> CaseSummary:
         status=case.status,
         score=case.score,
         version=case.version,
+        evidence_version=case.evidence_version,
         opened_at=case.opened_at.astimezone(tz),
         updated_at=case.updated_at.astimezone(tz),
         closed_at=_local(case.closed_at, tz),

@@ -99,7 +99,8 @@ def raise_score(db: Session, *, case_id: int, score: float, now: datetime) -> bo
 
     Compare-and-set on "still open": a case a reviewer closed a moment ago is not reopened
     by the batch (the caller opens a new case instead). Its ``version`` is left alone: new
-    evidence does not invalidate a reviewer's claim on the case.
+    evidence does not invalidate a reviewer's claim on the case. Its ``evidence_version``
+    moves on: a decision made on the evidence before is refused (``cases/review.py``).
     """
     result = db.execute(
         update(Case)
@@ -107,6 +108,7 @@ def raise_score(db: Session, *, case_id: int, score: float, now: datetime) -> bo
         .values(
             score=case((Case.score < score, score), else_=Case.score),
             updated_at=now,
+            evidence_version=Case.evidence_version + 1,
         )
         .execution_options(synchronize_session=False)
     )

@@ -20,7 +20,8 @@ class Case(Base):
     ``ring``; ``subject_key`` its key (hashed for personal data) or the ring id. At most one
     case per subject is open at a time (partial unique index); a subject found again after
     its case was closed gets a new case. State changes go through ``cases/transitions.py``
-    (compare-and-set on ``version``), each with its ``case_events`` row.
+    (compare-and-set on ``version``), each with its ``case_events`` row; a reviewer's
+    decision also names the ``evidence_version`` it was made on.
     """
 
     __tablename__ = "cases"
@@ -32,6 +33,9 @@ class Case(Base):
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_status"))
     score: Mapped[float] = mapped_column(Float, default=0.0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped by every addition of alerts while open (intake_repository.raise_score): a
+    # decision names the one it was made on (cases/review.py).
+    evidence_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

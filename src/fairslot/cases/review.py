@@ -120,6 +120,7 @@ def confirm(
     protector: Protector,
     policy: BookingPolicy,
     rng: random.Random,
+    evidence_version: int,
 ) -> Confirmed:
     """The case is a scalper's: blacklist every identifier of the chosen scopes (for
     ``days``, or until lifted in person) and close the case. Identifiers an entry in
@@ -128,9 +129,14 @@ def confirm(
     Whatever carries one of those identifiers loses what it was to get: waitlist entries
     are closed, pending draw intents refused, and upcoming held or confirmed bookings
     withdrawn, their slots cooling for a random delay (``policy``, ``rng``) before they
-    go to the waitlist or a re-release (``sanctions/service.py``)."""
+    go to the waitlist or a re-release (``sanctions/service.py``).
+
+    ``evidence_version`` is the case's as the reviewer read it: alerts the batch added
+    since would have their identifiers blocked unseen, so the case is refused
+    (``case_evidence_changed``) until it is read again."""
     case = ev.require(db, case_id)
     _held(case, actor=actor, now=now)
+    _seen(case, evidence_version)
     reason = _reason(reason)
     chosen = _scopes(scopes)
     if days is not None and not 1 <= days <= MAX_BLOCK_DAYS:
@@ -173,6 +179,7 @@ def confirm(
         now=now,
         reason=reason,
         data={"scopes": sorted(chosen, key=SCOPES.index), "days": days},
+        evidence_version=evidence_version,
     )
     blocked = [
         blacklist.block_key(
@@ -231,12 +238,25 @@ def confirm(
     )
 
 
-def dismiss(db: Session, *, case_id: int, reason: str, actor: StaffActor, now: datetime) -> Case:
-    """Not a scalper: close the case with the reason; nothing is blocked."""
+def dismiss(
+    db: Session,
+    *,
+    case_id: int,
+    reason: str,
+    actor: StaffActor,
+    now: datetime,
+    evidence_version: int,
+) -> Case:
+    """Not a scalper: close the case with the reason; nothing is blocked. Like a
+    confirmation, it is refused if alerts came in since the reviewer read the case
+    (``evidence_version``): a dismissal would close them unread."""
     case = ev.require(db, case_id)
     _held(case, actor=actor, now=now)
+    _seen(case, evidence_version)
     reason = _reason(reason)
-    transitions.dismiss(db, case=case, actor=actor, now=now, reason=reason)
+    transitions.dismiss(
+        db, case=case, actor=actor, now=now, reason=reason, evidence_version=evidence_version
+    )
     # Not a scalper: the draw entries held for this case are cleared (after their draw,
     # an entry whose place had won is booked by the worker's next sweep).
     screening_review.settle_case(
@@ -367,6 +387,16 @@ def _held(case: Case, *, actor: StaffActor, now: datetime, live: bool = True) ->
             "(it may be this one, if nobody else took it).",
             code="case_lock_lapsed",
             detail_zh="您对该案件的锁定已过期，请重新领取。",
+        )
+
+
+def _seen(case: Case, evidence_version: int) -> None:
+    """Refuse a decision made on evidence the case has since outgrown."""
+    if case.evidence_version != evidence_version:
+        raise CaseConflict(
+            "New alerts were added to this case after you read it; read it again before deciding.",
+            code="case_evidence_changed",
+            detail_zh="您查看后该案件又加入了新的预警，请重新查看后再作决定。",
         )
 
 

@@ -24,6 +24,10 @@ class CaseSummary(BaseModel):
     status: CaseStatus
     score: float
     version: int
+    evidence_version: int = Field(
+        description="moves on whenever alerts are added to the open case; a confirmation "
+        "or dismissal names the one it was decided on"
+    )
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -150,10 +154,22 @@ class ConfirmIn(BaseModel):
     )
     days: int | None = Field(None, description="how long the blocks last; null: permanent")
     reason: str = Field(max_length=1000)
+    evidence_version: int = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="the case's evidence_version as read before deciding; if alerts were "
+        "added since, the decision is refused (409 case_evidence_changed)",
+    )
 
 
 class DismissIn(BaseModel):
     reason: str = Field(max_length=1000)
+    evidence_version: int = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="the case's evidence_version as read before deciding; if alerts were "
+        "added since, the decision is refused (409 case_evidence_changed)",
+    )
 
 
 class CallsIn(BaseModel):

@@ -160,6 +160,7 @@ def confirm(
     now: datetime,
     reason: str,
     data: dict[str, Any],
+    evidence_version: int,
 ) -> None:
     """in_review → confirmed (closed): a scalper; the caller blacklists what was chosen."""
     _close(
@@ -171,10 +172,19 @@ def confirm(
         target=CaseStatus.CONFIRMED,
         kind=CaseEventKind.CONFIRMED,
         data=data,
+        evidence_version=evidence_version,
     )
 
 
-def dismiss(db: Session, *, case: Case, actor: StaffActor, now: datetime, reason: str) -> None:
+def dismiss(
+    db: Session,
+    *,
+    case: Case,
+    actor: StaffActor,
+    now: datetime,
+    reason: str,
+    evidence_version: int,
+) -> None:
     """in_review → dismissed (closed): not a scalper, with the reason."""
     _close(
         db,
@@ -185,6 +195,7 @@ def dismiss(db: Session, *, case: Case, actor: StaffActor, now: datetime, reason
         target=CaseStatus.DISMISSED,
         kind=CaseEventKind.DISMISSED,
         data={},
+        evidence_version=evidence_version,
     )
 
 
@@ -201,7 +212,11 @@ def _close(
     target: CaseStatus,
     kind: CaseEventKind,
     data: dict[str, Any],
+    evidence_version: int,
 ) -> None:
+    """Close the case if ``actor`` holds its live claim and it has received no alert since
+    ``evidence_version`` (a batch adding one commits before or after this update; either
+    way the row tells)."""
     _move(
         db,
         case=case,
@@ -213,7 +228,7 @@ def _close(
             "decision_reason": reason[:1000],
             "locked_until": None,
         },
-        extra_where=_held_by(actor, now=now),
+        extra_where=[*_held_by(actor, now=now), Case.evidence_version == evidence_version],
     )
     _event(db, case=case, kind=kind, now=now, actor=actor, data={"reason": reason, **data})
 

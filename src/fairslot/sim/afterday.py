@@ -210,7 +210,10 @@ def work_queue(
         evidence = answer.json()
         decision = decide(evidence)
         case_id = int(evidence["case"]["case_id"])
-        body: dict[str, Any] = {"reason": decision.reason}
+        body: dict[str, Any] = {
+            "reason": decision.reason,
+            "evidence_version": evidence["case"]["evidence_version"],
+        }
         if decision.confirm:
             body["scopes"] = list(decision.scopes)
         verb = "confirm" if decision.confirm else "dismiss"

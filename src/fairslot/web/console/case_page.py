@@ -25,6 +25,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Reason = Annotated[str, Form(max_length=1000)]
+# The case's evidence_version the page showed (a hidden field of the decision forms).
+EvidenceVersion = Annotated[int, Form(ge=1, le=2**31 - 1)]
 
 
 def _case_url(case_id: int) -> str:
@@ -67,6 +69,7 @@ def confirm(
     user: CaseDecider,
     db: DbDep,
     platform: PlatformDep,
+    evidence_version: EvidenceVersion,
     reason: Reason = "",
     scopes: Annotated[list[str], Form(max_length=6)] = [],  # noqa: B006 (FastAPI copies it)
     expiry: Annotated[Literal["permanent", "days"], Form()] = "permanent",
@@ -83,6 +86,7 @@ def confirm(
         protector=platform.protector,
         policy=booking_policy(platform.settings),
         rng=platform.rng,
+        evidence_version=evidence_version,
     )
     commit(request, db)
     return after(_case_url(case_id), done="cases_confirmed")
@@ -95,9 +99,17 @@ def dismiss(
     user: CaseDecider,
     db: DbDep,
     platform: PlatformDep,
+    evidence_version: EvidenceVersion,
     reason: Reason = "",
 ) -> RedirectResponse:
-    review.dismiss(db, case_id=case_id, reason=reason, actor=user.actor, now=platform.clock.now())
+    review.dismiss(
+        db,
+        case_id=case_id,
+        reason=reason,
+        actor=user.actor,
+        now=platform.clock.now(),
+        evidence_version=evidence_version,
+    )
     commit(request, db)
     return after(_case_url(case_id), done="cases_dismissed")
 
