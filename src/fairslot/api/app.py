@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fairslot import __version__
 from fairslot.api import errors, openapi, routers
 from fairslot.api.access_log import AccessLog
+from fairslot.api.poll_lane import PollLane
 from fairslot.bootstrap import Platform
 from fairslot.db.engine import make_session_factory
 from fairslot.observability import http as metrics
@@ -130,6 +131,8 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
+    # Innermost: a recalled poll is answered before FastAPI's router (api/poll_lane.py).
+    app.add_middleware(PollLane, platform=platform)
     app.add_middleware(BodyLimit)
     # Outside BodyLimit, so that its 413s are logged too.
     app.add_middleware(AccessLog, protector=platform.protector)

@@ -341,37 +341,18 @@ async def request_context(
     in the thread pool; with in-memory windows the whole dependency runs on the event
     loop, one trip to the thread pool less per request.
     """
-    peer = client_ip(request, platform)
-    ip = _valid_ip(x_end_user_ip) if x_end_user_ip else peer
-    # The raw identifiers stop here: the context, and so every row and rate-limit window
-    # after it, holds their keyed hashes (``context.py``).
-    ctx = edge_context(
-        protector=platform.protector,
-        actor="patient",
+    ctx, subjects = end_user(
+        request,
+        platform,
         channel_id=channel.id,
         device_id=x_device_id,
-        ip=ip,
         wifi_id=x_wifi_id,
-        user_agent=(user_agent or "")[:256] or None,
-        # Stamped here, on the event loop, before the request waits for a worker thread:
-        # the gate's pace is the client's, not the queue's (``gate/realtime.py``).
-        arrived_at=platform.clock.now(),
-        client_step_ms=client_step(x_client_step_ms),
+        end_user_ip=x_end_user_ip,
+        user_agent=user_agent,
+        client_step_ms=x_client_step_ms,
     )
-    # Without the end user's IP the peer is the channel's own server, shared by all its
-    # users: limiting on it would let one bot throttle a whole channel.
-    subjects = [Subject("ip", ctx.ip_key)] if x_end_user_ip and ctx.ip_key else []
-    if ctx.device_key:
-        subjects.append(Subject("device", ctx.device_key))
-    if not subjects:
-        # A request that names neither its device nor its end user is counted as the
-        # channel's one anonymous client: leaving both out must not buy unlimited polls.
-        subjects.append(Subject("channel", str(channel.id)))
     try:
-        if platform.limiter.waits_on_io:
-            await run_in_threadpool(platform.limiter.hit, *subjects)
-        else:
-            platform.limiter.hit(*subjects)
+        await count(platform, subjects)
     except RateLimited:
         # A throttled grab script is evidence too: record the refusal (get_db writes it).
         request.state.audit = PendingRecord(
@@ -379,6 +360,57 @@ async def request_context(
         )
         raise
     return ctx
+
+
+def end_user(
+    request: Request,
+    platform: Platform,
+    *,
+    channel_id: int,
+    device_id: str | None,
+    wifi_id: str | None,
+    end_user_ip: str | None,
+    user_agent: str | None,
+    client_step_ms: str | None,
+) -> tuple[RequestContext, list[Subject]]:
+    """The end user's context as the channel relays it, and the rate-limit subjects its
+    request counts against (no I/O; ``end_user_ip`` invalid: 422 ``invalid_end_user_ip``)."""
+    peer = client_ip(request, platform)
+    ip = _valid_ip(end_user_ip) if end_user_ip else peer
+    # The raw identifiers stop here: the context, and so every row and rate-limit window
+    # after it, holds their keyed hashes (``context.py``).
+    ctx = edge_context(
+        protector=platform.protector,
+        actor="patient",
+        channel_id=channel_id,
+        device_id=device_id,
+        ip=ip,
+        wifi_id=wifi_id,
+        user_agent=(user_agent or "")[:256] or None,
+        # Stamped here, on the event loop, before the request waits for a worker thread:
+        # the gate's pace is the client's, not the queue's (``gate/realtime.py``).
+        arrived_at=platform.clock.now(),
+        client_step_ms=client_step(client_step_ms),
+    )
+    # Without the end user's IP the peer is the channel's own server, shared by all its
+    # users: limiting on it would let one bot throttle a whole channel.
+    subjects = [Subject("ip", ctx.ip_key)] if end_user_ip and ctx.ip_key else []
+    if ctx.device_key:
+        subjects.append(Subject("device", ctx.device_key))
+    if not subjects:
+        # A request that names neither its device nor its end user is counted as the
+        # channel's one anonymous client: leaving both out must not buy unlimited polls.
+        subjects.append(Subject("channel", str(channel_id)))
+    return ctx, subjects
+
+
+async def count(platform: Platform, subjects: list[Subject]) -> None:
+    """Count the request against its subjects' rate limits (429 ``rate_limited`` past
+    one): in the thread pool for Redis windows, on the event loop for in-memory ones."""
+    if platform.limiter.waits_on_io:
+        await run_in_threadpool(platform.limiter.hit, *subjects)
+    else:
+        platform.limiter.hit(*subjects)
 
 
 def client_ip(request: Request, platform: Platform) -> str | None:

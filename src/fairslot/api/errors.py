@@ -30,16 +30,21 @@ def _body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, **({"detail_zh": zh} if zh else {}), **extra}
 
 
+def domain_response(exc: DomainError) -> JSONResponse:
+    """A domain refusal as every API answers it: its status, its code and messages, and a
+    refusal that says when to come back (a rate limit, a throttled sign-in) says it in
+    the standard header too."""
+    retry = exc.extra.get("retry_after")
+    headers = {"Retry-After": str(int(retry))} if isinstance(retry, int | float) else None
+    return JSONResponse(
+        _body(exc.code, exc.detail, **exc.extra), status_code=exc.status, headers=headers
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        # A refusal that says when to come back (a rate limit, a throttled sign-in) says
-        # it in the standard header too.
-        retry = exc.extra.get("retry_after")
-        headers = {"Retry-After": str(int(retry))} if isinstance(retry, int | float) else None
-        return JSONResponse(
-            _body(exc.code, exc.detail, **exc.extra), status_code=exc.status, headers=headers
-        )
+        return domain_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

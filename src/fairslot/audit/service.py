@@ -50,20 +50,9 @@ def write(
     new id back) cost more Python time than the insert itself. Nothing reads the row back
     in the request.
     """
-    ctx = pending.ctx
-    # The arrival at the edge where it is known: pace is read from these, and a wait
-    # for a worker thread must neither stretch nor bunch them.
-    at = min(ctx.arrived_at, pending.at) if ctx.arrived_at else pending.at
-    row = _row(pending, outcome, at=at)
-    if buffer is not None and buffer.defers(
-        action=pending.action,
-        decision=pending.decision,
-        read_soon=pending.read_soon,
-        device_key=ctx.device_key,
-        at=at,
-    ):
-        buffer.add(row)
+    if deferred(pending, outcome=outcome, buffer=buffer):
         return
+    row = _row(pending, outcome, at=_arrival(pending))
     if pending.alone and db.get_bind().dialect.name == "postgresql":
         # Committed and visible to every later request's gate at once, as before; on the
         # disk within PostgreSQL's WAL writer delay (3 x wal_writer_delay, 0.6 s by
@@ -72,6 +61,31 @@ def write(
         # booking: a transaction that changed anything else never says ``alone``.
         db.execute(_ASYNC_COMMIT)
     db.execute(_INSERT, row)
+
+
+def deferred(pending: PendingRecord, *, outcome: str, buffer: RecordBuffer | None) -> bool:
+    """Keep the record in ``buffer`` for its next batch if it may wait (True), else leave
+    it to be inserted now (False): no I/O either way."""
+    if buffer is None:
+        return False
+    at = _arrival(pending)
+    if not buffer.defers(
+        action=pending.action,
+        decision=pending.decision,
+        read_soon=pending.read_soon,
+        device_key=pending.ctx.device_key,
+        at=at,
+    ):
+        return False
+    buffer.add(_row(pending, outcome, at=at))
+    return True
+
+
+def _arrival(pending: PendingRecord) -> datetime:
+    """The arrival at the edge where it is known: pace is read from these, and a wait for
+    a worker thread must neither stretch nor bunch them."""
+    ctx = pending.ctx
+    return min(ctx.arrived_at, pending.at) if ctx.arrived_at else pending.at
 
 
 def _row(pending: PendingRecord, outcome: str, *, at: datetime) -> dict[str, object]:

@@ -40,6 +40,18 @@ class Recalled:
 AvailabilityMemo = Memo[AvailabilityKey, Recalled]
 
 
+def key_of(
+    *,
+    department_id: int,
+    date_from: date,
+    date_to: date,
+    title: DoctorTitle | None,
+    channel_id: int,
+) -> AvailabilityKey:
+    """The memo's key of one poll (what the poll lane looks up too, ``api/poll_lane.py``)."""
+    return (department_id, date_from, date_to, title.value if title else None, channel_id)
+
+
 def recalled(
     db: Session,
     memo: AvailabilityMemo,
@@ -53,7 +65,13 @@ def recalled(
     batch_window_default: int,
 ) -> Recalled:
     """The answer to a poll, from ``memo`` while it is fresh, else read and kept."""
-    key = (department_id, date_from, date_to, title.value if title else None, channel_id)
+    key = key_of(
+        department_id=department_id,
+        date_from=date_from,
+        date_to=date_to,
+        title=title,
+        channel_id=channel_id,
+    )
     found = memo.get(key, now=now)
     if found is None:
         found = Recalled(

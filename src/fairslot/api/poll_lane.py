@@ -1,0 +1,222 @@
+"""The radar's poll answered on the event loop when everything it needs is in memory.
+
+At release time most channel requests are ``GET /v1/availability`` polls asking what a
+poll asked a moment ago. Through FastAPI such a poll solves five dependencies, makes three
+trips to the thread pool (the session's generator twice, the endpoint once) and opens a
+session that, with the answer recalled, never reaches the database. This lane, an ASGI
+middleware just outside FastAPI's router, answers it directly when:
+
+* the request is exactly a poll: ``GET /v1/availability`` with each known parameter once,
+  in its plain form (a decimal department, ``YYYY-MM-DD`` dates, a known title);
+* its channel key is recalled (``memos.channels``, as ``api/deps.py::current_channel``
+  finds it) and active, and its end-user headers are within their limits;
+* the answer is recalled (``availability/recall.py``).
+
+Anything else — a missing or unknown key, a parameter FastAPI would read differently or
+refuse, an answer not recalled — goes on to the route untouched, before anything is
+counted. What the lane does, it does with the route's own pieces: the end user's context
+and rate-limit subjects (``deps.end_user``, ``deps.count``), the request's record
+(``audit/service.py``: batched when it may wait, else written at once in the thread
+pool), the refusal's body (``api/errors.py::domain_response``) and the recalled JSON. So
+the answer, its headers, its record, its rate-limit hit, the access log line and the
+metrics' route are the route's (``tests/api/test_poll_lane.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import parse_qsl
+
+from fastapi.routing import APIRoute, APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fairslot.api import channel_booking
+from fairslot.api.deps import count, end_user
+from fairslot.api.errors import domain_response
+from fairslot.audit import service as audit
+from fairslot.audit.service import PendingRecord
+from fairslot.availability import recall
+from fairslot.bootstrap import Platform
+from fairslot.crypto import hash_api_key
+from fairslot.errors import DomainError
+from fairslot.gate.ratelimit import RateLimited
+from fairslot.hospitals.models import DoctorTitle
+from fairslot.observability.http import REFUSAL_KEY
+
+PATH = "/v1/availability"
+_PARAMS = frozenset({"department_id", "date_from", "date_to", "title"})
+_DEPARTMENT = re.compile(r"[1-9][0-9]{0,9}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TITLES = {title.value: title for title in DoctorTitle}
+# The route's header limits (api/deps.py::request_context): longer goes to the route.
+_HEADER_LIMITS = {b"x-device-id": 128, b"x-wifi-id": 128, b"x-end-user-ip": 64}
+
+
+class PollLane:
+    """Answer a recalled poll without FastAPI; everything else goes on to ``app``."""
+
+    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+        self.app = app
+        self.platform = platform
+        # The poll's route: the access log's and the metrics' template, the refusal
+        # record's action.
+        self.route = _poll_route(channel_booking.router)
+        self.answered = 0  # polls this lane answered (read by tests)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("path") != PATH
+            or scope.get("method") != "GET"
+            or scope.get("root_path")
+        ):
+            await self.app(scope, receive, send)
+            return
+        answer = await self._answer(scope, self.route)
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        self.answered += 1
+        await answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, route: APIRoute) -> Response | None:
+        """The poll's response, or None (nothing counted) for the route to answer."""
+        platform = self.platform
+        now = platform.clock.now()
+        poll = _poll(scope.get("query_string", b""))
+        headers = _headers(scope)
+        if poll is None or headers is None or b"x-channel-key" not in headers:
+            return None
+        channel = platform.memos.channels.get(
+            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now
+        )
+        if channel is None or not channel.active:
+            return None
+        department_id, date_from, date_to, title = poll
+        found = platform.memos.availability.get(
+            recall.key_of(
+                department_id=department_id,
+                date_from=date_from,
+                date_to=date_to,
+                title=title,
+                channel_id=channel.id,
+            ),
+            now=now,
+        )
+        if found is None:
+            return None
+        request = Request(scope)
+        try:
+            ctx, subjects = end_user(
+                request,
+                platform,
+                channel_id=channel.id,
+                device_id=_text(headers, b"x-device-id"),
+                wifi_id=_text(headers, b"x-wifi-id"),
+                end_user_ip=_text(headers, b"x-end-user-ip"),
+                user_agent=_text(headers, b"user-agent"),
+                client_step_ms=_text(headers, b"x-client-step-ms"),
+            )
+        except DomainError:
+            return None  # an invalid end-user IP: the route refuses it
+        state = scope.setdefault("state", {})
+        scope["route"] = route
+        state["channel_code"] = channel.code  # for the access log (api/access_log.py)
+        try:
+            await count(platform, subjects)
+        except RateLimited as exc:
+            # The route's refusal: the record under its code (all that is written, as
+            # after the route's rollback), the same body and header.
+            refused = PendingRecord(
+                action=route.name[:32], at=platform.clock.now(), ctx=ctx, alone=True
+            )
+            await self._record(refused, exc.code)
+            state[REFUSAL_KEY] = exc.code
+            return domain_response(exc)
+        # A read: its record is all it writes (as channel_booking.released records it).
+        await self._record(PendingRecord(action="availability", at=now, ctx=ctx, alone=True), "ok")
+        return Response(found.json(), media_type="application/json")
+
+    async def _record(self, pending: PendingRecord, outcome: str) -> None:
+        """Record the request: into the next batch when it may wait, else now."""
+        buffer = self.platform.records
+        if not audit.deferred(pending, outcome=outcome, buffer=buffer):
+            await _write_now(self.platform, pending, outcome)
+
+
+async def _write_now(platform: Platform, pending: PendingRecord, outcome: str) -> None:
+    """Insert the record now, in a session of its own on a worker thread (one trip,
+    holding no connection while it waits for the thread)."""
+
+    def write() -> None:
+        with platform.sessions() as db:
+            audit.write(db, pending=pending, outcome=outcome, buffer=None)
+            db.commit()
+
+    await run_in_threadpool(write)
+
+
+def _poll_route(router: APIRouter) -> APIRoute:
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == PATH and "GET" in (route.methods or ()):
+            return route
+    raise LookupError(f"the channel API has no route GET {PATH}")
+
+
+def _poll(query: bytes) -> tuple[int, date, date, DoctorTitle | None] | None:
+    """The poll's (department, from, to, title) when each is given once in its plain form
+    and nothing FastAPI would refuse is there; else None."""
+    seen: dict[str, str] = {}
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name in _PARAMS:
+            if name in seen:
+                return None
+            seen[name] = value
+    department, start, end = seen.get("department_id"), seen.get("date_from"), seen.get("date_to")
+    title = seen.get("title")
+    if (
+        department is None
+        or start is None
+        or end is None
+        or not _DEPARTMENT.fullmatch(department)
+        or int(department) > 2**31 - 1
+        or not _DAY.fullmatch(start)
+        or not _DAY.fullmatch(end)
+        or (title is not None and title not in _TITLES)
+    ):
+        return None
+    try:
+        return (
+            int(department),
+            date.fromisoformat(start),
+            date.fromisoformat(end),
+            _TITLES[title] if title is not None else None,
+        )
+    except ValueError:
+        return None
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes] | None:
+    """The request's headers by lower-case name, the first of each as the route reads it;
+    None if a limited one or the key comes twice or one is past its limit (the route
+    decides those)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope.get("headers") or []:
+        limit = _HEADER_LIMITS.get(name)
+        if name in found:
+            if limit is not None or name == b"x-channel-key":
+                return None
+            continue
+        if limit is not None and len(value.decode("latin-1")) > limit:
+            return None
+        found[name] = value
+    return found
+
+
+def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
