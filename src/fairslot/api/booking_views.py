@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from fairslot.api.localtime import local, local_or_none
 from fairslot.bookings import repository as booking_repo
+from fairslot.bookings.booking import confirmed_place_key
 from fairslot.bookings.models import Booking
 from fairslot.bookings.schemas import BookingView
 from fairslot.bookings.service import NewHold
+from fairslot.memo import recall_in_transaction
 from fairslot.schedules.models import ClinicSession
 
 
@@ -32,7 +34,23 @@ def held_view(made: NewHold) -> BookingView:
 
 def booking_view(db: Session, booking: Booking) -> BookingView:
     """The booking as it stands after the request's own changes (read again: a state
-    change is a compare-and-set UPDATE that leaves the loaded object behind)."""
+    change is a compare-and-set UPDATE that leaves the loaded object behind) — unless
+    this transaction confirmed it: the confirmation mirrored its UPDATE onto this very
+    object and read its slot's place for the hospital's feed
+    (``bookings/booking.py::confirm_preauthorised``), so nothing is read again
+    (``tests/api/test_confirm_view.py`` compares the two)."""
+    confirmed = recall_in_transaction(db, confirmed_place_key(booking.id))
+    if confirmed is not None and confirmed[0] is booking:
+        known: booking_repo.SlotPlace = confirmed[1]
+        return _view(
+            booking=booking,
+            session=known.session,
+            slot_id=booking.slot_id,
+            slot_number=known.number,
+            slot_starts_at=known.starts_at,
+            slot_ends_at=known.ends_at,
+            tz=known.timezone,
+        )
     place = booking_repo.booking_place(db, booking.id)
     assert place is not None  # the booking and its slot, session and hospital exist
     slot = place.slot

@@ -189,6 +189,12 @@ def _expire_own_hold(
     )
 
 
+def confirmed_place_key(booking_id: str) -> tuple[str, str]:
+    """Where a confirmation keeps its booking and slot place for the rest of its
+    transaction (``memo.remember_in_transaction``)."""
+    return ("confirmed_place", booking_id)
+
+
 def confirm_preauthorised(
     db: Session,
     *,
@@ -215,9 +221,11 @@ def confirm_preauthorised(
         payment_account_masked=payment_account_masked,
         payment_reference=payment_reference,
     )
-    found = repo.session_and_slot_number(db, slot_id=booking.slot_id)
-    assert found is not None  # foreign keys guarantee the slot and its session
-    session, slot_number = found
+    place = repo.slot_place(db, slot_id=booking.slot_id)
+    assert place is not None  # foreign keys guarantee the slot, its session and hospital
+    # The confirmation's answer is built from it (api/booking_views.py::booking_view).
+    remember_in_transaction(db, confirmed_place_key(booking.id), (booking, place))
+    session, slot_number = place.session, place.number
     notify.to_hospital(
         db,
         hospital_id=session.hospital_id,

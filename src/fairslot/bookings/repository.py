@@ -217,11 +217,11 @@ def move_slot(
     target: SlotState,
     **values: Any,
 ) -> bool:
-    result = db.execute(
+    # On the session's connection: a compare-and-set needs nothing of the ORM (db/core.py).
+    result = core_connection(db).execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.state.in_(list(expected)))
         .values(state=target, version=Slot.version + 1, **values)
-        .execution_options(synchronize_session=False)
     )
     return _one(result)
 
@@ -251,11 +251,10 @@ def move_booking(
     extra_where: Sequence[Any] = (),
     **values: Any,
 ) -> bool:
-    result = db.execute(
+    result = core_connection(db).execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == expected, *extra_where)
         .values(status=target, version=Booking.version + 1, **values)
-        .execution_options(synchronize_session=False)
     )
     return _one(result)
 
@@ -306,20 +305,36 @@ def get_slot(db: Session, slot_id: str) -> Slot | None:
     return db.get(Slot, slot_id, populate_existing=True)
 
 
+@dataclass(frozen=True)
+class SlotPlace:
+    """A slot's session, number, times and hospital zone: what the hospital's feed says of
+    a confirmed booking, and all a booking's view needs besides the booking."""
+
+    session: ClinicSession
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+
+
 @cache
-def _session_and_slot_number() -> Select[ClinicSession, int]:
+def _slot_place() -> Select[ClinicSession, int, datetime, datetime, str]:
     return (
-        select(ClinicSession, Slot.number)
+        select(ClinicSession, Slot.number, Slot.starts_at, Slot.ends_at, Hospital.timezone)
         .join(Slot, Slot.session_id == ClinicSession.id)
+        .join(Hospital, Hospital.id == ClinicSession.hospital_id)
         .where(Slot.id == bindparam("slot_id"))
     )
 
 
-def session_and_slot_number(db: Session, *, slot_id: str) -> tuple[ClinicSession, int] | None:
-    """A slot's session and the slot's number, in one round trip (what the hospital's
-    feed says of every confirmed booking)."""
-    row = db.execute(_session_and_slot_number(), {"slot_id": slot_id}).one_or_none()
-    return None if row is None else (row[0], int(row[1]))
+def slot_place(db: Session, *, slot_id: str) -> SlotPlace | None:
+    """A slot's :class:`SlotPlace`, in one round trip."""
+    row = db.execute(_slot_place(), {"slot_id": slot_id}).one_or_none()
+    if row is None:
+        return None
+    return SlotPlace(
+        session=row[0], number=int(row[1]), starts_at=row[2], ends_at=row[3], timezone=str(row[4])
+    )
 
 
 @cache

@@ -212,6 +212,7 @@ def confirm(
         ctx=ctx,
         patient_key=patient_key,
         data={"payment_reference": payment_reference},
+        at_once=True,
     )
     _sync(
         booking,
@@ -444,17 +445,17 @@ def _booking_event(
     at: datetime | None = None,
     patient_key: str | None = None,
     data: dict[str, Any] | None = None,
+    at_once: bool = False,
 ) -> None:
     """Append the ledger row of a change to ``booking``'s slot (``at``: when it happened,
-    if not now, e.g. a hold's expiry instant)."""
-    ledger.record(
-        db,
-        slot_id=booking.slot_id,
-        kind=kind,
-        at=at or now,
-        recorded_at=now,
-        ctx=ctx,
-        booking_id=booking.id,
-        patient_key=patient_key,
-        data=data,
-    )
+    if not now, e.g. a hold's expiry instant). ``at_once``: one Core INSERT now, after
+    what the session has pending (``ledger.record_rows``; a confirmation, on the release
+    burst's hot path); else an ORM row for the next flush, which batches a sweep's many."""
+    row = ledger.entry_row(
+        slot_id=booking.slot_id, kind=kind, at=at or now, recorded_at=now, ctx=ctx,
+        booking_id=booking.id, patient_key=patient_key, data=data,
+    )  # fmt: skip
+    if at_once:
+        ledger.record_rows(db, [row])
+    else:
+        ledger.add_row(db, row)

@@ -26,12 +26,19 @@ def record(
     patient_key: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> SlotEvent:
-    event = SlotEvent(
-        **entry_row(
+    return add_row(
+        db,
+        entry_row(
             slot_id=slot_id, kind=kind, at=at, recorded_at=recorded_at, ctx=ctx,
             booking_id=booking_id, patient_key=patient_key, data=data,
-        )
+        ),
     )  # fmt: skip
+
+
+def add_row(db: Session, row: dict[str, Any]) -> SlotEvent:
+    """Add one row (:func:`entry_row`) to the session, written at its next flush in the
+    order rows were added."""
+    event = SlotEvent(**row)
     db.add(event)
     return event
 
