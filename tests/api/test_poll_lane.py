@@ -9,14 +9,17 @@ nothing counted twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from factories.statements import statements
 from factories.world import RELEASED_DAY, World
 from fairslot.api.app import create_app
 from fairslot.api.poll_lane import PollLane
@@ -183,3 +186,46 @@ def test_the_lanes_polls_are_measured_under_the_route(world: World) -> None:
         poll(client, world)
         assert lane_of(client).answered == 1
         assert answered() - before == 2
+
+
+def test_polls_asking_while_the_answer_is_read_wait_for_that_one_read(
+    world: World, client: TestClient
+) -> None:
+    """Ten polls of an answer not recalled: the first reads it through the route, the
+    others are answered by the lane from that read — one read of the sessions, not ten."""
+    lane = lane_of(client)
+    app = client.app
+    query = f"department_id={world.department.id}&date_from={RELEASED_DAY}&date_to={RELEASED_DAY}"
+
+    async def ten() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://fairslot") as http:
+            return await asyncio.gather(
+                *(
+                    http.get(
+                        f"/v1/availability?{query}",
+                        headers={
+                            "X-Channel-Key": world.channel_key,
+                            **HEADERS,
+                            "X-Device-Id": f"scanner-{n}",
+                        },
+                    )
+                    for n in range(10)
+                )
+            )
+
+    def reads(seen: list[str]) -> list[str]:
+        return [s for s in seen if "FROM clinic_sessions" in s or "JOIN clinic_sessions" in s]
+
+    with statements(world.platform.engine) as one:
+        assert poll(client, world).status_code == 200  # the route: both memos filled
+    world.platform.memos.availability.clear()  # the channel's key stays recalled
+    with statements(world.platform.engine) as seen:
+        answers = asyncio.run(ten())
+
+    assert [a.status_code for a in answers] == [200] * 10
+    assert len({a.content for a in answers}) == 1 and answers[0].json()
+    assert reads(one) and len(reads(seen)) == len(reads(one)), seen
+    assert lane.answered == 9  # the nine that waited
+    polls = [r for r in records(world) if r.action == "availability"]
+    assert len(polls) == 11 and {r.outcome for r in polls} == {"ok"}  # every poll recorded

@@ -13,9 +13,13 @@ middleware just outside FastAPI's router, answers it directly when:
 * the answer is recalled (``availability/recall.py``).
 
 Anything else — a missing or unknown key, a parameter FastAPI would read differently or
-refuse, an answer not recalled — goes on to the route untouched, before anything is
-counted. What the lane does, it does with the route's own pieces: the end user's context
-and rate-limit subjects (``deps.end_user``, ``deps.count``), the request's record
+refuse — goes on to the route untouched, before anything is counted. An answer not
+recalled is read through the route by the first poll that asks; the polls asking the same
+meanwhile wait for that read (at most ``REFILL_WAIT_S``) and are then answered here,
+instead of each reading it again through the route as the memo lapses under load.
+
+What the lane does, it does with the route's own pieces: the end user's context and
+rate-limit subjects (``deps.end_user``, ``deps.count``), the request's record
 (``audit/service.py``: batched when it may wait, else written at once in the thread
 pool), the refusal's body (``api/errors.py::domain_response``) and the recalled JSON. So
 the answer, its headers, its record, its rate-limit hit, the access log line and the
@@ -24,8 +28,11 @@ metrics' route are the route's (``tests/api/test_poll_lane.py``).
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import date
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date, datetime
 from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute, APIRouter
@@ -41,9 +48,10 @@ from fairslot.audit import service as audit
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import recall
 from fairslot.bootstrap import Platform
+from fairslot.context import RequestContext
 from fairslot.crypto import hash_api_key
 from fairslot.errors import DomainError
-from fairslot.gate.ratelimit import RateLimited
+from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.observability.http import REFUSAL_KEY
 
@@ -54,6 +62,19 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TITLES = {title.value: title for title in DoctorTitle}
 # The route's header limits (api/deps.py::request_context): longer goes to the route.
 _HEADER_LIMITS = {b"x-device-id": 128, b"x-wifi-id": 128, b"x-end-user-ip": 64}
+# How long a poll waits for another's read of the same answer before asking the route.
+REFILL_WAIT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A poll the lane may answer: its memo key, its channel and end user."""
+
+    key: recall.AvailabilityKey
+    channel_code: str
+    ctx: RequestContext
+    subjects: list[Subject]
+    at: datetime
 
 
 class PollLane:
@@ -66,6 +87,8 @@ class PollLane:
         # record's action.
         self.route = _poll_route(channel_booking.router)
         self.answered = 0  # polls this lane answered (read by tests)
+        # The polls now reading an answer through the route, by memo key.
+        self._refills: dict[recall.AvailabilityKey, asyncio.Future[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -76,15 +99,32 @@ class PollLane:
         ):
             await self.app(scope, receive, send)
             return
-        answer = await self._answer(scope, self.route)
-        if answer is None:
+        asked = self._asked(scope)
+        if asked is None:
             await self.app(scope, receive, send)
             return
+        found = self._recalled(asked)
+        if found is None:
+            refill = self._refills.get(asked.key)
+            if refill is None:
+                # This poll reads the answer through the route, which recalls it for
+                # the polls that arrive meanwhile: they wait for it instead of each
+                # reading it too.
+                await self._refill(asked.key, scope, receive, send)
+                return
+            with suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(refill), REFILL_WAIT_S)
+            found = self._recalled(asked)
+            if found is None:  # the route refused it, or is slow: the route decides
+                await self.app(scope, receive, send)
+                return
         self.answered += 1
+        answer = await self._answer(scope, asked, found)
         await answer(scope, receive, send)
 
-    async def _answer(self, scope: Scope, route: APIRoute) -> Response | None:
-        """The poll's response, or None (nothing counted) for the route to answer."""
+    def _asked(self, scope: Scope) -> Asked | None:
+        """What the poll asks and who asks it, read without counting anything; None when
+        the route must answer (see the module's doc)."""
         platform = self.platform
         now = platform.clock.now()
         poll = _poll(scope.get("query_string", b""))
@@ -97,22 +137,10 @@ class PollLane:
         if channel is None or not channel.active:
             return None
         department_id, date_from, date_to, title = poll
-        found = platform.memos.availability.get(
-            recall.key_of(
-                department_id=department_id,
-                date_from=date_from,
-                date_to=date_to,
-                title=title,
-                channel_id=channel.id,
-            ),
-            now=now,
-        )
-        if found is None:
-            return None
-        request = Request(scope)
         try:
+            # The arrival is stamped here, before any wait for a refill (deps.end_user).
             ctx, subjects = end_user(
-                request,
+                Request(scope),
                 platform,
                 channel_id=channel.id,
                 device_id=_text(headers, b"x-device-id"),
@@ -123,22 +151,52 @@ class PollLane:
             )
         except DomainError:
             return None  # an invalid end-user IP: the route refuses it
+        key = recall.key_of(
+            department_id=department_id,
+            date_from=date_from,
+            date_to=date_to,
+            title=title,
+            channel_id=channel.id,
+        )
+        return Asked(key=key, channel_code=channel.code, ctx=ctx, subjects=subjects, at=now)
+
+    def _recalled(self, asked: Asked) -> recall.Recalled | None:
+        return self.platform.memos.availability.get(asked.key, now=self.platform.clock.now())
+
+    async def _refill(
+        self, key: recall.AvailabilityKey, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Hand the poll to the route; polls of ``key`` arriving meanwhile wait for it."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._refills[key] = done
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            del self._refills[key]
+            done.set_result(None)
+
+    async def _answer(self, scope: Scope, asked: Asked, found: recall.Recalled) -> Response:
+        """Count the poll against its limits and record it, as the route would; its
+        answer (or the route's rate-limit refusal)."""
+        platform, route = self.platform, self.route
         state = scope.setdefault("state", {})
         scope["route"] = route
-        state["channel_code"] = channel.code  # for the access log (api/access_log.py)
+        state["channel_code"] = asked.channel_code  # for the access log (api/access_log.py)
         try:
-            await count(platform, subjects)
+            await count(platform, asked.subjects)
         except RateLimited as exc:
             # The route's refusal: the record under its code (all that is written, as
             # after the route's rollback), the same body and header.
             refused = PendingRecord(
-                action=route.name[:32], at=platform.clock.now(), ctx=ctx, alone=True
+                action=route.name[:32], at=platform.clock.now(), ctx=asked.ctx, alone=True
             )
             await self._record(refused, exc.code)
             state[REFUSAL_KEY] = exc.code
             return domain_response(exc)
         # A read: its record is all it writes (as channel_booking.released records it).
-        await self._record(PendingRecord(action="availability", at=now, ctx=ctx, alone=True), "ok")
+        await self._record(
+            PendingRecord(action="availability", at=asked.at, ctx=asked.ctx, alone=True), "ok"
+        )
         return Response(found.json(), media_type="application/json")
 
     async def _record(self, pending: PendingRecord, outcome: str) -> None:
