@@ -10,8 +10,10 @@ always goes to the database (``bookings/repository.py::claim_slot``), so a stale
 at worst refuse a hold that the database would also have refused a moment before, or show
 a slot that is gone (the claim then answers ``slot_taken``); it can never sell a slot
 twice. A slot that comes back (a cancellation's or an expired hold's cooling ends, a
-re-release, added capacity) is seen at the latest one lifetime later. Memos live in one
-process: each uvicorn worker keeps its own.
+re-release, added capacity) is seen at the latest one lifetime later — two for a radar's
+poll answered while the fresh answer is being read (``api/poll_lane.py``). Memos live in
+one process: each uvicorn worker keeps its own; a process's own holds and cancellations
+clear them at once (``bootstrap.py::HotMemos.changed``).
 """
 
 from __future__ import annotations
@@ -46,14 +48,16 @@ class Memo(Generic[K, V]):
         self._values: dict[K, tuple[datetime, V]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: K, *, now: datetime) -> V | None:
+    def get(self, key: K, *, now: datetime, grace: timedelta = timedelta(0)) -> V | None:
+        """The value kept for ``key`` if younger than its lifetime (plus ``grace``, for a
+        caller that may use a lapsed answer while another reads the fresh one)."""
         with self._lock:
             found = self._values.get(key)
         if found is None:
             return None
         at, value = found
         # A clock moved back (tests, the simulator's clock) does not extend a lifetime.
-        return value if at <= now < at + self.ttl else None
+        return value if at <= now < at + self.ttl + grace else None
 
     def put(self, key: K, value: V, *, now: datetime) -> None:
         with self._lock:

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from factories.statements import statements
 from factories.world import RELEASED_DAY, World
 from fairslot.api.app import create_app
 from fairslot.api.poll_lane import PollLane
 from fairslot.audit.models import RequestRecord
+from fairslot.clock import ManualClock
 from fairslot.gate.ratelimit import make_rate_limiter
+from fairslot.memo import AVAILABILITY_FOR
+from fairslot.schedules.models import Slot
+from fairslot.schedules.states import SlotState
 
 HEADERS = {
     "X-Device-Id": "radar-7",
@@ -188,31 +193,36 @@ def test_the_lanes_polls_are_measured_under_the_route(world: World) -> None:
         assert answered() - before == 2
 
 
+async def _ten_polls(client: TestClient, world: World) -> list[httpx.Response]:
+    query = f"department_id={world.department.id}&date_from={RELEASED_DAY}&date_to={RELEASED_DAY}"
+    transport = httpx.ASGITransport(app=client.app, client=("198.51.100.9", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://fairslot") as http:
+        return await asyncio.gather(
+            *(
+                http.get(
+                    f"/v1/availability?{query}",
+                    headers={
+                        "X-Channel-Key": world.channel_key,
+                        **HEADERS,
+                        "X-Device-Id": f"scanner-{n}",
+                    },
+                )
+                for n in range(10)
+            )
+        )
+
+
+def ten_polls(client: TestClient, world: World) -> list[httpx.Response]:
+    """Ten polls at once, each from its own device, as concurrent requests."""
+    return asyncio.run(_ten_polls(client, world))
+
+
 def test_polls_asking_while_the_answer_is_read_wait_for_that_one_read(
     world: World, client: TestClient
 ) -> None:
     """Ten polls of an answer not recalled: the first reads it through the route, the
     others are answered by the lane from that read — one read of the sessions, not ten."""
     lane = lane_of(client)
-    app = client.app
-    query = f"department_id={world.department.id}&date_from={RELEASED_DAY}&date_to={RELEASED_DAY}"
-
-    async def ten() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 4000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://fairslot") as http:
-            return await asyncio.gather(
-                *(
-                    http.get(
-                        f"/v1/availability?{query}",
-                        headers={
-                            "X-Channel-Key": world.channel_key,
-                            **HEADERS,
-                            "X-Device-Id": f"scanner-{n}",
-                        },
-                    )
-                    for n in range(10)
-                )
-            )
 
     def reads(seen: list[str]) -> list[str]:
         return [s for s in seen if "FROM clinic_sessions" in s or "JOIN clinic_sessions" in s]
@@ -221,7 +231,7 @@ def test_polls_asking_while_the_answer_is_read_wait_for_that_one_read(
         assert poll(client, world).status_code == 200  # the route: both memos filled
     world.platform.memos.availability.clear()  # the channel's key stays recalled
     with statements(world.platform.engine) as seen:
-        answers = asyncio.run(ten())
+        answers = ten_polls(client, world)
 
     assert [a.status_code for a in answers] == [200] * 10
     assert len({a.content for a in answers}) == 1 and answers[0].json()
@@ -229,3 +239,45 @@ def test_polls_asking_while_the_answer_is_read_wait_for_that_one_read(
     assert lane.answered == 9  # the nine that waited
     polls = [r for r in records(world) if r.action == "availability"]
     assert len(polls) == 11 and {r.outcome for r in polls} == {"ok"}  # every poll recorded
+
+
+@pytest.mark.parametrize(
+    ("lapsed", "stale"),
+    [
+        (AVAILABILITY_FOR + timedelta(milliseconds=100), True),
+        (AVAILABILITY_FOR * 2 + timedelta(milliseconds=100), False),
+        (None, False),
+    ],
+    ids=["lapsed-within-a-lifetime", "lapsed-longer", "own-change"],
+)
+def test_while_an_answer_is_read_again_polls_get_the_one_that_just_lapsed(
+    world: World,
+    client: TestClient,
+    clock: ManualClock,
+    lapsed: timedelta | None,
+    stale: bool,
+) -> None:
+    """Polls arriving while the first of them reads a lapsed answer again are answered
+    with the lapsed one if it lapsed less than a lifetime ago, never after this process's
+    own change (which clears it): else they wait for the fresh one."""
+    session = world.sessions[0]
+    assert poll(client, world).status_code == 200  # recalled now
+    recalled = poll(client, world).content
+    # Another process takes a slot off sale: this one's memo does not know.
+    taken = world.slots(session)[0]
+    world.db.execute(update(Slot).where(Slot.id == taken.id).values(state=SlotState.WITHDRAWN))
+    world.db.commit()
+    if lapsed is None:
+        world.platform.memos.changed()  # this process's own hold
+    else:
+        clock.advance(lapsed)
+
+    answers = ten_polls(client, world)
+
+    assert [a.status_code for a in answers] == [200] * 10
+    fresh = [a.content for a in answers if a.content != recalled]
+    if stale:
+        assert len(fresh) == 1  # the poll that read it again; nine had the lapsed answer
+    else:
+        assert len(fresh) == 10
+    assert lane_of(client).answered == 1 + 9

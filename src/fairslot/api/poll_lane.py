@@ -15,8 +15,10 @@ middleware just outside FastAPI's router, answers it directly when:
 Anything else — a missing or unknown key, a parameter FastAPI would read differently or
 refuse — goes on to the route untouched, before anything is counted. An answer not
 recalled is read through the route by the first poll that asks; the polls asking the same
-meanwhile wait for that read (at most ``REFILL_WAIT_S``) and are then answered here,
-instead of each reading it again through the route as the memo lapses under load.
+meanwhile are answered here, with the answer that lapsed less than a lifetime ago if there
+is one (``memo.py``: two lifetimes at most, never past a change of this process), else once
+that read is done (at most ``REFILL_WAIT_S``), instead of each reading it again through the
+route as the memo lapses under load.
 
 What the lane does, it does with the route's own pieces: the end user's context and
 rate-limit subjects (``deps.end_user``, ``deps.count``), the request's record
@@ -32,7 +34,7 @@ import asyncio
 import re
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute, APIRouter
@@ -108,13 +110,16 @@ class PollLane:
             refill = self._refills.get(asked.key)
             if refill is None:
                 # This poll reads the answer through the route, which recalls it for
-                # the polls that arrive meanwhile: they wait for it instead of each
-                # reading it too.
+                # the polls that arrive meanwhile instead of each reading it too.
                 await self._refill(asked.key, scope, receive, send)
                 return
-            with suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(refill), REFILL_WAIT_S)
-            found = self._recalled(asked)
+            # Meanwhile: the answer that lapsed less than a lifetime ago, if there is one
+            # (a process's own change clears it), else the one being read.
+            found = self._recalled(asked, grace=True)
+            if found is None:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(refill), REFILL_WAIT_S)
+                found = self._recalled(asked)
             if found is None:  # the route refused it, or is slow: the route decides
                 await self.app(scope, receive, send)
                 return
@@ -160,8 +165,11 @@ class PollLane:
         )
         return Asked(key=key, channel_code=channel.code, ctx=ctx, subjects=subjects, at=now)
 
-    def _recalled(self, asked: Asked) -> recall.Recalled | None:
-        return self.platform.memos.availability.get(asked.key, now=self.platform.clock.now())
+    def _recalled(self, asked: Asked, *, grace: bool = False) -> recall.Recalled | None:
+        memo = self.platform.memos.availability
+        return memo.get(
+            asked.key, now=self.platform.clock.now(), grace=memo.ttl if grace else timedelta(0)
+        )
 
     async def _refill(
         self, key: recall.AvailabilityKey, scope: Scope, receive: Receive, send: Send
