@@ -38,30 +38,29 @@ def booking_view(db: Session, booking: Booking) -> BookingView:
     this transaction confirmed it: the confirmation mirrored its UPDATE onto this very
     object and read its slot's place for the hospital's feed
     (``bookings/booking.py::confirm_preauthorised``), so nothing is read again
-    (``tests/api/test_confirm_view.py`` compares the two)."""
+    (``tests/api/test_hold_round_trips.py`` compares the two)."""
     confirmed = recall_in_transaction(db, confirmed_place_key(booking.id))
     if confirmed is not None and confirmed[0] is booking:
         known: booking_repo.SlotPlace = confirmed[1]
-        return _view(
-            booking=booking,
-            session=known.session,
-            slot_id=booking.slot_id,
-            slot_number=known.number,
-            slot_starts_at=known.starts_at,
-            slot_ends_at=known.ends_at,
-            tz=known.timezone,
+    else:
+        place = booking_repo.booking_place(db, booking.id)
+        assert place is not None  # the booking and its slot, session and hospital exist
+        booking, slot = place.booking, place.slot
+        known = booking_repo.SlotPlace(
+            session=place.session,
+            number=slot.number,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            timezone=place.timezone,
         )
-    place = booking_repo.booking_place(db, booking.id)
-    assert place is not None  # the booking and its slot, session and hospital exist
-    slot = place.slot
     return _view(
-        booking=place.booking,
-        session=place.session,
-        slot_id=slot.id,
-        slot_number=slot.number,
-        slot_starts_at=slot.starts_at,
-        slot_ends_at=slot.ends_at,
-        tz=place.timezone,
+        booking=booking,
+        session=known.session,
+        slot_id=booking.slot_id,
+        slot_number=known.number,
+        slot_starts_at=known.starts_at,
+        slot_ends_at=known.ends_at,
+        tz=known.timezone,
     )
 
 
