@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,6 +94,41 @@ def test_risk_bench_builds_a_small_week_on_sqlite_times_the_batch_and_cleans_up(
     assert "families sharing one phone" in out and "flagged: 0" in out
     assert "batch over 1,500 bookings in 7 days" in out
     assert not target.exists()
+
+
+def test_risk_bench_keeps_a_week_and_times_the_batch_over_it_again_with_reuse(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "kept.db"
+    cli = runner(f"sqlite:///{tmp_path / 'unused.db'}")
+    url = f"sqlite:///{target}"
+
+    first = cli("risk", "bench", "--bookings", "1500", "--database-url", url, "--keep").output
+    again = cli("risk", "bench", "--reuse", "--database-url", url).output
+    third = cli("risk", "bench", "--reuse", "--database-url", url).output
+
+    assert target.exists()
+    assert "kept week: 1,500 bookings in 7 days, seed 20261122, 7 planted" in again
+    assert "synthetic week" not in again  # nothing generated
+    # The batch's output was rolled back each time: every run finds and judges the same.
+    runs = (first, again, third)
+    verdicts = [out[out.index("planted scalpers") : out.index("batch over")] for out in runs]
+    assert len(set(verdicts)) == 1 and "flagged: 0" in verdicts[0]
+    assert re.search(r"grab software that lost\S*\s+│\s+1 │\s+1 │", again)
+    assert all("(run 1 of this date)" in out for out in runs)
+
+
+def test_risk_bench_reuse_refuses_a_database_that_holds_no_kept_week(tmp_path: Path) -> None:
+    cli = runner(f"sqlite:///{tmp_path / 'unused.db'}")
+    missing = tmp_path / "missing.db"
+
+    absent = cli("risk", "bench", "--reuse", "--database-url", f"sqlite:///{missing}", expect=1)
+    bare = tmp_path / "bare.db"
+    sqlite3.connect(bare).close()
+    empty = cli("risk", "bench", "--reuse", "--database-url", f"sqlite:///{bare}", expect=1)
+
+    assert "not_a_kept_week" in absent.output and not missing.exists()
+    assert "not_a_kept_week" in empty.output and "--keep" in empty.output
 
 
 def test_risk_bench_refuses_a_database_that_already_exists(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fairslot.bench.riskweek import kept
 from fairslot.bench.riskweek.data import COLUMNS, WINDOW_CHANNEL, ZONE, Fmt, Row, Shape
 from fairslot.bench.riskweek.evaluation import judge
 from fairslot.bench.riskweek.people import PersonInfo
@@ -323,3 +324,24 @@ def test_a_family_with_a_gate_review_on_its_account_is_counted_apart_from_a_flag
 
     assert (verdict.families_flagged, verdict.families_gate_reviewed) == (1, 1)
     assert verdict.other_alerts == Counter({"realtime_review": 1, "ring": 1})
+
+
+def test_a_kept_answer_key_judges_alerts_as_the_generated_week_does(week: Generated) -> None:
+    families = week.week.population.people.shared_phone_families
+    shape = Shape(bookings=2000, days=7, seed=7)
+    answers = kept.loads(kept.dumps(kept.answers_of(shape, week.week.planted, families)))
+    grab = sorted(grab_keys(week))
+    alerts = [
+        Alert("ring", "ring", "r1", {"patients": [{"key": k} for k in grab]}),
+        Alert("realtime_review", "account", f"account:{families[0][0].account.id}"),
+        Alert("ring", "ring", "r2", {"patients": [{"key": families[1][0].key}]}),
+        Alert("same_payment_same_department", "patient", "somebody else"),
+        *(Alert(*expected) for p in week.week.planted[:3] for expected in p.expected),
+    ]
+
+    assert answers.shape == shape
+    assert judge(answers.planted, alerts, families=answers.families) == judge(
+        week.week.planted, alerts, families=families
+    )
+    with pytest.raises(ValueError, match="format"):
+        kept.loads('{"format": 0}')

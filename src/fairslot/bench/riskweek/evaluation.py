@@ -7,9 +7,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from fairslot.bench.riskweek.people import PersonInfo
 from fairslot.bench.riskweek.scalpers import Planted
 from fairslot.risk.report import REALTIME_REVIEW_RULE
+
+
+class FamilyMember(Protocol):
+    """A member of a family sharing one phone (a generated person or a kept one)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def phone_hash(self) -> str: ...
+    @property
+    def account_id(self) -> int: ...
 
 
 class AlertLike(Protocol):
@@ -43,7 +53,7 @@ def judge(
     planted: Sequence[Planted],
     alerts: Iterable[AlertLike],
     *,
-    families: Sequence[Sequence[PersonInfo]],
+    families: Sequence[Sequence[FamilyMember]],
 ) -> Verdict:
     found = list(alerts)
     keys = {(a.rule, a.entity_kind, a.entity_key) for a in found}
@@ -77,7 +87,7 @@ def judge(
             for a in found
         ):
             verdict.families_flagged += 1
-        accounts = {f"account:{p.account.id}" for p in family}
+        accounts = {f"account:{p.account_id}" for p in family}
         if any(a.entity_kind == "account" and a.entity_key in accounts for a in gate_reviews):
             verdict.families_gate_reviewed += 1
     for alert in found:

@@ -48,6 +48,10 @@ class PersonInfo:
     homes: tuple[int, ...]  # department ids this person consults
     family: int  # household id; 0 for a planted identity
 
+    @property
+    def account_id(self) -> int:
+        return self.account.id
+
 
 @dataclass
 class People:

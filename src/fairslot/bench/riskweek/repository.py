@@ -15,8 +15,20 @@ from pathlib import Path
 from typing import IO
 
 import psycopg
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from fairslot.bench.riskweek.data import COLUMNS, LOAD_ORDER, Row
@@ -116,6 +128,42 @@ class ManySink:
                         self.rows[table],
                     )
         self.rows = {table: [] for table in COLUMNS}
+
+
+# The kept week's answer key (``kept.py``): the bench's own table, beside the platform's
+# (not in the platform's metadata, so no migration knows it).
+ANSWERS = Table("bench_kept_week", MetaData(), Column("answers", Text, nullable=False))
+
+
+class NotAKeptWeek(LookupError):
+    """The database holds no week kept by ``fairslot risk bench --keep``."""
+
+
+@contextmanager
+def kept_database(url: str) -> Iterator[None]:
+    """The week ``url`` names, which must exist (``--reuse``); left as it is."""
+    if not is_postgres(url):
+        path = Path(make_url(url).database or "")
+        if not str(path) or not path.is_file():
+            raise NotAKeptWeek(f"{path} is not a kept week; keep one first with --keep")
+    yield
+
+
+def keep_answers(engine: Engine, answers: str) -> None:
+    with engine.begin() as conn:
+        ANSWERS.create(conn)
+        conn.execute(insert(ANSWERS).values(answers=answers))
+
+
+def kept_answers(engine: Engine) -> str:
+    """The answer key stored beside the week; NotAKeptWeek when there is none."""
+    try:
+        with engine.connect() as conn:
+            if inspect(conn).has_table(ANSWERS.name):
+                return str(conn.execute(select(ANSWERS.c.answers)).scalar_one())
+    except OperationalError as exc:  # e.g. no such PostgreSQL database
+        raise NotAKeptWeek(f"cannot open the kept week: {exc.orig}") from exc
+    raise NotAKeptWeek("the database holds no kept week; keep one first with --keep")
 
 
 def alerts_of(db: Session, *, run_date: object) -> list[RiskAlert]:
