@@ -132,7 +132,7 @@ def test_the_bindings_read_are_those_of_the_windows_patients_and_accounts(
     repo.prepare(db)
     window_repo.open_window(db)
     booked = column_repo.window_columns(db, window=window)
-    bound = column_repo.binding_columns(db, members=Members.of(booked))
+    bound = column_repo.binding_columns(db).of_window(Members.of(booked))
     keys = [p.patient.id_hash for p in (booker, sibling, stranger)]
     found = window_repo.bindings_of(db, patients=keys)
     window_repo.close_window(db)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -33,7 +34,9 @@ from fairslot.blacklist.models import Scope
 from fairslot.cases import intake
 from fairslot.cases.grouping import RING, Evidence, Subject, subject_of
 from fairslot.crypto import Protector
+from fairslot.db.beside import Beside
 from fairslot.gate import repository as gate_repo
+from fairslot.gate.repository import FlaggedRequest
 from fairslot.risk import alerts as drafts
 from fairslot.risk import linking, realtime
 from fairslot.risk import operator_repository as op_repo
@@ -41,13 +44,21 @@ from fairslot.risk import repository as repo
 from fairslot.risk import window_columns as columns
 from fairslot.risk import window_columns_repository as column_repo
 from fairslot.risk import window_repository as window_repo
-from fairslot.risk.facts import BookingFact, RiskSettings
+from fairslot.risk.facts import BookingFact, RiskSettings, SlotEventFact
 from fairslot.risk.linking import BindingFact, RequestFact
 from fairslot.risk.models import RiskRun
-from fairslot.risk.operators import OPERATOR_RULES, PollFact, operator_groups, run_operator_rules
+from fairslot.risk.operators import (
+    OPERATOR_RULES,
+    ActFact,
+    PollFact,
+    ScarceEntry,
+    operator_groups,
+    run_operator_rules,
+)
 from fairslot.risk.rings import Ring, RingSettings, build_graph, rings
 from fairslot.risk.rings import ring_id as group_id
 from fairslot.risk.rules import EntityKind, Hit, Window, run_all, window_ending
+from fairslot.risk.window_columns import ActorColumns, BindingColumns
 
 PHASES = ("load", "rules", "rings", "store", "intake")
 # The blacklist entries whose reappearance the batch looks for (``risk/operators.py``).
@@ -113,55 +124,63 @@ def run_batch(
 
     report = BatchReport(run=_placeholder_run(day, window, now, actor), window=window)
 
-    with report.phase("load"):
-        repo.prepare(db)
-        window_repo.open_window(db)
-        # Read once as columns, for every count and the ring grouping.
-        booked = column_repo.window_columns(db, window=window)
-        acted = column_repo.request_columns(db, window=window)
-        window_members = columns.Members.of(booked)
-        bound = column_repo.binding_columns(db, members=window_members)
-        report.bookings, report.bindings = len(booked.patient), len(bound)
-        events = repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
-        requests = repo.request_facts(db, window=window)
-        flagged_requests = gate_repo.review_decisions(db, **_report_day(day, zone))
-        polls = op_repo.poll_facts(db, window=window, at_least=settings.poll_count)
-        listed = op_repo.blacklisted_keys(db, now=now, scopes=_REAPPEAR_SCOPES)
-    report.events = len(events)
-    report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
+    # The reads that need nothing of this transaction run beside it where they can
+    # (``db/beside.py``): PostgreSQL executes them while this thread reads the window.
+    with Beside(db, prepare=repo.prepare) as beside:
+        with report.phase("load"):
+            repo.prepare(db)
+            later = _reads_beside(
+                beside, day=day, now=now, window=window, settings=settings, zone=zone
+            )
+            window_repo.open_window(db)
+            # Read once as columns, for every count and the ring grouping.
+            booked = column_repo.window_columns(db, window=window)
+            window_members = columns.Members.of(booked)
+            bound = later.bindings.result().of_window(window_members)
+            acted = later.acted.result()
+            report.bookings, report.bindings = len(booked.patient), len(bound)
+            events = later.events.result()
+            requests = later.requests.result()
+            flagged_requests = later.flagged_requests.result()
+            polls = later.polls.result()
+            listed = later.listed.result()
+            (staffed, acts), scarce = later.acts.result(), later.scarce_entries.result()
+            del later  # the futures hold their results: what is dropped below is freed
+        report.events = len(events)
+        report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
 
-    with report.phase("rules"):
-        # Only the bookings of entities whose counts reach a rule come back as facts
-        # (``risk/window_columns.py``); the pure rules judge them as ever.
-        suspects = window_repo.facts_of_patients(
-            db, window=window, numbers=columns.rule_suspect_patients(booked, settings)
-        )
-        hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
-        del events
-        # Operators who lost are linked by what they did: requests, polls, the blacklist.
-        staffed = repo.staffed_channel_ids(db)
-        hits += run_operator_rules(
-            bookings=_operator_bookings(
-                db,
-                window=window,
-                suspects=columns.operator_suspects(
-                    booked, acted, settings, staffed=sorted(staffed)
+        with report.phase("rules"):
+            # Only the bookings of entities whose counts reach a rule come back as facts
+            # (``risk/window_columns.py``); the pure rules judge them as ever.
+            suspects = window_repo.facts_of_patients(
+                db, window=window, numbers=columns.rule_suspect_patients(booked, settings)
+            )
+            hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
+            del events
+            # Operators who lost are linked by what they did: requests, polls, the blacklist.
+            hits += run_operator_rules(
+                bookings=_operator_bookings(
+                    db,
+                    window=window,
+                    suspects=columns.operator_suspects(
+                        booked, acted, settings, staffed=sorted(staffed)
+                    ),
+                    requests=requests,
+                    polls=polls,
+                    listed=listed,
                 ),
                 requests=requests,
                 polls=polls,
-                listed=listed,
-            ),
-            requests=requests,
-            polls=polls,
-            blacklisted_patients={k for scope, k in listed if scope == Scope.PATIENT},
-            blacklisted_payments={k for scope, k in listed if scope == Scope.PAYMENT},
-            blacklisted_networks={k for scope, k in listed if scope == Scope.NETWORK},
-            window=window,
-            settings=settings,
-            staffed_channels=staffed,
-            scarce_entries=op_repo.scarce_entries(db, window=window),
-            acts=op_repo.act_facts(db, window=window, staffed=staffed),
-        )
+                blacklisted_patients={k for scope, k in listed if scope == Scope.PATIENT},
+                blacklisted_payments={k for scope, k in listed if scope == Scope.PAYMENT},
+                blacklisted_networks={k for scope, k in listed if scope == Scope.NETWORK},
+                window=window,
+                settings=settings,
+                staffed_channels=staffed,
+                scarce_entries=scarce,
+                acts=acts,
+            )
+            del acts, scarce  # the operator rules' alone: freed before the rings
 
     with report.phase("rings"):
         grouped = columns.ring_grouping(booked, acted, bound, settings=ring_settings)
@@ -261,6 +280,58 @@ def run_batch(
     report.run.finished_at = now + timedelta(seconds=report.total_seconds)
     db.flush()
     return report
+
+
+@dataclass(frozen=True)
+class _Later:
+    """The load's reads that need nothing of the batch's transaction, asked at once."""
+
+    events: Future[list[SlotEventFact]]
+    bindings: Future[BindingColumns]
+    acted: Future[ActorColumns]
+    requests: Future[list[RequestFact]]
+    flagged_requests: Future[list[FlaggedRequest]]
+    polls: Future[list[PollFact]]
+    listed: Future[set[tuple[str, str]]]
+    acts: Future[tuple[frozenset[int], list[ActFact]]]
+    scarce_entries: Future[list[ScarceEntry]]
+
+
+def _reads_beside(
+    beside: Beside,
+    *,
+    day: date,
+    now: datetime,
+    window: Window,
+    settings: RiskSettings,
+    zone: tzinfo,
+) -> _Later:
+    """Ask every read of the load (and the rules' acts and scarce entries) that needs
+    nothing of the batch's transaction, the slowest first."""
+
+    def acts(db: Session) -> tuple[frozenset[int], list[ActFact]]:
+        staffed = repo.staffed_channel_ids(db)
+        return staffed, op_repo.act_facts(db, window=window, staffed=staffed)
+
+    return _Later(
+        events=beside.submit(
+            lambda db: repo.slot_event_facts(db, window=window, lead=settings.transfer_max_gap)
+        ),
+        bindings=beside.submit(column_repo.binding_columns),
+        acted=beside.submit(lambda db: column_repo.request_columns(db, window=window)),
+        requests=beside.submit(lambda db: repo.request_facts(db, window=window)),
+        flagged_requests=beside.submit(
+            lambda db: gate_repo.review_decisions(db, **_report_day(day, zone))
+        ),
+        polls=beside.submit(
+            lambda db: op_repo.poll_facts(db, window=window, at_least=settings.poll_count)
+        ),
+        listed=beside.submit(
+            lambda db: op_repo.blacklisted_keys(db, now=now, scopes=_REAPPEAR_SCOPES)
+        ),
+        acts=beside.submit(acts),
+        scarce_entries=beside.submit(lambda db: op_repo.scarce_entries(db, window=window)),
+    )
 
 
 def _bindings_of(

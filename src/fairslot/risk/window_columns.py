@@ -116,6 +116,10 @@ class BindingColumns:
     def __len__(self) -> int:
         return len(self.patient)
 
+    def of_window(self, members: Members) -> BindingColumns:
+        """The bindings of a patient or an account with a booking in the window."""
+        return self.kept(read_bindings(members, self.patient, self.account))
+
     def kept(self, keep: np.ndarray) -> BindingColumns:
         phone = self.phone
         return BindingColumns(

@@ -116,18 +116,16 @@ def request_columns(db: Session, *, window: Window) -> ActorColumns:
     )
 
 
-def binding_columns(db: Session, *, members: cols.Members) -> BindingColumns:
-    """The bindings of every patient and every account of the window's bookings
-    (``window_columns.read_bindings``), as columns: every binding is read (two numbers
-    and the account's phone each, one scan, no join with the window) and the others
-    dropped."""
+def binding_columns(db: Session) -> BindingColumns:
+    """Every binding as columns (two numbers and the account's phone each, one scan, no
+    join with the window); the batch keeps those of the window's patients and accounts
+    (``window_columns.read_bindings``)."""
     patient, account, phone = _read(
         db,
         binding_rows(Binding.patient_id, Binding.account_id, Account.phone_hash),
         (_INT, _INT, PHONE),
     )
-    every = BindingColumns(patient, account, phone)
-    return every.kept(cols.read_bindings(members, patient, account))
+    return BindingColumns(patient, account, phone)
 
 
 # reading -------------------------------------------------------------------------------
@@ -176,11 +174,14 @@ def _cell(rows: Sequence[Sequence[Any]], column: int) -> Callable[[int], Any]:
 
 
 def _chunks(db: Session, statement: Any) -> Iterator[Sequence[Sequence[Any]]]:
-    """The rows ``STREAM_ROWS`` at a time (a server-side cursor on PostgreSQL).
+    """The rows ``STREAM_ROWS`` at a time (a server-side cursor on PostgreSQL), straight
+    from the driver's cursor.
 
-    On SQLite the driver's own cursor is read: it steps through the result as it is
-    fetched (nothing is buffered ahead), and these columns (integers, floats, text) need
-    none of the result's conversions, whose per-row objects cost more than the reading.
+    These columns (integers, floats, text) need none of the result's conversions, whose
+    per-row objects cost more than the reading. On SQLite the driver's cursor steps
+    through the result as it is fetched (nothing is buffered ahead); on PostgreSQL the
+    result opens the server-side cursor, and only the one row it buffered on opening
+    comes through it.
     """
     connection = db.connection()
     if connection.dialect.name == "sqlite":
@@ -191,7 +192,15 @@ def _chunks(db: Session, statement: Any) -> Iterator[Sequence[Sequence[Any]]]:
     result = connection.execute(
         statement.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
     )
-    yield from result.partitions(STREAM_ROWS)
+    try:
+        first: list[Any] = list(result.fetchmany(1))
+        cursor = result.cursor  # None once the result found no row and closed itself
+        rows = first + (list(cursor.fetchmany(STREAM_ROWS - 1)) if cursor is not None else [])
+        while rows:
+            yield rows
+            rows = cursor.fetchmany(STREAM_ROWS) if cursor is not None else []
+    finally:
+        result.close()
 
 
 # what a row means (the same readings as ``facts.BookingFact``) ---------------------------
