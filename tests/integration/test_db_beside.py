@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from fairslot.bootstrap import Platform
@@ -81,3 +81,21 @@ def test_on_sqlite_the_reads_run_in_the_batchs_own_session(platform: Platform) -
     with platform.sessions() as db, Beside(db, prepare=lambda s: None) as b:
         assert not b.apart
         assert b.submit(lambda s: s is db).result()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("size", "overflow", "apart"), [(1, 0, False), (1, 1, True)])
+def test_the_reads_take_at_most_half_the_pool(
+    platform: Platform, size: int, overflow: int, apart: bool
+) -> None:
+    engine = create_engine(platform.engine.url, pool_size=size, max_overflow=overflow)
+    try:
+        with Session(engine) as db, Beside(db, prepare=lambda s: None) as b:
+            own = _pid(db)
+            found = {f.result() for f in [b.submit(_pid) for _ in range(4)]}
+
+            assert b.apart is apart
+            assert found == ({own} if not apart else found - {own}) and len(found) == 1
+    finally:
+        engine.dispose()

@@ -10,9 +10,10 @@ They go beside only when that cannot change what they read: on PostgreSQL, throu
 engine, and before the batch's transaction has written anything (no transaction id yet:
 every row it could see is committed, so another connection sees it too). Each read is a
 statement of its own, as in the batch's session (READ COMMITTED: no two of the batch's
-statements ever shared a snapshot). Otherwise — SQLite, a session bound to a connection,
-a transaction that has written — each read runs at once, in the batch's session, in the
-order asked.
+statements ever shared a snapshot), and at most half the engine's pool goes to them.
+Otherwise — SQLite, a session bound to a connection, a transaction that has written, a
+pool of one connection — each read runs at once, in the batch's session, in the order
+asked.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, QueuePool, text
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -40,7 +41,8 @@ class Beside:
         self._db = db
         self._prepare = prepare
         bind = db.get_bind()
-        self.apart = isinstance(bind, Engine) and _nothing_written(db)
+        workers = min(workers, _room(bind))
+        self.apart = workers > 0 and isinstance(bind, Engine) and _nothing_written(db)
         self._factory = sessionmaker(bind=bind) if self.apart else None
         self._pool = ThreadPoolExecutor(workers, "beside") if self.apart else None
         self._local = threading.local()
@@ -80,6 +82,19 @@ class Beside:
         for session in self._sessions:
             session.rollback()  # they only read
             session.close()
+
+
+def _room(bind: object) -> int:
+    """How many connections the reads may take beside the batch's own: half the pool's
+    (``FAIRSLOT_DB_POOL_SIZE`` and its overflow), so that a small pool is never emptied
+    by them (a read waiting for a connection would wait out the pool's timeout)."""
+    pool = getattr(bind, "pool", None)
+    if not isinstance(pool, QueuePool):
+        return 0
+    overflow = pool._max_overflow  # QueuePool tells it no other way
+    if overflow < 0:
+        return 2**16  # no limit
+    return (pool.size() + overflow) // 2
 
 
 def _nothing_written(db: Session) -> bool:
