@@ -3,6 +3,7 @@ request (availability, catalogue browsing, anonymous requests), over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -17,7 +18,7 @@ from factories.staff import PASSWORD, create_staff
 from factories.world import RELEASED_DAY, World
 from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
-from fairslot.gate.ratelimit import RedisWindows, make_rate_limiter
+from fairslot.gate.ratelimit import RateLimited, RedisWindows, Subject, make_rate_limiter
 from fairslot.staff.roles import Role
 
 REDIS_URL = os.environ.get("FAIRSLOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -174,14 +175,7 @@ def test_requests_naming_neither_device_nor_end_user_count_as_one_client_of_the_
 
 @pytest.mark.redis
 def test_availability_polling_is_throttled_through_redis_across_workers(world: World) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if IN_CI:
-            pytest.fail(f"CI=true but Redis is not reachable: {exc}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    _require_redis()
     namespace = f"test-{uuid.uuid4().hex}"
     limits = "3/5 seconds;100/minute"
     one = make_rate_limiter(limits=limits, redis_url=REDIS_URL, enabled=True, namespace=namespace)
@@ -195,6 +189,57 @@ def test_availability_polling_is_throttled_through_redis_across_workers(world: W
                 client.get("/v1/availability", params=params(world), headers=headers).status_code
             )
     assert codes == [200, 200, 200, 429]
+
+
+def _require_redis() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but Redis is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+
+
+@pytest.mark.redis
+def test_a_window_counted_on_the_event_loop_and_from_a_thread_is_one_window() -> None:
+    _require_redis()
+    limiter = make_rate_limiter(
+        limits="3/minute", redis_url=REDIS_URL, enabled=True, namespace=uuid.uuid4().hex
+    )
+    radar = Subject("device", "radar")
+
+    async def on_loop() -> None:
+        await limiter.count(radar)
+
+    assert limiter.counts_on_loop and limiter.waits_on_io
+    asyncio.run(on_loop())
+    limiter.hit(radar)  # a worker thread's count, through the blocking client
+    asyncio.run(on_loop())  # another event loop: a client of its own
+    with pytest.raises(RateLimited):
+        limiter.hit(radar)
+    with pytest.raises(RateLimited):
+        asyncio.run(on_loop())
+
+
+def test_an_unreachable_redis_counts_both_sides_in_one_set_of_memory_windows(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = make_rate_limiter(
+        limits="3/minute", redis_url=f"redis://127.0.0.1:{_closed_port()}/0", enabled=True
+    )
+    radar = Subject("device", "radar")
+
+    async def on_loop() -> None:
+        await limiter.count(radar)
+
+    asyncio.run(on_loop())
+    asyncio.run(on_loop())
+    limiter.hit(radar)
+    with pytest.raises(RateLimited):
+        asyncio.run(on_loop())
+    assert sum("rate-limit store unreachable" in r.getMessage() for r in caplog.records) == 2
 
 
 def _closed_port() -> int:

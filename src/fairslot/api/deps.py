@@ -406,11 +406,13 @@ def end_user(
 
 async def count(platform: Platform, subjects: list[Subject]) -> None:
     """Count the request against its subjects' rate limits (429 ``rate_limited`` past
-    one): in the thread pool for Redis windows, on the event loop for in-memory ones."""
-    if platform.limiter.waits_on_io:
-        await run_in_threadpool(platform.limiter.hit, *subjects)
+    one): on the event loop (in-memory windows, or Redis through its asyncio client),
+    else in the thread pool."""
+    limiter = platform.limiter
+    if limiter.counts_on_loop:
+        await limiter.count(*subjects)
     else:
-        platform.limiter.hit(*subjects)
+        await run_in_threadpool(limiter.hit, *subjects)
 
 
 def client_ip(request: Request, platform: Platform) -> str | None:

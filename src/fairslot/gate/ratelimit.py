@@ -8,15 +8,19 @@ throttled too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from limits import RateLimitItem, parse_many
+from limits.aio.storage import RedisStorage as AsyncRedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -116,7 +120,7 @@ class RedisWindows:
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
-        self._fallback = fallback or MemoryWindows(now=now)
+        self._fallback = fallback if fallback is not None else MemoryWindows(now=now)
         self._retry_after = retry_after
         self._now = now
         self._down_until = 0.0
@@ -141,10 +145,72 @@ class RedisWindows:
         return self._fallback.hit(item, *identifiers)
 
 
+class AsyncRedisWindows:
+    """:class:`RedisWindows` for the event loop (``limits.aio``, redis-py's asyncio
+    client): the same keys and scripts, so a subject's window is one window whether a hit
+    was counted here or from a worker thread. A request counted on the event loop then
+    needs no thread for it (``api/deps.py::count``, the poll lane).
+
+    Each event loop gets its own client (a client's connections belong to the loop that
+    opened them). When Redis cannot be reached, hits are counted in ``fallback`` — the
+    thread side's, so both sides fall back to one set of windows — and Redis is tried again
+    after ``retry_after`` seconds.
+    """
+
+    def __init__(
+        self,
+        storage: Callable[[], AsyncRedisStorage],
+        *,
+        fallback: MemoryWindows,
+        retry_after: float = 5.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._storage = storage
+        self._fallback = fallback
+        self._retry_after = retry_after
+        self._now = now
+        self._down_until = 0.0
+        self._limiters: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncMovingWindowRateLimiter
+        ] = weakref.WeakKeyDictionary()
+
+    @property
+    def degraded(self) -> bool:
+        return self._now() < self._down_until
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        if not self.degraded:
+            try:
+                return await self._limiter().hit(item, *identifiers)
+            except StorageError as exc:
+                log.warning(
+                    "rate-limit store unreachable (%s); counting in memory for %.0f s",
+                    type(exc.storage_error).__name__,
+                    self._retry_after,
+                )
+                self._down_until = self._now() + self._retry_after
+        return self._fallback.hit(item, *identifiers)
+
+    def _limiter(self) -> AsyncMovingWindowRateLimiter:
+        loop = asyncio.get_running_loop()
+        found = self._limiters.get(loop)
+        if found is None:
+            found = self._limiters[loop] = AsyncMovingWindowRateLimiter(self._storage())
+        return found
+
+
 class RateLimiter:
-    def __init__(self, *, limits: str, windows: Windows, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        limits: str,
+        windows: Windows,
+        enabled: bool = True,
+        on_loop: AsyncRedisWindows | None = None,
+    ) -> None:
         self._items: list[RateLimitItem] = parse_many(limits) if limits else []
         self._windows = windows
+        self._on_loop = on_loop  # the same windows, counted from the event loop
         self._enabled = enabled and bool(self._items)
 
     @property
@@ -161,35 +227,74 @@ class RateLimiter:
         """
         if not self._enabled:
             return
-        exceeded: list[tuple[Subject, RateLimitItem]] = []
+        exceeded: list[RateLimitItem] = []
         for subject in subjects:
             for item in self._items:
                 if not self._windows.hit(item, subject.scope, subject.key):
-                    exceeded.append((subject, item))
-        if exceeded:
-            _, item = exceeded[0]
-            raise RateLimited(
-                f"Too many requests (limit {item}); wait a moment and try again.",
-                detail_zh="请求过于频繁，请稍后再试。",
-                retry_after=item.get_expiry(),
-            )
+                    exceeded.append(item)
+        _refuse_past(exceeded)
+
+    @property
+    def counts_on_loop(self) -> bool:
+        """Whether :meth:`count` may be awaited on the event loop: in-memory windows, or
+        Redis through its asyncio client."""
+        return not self.waits_on_io or self._on_loop is not None
+
+    async def count(self, *subjects: Subject) -> None:
+        """:meth:`hit`, on the event loop (see :attr:`counts_on_loop`)."""
+        if self._on_loop is None or not self._enabled:
+            self.hit(*subjects)
+            return
+        exceeded: list[RateLimitItem] = []
+        for subject in subjects:
+            for item in self._items:
+                if not await self._on_loop.hit(item, subject.scope, subject.key):
+                    exceeded.append(item)
+        _refuse_past(exceeded)
+
+
+def _refuse_past(exceeded: list[RateLimitItem]) -> None:
+    """429 ``rate_limited`` naming the first limit passed, if any was."""
+    if exceeded:
+        item = exceeded[0]
+        raise RateLimited(
+            f"Too many requests (limit {item}); wait a moment and try again.",
+            detail_zh="请求过于频繁，请稍后再试。",
+            retry_after=item.get_expiry(),
+        )
 
 
 def make_rate_limiter(
     *, limits: str, redis_url: str | None, enabled: bool, namespace: str = "fairslot"
 ) -> RateLimiter:
-    windows: Windows = (
-        RedisWindows(
+    if not redis_url:
+        return RateLimiter(limits=limits, windows=MemoryWindows(), enabled=enabled)
+    prefix, url = f"{namespace}:rl", redis_url
+    fallback = MemoryWindows()
+
+    def on_loop() -> AsyncRedisStorage:
+        return AsyncRedisStorage(
+            f"async+{url}",
+            implementation="redispy",
+            key_prefix=prefix,
+            wrap_exceptions=True,
+            socket_connect_timeout=0.5,
+            socket_timeout=0.5,
+        )
+
+    return RateLimiter(
+        limits=limits,
+        windows=RedisWindows(
             RedisStorage(
-                redis_url,
-                key_prefix=f"{namespace}:rl",
+                url,
+                key_prefix=prefix,
                 wrap_exceptions=True,
                 # a hung Redis must not hold a request longer than a lost one
                 socket_connect_timeout=0.5,
                 socket_timeout=0.5,
-            )
-        )
-        if redis_url
-        else MemoryWindows()
+            ),
+            fallback=fallback,
+        ),
+        enabled=enabled,
+        on_loop=AsyncRedisWindows(on_loop, fallback=fallback),
     )
-    return RateLimiter(limits=limits, windows=windows, enabled=enabled)
