@@ -18,6 +18,7 @@ from fairslot.availability.repository import slot_is_free
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
+from fairslot.patients.identity import Sex
 from fairslot.patients.models import Account, Binding, Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus
@@ -149,22 +150,27 @@ def candidate_sessions(
 
 @dataclass(frozen=True)
 class PatientDays:
-    """A patient, and (session date, department) of their occupying bookings in a range."""
+    """What the ranking needs of a patient (sex, birth date), and (session date,
+    department) of their occupying bookings in a range."""
 
-    patient: Patient
+    sex: Sex
+    birth_date: date
     occupied: list[tuple[date, int]]
 
 
 @cache
-def _patient_with_days(*, through_account: bool) -> Select[Patient, date, int]:
+def _patient_with_days(*, through_account: bool) -> Select[Sex, date, date, int]:
     occupied = and_(
         Booking.patient_id == Patient.id,
         Booking.status.in_(list(OCCUPYING)),
         Booking.session_date >= bindparam("date_from"),
         Booking.session_date <= bindparam("date_to"),
     )
+    # Two columns, not the patient's row: no encrypted field is read, nothing is loaded
+    # into the session (this runs on every hold refused for capacity).
     stmt = (
-        select(Patient, Booking.session_date, Booking.department_id)
+        select(Patient.sex, Patient.birth_date, Booking.session_date, Booking.department_id)
+        .select_from(Patient)
         .outerjoin(Booking, occupied)
         .where(Patient.id == bindparam("patient_id"))
     )
@@ -205,7 +211,9 @@ def patient_with_days(
     rows = db.execute(_patient_with_days(through_account=account_id is not None), params).all()
     if not rows:
         return None
+    sex, birth_date = rows[0][0], rows[0][1]
     return PatientDays(
-        patient=rows[0][0],
-        occupied=[(day, department) for _, day, department in rows if day is not None],
+        sex=sex,
+        birth_date=birth_date,
+        occupied=[(day, department) for _, _, day, department in rows if day is not None],
     )

@@ -202,9 +202,8 @@ def _booker(
     booked: dict[date, list[int]] = defaultdict(list)
     for day, department_id in found.occupied:
         booked[day].append(department_id)
-    patient = found.patient
     return rules.Booker(
-        patient=PatientFacts(sex=patient.sex, birth_date=patient.birth_date),
+        patient=PatientFacts(sex=found.sex, birth_date=found.birth_date),
         booked_departments=booked,
         limits=limits,
     )
