@@ -126,61 +126,58 @@ def run_batch(
 
     # The reads that need nothing of this transaction run beside it where they can
     # (``db/beside.py``): PostgreSQL executes them while this thread reads the window.
-    with Beside(db, prepare=repo.prepare) as beside:
-        with report.phase("load"):
-            repo.prepare(db)
-            later = _reads_beside(
-                beside, day=day, now=now, window=window, settings=settings, zone=zone
-            )
-            window_repo.open_window(db)
-            # Read once as columns, for every count and the ring grouping.
-            booked = column_repo.window_columns(db, window=window)
-            window_members = columns.Members.of(booked)
-            bound = later.bindings.result().of_window(window_members)
-            acted = later.acted.result()
-            report.bookings, report.bindings = len(booked.patient), len(bound)
-            events = later.events.result()
-            requests = later.requests.result()
-            flagged_requests = later.flagged_requests.result()
-            polls = later.polls.result()
-            listed = later.listed.result()
-            (staffed, acts), scarce = later.acts.result(), later.scarce_entries.result()
-            del later  # the futures hold their results: what is dropped below is freed
-        report.events = len(events)
-        report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
+    with report.phase("load"), Beside(db, prepare=repo.prepare) as beside:
+        repo.prepare(db)
+        later = _reads_beside(beside, day=day, now=now, window=window, settings=settings, zone=zone)
+        window_repo.open_window(db)
+        # Read once as columns, for every count and the ring grouping.
+        booked = column_repo.window_columns(db, window=window)
+        window_members = columns.Members.of(booked)
+        bound = later.bindings.result().of_window(window_members)
+        acted = later.acted.result()
+        report.bookings, report.bindings = len(booked.patient), len(bound)
+        events = later.events.result()
+        requests = later.requests.result()
+        flagged_requests = later.flagged_requests.result()
+        polls = later.polls.result()
+        listed = later.listed.result()
+        (staffed, acts), scarce = later.acts.result(), later.scarce_entries.result()
+        del later  # the futures hold their results: what is dropped below is freed
+    report.events = len(events)
+    report.request_groups, report.requests = len(requests), sum(r.requests for r in requests)
 
-        with report.phase("rules"):
-            # Only the bookings of entities whose counts reach a rule come back as facts
-            # (``risk/window_columns.py``); the pure rules judge them as ever.
-            suspects = window_repo.facts_of_patients(
-                db, window=window, numbers=columns.rule_suspect_patients(booked, settings)
-            )
-            hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
-            del events
-            # Operators who lost are linked by what they did: requests, polls, the blacklist.
-            hits += run_operator_rules(
-                bookings=_operator_bookings(
-                    db,
-                    window=window,
-                    suspects=columns.operator_suspects(
-                        booked, acted, settings, staffed=sorted(staffed)
-                    ),
-                    requests=requests,
-                    polls=polls,
-                    listed=listed,
+    with report.phase("rules"):
+        # Only the bookings of entities whose counts reach a rule come back as facts
+        # (``risk/window_columns.py``); the pure rules judge them as ever.
+        suspects = window_repo.facts_of_patients(
+            db, window=window, numbers=columns.rule_suspect_patients(booked, settings)
+        )
+        hits = run_all(bookings=suspects, events=events, window=window, settings=settings)
+        del events
+        # Operators who lost are linked by what they did: requests, polls, the blacklist.
+        hits += run_operator_rules(
+            bookings=_operator_bookings(
+                db,
+                window=window,
+                suspects=columns.operator_suspects(
+                    booked, acted, settings, staffed=sorted(staffed)
                 ),
                 requests=requests,
                 polls=polls,
-                blacklisted_patients={k for scope, k in listed if scope == Scope.PATIENT},
-                blacklisted_payments={k for scope, k in listed if scope == Scope.PAYMENT},
-                blacklisted_networks={k for scope, k in listed if scope == Scope.NETWORK},
-                window=window,
-                settings=settings,
-                staffed_channels=staffed,
-                scarce_entries=scarce,
-                acts=acts,
-            )
-            del acts, scarce  # the operator rules' alone: freed before the rings
+                listed=listed,
+            ),
+            requests=requests,
+            polls=polls,
+            blacklisted_patients={k for scope, k in listed if scope == Scope.PATIENT},
+            blacklisted_payments={k for scope, k in listed if scope == Scope.PAYMENT},
+            blacklisted_networks={k for scope, k in listed if scope == Scope.NETWORK},
+            window=window,
+            settings=settings,
+            staffed_channels=staffed,
+            scarce_entries=scarce,
+            acts=acts,
+        )
+        del acts, scarce  # the operator rules' alone: freed before the rings
 
     with report.phase("rings"):
         grouped = columns.ring_grouping(booked, acted, bound, settings=ring_settings)
