@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from conftest import PG_ADMIN_URL, require_postgres
 from factories.risk_batch import Scenes
 from factories.world import World
 from fairslot.cli import common
@@ -116,6 +119,28 @@ def test_risk_bench_keeps_a_week_and_times_the_batch_over_it_again_with_reuse(
     assert len(set(verdicts)) == 1 and "flagged: 0" in verdicts[0]
     assert re.search(r"grab software that lost\S*\s+│\s+1 │\s+1 │", again)
     assert all("(run 1 of this date)" in out for out in runs)
+
+
+@pytest.mark.postgres
+def test_risk_bench_keeps_a_week_on_postgresql_and_reuses_it(tmp_path: Path) -> None:
+    require_postgres()
+    name = f"fairslot_test_kept_{uuid.uuid4().hex[:8]}"
+    url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    url += f"/{name}"
+    cli = runner(f"sqlite:///{tmp_path / 'unused.db'}")
+    try:
+        first = cli("risk", "bench", "--bookings", "800", "--database-url", url, "--keep").output
+        again = cli("risk", "bench", "--reuse", "--database-url", url).output
+    finally:
+        with create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as admin:
+            admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    assert "kept week: 800 bookings in 7 days" in again
+    verdicts = [
+        out[out.index("planted scalpers") : out.index("batch over")] for out in (first, again)
+    ]
+    assert verdicts[0] == verdicts[1] and "flagged: 0" in verdicts[0]
+    assert "(run 1 of this date)" in again
 
 
 def test_risk_bench_reuse_refuses_a_database_that_holds_no_kept_week(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
-from sqlalchemy import create_engine
 
 from fairslot.bench.riskweek import kept
 from fairslot.bench.riskweek import repository as store
@@ -22,6 +21,7 @@ from fairslot.cli.risk_output import print_report
 from fairslot.clock import ManualClock
 from fairslot.config import Settings, load_settings
 from fairslot.db import migrate
+from fairslot.db.engine import make_engine
 from fairslot.db.scratch import DatabaseExists
 from fairslot.risk.daily import run_configured
 
@@ -70,7 +70,7 @@ def bench(
     except DatabaseExists as exc:
         err_console.print(f"[bold red]database_exists[/]: {exc}")
         raise typer.Exit(1) from exc
-    except (store.NotAKeptWeek, ValueError) as exc:
+    except store.NotAKeptWeek as exc:
         err_console.print(f"[bold red]not_a_kept_week[/]: {exc}")
         raise typer.Exit(1) from exc
 
@@ -100,9 +100,11 @@ def _generate(platform: Platform, shape: Shape, *, requests: bool) -> kept.Answe
 
 
 def _measure_kept(settings: Settings) -> None:
-    engine = create_engine(str(settings.database_url))
+    engine = make_engine(settings)
     try:
         answers = kept.loads(store.kept_answers(engine))
+    except ValueError as exc:  # a key of another format
+        raise store.NotAKeptWeek(str(exc)) from exc
     finally:
         engine.dispose()
     shape = answers.shape

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from types import TracebackType
 from typing import TypeVar
 
@@ -79,9 +80,11 @@ class Beside:
     ) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        for session in self._sessions:
-            session.rollback()  # they only read
-            session.close()
+        # Closing ends each one's read-only transaction; every close runs, whatever
+        # another raised.
+        with ExitStack() as closing:
+            for session in self._sessions:
+                closing.callback(session.close)
 
 
 def _room(bind: object) -> int:
