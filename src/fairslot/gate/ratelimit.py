@@ -101,15 +101,44 @@ class MemoryWindows:
         self._next_sweep = now + self._sweep_every
 
 
-class RedisWindows:
-    """Moving windows in Redis, shared by every process (the ``limits`` library).
+class Outage:
+    """What a Redis window does while Redis cannot be reached: count in ``fallback``
+    (this process's memory) and try Redis again only after ``retry_after`` seconds.
 
-    Redis is a shared counter, not a part bookings depend on: when it cannot be reached the
-    limits are counted in this process's memory (:class:`MemoryWindows`) instead of failing
-    the request, so an outage loosens the limits by the number of workers for a while and
-    never turns a patient's request into a 500. After a failure Redis is tried again only
-    after ``retry_after`` seconds, so an outage does not cost every request a connect timeout.
-    """
+    Redis is a shared counter, not a part bookings depend on: an outage loosens the limits
+    by the number of workers for a while and never turns a patient's request into a 500,
+    and it does not cost every request a connect timeout."""
+
+    def __init__(
+        self,
+        fallback: MemoryWindows,
+        *,
+        retry_after: float = 5.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fallback = fallback
+        self._retry_after = retry_after
+        self._now = now
+        self._down_until = 0.0
+
+    @property
+    def down(self) -> bool:
+        """Whether hits are being counted in memory because Redis was unreachable."""
+        return self._now() < self._down_until
+
+    def failed(self, exc: StorageError) -> None:
+        # Logged once per outage window: the class of the error, never a key.
+        log.warning(
+            "rate-limit store unreachable (%s); counting in memory for %.0f s",
+            type(exc.storage_error).__name__,
+            self._retry_after,
+        )
+        self._down_until = self._now() + self._retry_after
+
+
+class RedisWindows:
+    """Moving windows in Redis, shared by every process (the ``limits`` library); in
+    memory while Redis cannot be reached (:class:`Outage`)."""
 
     def __init__(
         self,
@@ -120,29 +149,20 @@ class RedisWindows:
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
-        self._fallback = fallback if fallback is not None else MemoryWindows(now=now)
-        self._retry_after = retry_after
-        self._now = now
-        self._down_until = 0.0
+        memory = fallback if fallback is not None else MemoryWindows(now=now)
+        self._outage = Outage(memory, retry_after=retry_after, now=now)
 
     @property
     def degraded(self) -> bool:
-        """Whether hits are being counted in memory because Redis was unreachable."""
-        return self._now() < self._down_until
+        return self._outage.down
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        if not self.degraded:
+        if not self._outage.down:
             try:
                 return self._limiter.hit(item, *identifiers)
             except StorageError as exc:
-                # Logged once per outage window: the class of the error, never a key.
-                log.warning(
-                    "rate-limit store unreachable (%s); counting in memory for %.0f s",
-                    type(exc.storage_error).__name__,
-                    self._retry_after,
-                )
-                self._down_until = self._now() + self._retry_after
-        return self._fallback.hit(item, *identifiers)
+                self._outage.failed(exc)
+        return self._outage.fallback.hit(item, *identifiers)
 
 
 class AsyncRedisWindows:
@@ -152,9 +172,8 @@ class AsyncRedisWindows:
     needs no thread for it (``api/deps.py::count``, the poll lane).
 
     Each event loop gets its own client (a client's connections belong to the loop that
-    opened them). When Redis cannot be reached, hits are counted in ``fallback`` — the
-    thread side's, so both sides fall back to one set of windows — and Redis is tried again
-    after ``retry_after`` seconds.
+    opened them). Its outage falls back to ``fallback``, the thread side's memory windows,
+    so both sides fall back to one set of windows.
     """
 
     def __init__(
@@ -166,30 +185,18 @@ class AsyncRedisWindows:
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._storage = storage
-        self._fallback = fallback
-        self._retry_after = retry_after
-        self._now = now
-        self._down_until = 0.0
+        self._outage = Outage(fallback, retry_after=retry_after, now=now)
         self._limiters: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncMovingWindowRateLimiter
         ] = weakref.WeakKeyDictionary()
 
-    @property
-    def degraded(self) -> bool:
-        return self._now() < self._down_until
-
     async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        if not self.degraded:
+        if not self._outage.down:
             try:
                 return await self._limiter().hit(item, *identifiers)
             except StorageError as exc:
-                log.warning(
-                    "rate-limit store unreachable (%s); counting in memory for %.0f s",
-                    type(exc.storage_error).__name__,
-                    self._retry_after,
-                )
-                self._down_until = self._now() + self._retry_after
-        return self._fallback.hit(item, *identifiers)
+                self._outage.failed(exc)
+        return self._outage.fallback.hit(item, *identifiers)
 
     def _limiter(self) -> AsyncMovingWindowRateLimiter:
         loop = asyncio.get_running_loop()
