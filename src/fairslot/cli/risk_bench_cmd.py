@@ -54,8 +54,8 @@ def bench(
     settings = load_settings(database_url=database_url)
     try:
         if reuse:
-            with store.kept_database(database_url):
-                _measure_kept(settings)
+            store.require_kept_file(database_url)
+            _measure_kept(settings)
             return
         shape = Shape(bookings=bookings, days=days, seed=seed)
         with store.fresh_database(database_url, keep=keep):

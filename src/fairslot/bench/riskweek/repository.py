@@ -139,14 +139,13 @@ class NotAKeptWeek(LookupError):
     """The database holds no week kept by ``fairslot risk bench --keep``."""
 
 
-@contextmanager
-def kept_database(url: str) -> Iterator[None]:
-    """The week ``url`` names, which must exist (``--reuse``); left as it is."""
+def require_kept_file(url: str) -> None:
+    """A SQLite week for ``--reuse`` must exist: opening a missing file would create an
+    empty one. (A missing PostgreSQL database fails to open: ``kept_answers``.)"""
     if not is_postgres(url):
         path = Path(make_url(url).database or "")
         if not str(path) or not path.is_file():
             raise NotAKeptWeek(f"{path} is not a kept week; keep one first with --keep")
-    yield
 
 
 def keep_answers(engine: Engine, answers: str) -> None:
