@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairslot.allocation.screening_ports import CaseDesk
+from fairslot.alternatives.screened import CallerKey, ScreenedMemo
 from fairslot.alternatives.service import AlternativesMemo
 from fairslot.audit.recorder import RecordBuffer
 from fairslot.availability.recall import AvailabilityMemo
@@ -34,20 +35,27 @@ class HotMemos:
     ``availability``: the answer per (department, date_from, date_to, title, channel).
     ``alternatives``: the session-level part of a refusal's alternatives.
     ``channels``: the channel of an API key hash (``api/deps.py::current_channel``).
+    ``screened``: the callers the gate let hold lately, with their patients' facts, by
+    (channel, account, patient), for ``settings.sold_out_lane_seconds``
+    (``api/sold_out_lane.py``); each is forgotten when this process books or cancels for
+    its patient.
     """
 
     sold_out: Memo[tuple[int, int], bool] = field(default_factory=lambda: Memo(ttl=SOLD_OUT_FOR))
     availability: AvailabilityMemo = field(default_factory=lambda: Memo(ttl=AVAILABILITY_FOR))
     alternatives: AlternativesMemo = field(default_factory=lambda: Memo(ttl=ALTERNATIVES_FOR))
     channels: Memo[str, Channel] = field(default_factory=lambda: Memo(ttl=CHANNEL_FOR))
+    screened: ScreenedMemo = field(default_factory=lambda: Memo(ttl=timedelta(0)))
 
-    def changed(self) -> None:
+    def changed(self, *, caller: CallerKey | None = None) -> None:
         """This process changed slots (a hold, a cancellation): forget what it recalls,
         so that its next answers show the change (other processes see it within one
-        lifetime)."""
+        lifetime); and the ``caller`` it changed them for, whose patient's days changed."""
         self.sold_out.clear()
         self.availability.clear()
         self.alternatives.clear()
+        if caller is not None:
+            self.screened.forget(caller)
 
 
 @dataclass
@@ -95,6 +103,9 @@ def bootstrap(
             namespace=settings.redis_namespace,
         ),
         records=record_buffer(settings, engine),
+        memos=HotMemos(
+            screened=Memo(ttl=timedelta(seconds=settings.sold_out_lane_seconds)),
+        ),
     )
 
 

@@ -157,6 +157,11 @@ class Settings(BaseSettings):
     suspect_action: Literal["refuse", "slow"] = "refuse"
     suspect_delay_seconds: float = Field(3.0, ge=0, le=10)
     suspect_max_concurrent: int = Field(4, ge=1, le=16)
+    # How long a caller the gate let hold (allow, no signal) is, in the same process,
+    # refused a session it found sold out without being screened again: the sold-out
+    # lane (api/sold_out_lane.py). Each such refusal is still rate-limited and recorded.
+    # 0 turns the lane off: every refusal is screened.
+    sold_out_lane_seconds: float = Field(60.0, ge=0, le=600)
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated or a JSON list).
     # Loopback only by default, like uvicorn's own default: a proxy on this host.
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1/32", "::1/128"]

@@ -14,7 +14,7 @@ from fairslot.audit.models import RequestRecord
 from fairslot.bookings import service as bookings
 from fairslot.channels.models import Channel
 from fairslot.gate.ratelimit import make_rate_limiter
-from fairslot.memo import AVAILABILITY_FOR, CHANNEL_FOR, SOLD_OUT_FOR
+from fairslot.memo import AVAILABILITY_FOR, CHANNEL_FOR, SOLD_OUT_FOR, Memo
 from fairslot.schedules.models import Slot
 from fairslot.waitlist.sweeps import sweep
 
@@ -109,6 +109,9 @@ def test_refusals_from_the_memo_are_rate_limited_and_recorded_with_the_gates_dec
     first, scalper = person(client, world, "13800138000"), person(client, world, "13900139000")
     assert hold(client, world, first, session.id).status_code == 201
     world.platform.limiter = make_rate_limiter(limits="5/minute", redis_url=None, enabled=True)
+    # The route's own memo refusal, screened every time: the sold-out lane off (its
+    # refusals of a caller screened a moment ago: tests/api/test_sold_out_lane.py).
+    world.platform.memos.screened = Memo(ttl=dt.timedelta(0))
 
     codes = [
         hold(client, world, scalper, session.id, **{"X-Device-Id": "grab-1"}).json()["error"]

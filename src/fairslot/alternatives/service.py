@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -35,11 +36,13 @@ def alternatives_for(
     account_id: int | None = None,
     limits: Limits | None = None,
     memo: AlternativesMemo | None = None,
+    read: Callable[[KnownPatient], None] | None = None,
 ) -> list[AlternativeView]:
     """Alternatives to ``session_id`` that ``patient_id`` (if given) could book now.
 
     ``memo``: recall the session-level reads for a moment (a refused hold at release
-    time; see ``fairslot/memo.py``).
+    time; see ``fairslot/memo.py``). ``read``: handed the patient's facts as read for
+    the ranking (the sold-out lane recalls them, ``api/sold_out_lane.py``).
 
     With ``account_id`` the account must be allowed to act for the patient (else 404/403),
     so a channel cannot probe a stranger's bookings through this read.
@@ -47,23 +50,64 @@ def alternatives_for(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit")
     hood = _neighbourhood(db, session_id=session_id, now=now, channel_id=channel_id, memo=memo)
-    offers = [o for o in hood.offers if _within_horizon(o, now)]
-    booker = _booker(
-        db,
-        patient_id=patient_id,
-        account_id=account_id,
-        channel_id=channel_id,
-        days=[o.candidate.session_date for o in offers],
-        limits=limits or Limits(),
-    )
+    offers = offered(hood, now=now)
+    booker = None
+    if patient_id is not None:
+        known = _patient(
+            db,
+            patient_id=patient_id,
+            account_id=account_id,
+            channel_id=channel_id,
+            span=span_of(offers),
+        )
+        if read is not None:
+            read(known)
+        booker = booker_of(known, limits=limits or Limits())
+    return ranked(hood, offers, booker=booker, limit=limit)
+
+
+@dataclass(frozen=True)
+class KnownPatient:
+    """A patient's facts as the ranking read them: their occupied days over ``span``."""
+
+    days: repo.PatientDays
+    span: tuple[date, date]
+
+
+def offered(hood: Neighbourhood, *, now: datetime) -> list[Offer]:
+    """The neighbourhood's sessions open for booking now (today to each hospital's
+    horizon, in its zone)."""
+    return [o for o in hood.offers if _within_horizon(o, now)]
+
+
+def span_of(offers: list[Offer]) -> tuple[date, date]:
+    """The days a ranking of ``offers`` asks about the patient (an empty range when
+    there are none: nothing to look up but the patient)."""
+    days = [o.candidate.session_date for o in offers]
+    return (min(days), max(days)) if days else (date.max, date.min)
+
+
+def covers(known: KnownPatient, span: tuple[date, date]) -> bool:
+    """Whether ``known`` was read over every day of ``span``."""
+    return span[0] > span[1] or (known.span[0] <= span[0] and span[1] <= known.span[1])
+
+
+def ranked(
+    hood: Neighbourhood,
+    offers: list[Offer],
+    *,
+    booker: rules.Booker | None,
+    limit: int = rules.DEFAULT_LIMIT,
+) -> list[AlternativeView]:
+    """The views of ``offers`` ranked for ``booker`` (pure)."""
     by_id = {o.candidate.session_id: o for o in offers}
-    ranked = rules.rank(
+    found = rules.rank(
         wanted=hood.wanted,
         candidates=[o.candidate for o in offers],
         booker=booker,
         limit=limit,
     )
-    return [_view(i, r, by_id[r.candidate.session_id]) for i, r in enumerate(ranked, 1)]
+    return [_view(i, r, by_id[r.candidate.session_id]) for i, r in enumerate(found, 1)]
 
 
 @dataclass(frozen=True)
@@ -167,20 +211,14 @@ def _within_horizon(offer: Offer, now: datetime) -> bool:
     return today <= day <= today + timedelta(days=offer.days_ahead)
 
 
-def _booker(
+def _patient(
     db: Session,
     *,
-    patient_id: int | None,
+    patient_id: int,
     account_id: int | None,
     channel_id: int,
-    days: list[date],
-    limits: Limits,
-) -> rules.Booker | None:
-    if patient_id is None:
-        return None
-    # An empty range when there are no candidates: nothing to look up but the patient.
-    span = (min(days), max(days)) if days else (date.max, date.min)
-
+    span: tuple[date, date],
+) -> KnownPatient:
     def lookup() -> repo.PatientDays | None:
         return repo.patient_with_days(
             db,
@@ -199,11 +237,16 @@ def _booker(
         found = lookup()
     if found is None:
         raise NotFound("No such patient.", code="patient_not_found")
+    return KnownPatient(days=found, span=span)
+
+
+def booker_of(known: KnownPatient, *, limits: Limits) -> rules.Booker:
+    """The ranking's patient: their facts and their occupied department-days (pure)."""
     booked: dict[date, list[int]] = defaultdict(list)
-    for day, department_id in found.occupied:
+    for day, department_id in known.days.occupied:
         booked[day].append(department_id)
     return rules.Booker(
-        patient=PatientFacts(sex=found.sex, birth_date=found.birth_date),
+        patient=PatientFacts(sex=known.days.sex, birth_date=known.days.birth_date),
         booked_departments=booked,
         limits=limits,
     )

@@ -13,6 +13,7 @@ from fairslot import __version__
 from fairslot.api import errors, openapi, routers
 from fairslot.api.access_log import AccessLog
 from fairslot.api.poll_lane import PollLane
+from fairslot.api.sold_out_lane import SoldOutLane
 from fairslot.bootstrap import Platform
 from fairslot.db.engine import make_session_factory
 from fairslot.observability import http as metrics
@@ -133,6 +134,8 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
     # Innermost: a recalled poll is answered before FastAPI's router (api/poll_lane.py).
     app.add_middleware(PollLane, platform=platform)
+    # So is a recalled caller's hold on a recalled sold-out session (api/sold_out_lane.py).
+    app.add_middleware(SoldOutLane, platform=platform)
     app.add_middleware(BodyLimit)
     # Outside BodyLimit, so that its 413s are logged too.
     app.add_middleware(AccessLog, protector=platform.protector)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 from fairslot.allocation import batch_views, batches
 from fairslot.allocation.batch_schemas import BatchEntryView
 from fairslot.alternatives import service as alternatives
-from fairslot.alternatives.service import AlternativesMemo
+from fairslot.alternatives.screened import ScreenedCaller
+from fairslot.alternatives.service import AlternativesMemo, KnownPatient
 from fairslot.api.booking_views import booking_view, held_view
 from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
 from fairslot.api.localtime import local
@@ -113,12 +115,14 @@ def create_hold(
     gate(db, platform, ctx, record=pending, patient_id=body.patient_id)
     policy = booking_policy(platform.settings)
     channel_id = ctx.channel_id or 0
+    read = screened(platform, ctx, pending, patient_id=body.patient_id)
     if body.slot_id is None and body.session_id is not None:
         # Before the release-batch check: a session is recalled as sold out only after
         # that check found it outside any batch (see _refuse_if_sold_out).
         _refuse_if_sold_out(
-            db, platform, body=body, now=now, channel_id=channel_id, limits=policy.limits
-        )
+            db, platform, body=body, now=now, channel_id=channel_id, limits=policy.limits,
+            read=read,
+        )  # fmt: skip
     entered = _batch_entry(db, platform, body=body, now=now, ctx=ctx, policy=policy)
     if entered is not None:
         return JSONResponse(jsonable_encoder(done(request, db, entered)), status_code=202)
@@ -153,12 +157,38 @@ def create_hold(
             channel_id=channel_id,
             limits=policy.limits,
             memo=platform.memos.alternatives,
+            read=read,
         ) from exc
     pending.slot_id, pending.booking_id = booking.slot_id, booking.id
     made = bookings.new_hold(db, booking)
     view = done(request, db, held_view(made) if made else booking_view(db, booking))
-    platform.memos.changed()  # this process's own answers show its own change at once
+    # This process's own answers show its own change at once.
+    platform.memos.changed(caller=(channel_id, body.account_id, body.patient_id))
     return view
+
+
+def screened(
+    platform: Platform, ctx: RequestContext, record: PendingRecord, *, patient_id: int
+) -> Callable[[KnownPatient], None] | None:
+    """Where a refusal's alternatives hand the patient's facts to recall the caller for
+    the sold-out lane (``api/sold_out_lane.py``): only a caller the gate allowed (no
+    review or block signal; ``no_browse``, never a reason alone, may be among its
+    reasons), under the identifiers it was screened with. None: not recalled."""
+    if record.decision != "allow" or record.account_id is None:
+        return None
+    key = (ctx.channel_id or 0, record.account_id, patient_id)
+
+    def remember(known: KnownPatient) -> None:
+        caller = ScreenedCaller(
+            device_key=ctx.device_key,
+            ip_key=ctx.ip_key,
+            wifi_key=ctx.wifi_key,
+            patient_key=record.patient_key,
+            patient=known,
+        )
+        platform.memos.screened.put(key, caller, now=platform.clock.now())
+
+    return remember
 
 
 def _batch_entry(
@@ -251,7 +281,7 @@ def cancel_booking(
         rng=platform.rng,
     )
     view = done(request, db, booking_view(db, booking))
-    platform.memos.changed()
+    platform.memos.changed(caller=(channel.id, body.account_id, booking.patient_id))
     return view
 
 
@@ -325,6 +355,7 @@ def _refuse_if_sold_out(
     now: datetime,
     channel_id: int,
     limits: Limits,
+    read: Callable[[KnownPatient], None] | None = None,
 ) -> None:
     """Refuse a hold by session, as ``bookings.first_free_slot`` would, when this process
     found the session full a moment ago (``memos.sold_out``, fairslot/memo.py).
@@ -355,6 +386,7 @@ def _refuse_if_sold_out(
         limits=limits,
         memo=platform.memos.alternatives,
         fresh=False,
+        read=read,
     )
 
 
@@ -368,6 +400,7 @@ def _with_alternatives(
     limits: Limits,
     memo: AlternativesMemo | None = None,
     fresh: bool = True,
+    read: Callable[[KnownPatient], None] | None = None,
 ) -> SlotUnavailable:
     """The same refusal, with alternatives read after the failed hold is rolled back (or
     committed, if the refusal keeps its changes); ``fresh=False``: in the request's own
@@ -401,6 +434,7 @@ def _with_alternatives(
                     channel_id=channel_id,
                     limits=limits,
                     memo=memo,
+                    read=read,
                 )
             ]
         except DomainError:

@@ -133,7 +133,7 @@ class PollLane:
         platform = self.platform
         now = platform.clock.now()
         poll = _poll(scope.get("query_string", b""))
-        headers = _headers(scope)
+        headers = request_headers(scope)
         if poll is None or headers is None or b"x-channel-key" not in headers:
             return None
         channel = platform.memos.channels.get(
@@ -148,11 +148,11 @@ class PollLane:
                 Request(scope),
                 platform,
                 channel_id=channel.id,
-                device_id=_text(headers, b"x-device-id"),
-                wifi_id=_text(headers, b"x-wifi-id"),
-                end_user_ip=_text(headers, b"x-end-user-ip"),
-                user_agent=_text(headers, b"user-agent"),
-                client_step_ms=_text(headers, b"x-client-step-ms"),
+                device_id=header_text(headers, b"x-device-id"),
+                wifi_id=header_text(headers, b"x-wifi-id"),
+                end_user_ip=header_text(headers, b"x-end-user-ip"),
+                user_agent=header_text(headers, b"user-agent"),
+                client_step_ms=header_text(headers, b"x-client-step-ms"),
             )
         except DomainError:
             return None  # an invalid end-user IP: the route refuses it
@@ -198,20 +198,22 @@ class PollLane:
             refused = PendingRecord(
                 action=route.name[:32], at=platform.clock.now(), ctx=asked.ctx, alone=True
             )
-            await self._record(refused, exc.code)
+            await record(platform, refused, exc.code)
             state[REFUSAL_KEY] = exc.code
             return domain_response(exc)
         # A read: its record is all it writes (as channel_booking.released records it).
-        await self._record(
-            PendingRecord(action="availability", at=asked.at, ctx=asked.ctx, alone=True), "ok"
+        await record(
+            platform,
+            PendingRecord(action="availability", at=asked.at, ctx=asked.ctx, alone=True),
+            "ok",
         )
         return Response(found.json(), media_type="application/json")
 
-    async def _record(self, pending: PendingRecord, outcome: str) -> None:
-        """Record the request: into the next batch when it may wait, else now."""
-        buffer = self.platform.records
-        if not audit.deferred(pending, outcome=outcome, buffer=buffer):
-            await _write_now(self.platform, pending, outcome)
+
+async def record(platform: Platform, pending: PendingRecord, outcome: str) -> None:
+    """Record a request a lane answered: into the next batch when it may wait, else now."""
+    if not audit.deferred(pending, outcome=outcome, buffer=platform.records):
+        await _write_now(platform, pending, outcome)
 
 
 async def _write_now(platform: Platform, pending: PendingRecord, outcome: str) -> None:
@@ -266,7 +268,7 @@ def _poll(query: bytes) -> tuple[int, date, date, DoctorTitle | None] | None:
         return None
 
 
-def _headers(scope: Scope) -> dict[bytes, bytes] | None:
+def request_headers(scope: Scope) -> dict[bytes, bytes] | None:
     """The request's headers by lower-case name, the first of each as the route reads it;
     None if a limited one or the key comes twice or one is past its limit (the route
     decides those)."""
@@ -283,6 +285,6 @@ def _headers(scope: Scope) -> dict[bytes, bytes] | None:
     return found
 
 
-def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
+def header_text(headers: dict[bytes, bytes], name: bytes) -> str | None:
     value = headers.get(name)
     return None if value is None else value.decode("latin-1")

@@ -1,0 +1,313 @@
+"""A hold on a session this process found sold out, refused on the event loop.
+
+After a release the scarce sessions are gone, and most hold requests are grab scripts and
+people asking for them again. Through FastAPI each such refusal solves five
+dependencies, makes three trips to the thread pool and runs the gate's statement (the
+blacklist, the velocity signals) and the patient's read, only to answer 409
+``session_full`` with the alternatives it answered a moment ago. This lane, an ASGI
+middleware just outside FastAPI's router, answers it directly when:
+
+* the request is exactly a hold by session: ``POST /v1/holds`` with a JSON body of
+  ``account_id``, ``patient_id`` and ``session_id``, plain integers in range, and nothing
+  else;
+* its channel key is recalled and active, and its end-user headers are within limits;
+* the session is recalled sold out for the channel, and its alternatives' neighbourhood
+  is recalled (``memos.sold_out``, ``memos.alternatives``);
+* **the caller was screened**: in the last ``settings.sold_out_lane_seconds`` this
+  process's gate let this account hold for this patient, from the same device, network
+  and Wi-Fi, with decision ``allow`` — no review or block signal (``memos.screened``, filled by
+  ``channel_booking.py::screened``), and the patient's facts read then cover the
+  alternatives' days.
+
+The security decision (issue 14): a refusal books, holds and reveals nothing — a sold-out
+session and its alternatives are what any poll shows — so a caller the whole gate cleared
+a moment ago is not screened again for each refusal. What still applies to every
+refusal: the rate limits of its device, network and account (the route's windows); its
+request record (``hold`` / ``session_full``, with the patient's key, batched like the
+route's), which the gate's velocity signals of the caller's next screened request and the
+daily batch's operator rules read. A caller not recalled — new, blacklisted (refused, so
+never recalled), flagged by any velocity signal, or from another device or network — goes
+to the route and its whole gate. So a blacklisting or a velocity signal reaches a recalled
+caller's refusals at most one lane lifetime late, and only its refusals: every hold that
+could take a slot goes through the gate. Set ``FAIRSLOT_SOLD_OUT_LANE_SECONDS=0`` to screen
+every refusal.
+
+A caller's recalled patient facts are forgotten when this process books or cancels for
+that patient; a booking made through another process or channel shows in a lane
+refusal's alternatives at most one lane lifetime late (a hold on such an alternative is
+refused by the booking rules, as it would be on any stale answer).
+
+When the sold-out or neighbourhood memo lapses (a lifetime of 200 ms and 1 s), the first
+such hold goes to the route, which reads them again; the holds arriving meanwhile are
+refused from the answers that lapsed less than a lifetime ago, as the poll lane does
+(``memo.py``: two lifetimes at most, never past a change of this process).
+
+The answer, its record, its rate-limit hits, the access log line and the metrics' route
+are the route's (``tests/api/test_sold_out_lane.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from fastapi.routing import APIRoute, APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fairslot.alternatives import service as alternatives
+from fairslot.alternatives.screened import ScreenedCaller
+from fairslot.api import channel_booking
+from fairslot.api.deps import count, end_user
+from fairslot.api.errors import domain_response
+from fairslot.api.poll_lane import header_text, record, request_headers
+from fairslot.audit.service import PendingRecord
+from fairslot.bookings.booking import session_full
+from fairslot.bookings.errors import SlotUnavailable
+from fairslot.bookings.policy import booking_policy
+from fairslot.bookings.schemas import MAX_ID
+from fairslot.bootstrap import Platform
+from fairslot.channels.models import Channel
+from fairslot.context import RequestContext
+from fairslot.crypto import hash_api_key
+from fairslot.errors import DomainError
+from fairslot.gate.ratelimit import RateLimited, Subject
+from fairslot.observability.http import REFUSAL_KEY
+
+PATH = "/v1/holds"
+_FIELDS = frozenset({"account_id", "patient_id", "session_id"})
+# A hold by session is under 100 bytes; anything longer goes to the route unread.
+MAX_BODY = 256
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A hold the lane refuses: who asks, for what, and what it is answered with."""
+
+    channel: Channel
+    ctx: RequestContext  # the end user's, acting for the account
+    subjects: list[Subject]
+    account_id: int
+    patient_id: int
+    session_id: int
+    caller: ScreenedCaller
+    hood: alternatives.Neighbourhood
+    offers: list[alternatives.Offer]
+    refills: bool  # the sold-out or neighbourhood memo lapsed: the route reads them again
+
+
+class SoldOutLane:
+    """Refuse a recalled caller's hold on a recalled sold-out session without FastAPI;
+    everything else goes on to ``app`` with its body as it came."""
+
+    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+        self.app = app
+        self.platform = platform
+        self.route = _hold_route(channel_booking.router)
+        self.answered = 0  # holds this lane refused (read by tests)
+        # The (session, channel) pairs a hold is now reading again through the route.
+        self._refilling: set[tuple[int, int]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("path") != PATH
+            or scope.get("method") != "POST"
+            or scope.get("root_path")
+            or self.platform.memos.screened.ttl <= timedelta(0)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = request_headers(scope)
+        if headers is None or not _small_json(headers) or b"x-channel-key" not in headers:
+            await self.app(scope, receive, send)
+            return
+        body = await _body(receive)
+        if body is None:  # the client left before its body came: nobody to answer
+            return
+        receive = _replay(body, receive)
+        refusal = self._refusal(scope, headers, body)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        if refusal.refills:
+            key = (refusal.session_id, refusal.channel.id)
+            if key not in self._refilling:
+                self._refilling.add(key)
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    self._refilling.discard(key)
+                return
+        self.answered += 1
+        answer = await self._answer(scope, refusal)
+        await answer(scope, receive, send)
+
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> Refusal | None:
+        """The refusal the lane may answer, without counting anything; None when the
+        route must answer (see the module's doc)."""
+        asked = _hold(body)
+        if asked is None:
+            return None
+        platform = self.platform
+        memos, now = platform.memos, platform.clock.now()
+        channel = memos.channels.get(
+            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now
+        )
+        if channel is None or not channel.active:
+            return None
+        account_id, patient_id, session_id = asked
+        caller = memos.screened.get((channel.id, account_id, patient_id), now=now)
+        if caller is None:
+            return None
+        key = (session_id, channel.id)
+        sold_out = memos.sold_out.get(key, now=now)
+        hood = memos.alternatives.get(key, now=now)
+        refills = not sold_out or hood is None
+        if refills:  # lapsed: while one hold reads them again, the answers of a moment ago
+            sold_out = memos.sold_out.get(key, now=now, grace=memos.sold_out.ttl)
+            hood = memos.alternatives.get(key, now=now, grace=memos.alternatives.ttl)
+        if not sold_out or hood is None:
+            return None
+        offers = alternatives.offered(hood, now=now)
+        if not alternatives.covers(caller.patient, alternatives.span_of(offers)):
+            return None
+        try:
+            ctx, subjects = end_user(
+                Request(scope),
+                platform,
+                channel_id=channel.id,
+                device_id=header_text(headers, b"x-device-id"),
+                wifi_id=header_text(headers, b"x-wifi-id"),
+                end_user_ip=header_text(headers, b"x-end-user-ip"),
+                user_agent=header_text(headers, b"user-agent"),
+                client_step_ms=header_text(headers, b"x-client-step-ms"),
+            )
+        except DomainError:
+            return None  # an invalid end-user IP: the route refuses it
+        if (ctx.device_key, ctx.ip_key, ctx.wifi_key) != (
+            caller.device_key,
+            caller.ip_key,
+            caller.wifi_key,
+        ):
+            return None  # screened from elsewhere: the gate looks again
+        return Refusal(
+            channel=channel,
+            ctx=replace(ctx, account_id=account_id),
+            subjects=subjects,
+            account_id=account_id,
+            patient_id=patient_id,
+            session_id=session_id,
+            caller=caller,
+            hood=hood,
+            offers=offers,
+            refills=refills,
+        )
+
+    async def _answer(self, scope: Scope, refusal: Refusal) -> Response:
+        """Count the hold against its limits and record it, as the route would; the
+        route's refusal (or its rate-limit refusal)."""
+        platform, route = self.platform, self.route
+        caller, acting = refusal.caller, refusal.ctx
+        state = scope.setdefault("state", {})
+        scope["route"] = route
+        state["channel_code"] = refusal.channel.code  # for the access log
+        state["log_subject"] = f"account:{refusal.account_id}"
+        for counted, subject_ctx, account in (
+            (refusal.subjects, replace(acting, account_id=None), None),
+            ([Subject("account", str(refusal.account_id))], acting, refusal.account_id),
+        ):
+            try:
+                await count(platform, counted)
+            except RateLimited as exc:
+                refused = PendingRecord(
+                    action=route.name[:32],
+                    at=platform.clock.now(),
+                    ctx=subject_ctx,
+                    account_id=account,
+                    alone=True,
+                )
+                await record(platform, refused, exc.code)
+                state[REFUSAL_KEY] = exc.code
+                return domain_response(exc)
+        held = PendingRecord(
+            action="hold",
+            at=platform.clock.now(),
+            ctx=acting,
+            account_id=refusal.account_id,
+            patient_key=caller.patient_key,
+            alone=True,
+        )
+        full = session_full()
+        await record(platform, held, full.code)
+        state[REFUSAL_KEY] = full.code
+        booker = alternatives.booker_of(
+            caller.patient, limits=booking_policy(platform.settings).limits
+        )
+        found = alternatives.ranked(refusal.hood, refusal.offers, booker=booker)
+        return domain_response(
+            SlotUnavailable(
+                full.detail,
+                code=full.code,
+                **full.extra,
+                alternatives=[view.model_dump(mode="json") for view in found],
+            )
+        )
+
+
+def _hold_route(router: APIRouter) -> APIRoute:
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == PATH and "POST" in (route.methods or ()):
+            return route
+    raise LookupError(f"the channel API has no route POST {PATH}")
+
+
+def _small_json(headers: dict[bytes, bytes]) -> bool:
+    """A JSON body of a declared length the lane reads (at most ``MAX_BODY``)."""
+    length = headers.get(b"content-length", b"")
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return kind == b"application/json" and length.isdigit() and int(length) <= MAX_BODY
+
+
+async def _body(receive: Receive) -> bytes | None:
+    """The whole body (None: the client disconnected first)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for the route: the body already read, then the client's messages."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _hold(body: bytes) -> tuple[int, int, int] | None:
+    """(account, patient, session) of a plain hold by session; None for anything the
+    route would read differently or refuse."""
+    try:
+        doc: Any = json.loads(body)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    if not isinstance(doc, dict) or doc.keys() != _FIELDS:
+        return None
+    values = [doc["account_id"], doc["patient_id"], doc["session_id"]]
+    if not all(type(v) is int and 1 <= v <= MAX_ID for v in values):
+        return None
+    return values[0], values[1], values[2]
