@@ -22,7 +22,7 @@ from factories.channel_api import Person, hold, person
 from factories.statements import statements
 from factories.world import World
 from fairslot.api.app import create_app
-from fairslot.api.sold_out_lane import SoldOutLane
+from fairslot.api.sold_out_lane import REFILL_GRACE, SoldOutLane
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import Scope
@@ -265,3 +265,22 @@ def test_at_zero_seconds_every_refusal_is_screened(world: World, settings: Setti
         assert [a.status_code for a in answers] == [409] * 3
         assert lane_of(client).answered == 0
     assert [r.decision for r in records(world)[-3:]] == ["allow"] * 3
+
+
+def test_while_one_hold_reads_a_lapsed_answer_again_the_others_get_it_for_the_grace(
+    client: TestClient, world: World
+) -> None:
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)
+    clock = world.platform.clock
+    assert isinstance(clock, ManualClock)
+    lane._refilling.add((session_id, world.channel.id))  # another hold is reading it
+
+    clock.advance(SOLD_OUT_FOR + REFILL_GRACE / 2)
+    assert hold(client, scalper, session_id=session_id).status_code == 409
+    assert lane.answered == 1  # lapsed, within the grace: recalled
+
+    clock.advance(REFILL_GRACE)
+    assert hold(client, scalper, session_id=session_id).status_code == 409
+    assert lane.answered == 1  # past it: the route read it again

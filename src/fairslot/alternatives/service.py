@@ -53,12 +53,11 @@ def alternatives_for(
     offers = offered(hood, now=now)
     booker = None
     if patient_id is not None:
+        # Read to be recalled: over every day any neighbourhood may offer, so that the
+        # facts serve the refusals of other sessions too.
+        span = span_of(offers) if read is None else _horizon(now)
         known = _patient(
-            db,
-            patient_id=patient_id,
-            account_id=account_id,
-            channel_id=channel_id,
-            span=span_of(offers),
+            db, patient_id=patient_id, account_id=account_id, channel_id=channel_id, span=span
         )
         if read is not None:
             read(known)
@@ -161,13 +160,18 @@ def _neighbourhood(
         hospital_id=wanted_row.hospital.id,
         grade=wanted_row.hospital.grade,
         city=wanted_row.hospital.city,
-        date_from=(now - timedelta(days=1)).date(),
-        date_to=(now + _HORIZON).date(),
+        date_from=_horizon(now)[0],
+        date_to=_horizon(now)[1],
     )
     hood = Neighbourhood(wanted=_wanted(wanted_row), offers=tuple(_offer(r) for r in rows))
     if memo is not None:
         memo.put(key, hood, now=now)
     return hood
+
+
+def _horizon(now: datetime) -> tuple[date, date]:
+    """The days a neighbourhood's candidates are read from."""
+    return (now - timedelta(days=1)).date(), (now + _HORIZON).date()
 
 
 def _wanted(row: repo.SessionRow) -> rules.Wanted:

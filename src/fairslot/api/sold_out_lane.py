@@ -39,8 +39,11 @@ refused by the booking rules, as it would be on any stale answer).
 
 When the sold-out or neighbourhood memo lapses (a lifetime of 200 ms and 1 s), the first
 such hold goes to the route, which reads them again; the holds arriving meanwhile are
-refused from the answers that lapsed less than a lifetime ago, as the poll lane does
-(``memo.py``: two lifetimes at most, never past a change of this process).
+refused from the answers that lapsed less than ``REFILL_GRACE`` (1 s) ago — under load
+the route's read takes longer than the sold-out memo's lifetime, and with a grace of one
+lifetime every hold then queued for the route too (measured). So a slot returned to a
+sold-out session reaches a hold by session here at most 1.2 s later (never past a change
+of this process); a hold by slot always goes to the route.
 
 The answer, its record, its rate-limit hits, the access log line and the metrics' route
 are the route's (``tests/api/test_sold_out_lane.py``).
@@ -81,6 +84,9 @@ PATH = "/v1/holds"
 _FIELDS = frozenset({"account_id", "patient_id", "session_id"})
 # A hold by session is under 100 bytes; anything longer goes to the route unread.
 MAX_BODY = 256
+# How long past its lifetime a sold-out session and its neighbourhood are still answered
+# while one hold reads them again through the route.
+REFILL_GRACE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -168,8 +174,8 @@ class SoldOutLane:
         hood = memos.alternatives.get(key, now=now)
         refills = not sold_out or hood is None
         if refills:  # lapsed: while one hold reads them again, the answers of a moment ago
-            sold_out = memos.sold_out.get(key, now=now, grace=memos.sold_out.ttl)
-            hood = memos.alternatives.get(key, now=now, grace=memos.alternatives.ttl)
+            sold_out = memos.sold_out.get(key, now=now, grace=REFILL_GRACE)
+            hood = memos.alternatives.get(key, now=now, grace=REFILL_GRACE)
         if not sold_out or hood is None:
             return None
         offers = alternatives.offered(hood, now=now)
