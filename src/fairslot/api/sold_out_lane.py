@@ -10,7 +10,9 @@ middleware just outside FastAPI's router, answers it directly when:
 * the request is exactly a hold by session: ``POST /v1/holds`` with a JSON body of
   ``account_id``, ``patient_id`` and ``session_id``, plain integers in range, and nothing
   else;
-* its channel key is recalled and active, and its end-user headers are within limits;
+* its channel key is recalled and active (a key replaced or a channel deactivated is
+  refused here within 2 s: the key's lifetime and ``REFILL_GRACE``), and its end-user
+  headers are within limits;
 * the session is recalled sold out for the channel, and its alternatives' neighbourhood
   is recalled (``memos.sold_out``, ``memos.alternatives``);
 * **the caller was screened**: in the last ``settings.sold_out_lane_seconds`` this
@@ -160,8 +162,10 @@ class SoldOutLane:
             return None
         platform = self.platform
         memos, now = platform.memos, platform.clock.now()
+        # Its key as recalled a moment ago: the route refills it (any channel request),
+        # and with most holds answered here the route is slow to ask (see REFILL_GRACE).
         channel = memos.channels.get(
-            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now
+            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now, grace=REFILL_GRACE
         )
         if channel is None or not channel.active:
             return None
