@@ -22,7 +22,7 @@ from factories.channel_api import Person, hold, person
 from factories.statements import statements
 from factories.world import World
 from fairslot.api.app import create_app
-from fairslot.api.sold_out_lane import REFILL_GRACE, SoldOutLane
+from fairslot.api.sold_out_lane import SoldOutLane
 from fairslot.audit.models import RequestRecord
 from fairslot.blacklist import service as blacklist
 from fairslot.blacklist.models import Scope
@@ -30,13 +30,16 @@ from fairslot.bootstrap import bootstrap
 from fairslot.clock import ManualClock
 from fairslot.config import Settings
 from fairslot.gate.ratelimit import make_rate_limiter
-from fairslot.memo import SOLD_OUT_FOR
+from fairslot.memo import ALTERNATIVES_FOR, SOLD_OUT_FOR, Memo
+from fairslot.schedules.models import Slot
 from fairslot.staff.audit import cli_actor
+from fairslot.waitlist.sweeps import sweep
 
 PER_RESPONSE = {"x-request-id", "date"}
 # Past the gate's "first hold within 15 s of registering" signal: a caller flagged by
 # any signal is never recalled.
 SETTLED = dt.timedelta(seconds=30)
+MS = dt.timedelta(milliseconds=1)
 
 
 @pytest.fixture
@@ -233,9 +236,7 @@ def test_the_lanes_rate_limit_refusal_is_the_routes(client: TestClient, world: W
     assert (last.action, last.outcome) == ("create_hold", "rate_limited")
 
 
-def test_a_callers_own_booking_forgets_it_and_a_lapsed_memo_is_read_again(
-    client: TestClient, world: World
-) -> None:
+def test_a_callers_own_booking_forgets_it(client: TestClient, world: World) -> None:
     session_id, scalper = sold_out(client, world)
     lane = lane_of(client)
     other = world.session(capacity=2)
@@ -247,11 +248,54 @@ def test_a_callers_own_booking_forgets_it_and_a_lapsed_memo_is_read_again(
     hold(client, scalper, session_id=session_id)
     assert lane.answered == 1
 
-    world.platform.clock.advance(SOLD_OUT_FOR * 3)  # type: ignore[attr-defined]
-    hold(client, scalper, session_id=session_id)  # lapsed: the route reads it again
-    assert lane.answered == 1
+
+def test_a_lapsed_sold_out_session_is_read_again_by_the_lane_not_the_route(
+    client: TestClient, world: World
+) -> None:
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)
+    clock = world.platform.clock
+    assert isinstance(clock, ManualClock)
+
+    clock.advance(ALTERNATIVES_FOR + SOLD_OUT_FOR)  # both memos lapsed (not the key's)
+    with statements(world.platform.engine) as seen:
+        again = hold(client, scalper, session_id=session_id)
+
+    assert again.status_code == 409 and lane.answered == 1
+    # read again on the lane's thread: the place and free slot, the neighbourhood; no gate
+    assert not [s for s in seen if "blacklist" in s], seen
+    assert [s for s in seen if "JOIN departments ON departments.id" in s], seen
+
+
+def test_a_slot_back_in_a_sold_out_session_is_held_one_memo_lifetime_after_it_returns(
+    client: TestClient, world: World
+) -> None:
+    world.platform.memos.screened = Memo(ttl=dt.timedelta(hours=1))  # outlasts the hold
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)
+    clock = world.platform.clock
+    assert isinstance(clock, ManualClock)
+    # The worker (another process) expires the first hold; its slot cools.
+    clock.advance(dt.timedelta(minutes=world.platform.settings.hold_minutes + 1))
+    sweep(world.db, now=world.now(), policy=world.policy, rng=world.platform.rng)
+    world.db.commit()
+    reopen_at = world.db.scalar(select(Slot.reopen_at).where(Slot.session_id == session_id))
+    world.db.commit()
+    assert reopen_at is not None
+    clock.set(reopen_at - MS * 50)
+    # the route (the channel key is long lapsed), which finds the slot cooling
     assert hold(client, scalper, session_id=session_id).status_code == 409
-    assert lane.answered == 2
+    clock.advance(MS * 60)  # due now, but recalled as full a moment ago
+    assert hold(client, scalper, session_id=session_id).status_code == 409
+    assert lane.answered == 1
+
+    clock.advance(SOLD_OUT_FOR)  # lapsed: the lane's read finds the slot
+    booked = hold(client, scalper, session_id=session_id)
+
+    assert booked.status_code == 201, booked.text
+    assert lane.answered == 1  # the route held it
 
 
 def test_at_zero_seconds_every_refusal_is_screened(world: World, settings: Settings) -> None:
@@ -265,22 +309,3 @@ def test_at_zero_seconds_every_refusal_is_screened(world: World, settings: Setti
         assert [a.status_code for a in answers] == [409] * 3
         assert lane_of(client).answered == 0
     assert [r.decision for r in records(world)[-3:]] == ["allow"] * 3
-
-
-def test_while_one_hold_reads_a_lapsed_answer_again_the_others_get_it_for_the_grace(
-    client: TestClient, world: World
-) -> None:
-    session_id, scalper = sold_out(client, world)
-    lane = lane_of(client)
-    hold(client, scalper, session_id=session_id)
-    clock = world.platform.clock
-    assert isinstance(clock, ManualClock)
-    lane._refilling.add((session_id, world.channel.id))  # another hold is reading it
-
-    clock.advance(SOLD_OUT_FOR + REFILL_GRACE / 2)
-    assert hold(client, scalper, session_id=session_id).status_code == 409
-    assert lane.answered == 1  # lapsed, within the grace: recalled
-
-    clock.advance(REFILL_GRACE)
-    assert hold(client, scalper, session_id=session_id).status_code == 409
-    assert lane.answered == 1  # past it: the route read it again

@@ -151,6 +151,30 @@ def route(
     return Route(arrival, existing)
 
 
+def still_sold_out(db: Session, *, session_id: int, channel_id: int, now: datetime) -> bool:
+    """Whether a hold by session on ``session_id`` would now be refused ``session_full``
+    as an ordinary first-come hold, read without writing anything: the session released
+    and active; its department-day no release batch that could still take entries (none
+    and the department not in release-batch mode, or a draw or batch already drawn); no
+    slot free for the channel. The sold-out lane keeps a session it recalls as sold out
+    by this (``api/sold_out_lane.py``); False leaves the decision to the hold itself."""
+    place = availability_repo.hold_place(db, slot_id=None, session_id=session_id)
+    if place is None:
+        return False
+    session, existing = place.session, place.draw
+    if session.status != SessionStatus.ACTIVE or session.release_at > now:
+        return False
+    if existing is None:
+        if modes.effective(place.department) == AllocationMode.RELEASE_BATCH:
+            return False
+    elif existing.status != DrawStatus.DRAWN:
+        return False
+    released, slot_id = availability_repo.first_free_slot(
+        db, session_id=session_id, now=now, channel_id=channel_id
+    )
+    return released and slot_id is None
+
+
 def hold_target(
     db: Session, *, slot_id: str | None, session_id: int | None, now: datetime
 ) -> tuple[ClinicSession, Department, Draw | None] | None:

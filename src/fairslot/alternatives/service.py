@@ -49,7 +49,7 @@ def alternatives_for(
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit")
-    hood = _neighbourhood(db, session_id=session_id, now=now, channel_id=channel_id, memo=memo)
+    hood = neighbourhood(db, session_id=session_id, now=now, channel_id=channel_id, memo=memo)
     offers = offered(hood, now=now)
     booker = None
     if patient_id is not None:
@@ -130,7 +130,7 @@ class Neighbourhood:
 AlternativesMemo = Memo[tuple[int, int], Neighbourhood]
 
 
-def _neighbourhood(
+def neighbourhood(
     db: Session,
     *,
     session_id: int,

@@ -11,7 +11,7 @@ middleware just outside FastAPI's router, answers it directly when:
   ``account_id``, ``patient_id`` and ``session_id``, plain integers in range, and nothing
   else;
 * its channel key is recalled and active (a key replaced or a channel deactivated is
-  refused here within 2 s: the key's lifetime and ``REFILL_GRACE``), and its end-user
+  refused here within 2 s: the key's lifetime and ``CHANNEL_GRACE``), and its end-user
   headers are within limits;
 * the session is recalled sold out for the channel, and its alternatives' neighbourhood
   is recalled (``memos.sold_out``, ``memos.alternatives``);
@@ -39,13 +39,16 @@ that patient; a booking made through another process or channel shows in a lane
 refusal's alternatives at most one lane lifetime late (a hold on such an alternative is
 refused by the booking rules, as it would be on any stale answer).
 
-When the sold-out or neighbourhood memo lapses (a lifetime of 200 ms and 1 s), the first
-such hold goes to the route, which reads them again; the holds arriving meanwhile are
-refused from the answers that lapsed less than ``REFILL_GRACE`` (1 s) ago — under load
-the route's read takes longer than the sold-out memo's lifetime, and with a grace of one
-lifetime every hold then queued for the route too (measured). So a slot returned to a
-sold-out session reaches a hold by session here at most 1.2 s later (never past a change
-of this process); a hold by slot always goes to the route.
+When the sold-out or neighbourhood memo lapses (a lifetime of 200 ms and 1 s), the lane
+reads them again itself, on a thread of its own, once at a time per session — whether
+the session is still sold out outside any release batch that could take entries
+(``allocation/batches.py::still_sold_out``, read only) and its neighbourhood — and the
+holds that find them lapsed wait for that read (at most ``REFILL_WAIT_S``, else they go
+to the route). So nothing is answered from a lapsed memo: a slot returned to a sold-out
+session is seen by a hold by session within one lifetime, as on the route. Measured:
+refilled by the route instead (a hold's gate, release-batch check and alternatives,
+queued behind every other hold), the memos took longer than their lifetime to come back
+under load, and a fifth of the refusals went to the route for it.
 
 The answer, its record, its rate-limit hits, the access log line and the metrics' route
 are the route's (``tests/api/test_sold_out_lane.py``).
@@ -53,7 +56,12 @@ are the route's (``tests/api/test_sold_out_lane.py``).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -63,6 +71,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fairslot.allocation import batches
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.screened import ScreenedCaller
 from fairslot.api import channel_booking
@@ -82,13 +91,17 @@ from fairslot.errors import DomainError
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.observability.http import REFUSAL_KEY
 
+log = logging.getLogger(__name__)
+
 PATH = "/v1/holds"
 _FIELDS = frozenset({"account_id", "patient_id", "session_id"})
 # A hold by session is under 100 bytes; anything longer goes to the route unread.
 MAX_BODY = 256
-# How long past its lifetime a sold-out session and its neighbourhood are still answered
-# while one hold reads them again through the route.
-REFILL_GRACE = timedelta(seconds=1)
+# How long a hold waits for the lane's own read of a lapsed sold-out session.
+REFILL_WAIT_S = 1.0
+# How long past its lifetime a channel key is trusted here: the route refills it (any
+# channel request), and with most holds answered here the route is asked less often.
+CHANNEL_GRACE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,6 @@ class Refusal:
     caller: ScreenedCaller
     hood: alternatives.Neighbourhood
     offers: list[alternatives.Offer]
-    refills: bool  # the sold-out or neighbourhood memo lapsed: the route reads them again
 
 
 class SoldOutLane:
@@ -116,8 +128,9 @@ class SoldOutLane:
         self.platform = platform
         self.route = _hold_route(channel_booking.router)
         self.answered = 0  # holds this lane refused (read by tests)
-        # The (session, channel) pairs a hold is now reading again through the route.
-        self._refilling: set[tuple[int, int]] = set()
+        # The (session, channel) pairs being read again, on the lane's own thread.
+        self._refills: dict[tuple[int, int], asyncio.Future[None]] = {}
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sold-out-lane")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -137,24 +150,17 @@ class SoldOutLane:
         if body is None:  # the client left before its body came: nobody to answer
             return
         receive = _replay(body, receive)
-        refusal = self._refusal(scope, headers, body)
+        refusal = await self._refusal(scope, headers, body)
         if refusal is None:
             await self.app(scope, receive, send)
             return
-        if refusal.refills:
-            key = (refusal.session_id, refusal.channel.id)
-            if key not in self._refilling:
-                self._refilling.add(key)
-                try:
-                    await self.app(scope, receive, send)
-                finally:
-                    self._refilling.discard(key)
-                return
         self.answered += 1
         answer = await self._answer(scope, refusal)
         await answer(scope, receive, send)
 
-    def _refusal(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> Refusal | None:
+    async def _refusal(
+        self, scope: Scope, headers: dict[bytes, bytes], body: bytes
+    ) -> Refusal | None:
         """The refusal the lane may answer, without counting anything; None when the
         route must answer (see the module's doc)."""
         asked = _hold(body)
@@ -162,10 +168,8 @@ class SoldOutLane:
             return None
         platform = self.platform
         memos, now = platform.memos, platform.clock.now()
-        # Its key as recalled a moment ago: the route refills it (any channel request),
-        # and with most holds answered here the route is slow to ask (see REFILL_GRACE).
         channel = memos.channels.get(
-            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now, grace=REFILL_GRACE
+            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now, grace=CHANNEL_GRACE
         )
         if channel is None or not channel.active:
             return None
@@ -176,10 +180,11 @@ class SoldOutLane:
         key = (session_id, channel.id)
         sold_out = memos.sold_out.get(key, now=now)
         hood = memos.alternatives.get(key, now=now)
-        refills = not sold_out or hood is None
-        if refills:  # lapsed: while one hold reads them again, the answers of a moment ago
-            sold_out = memos.sold_out.get(key, now=now, grace=REFILL_GRACE)
-            hood = memos.alternatives.get(key, now=now, grace=REFILL_GRACE)
+        if not sold_out or hood is None:  # lapsed: read again, once, here
+            await self._refilled(key)
+            now = platform.clock.now()
+            sold_out = memos.sold_out.get(key, now=now)
+            hood = memos.alternatives.get(key, now=now)
         if not sold_out or hood is None:
             return None
         offers = alternatives.offered(hood, now=now)
@@ -214,8 +219,37 @@ class SoldOutLane:
             caller=caller,
             hood=hood,
             offers=offers,
-            refills=refills,
         )
+
+    async def _refilled(self, key: tuple[int, int]) -> None:
+        """Wait (at most ``REFILL_WAIT_S``) for ``key``'s sold-out state and neighbourhood
+        to be read again on the lane's thread, starting that read unless it is under way."""
+        read = self._refills.get(key)
+        if read is None:
+            read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, key)
+            self._refills[key] = read
+            read.add_done_callback(lambda _: self._refills.pop(key, None))
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(read), REFILL_WAIT_S)
+
+    def _read(self, key: tuple[int, int]) -> None:
+        """Recall ``key`` as sold out while it is (as a hold by session found it), and its
+        neighbourhood; a session no longer sold out is left to lapse, for the route."""
+        session_id, channel_id = key
+        platform = self.platform
+        memos, now = platform.memos, platform.clock.now()
+        with platform.sessions() as db, _logged(session_id):
+            if not memos.sold_out.get(key, now=now) and batches.still_sold_out(
+                db, session_id=session_id, channel_id=channel_id, now=now
+            ):
+                memos.sold_out.put(key, True, now=now)
+            if memos.alternatives.get(key, now=now) is None:
+                with suppress(DomainError):  # no longer open: the route says so
+                    alternatives.neighbourhood(
+                        db, session_id=session_id, now=now, channel_id=channel_id,
+                        memo=memos.alternatives,
+                    )  # fmt: skip
+            db.rollback()
 
     async def _answer(self, scope: Scope, refusal: Refusal) -> Response:
         """Count the hold against its limits and record it, as the route would; the
@@ -266,6 +300,15 @@ class SoldOutLane:
                 alternatives=[view.model_dump(mode="json") for view in found],
             )
         )
+
+
+@contextmanager
+def _logged(session_id: int) -> Iterator[None]:
+    """A failed read is logged and left: its holds go to the route."""
+    try:
+        yield
+    except Exception as exc:
+        log.warning("sold-out lane: reading session %s again failed: %r", session_id, exc)
 
 
 def _hold_route(router: APIRouter) -> APIRoute:
