@@ -237,8 +237,10 @@ class SoldOutLane:
         neighbourhood; a session no longer sold out is left to lapse, for the route."""
         session_id, channel_id = key
         platform = self.platform
-        memos, now = platform.memos, platform.clock.now()
+        memos = platform.memos
         with platform.sessions() as db, _logged(session_id):
+            db.connection()  # under load a wait for the pool: the answer is as of after it
+            now = platform.clock.now()
             if not memos.sold_out.get(key, now=now) and batches.still_sold_out(
                 db, session_id=session_id, channel_id=channel_id, now=now
             ):
