@@ -44,8 +44,10 @@ reads them again itself, on a thread of its own, once at a time per session — 
 the session is still sold out outside any release batch that could take entries
 (``allocation/batches.py::still_sold_out``, read only) and its neighbourhood — and the
 holds that find them lapsed wait for that read (at most ``REFILL_WAIT_S``, else they go
-to the route). So nothing is answered from a lapsed memo: a slot returned to a sold-out
-session is seen by a hold by session within one lifetime, as on the route. Measured:
+to the route) and take its answer if it began after they arrived, or at most a lifetime
+before (under load one read can take longer than the memo's 200 ms). So nothing is
+answered from a lapsed memo: a slot returned to a sold-out session is seen by a hold by
+session within one lifetime, as on the route. Measured:
 refilled by the route instead (a hold's gate, release-batch check and alternatives,
 queued behind every other hold), the memos took longer than their lifetime to come back
 under load, and a fifth of the refusals went to the route for it.
@@ -63,7 +65,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.routing import APIRoute, APIRouter
@@ -119,6 +121,15 @@ class Refusal:
     offers: list[alternatives.Offer]
 
 
+@dataclass(frozen=True)
+class Reread:
+    """A session's sold-out state and neighbourhood as the lane read them again."""
+
+    as_of: datetime  # when the read began (once it had its connection)
+    sold_out: bool
+    hood: alternatives.Neighbourhood | None
+
+
 class SoldOutLane:
     """Refuse a recalled caller's hold on a recalled sold-out session without FastAPI;
     everything else goes on to ``app`` with its body as it came."""
@@ -129,7 +140,7 @@ class SoldOutLane:
         self.route = _hold_route(channel_booking.router)
         self.answered = 0  # holds this lane refused (read by tests)
         # The (session, channel) pairs being read again, on the lane's own thread.
-        self._refills: dict[tuple[int, int], asyncio.Future[None]] = {}
+        self._refills: dict[tuple[int, int], asyncio.Future[Reread | None]] = {}
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sold-out-lane")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -181,10 +192,12 @@ class SoldOutLane:
         sold_out = memos.sold_out.get(key, now=now)
         hood = memos.alternatives.get(key, now=now)
         if not sold_out or hood is None:  # lapsed: read again, once, here
-            await self._refilled(key)
-            now = platform.clock.now()
-            sold_out = memos.sold_out.get(key, now=now)
-            hood = memos.alternatives.get(key, now=now)
+            read = await self._read_again(key)
+            # A read that began after this hold arrived, or at most a memo lifetime
+            # before (a read under way when it came): as fresh as the route's own.
+            if read is None or read.as_of < now - memos.sold_out.ttl:
+                return None
+            sold_out, hood = read.sold_out, read.hood
         if not sold_out or hood is None:
             return None
         offers = alternatives.offered(hood, now=now)
@@ -221,37 +234,45 @@ class SoldOutLane:
             offers=offers,
         )
 
-    async def _refilled(self, key: tuple[int, int]) -> None:
-        """Wait (at most ``REFILL_WAIT_S``) for ``key``'s sold-out state and neighbourhood
-        to be read again on the lane's thread, starting that read unless it is under way."""
+    async def _read_again(self, key: tuple[int, int]) -> Reread | None:
+        """``key``'s sold-out state and neighbourhood read again on the lane's thread, by
+        the read under way or a new one (None: it failed or took over ``REFILL_WAIT_S``)."""
         read = self._refills.get(key)
         if read is None:
             read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, key)
             self._refills[key] = read
             read.add_done_callback(lambda _: self._refills.pop(key, None))
-        with suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(read), REFILL_WAIT_S)
+        try:
+            return await asyncio.wait_for(asyncio.shield(read), REFILL_WAIT_S)
+        except TimeoutError:
+            return None
 
-    def _read(self, key: tuple[int, int]) -> None:
-        """Recall ``key`` as sold out while it is (as a hold by session found it), and its
-        neighbourhood; a session no longer sold out is left to lapse, for the route."""
+    def _read(self, key: tuple[int, int]) -> Reread | None:
+        """Whether ``key`` is still sold out as a hold by session finds it, recalled if so,
+        and its neighbourhood, recalled; a session no longer sold out is left to lapse,
+        for the route. None: the read failed (logged)."""
         session_id, channel_id = key
         platform = self.platform
         memos = platform.memos
         with platform.sessions() as db, _logged(session_id):
             db.connection()  # under load a wait for the pool: the answer is as of after it
             now = platform.clock.now()
-            if not memos.sold_out.get(key, now=now) and batches.still_sold_out(
+            sold_out = bool(memos.sold_out.get(key, now=now))
+            if not sold_out and batches.still_sold_out(
                 db, session_id=session_id, channel_id=channel_id, now=now
             ):
                 memos.sold_out.put(key, True, now=now)
-            if memos.alternatives.get(key, now=now) is None:
+                sold_out = True
+            hood = memos.alternatives.get(key, now=now)
+            if hood is None:
                 with suppress(DomainError):  # no longer open: the route says so
-                    alternatives.neighbourhood(
+                    hood = alternatives.neighbourhood(
                         db, session_id=session_id, now=now, channel_id=channel_id,
                         memo=memos.alternatives,
                     )  # fmt: skip
             db.rollback()
+            return Reread(as_of=now, sold_out=sold_out, hood=hood)
+        return None
 
     async def _answer(self, scope: Scope, refusal: Refusal) -> Response:
         """Count the hold against its limits and record it, as the route would; the
