@@ -254,7 +254,7 @@ async def current_channel(
     key_hash = hash_api_key(x_channel_key)
     channel = _recalled_channel(db, platform, key_hash)
     if channel is None:
-        channel = await run_in_threadpool(_channel_by_key, db, platform, key_hash)
+        channel = await run_in_threadpool(channel_by_key, db, platform, key_hash)
     if channel is None or not channel.active:
         raise Unauthorized("The channel API key is not valid.", code="channel_key_invalid")
     request.state.channel_code = channel.code  # for the access log (api/access_log.py)
@@ -271,7 +271,7 @@ def _recalled_channel(db: Session, platform: Platform, key_hash: str) -> Channel
     return None if known is None else db.merge(known, load=False)
 
 
-def _channel_by_key(db: Session, platform: Platform, key_hash: str) -> Channel | None:
+def channel_by_key(db: Session, platform: Platform, key_hash: str) -> Channel | None:
     """The channel of an API key, read from the database and remembered.
 
     When the memo lapses, every request then in flight misses it on the event loop and

@@ -10,9 +10,8 @@ middleware just outside FastAPI's router, answers it directly when:
 * the request is exactly a hold by session: ``POST /v1/holds`` with a JSON body of
   ``account_id``, ``patient_id`` and ``session_id``, plain integers in range, and nothing
   else;
-* its channel key is recalled and active (a key replaced or a channel deactivated is
-  refused here within 2 s: the key's lifetime and ``CHANNEL_GRACE``), and its end-user
-  headers are within limits;
+* its channel key is recalled and active (a lapsed key is looked up again on the lane's
+  thread, as ``deps.current_channel`` does), and its end-user headers are within limits;
 * the session is recalled sold out for the channel, and its alternatives' neighbourhood
   is recalled (``memos.sold_out``, ``memos.alternatives``);
 * **the caller was screened**: in the last ``settings.sold_out_lane_seconds`` this
@@ -77,7 +76,7 @@ from fairslot.allocation import batches
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.screened import ScreenedCaller
 from fairslot.api import channel_booking
-from fairslot.api.deps import count, end_user
+from fairslot.api.deps import channel_by_key, count, end_user
 from fairslot.api.errors import domain_response
 from fairslot.api.poll_lane import header_text, record, request_headers
 from fairslot.audit.service import PendingRecord
@@ -101,9 +100,6 @@ _FIELDS = frozenset({"account_id", "patient_id", "session_id"})
 MAX_BODY = 256
 # How long a hold waits for the lane's own read of a lapsed sold-out session.
 REFILL_WAIT_S = 1.0
-# How long past its lifetime a channel key is trusted here: the route refills it (any
-# channel request), and with most holds answered here the route is asked less often.
-CHANNEL_GRACE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -141,6 +137,7 @@ class SoldOutLane:
         self.answered = 0  # holds this lane refused (read by tests)
         # The (session, channel) pairs being read again, on the lane's own thread.
         self._refills: dict[tuple[int, int], asyncio.Future[Reread | None]] = {}
+        self._lookups: dict[str, asyncio.Future[None]] = {}
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sold-out-lane")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,9 +176,7 @@ class SoldOutLane:
             return None
         platform = self.platform
         memos, now = platform.memos, platform.clock.now()
-        channel = memos.channels.get(
-            hash_api_key(headers[b"x-channel-key"].decode("latin-1")), now=now, grace=CHANNEL_GRACE
-        )
+        channel = await self._channel(hash_api_key(headers[b"x-channel-key"].decode("latin-1")))
         if channel is None or not channel.active:
             return None
         account_id, patient_id, session_id = asked
@@ -234,6 +229,30 @@ class SoldOutLane:
             offers=offers,
         )
 
+    async def _channel(self, key_hash: str) -> Channel | None:
+        """The channel of an API key: recalled, else looked up on the lane's thread (the
+        route refills it too, but with most holds answered here it is seldom asked)."""
+        platform = self.platform
+        channel = platform.memos.channels.get(key_hash, now=platform.clock.now())
+        if channel is not None:
+            return channel
+        lookup = self._lookups.get(key_hash)
+        if lookup is None:
+            lookup = asyncio.get_running_loop().run_in_executor(
+                self._reader, self._look_up, key_hash
+            )
+            self._lookups[key_hash] = lookup
+            lookup.add_done_callback(lambda _: self._lookups.pop(key_hash, None))
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(lookup), REFILL_WAIT_S)
+        return platform.memos.channels.get(key_hash, now=platform.clock.now())
+
+    def _look_up(self, key_hash: str) -> None:
+        """Look a channel's key up and recall it (``deps.py::channel_by_key``)."""
+        with self.platform.sessions() as db, _logged("a channel key"):
+            channel_by_key(db, self.platform, key_hash)
+            db.rollback()
+
     async def _read_again(self, key: tuple[int, int]) -> Reread | None:
         """``key``'s sold-out state and neighbourhood read again on the lane's thread, by
         the read under way or a new one (None: it failed or took over ``REFILL_WAIT_S``)."""
@@ -254,7 +273,7 @@ class SoldOutLane:
         session_id, channel_id = key
         platform = self.platform
         memos = platform.memos
-        with platform.sessions() as db, _logged(session_id):
+        with platform.sessions() as db, _logged(f"session {session_id}"):
             db.connection()  # under load a wait for the pool: the answer is as of after it
             now = platform.clock.now()
             sold_out = bool(memos.sold_out.get(key, now=now))
@@ -326,12 +345,12 @@ class SoldOutLane:
 
 
 @contextmanager
-def _logged(session_id: int) -> Iterator[None]:
+def _logged(what: str) -> Iterator[None]:
     """A failed read is logged and left: its holds go to the route."""
     try:
         yield
-    except Exception as exc:
-        log.warning("sold-out lane: reading session %s again failed: %r", session_id, exc)
+    except Exception as exc:  # any failure: its holds go to the route
+        log.warning("sold-out lane: reading %s again failed: %r", what, exc)
 
 
 def _hold_route(router: APIRouter) -> APIRoute:
