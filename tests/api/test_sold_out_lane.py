@@ -285,7 +285,7 @@ def test_a_slot_back_in_a_sold_out_session_is_held_one_memo_lifetime_after_it_re
     world.db.commit()
     assert reopen_at is not None
     clock.set(reopen_at - MS * 50)
-    # the route (the channel key is long lapsed), which finds the slot cooling
+    # the route (the lane's read finds the slot on its way back), which finds it cooling
     assert hold(client, scalper, session_id=session_id).status_code == 409
     clock.advance(MS * 60)  # due now, but recalled as full a moment ago
     assert hold(client, scalper, session_id=session_id).status_code == 409
