@@ -46,11 +46,14 @@ class HotMemos:
     alternatives: AlternativesMemo = field(default_factory=lambda: Memo(ttl=ALTERNATIVES_FOR))
     channels: Memo[str, Channel] = field(default_factory=lambda: Memo(ttl=CHANNEL_FOR))
     screened: ScreenedMemo = field(default_factory=lambda: Memo(ttl=timedelta(0)))
+    # How many times this process changed slots (``changed``).
+    generation: int = 0
 
     def changed(self, *, caller: CallerKey | None = None) -> None:
         """This process changed slots (a hold, a cancellation): forget what it recalls,
         so that its next answers show the change (other processes see it within one
         lifetime); and the ``caller`` it changed them for, whose patient's days changed."""
+        self.generation += 1  # a read begun before this must not recall what it read
         self.sold_out.clear()
         self.availability.clear()
         self.alternatives.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -176,19 +177,19 @@ def test_a_caller_from_another_device_is_screened_again(client: TestClient, worl
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status"),
     [
-        '{"account_id": "%(a)s", "patient_id": %(p)s, "session_id": %(s)s}',
-        '{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s, "x": 1}',
-        '{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s, "slot_id": null}',
-        '{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s.0}',
-        '{"account_id": %(a)s, "patient_id": %(p)s, "session_id": true}',
-        '{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s',
-        "[%(a)s, %(p)s, %(s)s]",
+        ('{"account_id": "%(a)s", "patient_id": %(p)s, "session_id": %(s)s}', 409),
+        ('{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s, "x": 1}', 409),
+        ('{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s, "slot_id": null}', 409),
+        ('{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s.0}', 409),
+        ('{"account_id": %(a)s, "patient_id": %(p)s, "session_id": 0}', 422),
+        ('{"account_id": %(a)s, "patient_id": %(p)s, "session_id": %(s)s', 422),
+        ("[%(a)s, %(p)s, %(s)s]", 422),
     ],
 )
 def test_a_hold_the_lane_cannot_read_plainly_goes_to_the_route_as_it_came(
-    client: TestClient, world: World, body: str
+    client: TestClient, world: World, body: str, status: int
 ) -> None:
     session_id, scalper = sold_out(client, world)
     lane = lane_of(client)
@@ -202,8 +203,69 @@ def test_a_hold_the_lane_cannot_read_plainly_goes_to_the_route_as_it_came(
     )
 
     assert lane.answered == 0
-    assert answer.status_code in (409, 422), answer.text  # the route read the same body
-    assert "error" in answer.json()
+    # the route read the body as it came: its own answer to it
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"] == ("session_full" if status == 409 else "invalid_request")
+
+
+def test_a_key_the_lane_never_recalled_goes_to_the_route(client: TestClient, world: World) -> None:
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)
+
+    answers = [
+        hold(client, replace(scalper, headers={**scalper.headers, "X-Channel-Key": f"forged-{n}"}),
+             session_id=session_id)
+        for n in range(3)
+    ]  # fmt: skip
+
+    assert [a.status_code for a in answers] == [401] * 3
+    assert lane.answered == 0 and not lane._lookups
+
+
+def test_a_caller_blacklisted_after_its_screening_is_refused_sold_out_until_screened_again(
+    client: TestClient, world: World
+) -> None:
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)  # screened: allowed
+    blacklist.block(
+        world.db,
+        scope=Scope.ACCOUNT,
+        value=str(scalper.account_id),
+        reason="confirmed ring (case 7)",
+        actor=cli_actor("it-admin"),
+        now=world.now(),
+        protector=world.platform.protector,
+    )
+    world.db.commit()
+
+    # the decision: a refusal of a sold-out session is not screened again in the lifetime
+    assert hold(client, scalper, session_id=session_id).json()["error"] == "session_full"
+    assert lane.answered == 1
+    clock = world.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(dt.timedelta(seconds=world.platform.settings.sold_out_lane_seconds))
+    assert hold(client, scalper, session_id=session_id).json()["error"] == "request_blocked"
+    # and every hold that could take a slot goes through the gate at once
+    other = world.session(capacity=2)
+    assert hold(client, scalper, session_id=other.id).json()["error"] == "request_blocked"
+
+
+def test_an_unbound_patient_is_no_longer_recalled(client: TestClient, world: World) -> None:
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)
+
+    unbound = client.delete(
+        f"/v1/accounts/{scalper.account_id}/patients/{scalper.patient_id}",
+        headers=scalper.headers,
+    )
+
+    assert unbound.status_code == 204, unbound.text
+    refused = hold(client, scalper, session_id=session_id)
+    assert lane.answered == 0
+    assert refused.status_code in (403, 404, 409)
 
 
 def test_a_body_not_declared_json_goes_to_the_route(client: TestClient, world: World) -> None:

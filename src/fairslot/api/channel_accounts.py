@@ -131,7 +131,10 @@ def unbind_patient(
     )
     patients.get_account(db, account_id=account_id, channel_id=ctx.channel_id)
     patients.unbind_patient(db, account_id=account_id, patient_id=patient_id)
-    return done(request, db, Response(status_code=204))
+    answer = done(request, db, Response(status_code=204))
+    # No longer the account's patient: its refusals no longer rank for the patient.
+    platform.memos.screened.forget((ctx.channel_id or 0, account_id, patient_id))
+    return answer
 
 
 @router.get("/accounts/{account_id}/bookings", response_model=AccountBookingsPage)

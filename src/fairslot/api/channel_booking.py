@@ -177,8 +177,11 @@ def screened(
     if record.decision != "allow" or record.account_id is None:
         return None
     key = (ctx.channel_id or 0, record.account_id, patient_id)
+    generation = platform.memos.generation
 
     def remember(known: KnownPatient) -> None:
+        if platform.memos.generation != generation:
+            return  # this process booked or cancelled meanwhile: the facts may be stale
         caller = ScreenedCaller(
             device_key=ctx.device_key,
             ip_key=ctx.ip_key,

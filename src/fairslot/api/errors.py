@@ -100,16 +100,17 @@ def install(app: FastAPI) -> None:
     async def _busy(_: Request, exc: OperationalError) -> JSONResponse:
         # A lock wait that timed out under load: the request changed nothing; retry.
         log.warning("database busy: %s", exc.orig)
-        return _busy_response()
+        return busy_response()
 
     @app.exception_handler(PoolTimeout)
     async def _no_connection(_: Request, exc: PoolTimeout) -> JSONResponse:
         # Every pooled connection stayed in use for the whole pool timeout: as above.
         log.warning("database busy: %s", exc)
-        return _busy_response()
+        return busy_response()
 
 
-def _busy_response() -> JSONResponse:
+def busy_response() -> JSONResponse:
+    """503 ``busy``: the database did not answer in time; nothing was changed."""
     return JSONResponse(
         _body("busy", "The platform is busy; nothing was changed. Try again shortly."),
         status_code=503,

@@ -31,13 +31,17 @@ metrics' route are the route's (``tests/api/test_poll_lane.py``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Awaitable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,7 +49,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fairslot.api import channel_booking
 from fairslot.api.deps import count, end_user
-from fairslot.api.errors import domain_response
+from fairslot.api.errors import busy_response, domain_response
 from fairslot.audit import service as audit
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import recall
@@ -56,6 +60,8 @@ from fairslot.errors import DomainError
 from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.observability.http import REFUSAL_KEY
+
+log = logging.getLogger(__name__)
 
 PATH = "/v1/availability"
 _PARAMS = frozenset({"department_id", "date_from", "date_to", "title"})
@@ -124,7 +130,7 @@ class PollLane:
                 await self.app(scope, receive, send)
                 return
         self.answered += 1
-        answer = await self._answer(scope, asked, found)
+        answer = await answered(self._answer(scope, asked, found))
         await answer(scope, receive, send)
 
     def _asked(self, scope: Scope) -> Asked | None:
@@ -214,6 +220,16 @@ async def record(platform: Platform, pending: PendingRecord, outcome: str) -> No
     """Record a request a lane answered: into the next batch when it may wait, else now."""
     if not audit.deferred(pending, outcome=outcome, buffer=platform.records):
         await _write_now(platform, pending, outcome)
+
+
+async def answered(answer: Awaitable[Response]) -> Response:
+    """A lane's answer, or the route's 503 ``busy`` when the database did not answer in
+    time (writing the request's record now: ``api/errors.py``)."""
+    try:
+        return await answer
+    except (OperationalError, PoolTimeout) as exc:
+        log.warning("database busy: %s", type(exc).__name__)
+        return busy_response()
 
 
 async def _write_now(platform: Platform, pending: PendingRecord, outcome: str) -> None:

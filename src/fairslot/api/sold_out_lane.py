@@ -68,6 +68,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,7 +79,7 @@ from fairslot.alternatives.screened import ScreenedCaller
 from fairslot.api import channel_booking
 from fairslot.api.deps import channel_by_key, count, end_user
 from fairslot.api.errors import domain_response
-from fairslot.api.poll_lane import header_text, record, request_headers
+from fairslot.api.poll_lane import answered, header_text, record, request_headers
 from fairslot.audit.service import PendingRecord
 from fairslot.bookings.booking import session_full
 from fairslot.bookings.errors import SlotUnavailable
@@ -138,6 +139,9 @@ class SoldOutLane:
         # The (session, channel) pairs being read again, on the lane's own thread.
         self._refills: dict[tuple[int, int], asyncio.Future[Reread | None]] = {}
         self._lookups: dict[str, asyncio.Future[None]] = {}
+        # The key hashes of the channels this lane has recalled: only those are looked up
+        # again here when they lapse; any other key goes to the route, as in the poll lane.
+        self._known: set[str] = set()
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sold-out-lane")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -163,7 +167,7 @@ class SoldOutLane:
             await self.app(scope, receive, send)
             return
         self.answered += 1
-        answer = await self._answer(scope, refusal)
+        answer = await answered(self._answer(scope, refusal))
         await answer(scope, receive, send)
 
     async def _refusal(
@@ -235,7 +239,10 @@ class SoldOutLane:
         platform = self.platform
         channel = platform.memos.channels.get(key_hash, now=platform.clock.now())
         if channel is not None:
+            self._known.add(key_hash)
             return channel
+        if key_hash not in self._known:
+            return None
         lookup = self._lookups.get(key_hash)
         if lookup is None:
             lookup = asyncio.get_running_loop().run_in_executor(
@@ -250,6 +257,7 @@ class SoldOutLane:
     def _look_up(self, key_hash: str) -> None:
         """Look a channel's key up and recall it (``deps.py::channel_by_key``)."""
         with self.platform.sessions() as db, _logged("a channel key"):
+            _read_only(db)
             channel_by_key(db, self.platform, key_hash)
             db.rollback()
 
@@ -274,14 +282,15 @@ class SoldOutLane:
         platform = self.platform
         memos = platform.memos
         with platform.sessions() as db, _logged(f"session {session_id}"):
-            db.connection()  # under load a wait for the pool: the answer is as of after it
-            now = platform.clock.now()
-            sold_out = bool(memos.sold_out.get(key, now=now))
-            if not sold_out and batches.still_sold_out(
+            _read_only(db)  # under load a wait for the pool: the answer is as of after it
+            now, generation = platform.clock.now(), memos.generation
+            sold_out = batches.still_sold_out(
                 db, session_id=session_id, channel_id=channel_id, now=now
-            ):
+            )
+            if memos.generation != generation:
+                return None  # this process changed slots meanwhile: ask the route
+            if sold_out:
                 memos.sold_out.put(key, True, now=now)
-                sold_out = True
             hood = memos.alternatives.get(key, now=now)
             if hood is None:
                 with suppress(DomainError):  # no longer open: the route says so
@@ -301,7 +310,6 @@ class SoldOutLane:
         state = scope.setdefault("state", {})
         scope["route"] = route
         state["channel_code"] = refusal.channel.code  # for the access log
-        state["log_subject"] = f"account:{refusal.account_id}"
         for counted, subject_ctx, account in (
             (refusal.subjects, replace(acting, account_id=None), None),
             ([Subject("account", str(refusal.account_id))], acting, refusal.account_id),
@@ -319,6 +327,7 @@ class SoldOutLane:
                 await record(platform, refused, exc.code)
                 state[REFUSAL_KEY] = exc.code
                 return domain_response(exc)
+            state["log_subject"] = f"account:{refusal.account_id}"  # as for_account
         held = PendingRecord(
             action="hold",
             at=platform.clock.now(),
@@ -350,7 +359,13 @@ def _logged(what: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # any failure: its holds go to the route
-        log.warning("sold-out lane: reading %s again failed: %r", what, exc)
+        # The class only: a database error's text carries its parameters.
+        log.warning("sold-out lane: reading %s again failed: %s", what, type(exc).__name__)
+
+
+def _read_only(db: Session) -> None:
+    """Begin the read (on SQLite deferred, so it never takes the write lock)."""
+    db.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
 def _hold_route(router: APIRouter) -> APIRoute:
