@@ -13,7 +13,7 @@ from fairslot import __version__
 from fairslot.api import errors, openapi, routers
 from fairslot.api.access_log import AccessLog
 from fairslot.api.poll_lane import PollLane
-from fairslot.api.sold_out_lane import SoldOutLane
+from fairslot.api.sold_out_lane import LaneReader, SoldOutLane
 from fairslot.bootstrap import Platform
 from fairslot.db.engine import make_session_factory
 from fairslot.observability import http as metrics
@@ -113,6 +113,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     records = app.state.platform.records
     if records is not None:
         records.close()
+    app.state.lane_reader.stop()  # the sold-out lane's thread
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -135,7 +136,8 @@ def create_app(platform: Platform) -> FastAPI:
     # Innermost: a recalled poll is answered before FastAPI's router (api/poll_lane.py).
     app.add_middleware(PollLane, platform=platform)
     # So is a recalled caller's hold on a recalled sold-out session (api/sold_out_lane.py).
-    app.add_middleware(SoldOutLane, platform=platform)
+    app.state.lane_reader = LaneReader()
+    app.add_middleware(SoldOutLane, platform=platform, reader=app.state.lane_reader)
     app.add_middleware(BodyLimit)
     # Outside BodyLimit, so that its 413s are logged too.
     app.add_middleware(AccessLog, protector=platform.protector)

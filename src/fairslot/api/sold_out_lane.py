@@ -60,12 +60,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.orm import Session
@@ -94,6 +94,8 @@ from fairslot.gate.ratelimit import RateLimited, Subject
 from fairslot.observability.http import REFUSAL_KEY
 
 log = logging.getLogger(__name__)
+A = TypeVar("A")
+R = TypeVar("R")
 
 PATH = "/v1/holds"
 _FIELDS = frozenset({"account_id", "patient_id", "session_id"})
@@ -118,6 +120,24 @@ class Refusal:
     offers: list[alternatives.Offer]
 
 
+class LaneReader:
+    """The lane's one thread for its reads: started on first use, stopped with the app
+    (``api/app.py``'s lifespan drops the reads not begun: their holds are answered)."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+
+    def run(self, read: Callable[[A], R], arg: A) -> asyncio.Future[R]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sold-out-lane")
+        return asyncio.get_running_loop().run_in_executor(self._pool, read, arg)
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
 @dataclass(frozen=True)
 class Reread:
     """A session's sold-out state and neighbourhood as the lane read them again."""
@@ -131,7 +151,7 @@ class SoldOutLane:
     """Refuse a recalled caller's hold on a recalled sold-out session without FastAPI;
     everything else goes on to ``app`` with its body as it came."""
 
-    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+    def __init__(self, app: ASGIApp, *, platform: Platform, reader: LaneReader) -> None:
         self.app = app
         self.platform = platform
         self.route = _hold_route(channel_booking.router)
@@ -142,7 +162,7 @@ class SoldOutLane:
         # The key hashes of the channels this lane has recalled: only those are looked up
         # again here when they lapse; any other key goes to the route, as in the poll lane.
         self._known: set[str] = set()
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sold-out-lane")
+        self._reader = reader
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -245,9 +265,7 @@ class SoldOutLane:
             return None
         lookup = self._lookups.get(key_hash)
         if lookup is None:
-            lookup = asyncio.get_running_loop().run_in_executor(
-                self._reader, self._look_up, key_hash
-            )
+            lookup = self._reader.run(self._look_up, key_hash)
             self._lookups[key_hash] = lookup
             lookup.add_done_callback(lambda _: self._lookups.pop(key_hash, None))
         with suppress(TimeoutError):
@@ -266,7 +284,7 @@ class SoldOutLane:
         the read under way or a new one (None: it failed or took over ``REFILL_WAIT_S``)."""
         read = self._refills.get(key)
         if read is None:
-            read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, key)
+            read = self._reader.run(self._read, key)
             self._refills[key] = read
             read.add_done_callback(lambda _: self._refills.pop(key, None))
         try:
