@@ -70,6 +70,19 @@ def sold_out(client: TestClient, world: World) -> tuple[int, Person]:
     return session.id, scalper
 
 
+def blacklist_account(world: World, account_id: int) -> None:
+    blacklist.block(
+        world.db,
+        scope=Scope.ACCOUNT,
+        value=str(account_id),
+        reason="confirmed ring (case 7)",
+        actor=cli_actor("it-admin"),
+        now=world.now(),
+        protector=world.platform.protector,
+    )
+    world.db.commit()
+
+
 def records(world: World) -> list[RequestRecord]:
     world.db.rollback()
     found = list(world.db.scalars(select(RequestRecord).order_by(RequestRecord.id)))
@@ -123,16 +136,7 @@ def test_a_caller_never_screened_or_blacklisted_goes_to_the_route_and_its_gate(
 ) -> None:
     session_id, scalper = sold_out(client, world)
     lane = lane_of(client)
-    blacklist.block(
-        world.db,
-        scope=Scope.ACCOUNT,
-        value=str(scalper.account_id),
-        reason="confirmed ring (case 7)",
-        actor=cli_actor("it-admin"),
-        now=world.now(),
-        protector=world.platform.protector,
-    )
-    world.db.commit()
+    blacklist_account(world, scalper.account_id)
 
     answers = [hold(client, scalper, session_id=session_id) for _ in range(3)]
 
@@ -229,16 +233,7 @@ def test_a_caller_blacklisted_after_its_screening_is_refused_sold_out_until_scre
     session_id, scalper = sold_out(client, world)
     lane = lane_of(client)
     hold(client, scalper, session_id=session_id)  # screened: allowed
-    blacklist.block(
-        world.db,
-        scope=Scope.ACCOUNT,
-        value=str(scalper.account_id),
-        reason="confirmed ring (case 7)",
-        actor=cli_actor("it-admin"),
-        now=world.now(),
-        protector=world.platform.protector,
-    )
-    world.db.commit()
+    blacklist_account(world, scalper.account_id)
 
     # the decision: a refusal of a sold-out session is not screened again in the lifetime
     assert hold(client, scalper, session_id=session_id).json()["error"] == "session_full"

@@ -93,7 +93,7 @@ class PollLane:
         self.platform = platform
         # The poll's route: the access log's and the metrics' template, the refusal
         # record's action.
-        self.route = _poll_route(channel_booking.router)
+        self.route = route_of(channel_booking.router, PATH, "GET")
         self.answered = 0  # polls this lane answered (read by tests)
         # The polls now reading an answer through the route, by memo key.
         self._refills: dict[recall.AvailabilityKey, asyncio.Future[None]] = {}
@@ -148,20 +148,11 @@ class PollLane:
         if channel is None or not channel.active:
             return None
         department_id, date_from, date_to, title = poll
-        try:
-            # The arrival is stamped here, before any wait for a refill (deps.end_user).
-            ctx, subjects = end_user(
-                Request(scope),
-                platform,
-                channel_id=channel.id,
-                device_id=header_text(headers, b"x-device-id"),
-                wifi_id=header_text(headers, b"x-wifi-id"),
-                end_user_ip=header_text(headers, b"x-end-user-ip"),
-                user_agent=header_text(headers, b"user-agent"),
-                client_step_ms=header_text(headers, b"x-client-step-ms"),
-            )
-        except DomainError:
-            return None  # an invalid end-user IP: the route refuses it
+        # The arrival is stamped here, before any wait for a refill (deps.end_user).
+        found = end_user_of(scope, platform, headers, channel_id=channel.id)
+        if found is None:
+            return None
+        ctx, subjects = found
         key = recall.key_of(
             department_id=department_id,
             date_from=date_from,
@@ -244,11 +235,34 @@ async def _write_now(platform: Platform, pending: PendingRecord, outcome: str) -
     await run_in_threadpool(write)
 
 
-def _poll_route(router: APIRouter) -> APIRoute:
+def route_of(router: APIRouter, path: str, method: str) -> APIRoute:
+    """The route a lane answers for: its access log and metrics template, its record's
+    action."""
     for route in router.routes:
-        if isinstance(route, APIRoute) and route.path == PATH and "GET" in (route.methods or ()):
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
             return route
-    raise LookupError(f"the channel API has no route GET {PATH}")
+    raise LookupError(f"the channel API has no route {method} {path}")
+
+
+def end_user_of(
+    scope: Scope, platform: Platform, headers: dict[bytes, bytes], *, channel_id: int
+) -> tuple[RequestContext, list[Subject]] | None:
+    """The end user's context and rate-limit subjects from the request's headers, as
+    ``deps.request_context`` reads them; None for an invalid end-user IP (the route
+    refuses it)."""
+    try:
+        return end_user(
+            Request(scope),
+            platform,
+            channel_id=channel_id,
+            device_id=header_text(headers, b"x-device-id"),
+            wifi_id=header_text(headers, b"x-wifi-id"),
+            end_user_ip=header_text(headers, b"x-end-user-ip"),
+            user_agent=header_text(headers, b"user-agent"),
+            client_step_ms=header_text(headers, b"x-client-step-ms"),
+        )
+    except DomainError:
+        return None
 
 
 def _poll(query: bytes) -> tuple[int, date, date, DoctorTitle | None] | None:

@@ -67,9 +67,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.orm import Session
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -77,9 +75,9 @@ from fairslot.allocation import batches
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.screened import ScreenedCaller
 from fairslot.api import channel_booking
-from fairslot.api.deps import channel_by_key, count, end_user
+from fairslot.api.deps import channel_by_key, count
 from fairslot.api.errors import domain_response
-from fairslot.api.poll_lane import answered, header_text, record, request_headers
+from fairslot.api.poll_lane import answered, end_user_of, record, request_headers, route_of
 from fairslot.audit.service import PendingRecord
 from fairslot.bookings.booking import session_full
 from fairslot.bookings.errors import SlotUnavailable
@@ -154,7 +152,7 @@ class SoldOutLane:
     def __init__(self, app: ASGIApp, *, platform: Platform, reader: LaneReader) -> None:
         self.app = app
         self.platform = platform
-        self.route = _hold_route(channel_booking.router)
+        self.route = route_of(channel_booking.router, PATH, "POST")
         self.answered = 0  # holds this lane refused (read by tests)
         # The (session, channel) pairs being read again, on the lane's own thread.
         self._refills: dict[tuple[int, int], asyncio.Future[Reread | None]] = {}
@@ -222,19 +220,10 @@ class SoldOutLane:
         offers = alternatives.offered(hood, now=now)
         if not alternatives.covers(caller.patient, alternatives.span_of(offers)):
             return None
-        try:
-            ctx, subjects = end_user(
-                Request(scope),
-                platform,
-                channel_id=channel.id,
-                device_id=header_text(headers, b"x-device-id"),
-                wifi_id=header_text(headers, b"x-wifi-id"),
-                end_user_ip=header_text(headers, b"x-end-user-ip"),
-                user_agent=header_text(headers, b"user-agent"),
-                client_step_ms=header_text(headers, b"x-client-step-ms"),
-            )
-        except DomainError:
-            return None  # an invalid end-user IP: the route refuses it
+        found = end_user_of(scope, platform, headers, channel_id=channel.id)
+        if found is None:
+            return None
+        ctx, subjects = found
         if (ctx.device_key, ctx.ip_key, ctx.wifi_key) != (
             caller.device_key,
             caller.ip_key,
@@ -384,13 +373,6 @@ def _logged(what: str) -> Iterator[None]:
 def _read_only(db: Session) -> None:
     """Begin the read (on SQLite deferred, so it never takes the write lock)."""
     db.connection(execution_options={"sqlite_begin": "DEFERRED"})
-
-
-def _hold_route(router: APIRouter) -> APIRoute:
-    for route in router.routes:
-        if isinstance(route, APIRoute) and route.path == PATH and "POST" in (route.methods or ()):
-            return route
-    raise LookupError(f"the channel API has no route POST {PATH}")
 
 
 def _small_json(headers: dict[bytes, bytes]) -> bool:
