@@ -111,8 +111,6 @@ class Refusal:
     ctx: RequestContext  # the end user's, acting for the account
     subjects: list[Subject]
     account_id: int
-    patient_id: int
-    session_id: int
     caller: ScreenedCaller
     hood: alternatives.Neighbourhood
     offers: list[alternatives.Offer]
@@ -235,8 +233,6 @@ class SoldOutLane:
             ctx=replace(ctx, account_id=account_id),
             subjects=subjects,
             account_id=account_id,
-            patient_id=patient_id,
-            session_id=session_id,
             caller=caller,
             hood=hood,
             offers=offers,
