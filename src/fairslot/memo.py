@@ -46,6 +46,7 @@ class Memo(Generic[K, V]):
         self.ttl = ttl
         self._max = max_entries
         self._values: dict[K, tuple[datetime, V]] = {}
+        self._reading: dict[K, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: K, *, now: datetime, grace: timedelta = timedelta(0)) -> V | None:
@@ -68,6 +69,18 @@ class Memo(Generic[K, V]):
     def forget(self, key: K) -> None:
         with self._lock:
             self._values.pop(key, None)
+
+    def reading(self, key: K) -> threading.Lock:
+        """The lock one reader of ``key`` holds while the others wait for its answer
+        (hold it, ask :meth:`get` again, read, :meth:`put`): a lapsed key is read once,
+        not by every request that found it lapsed at the same moment."""
+        with self._lock:
+            found = self._reading.get(key)
+            if found is None:
+                if len(self._reading) >= self._max:
+                    self._reading.clear()  # a held lock lives on with its holders
+                found = self._reading[key] = threading.Lock()
+            return found
 
     def clear(self) -> None:
         with self._lock:

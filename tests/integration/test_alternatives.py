@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 
+from factories.batches import open_batch
 from factories.bookings import hold
 from factories.demand import create_channel
 from factories.supply import create_department, create_doctor, create_hospital, import_session
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
+from fairslot.allocation import modes
+from fairslot.allocation.states import AllocationMode
+from fairslot.alternatives import repository as alternatives_repo
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.schemas import AlternativeView
+from fairslot.alternatives.service import AlternativesMemo
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital, SexRestriction
+from fairslot.memo import ALTERNATIVES_FOR, Memo
 from fairslot.patients.identity import Sex
 from fairslot.patients.models import Patient
 from fairslot.schedules.models import ClinicSession
@@ -231,3 +239,58 @@ def test_the_same_doctors_other_session_that_day_says_so(world: World) -> None:
 
     assert [(v.session_id, v.tier) for v in views] == [(afternoon.id, 1)]
     assert views[0].reason == "same doctor, another session that day"
+
+
+def test_a_session_whose_release_batch_is_pending_is_not_offered(world: World) -> None:
+    # Whether a candidate is on sale is asked once per session, not per slot
+    # (alternatives/repository.py): its free slots do not make it an alternative.
+    wanted = push(world, capacity=1)
+    batch_mode = world.department_(specialty=world.department.specialty)
+    doctor = create_doctor(
+        world.db, hospital=world.hospital, department=batch_mode, title=world.doctor.title
+    )
+    modes.override(
+        world.db,
+        department_id=batch_mode.id,
+        hospital_id=world.hospital.id,
+        mode=AllocationMode.RELEASE_BATCH,
+        actor=f"hospital:{world.hospital.code}",
+        now=world.now(),
+    )
+    pending = push(world, department=batch_mode, doctor=doctor, day=RELEASED_DAY + DAY)
+    open_batch(world, pending, rng=random.Random(7))
+    first_come = push(world, day=RELEASED_DAY + 2 * DAY)
+
+    ids = [v.session_id for v in offered(world, wanted)]
+
+    assert ids == [first_come.id]
+
+
+def test_concurrent_refusals_that_find_the_neighbourhood_lapsed_read_it_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wanted = push(world, capacity=1)
+    other = push(world, day=RELEASED_DAY + DAY)
+    memo: AlternativesMemo = Memo(ttl=ALTERNATIVES_FOR)
+    reads: list[int] = []
+    real = alternatives_repo.candidate_sessions
+
+    def counted(*args: object, **kwargs: object) -> object:
+        reads.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(alternatives_repo, "candidate_sessions", counted)
+    now = world.now()
+
+    def refuse() -> list[int]:
+        with world.platform.sessions() as db:
+            hood = alternatives.neighbourhood(
+                db, session_id=wanted.id, now=now, channel_id=world.channel.id, memo=memo
+            )
+            return [o.candidate.session_id for o in hood.offers]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(lambda _: refuse(), range(16)))
+
+    assert found == [[wanted.id, other.id]] * 16
+    assert len(reads) == 1

@@ -14,7 +14,7 @@ from functools import cache
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from fairslot.availability.repository import slot_is_free
+from fairslot.availability.repository import session_on_sale, slot_free_on_sale
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING
 from fairslot.hospitals.models import Department, Doctor, DoctorTitle, Hospital
@@ -67,13 +67,14 @@ def released_session_row(db: Session, *, session_id: int, now: datetime) -> Sess
 @cache
 def _candidate_sessions() -> Select[ClinicSession, Doctor, Department, Hospital, int]:
     now: BindParameter[datetime] = bindparam("now")
-    # Counted per candidate session (correlated), not over the whole slot table.
+    # Counted per candidate session (correlated), not over the whole slot table; whether
+    # the session is on sale is asked once per session (below), not once per slot.
     free_count = (
         select(func.count())
         .select_from(Slot)
         .where(
             Slot.session_id == ClinicSession.id,
-            slot_is_free(now=now, channel_id=bindparam("channel_id")),
+            slot_free_on_sale(now=now, channel_id=bindparam("channel_id")),
         )
         .correlate(ClinicSession)
         .scalar_subquery()
@@ -101,6 +102,7 @@ def _candidate_sessions() -> Select[ClinicSession, Doctor, Department, Hospital,
             ClinicSession.closes_at > now,
             ClinicSession.session_date >= bindparam("date_from"),
             ClinicSession.session_date <= bindparam("date_to"),
+            session_on_sale(),
             free_count > 0,
         )
         .order_by(ClinicSession.starts_at, ClinicSession.id)

@@ -143,10 +143,25 @@ def neighbourhood(
     A recalled answer can show a ``free`` count up to the memo's lifetime old; the
     patient's own eligibility and bookings are never recalled.
     """
+    if memo is None:
+        return _read_neighbourhood(db, session_id=session_id, now=now, channel_id=channel_id)
     key = (session_id, channel_id)
-    found = memo.get(key, now=now) if memo is not None else None
+    found = memo.get(key, now=now)
     if found is not None:
         return found
+    # One read per lapsed key: the refusals that found it lapsed together wait for it
+    # (measured: a burst of 128 reading it at once took 77 ms each instead of 3).
+    with memo.reading(key):
+        found = memo.get(key, now=now)
+        if found is None:
+            found = _read_neighbourhood(db, session_id=session_id, now=now, channel_id=channel_id)
+            memo.put(key, found, now=now)
+    return found
+
+
+def _read_neighbourhood(
+    db: Session, *, session_id: int, now: datetime, channel_id: int
+) -> Neighbourhood:
     wanted_row = repo.released_session_row(db, session_id=session_id, now=now)
     if wanted_row is None:
         raise NotFound("No such session is open for booking.", code="session_not_found")
@@ -163,10 +178,7 @@ def neighbourhood(
         date_from=_horizon(now)[0],
         date_to=_horizon(now)[1],
     )
-    hood = Neighbourhood(wanted=_wanted(wanted_row), offers=tuple(_offer(r) for r in rows))
-    if memo is not None:
-        memo.put(key, hood, now=now)
-    return hood
+    return Neighbourhood(wanted=_wanted(wanted_row), offers=tuple(_offer(r) for r in rows))
 
 
 def _horizon(now: datetime) -> tuple[date, date]:

@@ -133,8 +133,16 @@ def slot_is_free(
 ) -> ColumnElement[bool]:
     """A slot anyone on this channel could hold right now (values, or bound parameters
     of a statement built once)."""
+    return and_(slot_on_sale(), slot_free_on_sale(now=now, channel_id=channel_id))
+
+
+def slot_free_on_sale(
+    *, now: datetime | ColumnElement[datetime], channel_id: int | ColumnElement[int]
+) -> ColumnElement[bool]:
+    """:func:`slot_is_free` for a slot of a session already known to be on sale: its own
+    state and reservation only (a query over sessions checks ``session_on_sale`` once
+    per session rather than once per slot)."""
     return and_(
-        slot_on_sale(),
         or_(
             Slot.state == SlotState.OPEN,
             # a returned slot is the waitlist's first: it is not shown while anyone waits
