@@ -102,7 +102,9 @@ def claim_slot(
     )
 
 
-def _claimable(now: BindParameter[datetime]) -> ColumnElement[bool]:
+def _claimable(
+    now: BindParameter[datetime], *, session: BindParameter[int] | None = None
+) -> ColumnElement[bool]:
     """A slot a channel's hold may claim at ``now``: the session is active, released, not
     yet closed and on sale (first-come, or its release draw or batch has run); the slot
     is OPEN, or COOLING past its drawn re-release time with nobody on the session's
@@ -110,11 +112,15 @@ def _claimable(now: BindParameter[datetime]) -> ColumnElement[bool]:
     it is not reserved for another channel, or that reservation has lapsed.
 
     A HELD slot whose hold lapsed is not claimable: it cools for a drawn delay first,
-    written by the sweeper (``sweeps.py``) from the hold's expiry instant."""
+    written by the sweeper (``sweeps.py``) from the hold's expiry instant.
+
+    ``session``: the claim is by session (``Slot.session_id`` is this parameter), so the
+    session's part is asked once for the statement, not once per candidate slot (on
+    PostgreSQL an InitPlan instead of a semi-join per open slot)."""
     gate = (
         select(ClinicSession.id)
         .where(
-            ClinicSession.id == Slot.session_id,
+            ClinicSession.id == (Slot.session_id if session is None else session),
             ClinicSession.status == SessionStatus.ACTIVE,
             ClinicSession.release_at <= now,
             ClinicSession.closes_at > now,
@@ -142,11 +148,8 @@ def _pick_statement(
 ) -> Select[str, SlotState, datetime | None, bool, int, datetime, datetime]:
     """The slot a claim would take, with what it was and its number and times (see
     :class:`Claimed`)."""
-    target = (
-        Slot.session_id == bindparam("in_session")
-        if by_session
-        else Slot.id == bindparam("slot_id")
-    )
+    in_session: BindParameter[int] = bindparam("in_session")
+    target = Slot.session_id == in_session if by_session else Slot.id == bindparam("slot_id")
     return (
         select(
             Slot.id,
@@ -157,7 +160,7 @@ def _pick_statement(
             Slot.starts_at,
             Slot.ends_at,
         )
-        .where(target, _claimable(bindparam("now")))
+        .where(target, _claimable(bindparam("now"), session=in_session if by_session else None))
         .order_by(Slot.number)
         .limit(1)
     )
