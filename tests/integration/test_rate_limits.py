@@ -140,3 +140,57 @@ def test_the_platform_uses_redis_when_configured(database_url: str) -> None:
         two.limiter.hit(Subject("ip", "192.0.2.1"))
     one.engine.dispose()
     two.engine.dispose()
+
+
+def _limits_own_view(namespace: str, item: str, *ids: str) -> int:
+    """How many hits ``limits``' own moving window sees for the subject."""
+    from limits import parse
+    from limits.storage import RedisStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    own = MovingWindowRateLimiter(RedisStorage(REDIS_URL, key_prefix=f"{namespace}:rl"))
+    limit = parse(item)
+    return limit.amount - own.get_window_stats(limit, *ids).remaining
+
+
+@pytest.mark.redis
+def test_a_request_s_windows_counted_in_one_pipeline_are_the_windows_limits_reads() -> None:
+    # gate/pipelined.py sends limits' own script under limits' own keys.
+    require_redis()
+    namespace = f"test-{uuid.uuid4().hex}"
+    limiter = make_rate_limiter(
+        limits="3/second;10/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
+    )
+    subjects = (Subject("account", "42"), Subject("device", "imei-9"))
+    for _ in range(2):
+        limiter.hit(*subjects)
+
+    assert _limits_own_view(namespace, "10/minute", "account", "42") == 2
+    assert _limits_own_view(namespace, "3/second", "device", "imei-9") == 2
+    limiter.hit(*subjects)
+    with pytest.raises(RateLimited) as refused:
+        limiter.hit(*subjects)
+    assert "3 per 1 second" in refused.value.detail
+    # every window is counted even past a full one, as before: the minute saw all four
+    assert _limits_own_view(namespace, "10/minute", "device", "imei-9") == 4
+
+
+@pytest.mark.redis
+def test_a_server_that_forgot_the_script_counts_each_hit_once() -> None:
+    import asyncio
+
+    import redis
+
+    require_redis()
+    namespace = f"test-{uuid.uuid4().hex}"
+    limiter = make_rate_limiter(
+        limits="5/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
+    )
+    server = redis.Redis.from_url(REDIS_URL)
+    server.script_flush()
+    limiter.hit(Subject("ip", "198.51.100.9"))
+    assert _limits_own_view(namespace, "5/minute", "ip", "198.51.100.9") == 1
+
+    server.script_flush()
+    asyncio.run(limiter.count(Subject("ip", "198.51.100.9")))
+    assert _limits_own_view(namespace, "5/minute", "ip", "198.51.100.9") == 2

@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from fairslot.errors import DomainError
+from fairslot.gate.pipelined import Hit, acquire_all, acquire_all_async
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ class Windows(Protocol):
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit of the identified subject against ``item``; False (not counted)
         when the window is already full."""
+        ...
+
+    def hit_all(self, hits: Sequence[Hit]) -> list[bool]:
+        """:meth:`hit` for each of ``hits`` (item, identifiers), at once where the store
+        allows it (one round trip to Redis)."""
         ...
 
 
@@ -87,6 +93,9 @@ class MemoryWindows:
                 return False
             hits.append(now)
             return True
+
+    def hit_all(self, hits: Sequence[Hit]) -> list[bool]:
+        return [self.hit(item, *ids) for item, ids in hits]
 
     def __len__(self) -> int:
         """How many subjects' windows are kept (for tests)."""
@@ -148,6 +157,7 @@ class RedisWindows:
         retry_after: float = 5.0,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         memory = fallback if fallback is not None else MemoryWindows(now=now)
         self._outage = Outage(memory, retry_after=retry_after, now=now)
@@ -163,6 +173,15 @@ class RedisWindows:
             except StorageError as exc:
                 self._outage.failed(exc)
         return self._outage.fallback.hit(item, *identifiers)
+
+    def hit_all(self, hits: Sequence[Hit]) -> list[bool]:
+        """Every hit in one pipeline (``gate/pipelined.py``)."""
+        if not self._outage.down:
+            try:
+                return acquire_all(self._storage, hits)
+            except self._storage.base_exceptions as exc:
+                self._outage.failed(StorageError(exc))
+        return self._outage.fallback.hit_all(hits)
 
 
 class AsyncRedisWindows:
@@ -197,6 +216,16 @@ class AsyncRedisWindows:
             except StorageError as exc:
                 self._outage.failed(exc)
         return self._outage.fallback.hit(item, *identifiers)
+
+    async def hit_all(self, hits: Sequence[Hit]) -> list[bool]:
+        """Every hit in one pipeline (``gate/pipelined.py``)."""
+        if not self._outage.down:
+            storage = self._limiter().storage
+            try:
+                return await acquire_all_async(storage, hits)
+            except storage.base_exceptions as exc:
+                self._outage.failed(StorageError(exc))
+        return self._outage.fallback.hit_all(hits)
 
     def _limiter(self) -> AsyncMovingWindowRateLimiter:
         loop = asyncio.get_running_loop()
@@ -234,12 +263,9 @@ class RateLimiter:
         """
         if not self._enabled:
             return
-        exceeded: list[RateLimitItem] = []
-        for subject in subjects:
-            for item in self._items:
-                if not self._windows.hit(item, subject.scope, subject.key):
-                    exceeded.append(item)
-        _refuse_past(exceeded)
+        hits = self._hits(subjects)
+        counted = self._windows.hit_all(hits)
+        _refuse_past([item for (item, _), ok in zip(hits, counted, strict=True) if not ok])
 
     @property
     def counts_on_loop(self) -> bool:
@@ -252,12 +278,13 @@ class RateLimiter:
         if self._on_loop is None or not self._enabled:
             self.hit(*subjects)
             return
-        exceeded: list[RateLimitItem] = []
-        for subject in subjects:
-            for item in self._items:
-                if not await self._on_loop.hit(item, subject.scope, subject.key):
-                    exceeded.append(item)
-        _refuse_past(exceeded)
+        hits = self._hits(subjects)
+        counted = await self._on_loop.hit_all(hits)
+        _refuse_past([item for (item, _), ok in zip(hits, counted, strict=True) if not ok])
+
+    def _hits(self, subjects: Sequence[Subject]) -> list[Hit]:
+        """Every window of every subject, subject by subject (the order of refusal)."""
+        return [(item, (s.scope, s.key)) for s in subjects for item in self._items]
 
 
 def _refuse_past(exceeded: list[RateLimitItem]) -> None:
