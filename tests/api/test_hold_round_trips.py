@@ -137,3 +137,26 @@ def test_a_hold_by_session_answers_the_slot_its_claim_took_as_a_read_back_would(
     assert [a.json()["slot_number"] for a in answers] == [1, 2]
     for answer in answers:
         assert answer.json() == _read_back(world, answer.json()["booking_id"])
+
+
+def test_a_hold_by_session_costs_what_a_hold_by_slot_costs(
+    client: TestClient, world: World, backend: str, clock: ManualClock
+) -> None:
+    # The session's first free slot comes with the place the release-batch check reads
+    # (availability/repository.py::FirstFree): no read of its own.
+    session = world.session(capacity=3)
+    who = person(client, world, "13800138004")
+    world.platform.records = RecordBuffer(
+        world.platform.engine, flush_ms=600_000, max_rows=1000, browse_window=timedelta(0)
+    )
+    clock.advance(timedelta(seconds=world.platform.settings.velocity_min_first_hold_seconds))
+
+    with statements(world.platform.engine) as seen:
+        held = hold(client, who, session_id=session.id)
+
+    assert held.status_code == 201, held.text
+    assert held.json()["slot_number"] == 1
+    assert len([s for s in seen if s.startswith("SELECT clinic_sessions.")]) == 1
+    assert not any("LEFT OUTER JOIN slots" in s for s in seen), "\n".join(seen)
+    assert len(seen) == (9 if backend == "postgresql" else 10), "\n".join(seen)
+    world.platform.records.close()

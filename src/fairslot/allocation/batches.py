@@ -210,7 +210,10 @@ def entry_for_hold(
     The place it reads (session, department, zone, draw or batch row) is kept for the
     rest of the transaction (``memo.remember_in_transaction``): the hold that follows
     recalls it rather than reading the session and department again."""
-    place = availability_repo.hold_place(db, slot_id=slot_id, session_id=session_id)
+    # By session, the session's first free slot comes with it (``bookings.first_free_slot``).
+    place = availability_repo.hold_place(
+        db, slot_id=slot_id, session_id=session_id, free_for=(now, ctx.channel_id or 0)
+    )
     if place is None:
         return None
     remember_in_transaction(db, hold_place_key(slot_id=slot_id, session_id=session_id), place)

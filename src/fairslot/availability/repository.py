@@ -283,15 +283,51 @@ def first_free_slot(
 
 
 @dataclass(frozen=True)
+class FirstFree:
+    """:func:`first_free_slot`'s answer for a channel at an instant, read with a hold's
+    place (one statement less for every hold by session)."""
+
+    now: datetime
+    channel_id: int
+    released: bool
+    slot_id: str | None
+
+
+@dataclass(frozen=True)
 class HoldPlace:
     """What a hold needs to know of where it lands, read in one statement: the session,
     its department, its hospital's time zone and the draw or release-batch row of its
-    department-day (None: first-come, or not yet made)."""
+    department-day (None: first-come, or not yet made); by session, when asked, the
+    session's first free slot (:class:`FirstFree`)."""
 
     session: ClinicSession
     department: Department
     timezone: str
     draw: Draw | None
+    first_free: FirstFree | None = None
+
+
+@cache
+def _hold_place_and_first_free() -> Select[ClinicSession, Department, str, Draw, bool, str]:
+    """:func:`_hold_place` by session, with what :func:`_first_free_slot` reads."""
+    now = _now()
+    first = (
+        select(Slot.id)
+        .where(
+            Slot.session_id == ClinicSession.id,
+            slot_free_on_sale(now=now, channel_id=bindparam("channel_id")),
+        )
+        .order_by(Slot.number)
+        .limit(1)
+        .correlate(ClinicSession)
+        .scalar_subquery()
+    )
+    released = and_(
+        ClinicSession.status == SessionStatus.ACTIVE,
+        ClinicSession.release_at <= now,
+        session_on_sale(),
+    )
+    return _hold_place(by_slot=False).add_columns(released.label("released"), first)
 
 
 @cache
@@ -317,10 +353,19 @@ def _hold_place(*, by_slot: bool) -> Select[ClinicSession, Department, str, Draw
 
 
 def hold_place(
-    db: Session, *, slot_id: str | None = None, session_id: int | None = None
+    db: Session,
+    *,
+    slot_id: str | None = None,
+    session_id: int | None = None,
+    free_for: tuple[datetime, int] | None = None,
 ) -> HoldPlace | None:
     """The place of a hold by slot (``slot_id``) or by session, whatever its state (the
-    caller checks the release gate); None when there is no such slot or session."""
+    caller checks the release gate); None when there is no such slot or session.
+
+    ``free_for``: (now, channel) — by session, read the session's first free slot for
+    that channel at that instant with it (:attr:`HoldPlace.first_free`)."""
+    if slot_id is None and free_for is not None:
+        return _hold_place_by_session_with_first_free(db, session_id=session_id, free_for=free_for)
     if slot_id is not None:
         row = db.execute(_hold_place(by_slot=True), {"slot_id": slot_id}).one_or_none()
     else:
@@ -328,6 +373,28 @@ def hold_place(
     if row is None:
         return None
     return HoldPlace(session=row[0], department=row[1], timezone=str(row[2]), draw=row[3])
+
+
+def _hold_place_by_session_with_first_free(
+    db: Session, *, session_id: int | None, free_for: tuple[datetime, int]
+) -> HoldPlace | None:
+    now, channel_id = free_for
+    row = db.execute(
+        _hold_place_and_first_free(),
+        {"session_id": session_id, "now": now, "channel_id": channel_id},
+    ).one_or_none()
+    if row is None:
+        return None
+    released = bool(row[4])
+    return HoldPlace(
+        session=row[0],
+        department=row[1],
+        timezone=str(row[2]),
+        draw=row[3],
+        first_free=FirstFree(
+            now=now, channel_id=channel_id, released=released, slot_id=row[5] if released else None
+        ),
+    )
 
 
 def slots_of_session(db: Session, session_id: int) -> Sequence[Slot]:

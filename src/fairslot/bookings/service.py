@@ -325,10 +325,19 @@ def _patient_key(db: Session, booking: Booking) -> str:
 
 
 def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: int) -> str:
-    """The lowest-numbered slot a channel could hold now in a released session."""
-    released, slot_id = availability.first_free_slot(
-        db, session_id=session_id, now=now, channel_id=channel_id
+    """The lowest-numbered slot a channel could hold now in a released session: recalled
+    when the release-batch check read it with the hold's place in this transaction, for
+    this channel at this instant (``allocation/batches.py::entry_for_hold``)."""
+    place: availability.HoldPlace | None = recall_in_transaction(
+        db, hold_place_key(slot_id=None, session_id=session_id)
     )
+    known = place.first_free if place is not None else None
+    if known is not None and known.now == now and known.channel_id == channel_id:
+        released, slot_id = known.released, known.slot_id
+    else:
+        released, slot_id = availability.first_free_slot(
+            db, session_id=session_id, now=now, channel_id=channel_id
+        )
     if not released:
         raise NotFound("No such session is open for booking.", code="session_not_found")
     if slot_id is None:
