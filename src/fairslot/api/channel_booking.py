@@ -17,7 +17,16 @@ from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.screened import ScreenedCaller
 from fairslot.alternatives.service import AlternativesMemo, KnownPatient
 from fairslot.api.booking_views import booking_view, held_view
-from fairslot.api.deps import ChannelDep, ContextDep, DbDep, PlatformDep, done, for_account, gate
+from fairslot.api.deps import (
+    ChannelDep,
+    ContextDep,
+    DbDep,
+    PlatformDep,
+    done,
+    for_account,
+    gate,
+    in_one_trip,
+)
 from fairslot.api.localtime import local
 from fairslot.audit.service import PendingRecord
 from fairslot.availability import recall
@@ -101,11 +110,18 @@ def released(
         }
     },
 )
-def create_hold(
+async def create_hold(
     body: HoldRequest, request: Request, db: DbDep, platform: PlatformDep, ctx: ContextDep
 ) -> BookingView | JSONResponse:
     """Hold a released slot (201), or, in a release batch's window, enter the batch (202:
     the same gate, rules and one chance per patient; the draw decides, not arrival)."""
+    return await in_one_trip(hold_work, body, request, db, platform, ctx)
+
+
+def hold_work(
+    body: HoldRequest, request: Request, db: Session, platform: Platform, ctx: RequestContext
+) -> BookingView | JSONResponse:
+    """:func:`create_hold`'s work, in a worker thread (the FHIR ``$hold`` calls it too)."""
     now = platform.clock.now()
     ctx = for_account(request, platform, ctx, body.account_id)
     pending = PendingRecord(
@@ -221,7 +237,7 @@ def _batch_entry(
 
 
 @router.post("/bookings/{booking_id}/confirm", response_model=BookingView)
-def confirm_booking(
+async def confirm_booking(
     booking_id: str,
     body: ConfirmRequest,
     request: Request,
@@ -229,6 +245,18 @@ def confirm_booking(
     platform: PlatformDep,
     ctx: ContextDep,
 ) -> BookingView:
+    return await in_one_trip(confirm_work, booking_id, body, request, db, platform, ctx)
+
+
+def confirm_work(
+    booking_id: str,
+    body: ConfirmRequest,
+    request: Request,
+    db: Session,
+    platform: Platform,
+    ctx: RequestContext,
+) -> BookingView:
+    """:func:`confirm_booking`'s work, in a worker thread (the FHIR ``$book`` calls it)."""
     now = platform.clock.now()
     ctx = for_account(request, platform, ctx, body.account_id)
     request.state.audit = pending = PendingRecord(

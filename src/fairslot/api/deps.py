@@ -7,11 +7,12 @@ when it raises. Services only flush.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Annotated, TypeVar
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -53,33 +54,72 @@ async def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_db(request: Request, platform: PlatformDep) -> Iterator[Session]:
+async def get_db(request: Request, platform: PlatformDep) -> AsyncIterator[Session]:
     """The request's session; commits what the endpoint left uncommitted, or rolls back
     and records the refusal.
 
-    A sync generator (two trips to the thread pool), not an ``async`` one: a refused
-    request leaves its endpoint with its connection, and an async teardown would then wait
-    for a pool thread while holding it — with every thread waiting for a connection, no
-    request could finish (measured: 200 concurrent holds on SQLite, 503s after the pool
-    timeout instead of 409s in 3.5 s).
+    ``async``: making a session does no I/O, and neither does closing one whose endpoint
+    committed its work (:func:`done`) with no record left to write — the usual end — so
+    both happen on the event loop: two trips to the thread pool less per request than a
+    sync generator dependency makes. Any end that talks to the database (a refusal's
+    rollback and record, an uncommitted transaction) runs in a worker thread of its own,
+    outside the pool's limit (a fresh limiter, as FastAPI's own teardown of a sync
+    dependency): a refused request leaves its endpoint with its connection, and waiting
+    for a pool thread while holding it would let every thread wait for a connection
+    (measured: 200 concurrent holds on SQLite, 503s after the pool timeout instead of
+    409s in 3.5 s).
     """
     session = platform.sessions()
     try:
         yield session
+    except BaseException as exc:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(
+                _end_refused, request, session, exc, platform, limiter=CapacityLimiter(1)
+            )
+        raise
+    if getattr(request.state, "audit", None) is None and not session.in_transaction():
+        session.close()
+        return
+    with CancelScope(shield=True):
+        await to_thread.run_sync(_end_ok, request, session, platform, limiter=CapacityLimiter(1))
+
+
+def _end_ok(request: Request, session: Session, platform: Platform) -> None:
+    """Commit what the endpoint left, with its request record."""
+    try:
         pending = getattr(request.state, "audit", None)
         if pending is not None:
             audit.write(session, pending=pending, outcome="ok", buffer=platform.records)
         session.commit()
-    except DomainError as exc:
-        if not exc.keep_changes:
-            session.rollback()
-        _record_refusal(request, session, exc, buffer=platform.records)
-        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _end_refused(
+    request: Request, session: Session, exc: BaseException, platform: Platform
+) -> None:
+    """Roll back (unless the refusal keeps its changes) and record a refusal."""
+    try:
+        if isinstance(exc, DomainError):
+            if not exc.keep_changes:
+                session.rollback()
+            _record_refusal(request, session, exc, buffer=platform.records)
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def in_one_trip(work: Callable[..., T], *args: object) -> T:
+    """Run an endpoint's work in one trip to the thread pool (limited as FastAPI limits a
+    plain ``def`` endpoint). The hot endpoints (hold, confirm) are ``async`` around it:
+    FastAPI then validates their answer on the event loop, where a plain ``def`` endpoint
+    would go to the pool once more for that (``fastapi/routing.py::serialize_response``)."""
+    return await run_in_threadpool(work, *args)
 
 
 def commit(request: Request, db: Session) -> None:

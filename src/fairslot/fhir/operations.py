@@ -1,10 +1,11 @@
 """The IHE ITI Scheduling operations: ``Appointment/$find`` (ITI-115), ``$hold``
 (ITI-116) and ``$book`` (ITI-117).
 
-Each one calls the JSON API's own endpoint function — ``get_availability``,
-``create_hold``, ``confirm_booking``, ``cancel_booking`` in ``api/channel_booking.py``
-— so the release gate, the real-name rules, the blacklist and velocity gate, the rate
-limits, the ledger and the waitlist apply exactly as they do to ``/v1/``. What is left
+Each one calls the JSON API's own endpoint's work — ``get_availability``,
+``hold_work`` (``create_hold``'s), ``confirm_work`` (``confirm_booking``'s),
+``cancel_booking`` in ``api/channel_booking.py`` — so the release gate, the real-name
+rules, the blacklist and velocity gate, the rate limits, the ledger and the waitlist
+apply exactly as they do to ``/v1/``. What is left
 here is translation: Parameters in, Bundles of Appointments out.
 """
 
@@ -245,7 +246,7 @@ def hold(
         slot_id=chosen.slot_id,
         session_id=chosen.session_id,
     )
-    view = channel_booking.create_hold(request_body, request, db, platform, ctx)
+    view = channel_booking.hold_work(request_body, request, db, platform, ctx)
     if isinstance(view, JSONResponse):
         return _batch_entry(request, view)
     held = appointment(db, view)
@@ -320,7 +321,7 @@ def book(
         payment_account=inputs.text("payment-account", required=True),
         payment_reference=inputs.text("payment-reference", required=True),
     )
-    view = channel_booking.confirm_booking(booking_id[:36], confirm, request, db, platform, ctx)
+    view = channel_booking.confirm_work(booking_id[:36], confirm, request, db, platform, ctx)
     return respond(collection(request, [appointment(db, view)]))
 
 
