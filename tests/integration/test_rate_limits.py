@@ -194,3 +194,26 @@ def test_a_server_that_forgot_the_script_counts_each_hit_once() -> None:
     server.script_flush()
     asyncio.run(limiter.count(Subject("ip", "198.51.100.9")))
     assert _limits_own_view(namespace, "5/minute", "ip", "198.51.100.9") == 2
+
+
+@pytest.mark.redis
+def test_the_app_closes_its_redis_clients_when_it_stops(database_url: str) -> None:
+    import redis
+
+    require_redis()
+    namespace = f"test-{uuid.uuid4().hex}"
+    settings = load_settings(
+        database_url=database_url, redis_url=REDIS_URL, redis_namespace=namespace
+    )
+    server = redis.Redis.from_url(REDIS_URL)
+
+    def ours() -> list[dict[str, object]]:
+        return [c for c in server.client_list() if c.get("name") == f"{namespace}:rl"]
+
+    with TestClient(create_app(bootstrap(settings))) as client:
+        limiter = client.app.state.platform.limiter  # type: ignore[attr-defined]
+        client.portal.call(limiter.count, Subject("device", "d-1"))  # on the app's loop
+        limiter.hit(Subject("device", "d-2"))  # as from a worker thread
+        assert ours(), "the app's connections carry the windows' prefix as their name"
+
+    assert ours() == []

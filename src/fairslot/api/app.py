@@ -110,10 +110,15 @@ class BodyLimit:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # Shutting down: write the request records still waiting for their batch.
-    records = app.state.platform.records
+    platform = app.state.platform
+    records = platform.records
     if records is not None:
         records.close()
     app.state.lane_reader.stop()  # the sold-out lane's thread
+    # The rate limits' Redis clients (the sign-in code's too, if the pages made them).
+    limiters = [platform.limiter, *platform.extras.get("signin_limiters", ())]
+    for limiter in limiters:
+        await limiter.aclose()
 
 
 def create_app(platform: Platform) -> FastAPI:

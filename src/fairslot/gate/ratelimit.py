@@ -16,8 +16,9 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
+import redis
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage as AsyncRedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindowRateLimiter
@@ -174,6 +175,11 @@ class RedisWindows:
                 self._outage.failed(exc)
         return self._outage.fallback.hit(item, *identifiers)
 
+    def close(self) -> None:
+        """Close the client's connections (the process is stopping)."""
+        client: redis.Redis = cast("redis.Redis", self._storage.get_connection())
+        client.close()
+
     def hit_all(self, hits: Sequence[Hit]) -> list[bool]:
         """Every hit in one pipeline (``gate/pipelined.py``)."""
         if not self._outage.down:
@@ -227,6 +233,15 @@ class AsyncRedisWindows:
                 self._outage.failed(StorageError(exc))
         return self._outage.fallback.hit_all(hits)
 
+    async def aclose(self) -> None:
+        """Close this event loop's client, if it made one (the app's lifespan, at
+        shutdown: its connections belong to this loop)."""
+        limiter = self._limiters.pop(asyncio.get_running_loop(), None)
+        if limiter is not None:
+            # limits' redis-py bridge (implementation="redispy", make_rate_limiter)
+            bridge: Any = cast(AsyncRedisStorage, limiter.storage).bridge
+            await bridge.get_connection().aclose()
+
     def _limiter(self) -> AsyncMovingWindowRateLimiter:
         loop = asyncio.get_running_loop()
         found = self._limiters.get(loop)
@@ -267,6 +282,14 @@ class RateLimiter:
         counted = self._windows.hit_all(hits)
         _refuse_past([item for (item, _), ok in zip(hits, counted, strict=True) if not ok])
 
+    async def aclose(self) -> None:
+        """Close the Redis clients of these windows: the event loop's and the worker
+        threads' (the app's lifespan, at shutdown; nothing to close in memory)."""
+        if self._on_loop is not None:
+            await self._on_loop.aclose()
+        if isinstance(self._windows, RedisWindows):
+            self._windows.close()
+
     @property
     def counts_on_loop(self) -> bool:
         """Whether :meth:`count` may be awaited on the event loop: in-memory windows, or
@@ -305,30 +328,22 @@ def make_rate_limiter(
         return RateLimiter(limits=limits, windows=MemoryWindows(), enabled=enabled)
     prefix, url = f"{namespace}:rl", redis_url
     fallback = MemoryWindows()
+    # a hung Redis must not hold a request longer than a lost one; the connections are
+    # named after the windows' prefix (``CLIENT LIST`` shows whose they are)
+    options: dict[str, Any] = {
+        "key_prefix": prefix,
+        "wrap_exceptions": True,
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+        "client_name": prefix,
+    }
 
     def on_loop() -> AsyncRedisStorage:
-        return AsyncRedisStorage(
-            f"async+{url}",
-            implementation="redispy",
-            key_prefix=prefix,
-            wrap_exceptions=True,
-            socket_connect_timeout=0.5,
-            socket_timeout=0.5,
-        )
+        return AsyncRedisStorage(f"async+{url}", implementation="redispy", **options)
 
     return RateLimiter(
         limits=limits,
-        windows=RedisWindows(
-            RedisStorage(
-                url,
-                key_prefix=prefix,
-                wrap_exceptions=True,
-                # a hung Redis must not hold a request longer than a lost one
-                socket_connect_timeout=0.5,
-                socket_timeout=0.5,
-            ),
-            fallback=fallback,
-        ),
+        windows=RedisWindows(RedisStorage(url, **options), fallback=fallback),
         enabled=enabled,
         on_loop=AsyncRedisWindows(on_loop, fallback=fallback),
     )
