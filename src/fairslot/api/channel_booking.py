@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from fairslot.allocation import batch_views, batches
 from fairslot.allocation.batch_schemas import BatchEntryView
@@ -25,7 +26,6 @@ from fairslot.api.deps import (
     done,
     for_account,
     gate,
-    in_one_trip,
 )
 from fairslot.api.localtime import local
 from fairslot.audit.service import PendingRecord
@@ -115,7 +115,9 @@ async def create_hold(
 ) -> BookingView | JSONResponse:
     """Hold a released slot (201), or, in a release batch's window, enter the batch (202:
     the same gate, rules and one chance per patient; the draw decides, not arrival)."""
-    return await in_one_trip(hold_work, body, request, db, platform, ctx)
+    # One trip to the thread pool for the whole hold; FastAPI then validates the answer
+    # on the event loop (a plain ``def`` endpoint goes to the pool again for that).
+    return await run_in_threadpool(hold_work, body, request, db, platform, ctx)
 
 
 def hold_work(
@@ -245,7 +247,8 @@ async def confirm_booking(
     platform: PlatformDep,
     ctx: ContextDep,
 ) -> BookingView:
-    return await in_one_trip(confirm_work, booking_id, body, request, db, platform, ctx)
+    # As create_hold: one trip to the thread pool.
+    return await run_in_threadpool(confirm_work, booking_id, body, request, db, platform, ctx)
 
 
 def confirm_work(

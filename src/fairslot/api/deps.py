@@ -7,7 +7,7 @@ when it raises. Services only flush.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Annotated, TypeVar
@@ -112,14 +112,6 @@ def _end_refused(
             session.rollback()
     finally:
         session.close()
-
-
-async def in_one_trip(work: Callable[..., T], *args: object) -> T:
-    """Run an endpoint's work in one trip to the thread pool (limited as FastAPI limits a
-    plain ``def`` endpoint). The hot endpoints (hold, confirm) are ``async`` around it:
-    FastAPI then validates their answer on the event loop, where a plain ``def`` endpoint
-    would go to the pool once more for that (``fastapi/routing.py::serialize_response``)."""
-    return await run_in_threadpool(work, *args)
 
 
 def commit(request: Request, db: Session) -> None:

@@ -29,17 +29,21 @@ from redis.exceptions import NoScriptError
 Hit = tuple[RateLimitItem, tuple[str, ...]]
 
 
-def _arguments(bridge: Any, hits: Sequence[Hit]) -> list[tuple[str, list[object]]]:
+def _arguments(store: Any, hits: Sequence[Hit]) -> list[tuple[str, list[object]]]:
+    """Each hit's key and arguments, as ``limits``' ``acquire_entry`` passes them."""
     now = time.time()
     return [
-        (bridge.prefixed_key(item.key_for(*ids)), [now, item.amount, item.get_expiry(), 1])
+        (store.prefixed_key(item.key_for(*ids)), [now, item.amount, item.get_expiry(), 1])
         for item, ids in hits
     ]
 
 
-def _queue(pipe: Any, sha: str, calls: list[tuple[str, list[object]]]) -> None:
+def _pipeline(client: Any, sha: str, calls: list[tuple[str, list[object]]]) -> Any:
+    """A pipeline (not a transaction) with one ``EVALSHA`` per hit, not yet sent."""
+    pipe = client.pipeline(transaction=False)
     for key, args in calls:
         pipe.evalsha(sha, 1, key, *args)
+    return pipe
 
 
 def _unknown(results: list[object]) -> bool:
@@ -55,30 +59,22 @@ def _answers(results: list[object]) -> list[bool]:
 
 def acquire_all(storage: Any, hits: Sequence[Hit]) -> list[bool]:
     """Whether each hit was counted (``limits.storage.RedisStorage``, synchronous)."""
-    script = storage.lua_acquire_moving_window
-    client = storage.get_connection()
+    script, client = storage.lua_acquire_moving_window, storage.get_connection()
     calls = _arguments(storage, hits)
-    for attempt in (1, 2):
-        pipe = client.pipeline(transaction=False)
-        _queue(pipe, script.sha, calls)
-        results = pipe.execute(raise_on_error=False)
-        if not _unknown(results) or attempt == 2:
-            return _answers(results)
+    results = _pipeline(client, script.sha, calls).execute(raise_on_error=False)
+    if _unknown(results):
         script.sha = client.script_load(script.script)
-    raise AssertionError("unreachable")  # pragma: no cover
+        results = _pipeline(client, script.sha, calls).execute(raise_on_error=False)
+    return _answers(results)
 
 
 async def acquire_all_async(storage: Any, hits: Sequence[Hit]) -> list[bool]:
     """:func:`acquire_all` for ``limits.aio.storage.RedisStorage`` (redis-py asyncio)."""
     bridge = storage.bridge
-    script = bridge.lua_acquire_moving_window
-    client = bridge.get_connection()
+    script, client = bridge.lua_acquire_moving_window, bridge.get_connection()
     calls = _arguments(bridge, hits)
-    for attempt in (1, 2):
-        pipe = client.pipeline(transaction=False)
-        _queue(pipe, script.sha, calls)
-        results = await pipe.execute(raise_on_error=False)
-        if not _unknown(results) or attempt == 2:
-            return _answers(results)
+    results = await _pipeline(client, script.sha, calls).execute(raise_on_error=False)
+    if _unknown(results):
         script.sha = await client.script_load(script.script)
-    raise AssertionError("unreachable")  # pragma: no cover
+        results = await _pipeline(client, script.sha, calls).execute(raise_on_error=False)
+    return _answers(results)

@@ -21,7 +21,6 @@ from typing import Any, Protocol, cast
 import redis
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage as AsyncRedisStorage
-from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -209,24 +208,16 @@ class AsyncRedisWindows:
         retry_after: float = 5.0,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._storage = storage
+        self._make_storage = storage
         self._outage = Outage(fallback, retry_after=retry_after, now=now)
-        self._limiters: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, AsyncMovingWindowRateLimiter
-        ] = weakref.WeakKeyDictionary()
-
-    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        if not self._outage.down:
-            try:
-                return await self._limiter().hit(item, *identifiers)
-            except StorageError as exc:
-                self._outage.failed(exc)
-        return self._outage.fallback.hit(item, *identifiers)
+        self._storages: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStorage] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def hit_all(self, hits: Sequence[Hit]) -> list[bool]:
         """Every hit in one pipeline (``gate/pipelined.py``)."""
         if not self._outage.down:
-            storage = self._limiter().storage
+            storage = self._storage()
             try:
                 return await acquire_all_async(storage, hits)
             except storage.base_exceptions as exc:
@@ -236,17 +227,18 @@ class AsyncRedisWindows:
     async def aclose(self) -> None:
         """Close this event loop's client, if it made one (the app's lifespan, at
         shutdown: its connections belong to this loop)."""
-        limiter = self._limiters.pop(asyncio.get_running_loop(), None)
-        if limiter is not None:
+        storage = self._storages.pop(asyncio.get_running_loop(), None)
+        if storage is not None:
             # limits' redis-py bridge (implementation="redispy", make_rate_limiter)
-            bridge: Any = cast(AsyncRedisStorage, limiter.storage).bridge
+            bridge: Any = storage.bridge
             await bridge.get_connection().aclose()
 
-    def _limiter(self) -> AsyncMovingWindowRateLimiter:
+    def _storage(self) -> AsyncRedisStorage:
+        """This event loop's storage (made on its first hit)."""
         loop = asyncio.get_running_loop()
-        found = self._limiters.get(loop)
+        found = self._storages.get(loop)
         if found is None:
-            found = self._limiters[loop] = AsyncMovingWindowRateLimiter(self._storage())
+            found = self._storages[loop] = self._make_storage()
         return found
 
 
