@@ -15,25 +15,43 @@ from fairslot.allocation.models import Draw, Intent
 from fairslot.allocation.states import AllocationMode
 from fairslot.bookings import service as bookings
 from fairslot.bookings.models import Booking
-from fairslot.hospitals.models import Department
+from fairslot.hospitals.models import Department, Doctor, DoctorTitle
 from fairslot.patients.models import Account, Patient
 from fairslot.schedules.models import ClinicSession
 
 
 def batch_department(world: World, *, override: AllocationMode | None = None) -> Department:
     """A department the hospital put in release-batch mode (the override, audited)."""
-    department = world.department_()
-    create_doctor(world.db, hospital=world.hospital, department=department)
+    return _batch_department(world, override=override)[0]
+
+
+def alike_batch_department(world: World) -> tuple[Department, Doctor]:
+    """A release-batch department of the world's specialty with a doctor of the world's
+    doctor's title: its sessions are alternatives to the world's, once on sale."""
+    return _batch_department(world, title=world.doctor.title, specialty=world.department.specialty)
+
+
+def _batch_department(
+    world: World,
+    *,
+    override: AllocationMode | None = None,
+    title: DoctorTitle | None = None,
+    **department: object,
+) -> tuple[Department, Doctor]:
+    made = world.department_(**department)
+    doctor = create_doctor(
+        world.db, hospital=world.hospital, department=made, **({"title": title} if title else {})
+    )
     modes.override(
         world.db,
-        department_id=department.id,
+        department_id=made.id,
         hospital_id=world.hospital.id,
         mode=override or AllocationMode.RELEASE_BATCH,
         actor=f"hospital:{world.hospital.code}",
         now=world.now(),
     )
     world.db.commit()
-    return department
+    return made, doctor
 
 
 def seeded(rng: random.Random):  # type: ignore[no-untyped-def]

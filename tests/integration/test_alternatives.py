@@ -9,13 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from factories.batches import open_batch
+from factories.batches import alike_batch_department, open_batch
 from factories.bookings import hold
 from factories.demand import create_channel
 from factories.supply import create_department, create_doctor, create_hospital, import_session
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
-from fairslot.allocation import modes
-from fairslot.allocation.states import AllocationMode
 from fairslot.alternatives import repository as alternatives_repo
 from fairslot.alternatives import service as alternatives
 from fairslot.alternatives.schemas import AlternativeView
@@ -245,18 +243,7 @@ def test_a_session_whose_release_batch_is_pending_is_not_offered(world: World) -
     # Whether a candidate is on sale is asked once per session, not per slot
     # (alternatives/repository.py): its free slots do not make it an alternative.
     wanted = push(world, capacity=1)
-    batch_mode = world.department_(specialty=world.department.specialty)
-    doctor = create_doctor(
-        world.db, hospital=world.hospital, department=batch_mode, title=world.doctor.title
-    )
-    modes.override(
-        world.db,
-        department_id=batch_mode.id,
-        hospital_id=world.hospital.id,
-        mode=AllocationMode.RELEASE_BATCH,
-        actor=f"hospital:{world.hospital.code}",
-        now=world.now(),
-    )
+    batch_mode, doctor = alike_batch_department(world)
     pending = push(world, department=batch_mode, doctor=doctor, day=RELEASED_DAY + DAY)
     open_batch(world, pending, rng=random.Random(7))
     first_come = push(world, day=RELEASED_DAY + 2 * DAY)

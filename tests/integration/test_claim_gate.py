@@ -12,12 +12,10 @@ import random
 
 import pytest
 
-from factories.batches import open_batch
+from factories.batches import alike_batch_department, open_batch
 from factories.bookings import hold
-from factories.supply import create_doctor, import_session
+from factories.supply import import_session
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
-from fairslot.allocation import modes
-from fairslot.allocation.states import AllocationMode
 from fairslot.bookings import repository as repo
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
@@ -92,16 +90,7 @@ def test_unreleased_closed_and_withdrawn_sessions_are_refused_either_way(world: 
 
 
 def test_a_session_whose_release_batch_is_pending_is_refused_either_way(world: World) -> None:
-    department = world.department_(specialty=world.department.specialty)
-    doctor = create_doctor(world.db, hospital=world.hospital, department=department)
-    modes.override(
-        world.db,
-        department_id=department.id,
-        hospital_id=world.hospital.id,
-        mode=AllocationMode.RELEASE_BATCH,
-        actor=f"hospital:{world.hospital.code}",
-        now=world.now(),
-    )
+    department, doctor = alike_batch_department(world)
     pending = push(world, department=department, doctor=doctor)
     open_batch(world, pending, rng=random.Random(7))
     on_sale = push(world)

@@ -14,7 +14,7 @@ from fairslot.api.app import create_app
 from fairslot.audit.models import RequestRecord
 from fairslot.bootstrap import bootstrap
 from fairslot.config import load_settings
-from fairslot.gate.ratelimit import RateLimited, Subject, make_rate_limiter
+from fairslot.gate.ratelimit import RateLimited, RateLimiter, Subject, make_rate_limiter
 
 REDIS_URL = os.environ.get("FAIRSLOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -50,16 +50,20 @@ def test_layered_limits_refuse_a_burst_before_the_minute_is_used() -> None:
         limiter.hit(Subject("ip", "198.51.100.7"))
 
 
+def shared(limits: str, namespace: str) -> RateLimiter:
+    """A limiter on the test's Redis, in a namespace of the test's own."""
+    require_redis()
+    return make_rate_limiter(limits=limits, redis_url=REDIS_URL, enabled=True, namespace=namespace)
+
+
+def fresh_namespace() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
 @pytest.mark.redis
 def test_redis_shares_the_counters_between_worker_processes() -> None:
-    require_redis()
-    namespace = f"test-{uuid.uuid4().hex}"
-    first = make_rate_limiter(
-        limits="10/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
-    )
-    second = make_rate_limiter(
-        limits="10/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
-    )
+    namespace = fresh_namespace()
+    first, second = shared("10/minute", namespace), shared("10/minute", namespace)
     for _ in range(5):
         first.hit(Subject("account", "42"))
         second.hit(Subject("account", "42"))
@@ -130,7 +134,7 @@ def test_the_platform_uses_redis_when_configured(database_url: str) -> None:
         database_url=database_url,
         redis_url=REDIS_URL,
         rate_limits="3/minute",
-        redis_namespace=f"t-{uuid.uuid4().hex}",
+        redis_namespace=fresh_namespace(),
     )
     one, two = bootstrap(settings), bootstrap(settings)
     one.limiter.hit(Subject("ip", "192.0.2.1"))
@@ -156,11 +160,8 @@ def _limits_own_view(namespace: str, item: str, *ids: str) -> int:
 @pytest.mark.redis
 def test_a_request_s_windows_counted_in_one_pipeline_are_the_windows_limits_reads() -> None:
     # gate/pipelined.py sends limits' own script under limits' own keys.
-    require_redis()
-    namespace = f"test-{uuid.uuid4().hex}"
-    limiter = make_rate_limiter(
-        limits="3/second;10/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
-    )
+    namespace = fresh_namespace()
+    limiter = shared("3/second;10/minute", namespace)
     subjects = (Subject("account", "42"), Subject("device", "imei-9"))
     for _ in range(2):
         limiter.hit(*subjects)
@@ -181,11 +182,8 @@ def test_a_server_that_forgot_the_script_counts_each_hit_once() -> None:
 
     import redis
 
-    require_redis()
-    namespace = f"test-{uuid.uuid4().hex}"
-    limiter = make_rate_limiter(
-        limits="5/minute", redis_url=REDIS_URL, enabled=True, namespace=namespace
-    )
+    namespace = fresh_namespace()
+    limiter = shared("5/minute", namespace)
     server = redis.Redis.from_url(REDIS_URL)
     server.script_flush()
     limiter.hit(Subject("ip", "198.51.100.9"))
@@ -201,7 +199,7 @@ def test_the_app_closes_its_redis_clients_when_it_stops(database_url: str) -> No
     import redis
 
     require_redis()
-    namespace = f"test-{uuid.uuid4().hex}"
+    namespace = fresh_namespace()
     settings = load_settings(
         database_url=database_url, redis_url=REDIS_URL, redis_namespace=namespace
     )
