@@ -235,14 +235,19 @@ def free_slots(
     )
 
 
+def released_on_sale(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """``ClinicSession`` is active, released by ``now`` and on sale (a channel may hold
+    it): what a hold by session asks before its first free slot."""
+    return and_(
+        ClinicSession.status == SessionStatus.ACTIVE,
+        ClinicSession.release_at <= now,
+        session_on_sale(),
+    )
+
+
 def released_session(db: Session, *, session_id: int, now: datetime) -> ClinicSession | None:
     return db.scalars(
-        select(ClinicSession).where(
-            ClinicSession.id == session_id,
-            ClinicSession.status == SessionStatus.ACTIVE,
-            ClinicSession.release_at <= now,
-            session_on_sale(),
-        )
+        select(ClinicSession).where(ClinicSession.id == session_id, released_on_sale(now))
     ).one_or_none()
 
 
@@ -253,12 +258,7 @@ def _first_free_slot() -> Select[int, str]:
     return (
         select(ClinicSession.id, Slot.id)
         .outerjoin(Slot, and_(Slot.session_id == ClinicSession.id, free))
-        .where(
-            ClinicSession.id == bindparam("session_id"),
-            ClinicSession.status == SessionStatus.ACTIVE,
-            ClinicSession.release_at <= now,
-            session_on_sale(),
-        )
+        .where(ClinicSession.id == bindparam("session_id"), released_on_sale(now))
         .order_by(Slot.number.is_(None), Slot.number)
         .limit(1)
     )
@@ -322,12 +322,7 @@ def _hold_place_and_first_free() -> Select[ClinicSession, Department, str, Draw,
         .correlate(ClinicSession)
         .scalar_subquery()
     )
-    released = and_(
-        ClinicSession.status == SessionStatus.ACTIVE,
-        ClinicSession.release_at <= now,
-        session_on_sale(),
-    )
-    return _hold_place(by_slot=False).add_columns(released.label("released"), first)
+    return _hold_place(by_slot=False).add_columns(released_on_sale(now).label("released"), first)
 
 
 @cache
