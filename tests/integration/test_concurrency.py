@@ -24,15 +24,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import Index, func, select, text, update
+from sqlalchemy import Index, func, select, text, true
 from sqlalchemy.orm import Session
 
 from factories.pool_checks import BOOKING_HISTORIES, SLOT_OCCUPANT, assert_no_hold_while_cooling
 from factories.supply import create_doctor, import_session
 from factories.world import RELEASED_DAY, World, make_world
+from fairslot.bookings import hold_statement, transitions
 from fairslot.bookings import repository as booking_repo
 from fairslot.bookings import service as bookings
-from fairslot.bookings import transitions
 from fairslot.bookings.models import Booking
 from fairslot.bookings.policy import booking_policy
 from fairslot.bookings.states import OCCUPYING, BookingStatus
@@ -228,28 +228,23 @@ def occupying_bookings(db: Session, **where: object) -> list[Booking]:
 # -- layers removed on purpose ---------------------------------------------------------
 
 
-def unguarded_claim(
-    db: Session,
-    *,
-    channel_id: int,
-    now: dt.datetime,
-    hold_until: dt.datetime,
-    slot_id: str | None = None,
-    session_id: int | None = None,
-) -> booking_repo.Claimed:
-    """``claim_slot`` with its compare-and-set taken away: it takes any slot (the
-    ``released`` entry is still marked once, as the real claim marks it)."""
-    assert slot_id is not None
-    first = booking_repo.mark_release_logged(db, slot_id=slot_id)
-    db.execute(
-        update(Slot)
-        .where(Slot.id == slot_id)
-        .values(state=SlotState.HELD, hold_expires_at=hold_until, reopen_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    return booking_repo.Claimed(
-        slot_id=slot_id, was=SlotState.OPEN, reopen_at=None, release_logged=not first
-    )
+@pytest.fixture
+def unguarded_claim(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The claim with its compare-and-set taken away: it takes the slot it is asked for
+    whatever its state (the ``released`` entry is still written once, from the slot's
+    old ``release_logged``). The claim's statements are built once, so they are built
+    again without the guard, and again with it afterwards."""
+
+    def forget() -> None:
+        booking_repo.claim_statement.cache_clear()
+        booking_repo._pick_statement.cache_clear()
+        hold_statement.statement.cache_clear()
+
+    forget()
+    monkeypatch.setattr(booking_repo, "_claimable", lambda now, session=None: true())
+    yield
+    monkeypatch.undo()
+    forget()
 
 
 @pytest.fixture
@@ -328,9 +323,8 @@ def test_the_compare_and_set_claim_alone_lets_one_hold_through(
 
 
 def test_the_unique_index_alone_lets_one_hold_through_when_the_claim_takes_any_slot(
-    world: World, backend: str, monkeypatch: pytest.MonkeyPatch
+    world: World, backend: str, unguarded_claim: None
 ) -> None:
-    monkeypatch.setattr(booking_repo, "claim_slot", unguarded_claim)
 
     slot_id, tally = race_for_one_slot(world)
 

@@ -98,19 +98,8 @@ def book_slot(
         _expire_own_hold(db, booking_id=booking_id, now=now, policy=policy, rng=rng)
 
     channel_id = ctx.channel_id or 0
-    hold_until = now + timedelta(minutes=policy.hold_minutes)
-    claimed = repo.claim_slot(
-        db,
-        slot_id=slot_id,
-        session_id=session.id if slot_id is None else None,
-        channel_id=channel_id,
-        now=now,
-        hold_until=hold_until,
-    )
-    if claimed is None:
-        raise slot_taken() if slot_id is not None else session_full()
     booking = Booking(
-        slot_id=claimed.slot_id,
+        slot_id=slot_id,  # by session: the slot the claim takes
         session_id=session.id,
         department_id=session.department_id,
         session_date=session.session_date,
@@ -119,7 +108,7 @@ def book_slot(
         channel_id=channel_id,
         status=BookingStatus.HELD,
         held_at=now,
-        expires_at=hold_until,
+        expires_at=now + timedelta(minutes=policy.hold_minutes),
         device_key=ctx.device_key,
         ip_key=ctx.ip_key,
         ip_label=ctx.ip_label,
@@ -127,21 +116,20 @@ def book_slot(
         user_agent=ctx.user_agent,
     )
     try:
-        repo.insert_booking(db, booking)
+        claimed = transitions.claim_and_hold(
+            db, booking=booking, session=session, patient_key=patient.id_hash, now=now,
+            ctx=ctx, by_session=slot_id is None,
+        )  # fmt: skip
     except IntegrityError as exc:
         # The partial unique indexes caught a race the checks above could not see.
         raise StateConflict(
             "This slot or this patient's department-day was just taken by another request.",
             code="booking_conflict",
         ) from exc
+    if claimed is None:
+        raise slot_taken() if slot_id is not None else session_full()
     # The hold's answer shows the slot as the claim returned it (``service.new_hold``).
     remember_in_transaction(db, claimed_key(booking.id), claimed)
-    # The ledger rows the claim made due, then the hold's own: one multi-row INSERT,
-    # numbered in this order.
-    transitions.record_claim_and_hold(
-        db, claimed=claimed, session=session, booking=booking, patient_key=patient.id_hash,
-        now=now, ctx=ctx,
-    )  # fmt: skip
     if preauthorised is not None:
         confirm_preauthorised(
             db,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Connection,
     Select,
     Update,
     and_,
@@ -26,9 +27,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from fairslot.availability.repository import session_on_sale, someone_waiting
+from fairslot.bookings import hold_statement
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
-from fairslot.db.base import new_guid
 from fairslot.db.core import core_connection
 from fairslot.hospitals.models import Department, Doctor, Hospital
 from fairslot.patients.models import Account, Binding, Patient
@@ -77,8 +78,11 @@ def claim_slot(
         params["in_session"] = session_id
     else:
         params["slot_id"] = slot_id
-    by_session = session_id is not None
-    connection = core_connection(db)
+    return _claim(core_connection(db), params)
+
+
+def _claim(connection: Connection, params: dict[str, object]) -> Claimed | None:
+    by_session = "in_session" in params
     if connection.dialect.name == "postgresql":
         row = connection.execute(
             claim_statement(by_session=by_session, old_values=True), params
@@ -89,8 +93,10 @@ def claim_slot(
             connection.execute(claim_statement(), {**params, "slot_id": row[0]})
         ):
             row = None
-    if row is None:
-        return None
+    return None if row is None else _claimed(row)
+
+
+def _claimed(row: Any) -> Claimed:
     return Claimed(
         slot_id=row[0],
         was=row[1],
@@ -509,22 +515,53 @@ def patient_key(db: Session, patient_id: int) -> str | None:
     return db.scalar(select(Patient.id_hash).where(Patient.id == patient_id))
 
 
-def insert_booking(db: Session, booking: Booking) -> None:
-    """Write a new ``booking`` with one Core ``INSERT`` and make the object persistent in
-    the session, as a flush would have left it (every column loaded): the unit of work's
-    flush of one new object cost about a sixth of a hold's CPU under the release burst
-    (py-spy). A unique index's refusal is raised here (``IntegrityError``), as the flush
-    raised it."""
-    if booking.id is None:
-        booking.id = new_guid()
+def claim_and_insert(
+    db: Session,
+    *,
+    claim: dict[str, object],
+    booking: Booking,
+    rows: list[dict[str, Any]],
+) -> Claimed | None:
+    """Claim a slot (``claim``: :func:`claim_slot`'s parameters, ``in_session`` or
+    ``slot_id``) and write the new ``booking`` for it with one Core ``INSERT``; None, with
+    nothing written, when there was no slot to claim. On PostgreSQL the ledger ``rows``
+    the claim made due go in the same statement (``hold_statement.py``); elsewhere the
+    caller writes them (``transitions.due_rows``).
+
+    The booking is made persistent in the session as a flush would have left it (every
+    column loaded, its ``slot_id`` the claimed slot's): the unit of work's flush of one
+    new object cost about a sixth of a hold's CPU under the release burst (py-spy). A
+    unique index's refusal is raised here (``IntegrityError``), as the flush raised it."""
+    assert booking.id is not None  # the ledger rows name it
     if booking.version is None:
         booking.version = 1
     values = {key: getattr(booking, key) for key in _BOOKING_COLUMNS}
-    core_connection(db).execute(_INSERT_BOOKING, values)
+    connection = core_connection(db)
+    claimed: Claimed | None
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(
+            hold_statement.statement(
+                claim_statement(by_session="in_session" in claim, old_values=True)
+            ),
+            hold_statement.parameters(claim, values, rows),
+        ).one_or_none()
+        claimed = None if row is None else _claimed(row)
+    else:
+        claimed = _claim(connection, claim)
+        if claimed is not None:
+            connection.execute(_INSERT_BOOKING, {**values, "slot_id": claimed.slot_id})
+    if claimed is None:
+        return None
+    values["slot_id"] = claimed.slot_id
     for key, value in values.items():  # an attribute never set would be loaded again
         setattr(booking, key, value)
     make_transient_to_detached(booking)
     db.add(booking)
+    return claimed
+
+
+def is_postgresql(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
 
 
 _BOOKING_COLUMNS = tuple(attr.key for attr in sa_inspect(Booking).column_attrs)

@@ -19,6 +19,7 @@ from fairslot.bookings.errors import StateConflict
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.context import SYSTEM, RequestContext
+from fairslot.db.base import new_guid
 from fairslot.ledger import service as ledger
 from fairslot.ledger.events import EventKind
 from fairslot.schedules.models import ClinicSession, Slot
@@ -89,43 +90,72 @@ def log_release(db: Session, *, slot: Slot, session: ClinicSession, now: datetim
         _sync(slot, release_logged=True)
 
 
-def record_claim_and_hold(
+def claim_and_hold(
     db: Session,
     *,
-    claimed: repo.Claimed,
-    session: ClinicSession,
     booking: Booking,
+    session: ClinicSession,
     patient_key: str,
     now: datetime,
     ctx: RequestContext,
-) -> None:
-    """A hold's ledger rows, in one INSERT and in this order: those its claim made due —
-    the slot's ``released`` entry if it had not been written, and ``re_released`` at the
-    drawn time when the slot was claimed straight from COOLING (the claim's due-time
-    predicate let it: nobody was waiting for its session) — then ``held``."""
-    rows = []
-    if not claimed.release_logged:
-        rows.append(
-            ledger.entry_row(
-                slot_id=claimed.slot_id, kind=EventKind.RELEASED, at=session.release_at,
-                recorded_at=now, ctx=SYSTEM,
-            )
-        )  # fmt: skip
-    if claimed.was == SlotState.COOLING:
-        rows.append(
-            ledger.entry_row(
-                slot_id=claimed.slot_id, kind=EventKind.RE_RELEASED,
-                at=claimed.reopen_at or now, recorded_at=now, ctx=SYSTEM,
-            )
-        )  # fmt: skip
-    rows.append(
+    by_session: bool,
+) -> repo.Claimed | None:
+    """Claim a slot for the new HELD ``booking`` (its ``slot_id``, or with ``by_session``
+    the session's lowest-numbered claimable slot), write the booking and the ledger rows
+    the claim made due, in order: the slot's ``released`` entry if it had not been
+    written, ``re_released`` at the drawn time when the slot was claimed straight from
+    COOLING (the claim's due-time predicate let it: nobody was waiting for its session),
+    then ``held``. None, with nothing written, when there was no slot to claim.
+
+    On PostgreSQL the three writes are one statement (``hold_statement.py``); on SQLite,
+    whose writers are serialised, the claim, the booking's INSERT and the ledger's."""
+    claim = {
+        "channel_id": ctx.channel_id or 0,
+        "now": now,
+        "hold_until": booking.expires_at,
+        **({"in_session": session.id} if by_session else {"slot_id": booking.slot_id}),
+    }
+    if booking.id is None:
+        booking.id = new_guid()  # the ``held`` row names it
+    rows = hold_rows(booking=booking, session=session, patient_key=patient_key, now=now, ctx=ctx)
+    claimed = repo.claim_and_insert(db, claim=claim, booking=booking, rows=rows)
+    if claimed is not None and not repo.is_postgresql(db):
+        ledger.record_rows(db, due_rows(rows, claimed))
+    return claimed
+
+
+def hold_rows(
+    *, booking: Booking, session: ClinicSession, patient_key: str, now: datetime,
+    ctx: RequestContext, slot_id: str | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The three ledger rows a hold's claim can make due, in ledger order
+    (``hold_statement.DUE_KINDS``), for the slot ``slot_id`` (the booking's when not
+    given); ``re_released`` is at ``now`` until the claim says when the slot was due."""
+    slot_id = slot_id or booking.slot_id
+    return [
         ledger.entry_row(
-            slot_id=booking.slot_id, kind=EventKind.HELD, at=now, recorded_at=now, ctx=ctx,
+            slot_id=slot_id, kind=EventKind.RELEASED, at=session.release_at, recorded_at=now,
+            ctx=SYSTEM,
+        ),
+        ledger.entry_row(
+            slot_id=slot_id, kind=EventKind.RE_RELEASED, at=now, recorded_at=now, ctx=SYSTEM
+        ),
+        ledger.entry_row(
+            slot_id=slot_id, kind=EventKind.HELD, at=now, recorded_at=now, ctx=ctx,
             booking_id=booking.id, patient_key=patient_key,
             data={"expires_at": booking.expires_at.isoformat()},
-        )
-    )  # fmt: skip
-    ledger.record_rows(db, rows)
+        ),
+    ]  # fmt: skip
+
+
+def due_rows(rows: list[dict[str, Any]], claimed: repo.Claimed) -> list[dict[str, Any]]:
+    """Of :func:`hold_rows`, those ``claimed`` made due, for its slot (what the single
+    PostgreSQL statement keeps by the same conditions)."""
+    released, re_released, held = ({**row, "slot_id": claimed.slot_id} for row in rows)
+    due = [] if claimed.release_logged else [released]
+    if claimed.was == SlotState.COOLING:
+        due.append({**re_released, "at": claimed.reopen_at or re_released["at"]})
+    return [*due, held]
 
 
 def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:
