@@ -2,7 +2,8 @@
 release-batch check reads the hold's place once and the hold recalls it; on PostgreSQL the
 claim, the booking and the ledger rows are one statement, which returns what the answer
 shows of the slot (on SQLite the ledger rows of the claim and the hold go in one INSERT);
-the request record waits for its batch."""
+the binding and the patient's history are read together after the patient's lock; the
+request record waits for its batch."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ def test_a_successful_hold_reads_its_session_and_department_once(
     assert len(reads_of_sessions) == 1, reads_of_sessions
     assert reads_of_departments == []
     assert lapsed_hold_reads == []  # nobody's lapsed holds are looked for on the hot path
+    # After the patient's lock, the binding and what the rules count are one read.
+    bound = [s for s in seen if s.startswith("SELECT patients.")]
+    assert len(bound) == 1 and "JOIN bindings" in bound[0] and "JOIN clinic_sessions" in bound[0]
     claims = [s for s in seen if "UPDATE slots" in s]
     assert len(claims) == 1
     assert [s for s in seen if s.startswith("INSERT INTO request_records")] == []
@@ -62,10 +66,10 @@ def test_a_successful_hold_reads_its_session_and_department_once(
         # the claim picks and moves the slot, writes the booking and the ledger rows in
         # one statement (hold_statement.py)
         assert "INSERT INTO bookings" in claims[0] and "INSERT INTO slot_events" in claims[0]
-        assert len(seen) == 7, "\n".join(seen)
+        assert len(seen) == 6, "\n".join(seen)
     else:
         # SQLite: a read, then the compare-and-set; the booking's and the ledger's INSERT
-        assert len(seen) == 10, "\n".join(seen)
+        assert len(seen) == 9, "\n".join(seen)
     # The gate — the patient's keys, the blacklist, the velocity signals — is one of them.
     assert not any(s.startswith("SELECT blacklist_entries.") for s in seen)
     assert not any(s.startswith("SELECT patients.id, patients.name_encrypted") and
@@ -161,5 +165,5 @@ def test_a_hold_by_session_costs_what_a_hold_by_slot_costs(
     assert held.json()["slot_number"] == 1
     assert len([s for s in seen if s.startswith("SELECT clinic_sessions.")]) == 1
     assert not any("LEFT OUTER JOIN slots" in s for s in seen), "\n".join(seen)
-    assert len(seen) == (7 if backend == "postgresql" else 10), "\n".join(seen)
+    assert len(seen) == (6 if backend == "postgresql" else 9), "\n".join(seen)
     world.platform.records.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -65,14 +66,16 @@ def book_slot(
     screen: blacklist_gate.Identifiers | None = None,
     protector: Protector | None = None,
     department: tuple[Department, str] | None = None,
+    history: repo.PatientHistory | None = None,
 ) -> Booking:
     """Book ``slot_id`` — or, with None, the lowest-numbered free slot of ``session`` —
     for a bound ``patient``: HELD for ``policy.hold_minutes``, or BOOKED at once and put
     on the hospital's feed when ``preauthorised``. ``screen``: identifiers to check
     against the blacklist here, refused as the request gate refuses (for paths with no
     request at the gate). ``rng`` draws the cooling of the patient's own lapsed holds.
-    ``department``: the session's department and its hospital's zone, if the caller
-    read them in this transaction (not read again).
+    ``department``: the session's department and its hospital's zone, and ``history``:
+    the patient's (``check_rules``), if the caller read them in this transaction (not
+    read again).
 
     The caller has taken the patient's lock (``repository.lock_patient``, first, so that
     an unbind cannot slip in) and checked the binding and that the slot's session is on
@@ -92,8 +95,9 @@ def book_slot(
     ):
         raise blacklist_gate.refusal()
     lapsed = check_rules(
-        db, patient=patient, session=session, now=now, policy=policy, department=department
-    )
+        db, patient=patient, session=session, now=now, policy=policy, department=department,
+        history=history,
+    )  # fmt: skip
     for booking_id in lapsed:
         _expire_own_hold(db, booking_id=booking_id, now=now, policy=policy, rng=rng)
 
@@ -238,25 +242,22 @@ def check_rules(
     now: datetime,
     policy: BookingPolicy,
     department: tuple[Department, str] | None = None,
+    history: repo.PatientHistory | None = None,
 ) -> list[str]:
     """Every booking rule for this patient and session; raises the first refusal. Run by
     ``book_slot`` for every booking, and on their own where an entry is taken (a draw's
     intent, a batch entry, a waitlist entry) so that it is refused before it waits.
 
-    ``department``: the session's department and its hospital's zone, if the caller has
-    them from this transaction. Returns the ids of the patient's own holds that lapsed
-    (not counted by the rules)."""
+    ``department``: the session's department and its hospital's zone, and ``history``:
+    the patient's (read over :func:`history_window`), if the caller has them from this
+    transaction. Returns the ids of the patient's own holds that lapsed (not counted by
+    the rules)."""
     known, zone = department or repo.department_and_timezone(
         db, department_id=session.department_id
     )
     tz = ZoneInfo(zone)
-    history = repo.patient_history(
-        db,
-        patient_id=patient.id,
-        day=session.session_date,
-        today=now.astimezone(tz).date(),
-        no_show_since=now - timedelta(days=policy.limits.no_show_window_days),
-        now=now,
+    history = history or repo.patient_history(
+        db, patient_id=patient.id, now=now, **history_window(session, zone, now, policy)
     )
     ban_until = rules.no_show_ban_until(
         no_show_times=history.no_show_times, now=now, limits=policy.limits
@@ -286,6 +287,19 @@ def check_rules(
         if refusal:
             raise refuse(refusal)
     return history.lapsed_holds
+
+
+def history_window(
+    session: ClinicSession, zone: str, now: datetime, policy: BookingPolicy
+) -> dict[str, Any]:
+    """What the per-patient rules count a patient's bookings over, for a booking of
+    ``session`` at ``now`` (``repository.patient_history``'s ``day``, ``today`` and
+    ``no_show_since``); ``zone``: the hospital's."""
+    return {
+        "day": session.session_date,
+        "today": now.astimezone(ZoneInfo(zone)).date(),
+        "no_show_since": now - timedelta(days=policy.limits.no_show_window_days),
+    }
 
 
 def refuse(refusal: rules.Refusal) -> DomainError:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     insert,
+    join,
     or_,
     select,
     update,
@@ -412,22 +413,31 @@ class PatientHistory:
 
 @cache
 def _patient_history() -> Select[str, BookingStatus, date, int, datetime, datetime]:
+    return (
+        select(*_HISTORY_COLUMNS)
+        .join(ClinicSession, ClinicSession.id == Booking.session_id)
+        .where(Booking.patient_id == bindparam("patient_id"), _counted())
+    )
+
+
+_HISTORY_COLUMNS = (
+    Booking.id,
+    Booking.status,
+    Booking.session_date,
+    Booking.department_id,
+    ClinicSession.starts_at,
+    Booking.expires_at,
+)
+
+
+def _counted() -> ColumnElement[bool]:
+    """A booking the per-patient rules count (:class:`PatientHistory`), by its parameters
+    ``no_show_since``, ``day`` and ``today``."""
     since: BindParameter[datetime] = bindparam("no_show_since")
     no_show = and_(Booking.status == BookingStatus.NO_SHOW, ClinicSession.starts_at >= since)
     same_day = and_(Booking.session_date == bindparam("day"), Booking.status.in_(list(OCCUPYING)))
     pending = and_(Booking.status.in_(list(PENDING)), Booking.session_date >= bindparam("today"))
-    return (
-        select(
-            Booking.id,
-            Booking.status,
-            Booking.session_date,
-            Booking.department_id,
-            ClinicSession.starts_at,
-            Booking.expires_at,
-        )
-        .join(ClinicSession, ClinicSession.id == Booking.session_id)
-        .where(Booking.patient_id == bindparam("patient_id"), or_(no_show, same_day, pending))
-    )
+    return or_(no_show, same_day, pending)
 
 
 def patient_history(
@@ -444,6 +454,53 @@ def patient_history(
         )
         .all()
     )
+    return _history(rows, day=day, today=today, no_show_since=no_show_since, now=now)
+
+
+@cache
+def _bound_with_history(*, of_channel: bool) -> Select[Any]:
+    counted = join(Booking, ClinicSession, ClinicSession.id == Booking.session_id)
+    return (
+        _bound_patient(of_channel=of_channel)
+        .add_columns(*_HISTORY_COLUMNS)
+        .outerjoin(counted, and_(Booking.patient_id == Patient.id, _counted()))
+    )
+
+
+def bound_patient_with_history(
+    db: Session,
+    *,
+    account_id: int,
+    patient_id: int,
+    channel_id: int | None,
+    day: date,
+    today: date,
+    no_show_since: datetime,
+    now: datetime,
+) -> tuple[Patient, PatientHistory] | None:
+    """:func:`bound_patient` and :func:`patient_history` in one statement (a hold asks
+    both, after it took the patient's lock): the patient, if bound, with what the rules
+    count; None otherwise."""
+    params: dict[str, object] = {
+        "account_id": account_id,
+        "patient_id": patient_id,
+        "day": day,
+        "today": today,
+        "no_show_since": no_show_since,
+    }
+    if channel_id is not None:
+        params["channel_id"] = channel_id
+    rows = db.execute(_bound_with_history(of_channel=channel_id is not None), params).all()
+    if not rows:
+        return None
+    counted = [tuple(row[1:]) for row in rows if row[1] is not None]
+    history = _history(counted, day=day, today=today, no_show_since=no_show_since, now=now)
+    return rows[0][0], history
+
+
+def _history(
+    rows: Sequence[Any], *, day: date, today: date, no_show_since: datetime, now: datetime
+) -> PatientHistory:
     lapsed = [
         booking_id
         for booking_id, status, _, _, _, expires_at in rows

@@ -19,7 +19,13 @@ from fairslot.bookings import rules, transitions
 # The one booking function lives in ``booking``; its rules, confirmation and types are
 # still named here by the callers of this service.
 from fairslot.bookings.booking import Preauthorised as Preauthorised
-from fairslot.bookings.booking import book_slot, booking_session, claimed_key, hospital_payload
+from fairslot.bookings.booking import (
+    book_slot,
+    booking_session,
+    claimed_key,
+    history_window,
+    hospital_payload,
+)
 from fairslot.bookings.booking import check_rules as check_rules
 from fairslot.bookings.booking import confirm_preauthorised as confirm_preauthorised
 from fairslot.bookings.booking import refuse as refuse
@@ -74,10 +80,12 @@ def hold(
     # unbind cannot slip in between) so that the per-patient limits below are counted on
     # committed data; other patients are not held up.
     repo.lock_patient(db, patient_id=patient_id)
-    patient = repo.bound_patient(
-        db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
-    ) or _binding_refusal(db, account_id=account_id, patient_id=patient_id, ctx=ctx)
-    place = _visible_place(db, slot_id=slot_id, session_id=session_id, now=now)
+    found = _hold_place(db, slot_id=slot_id, session_id=session_id)
+    patient, history = _bound(
+        db, account_id=account_id, patient_id=patient_id, ctx=ctx, place=found, now=now,
+        policy=policy,
+    )  # fmt: skip
+    place = _visible(found, session_id=session_id, now=now)
     session = place.session
     if now >= session.closes_at:
         raise SlotUnavailable(
@@ -97,6 +105,7 @@ def hold(
         rng=rng,
         preauthorised=preauthorised,
         department=(place.department, place.timezone),
+        history=history,
     )
     if preauthorised is None:  # booked at once: changed by an UPDATE, read it back
         remember_in_transaction(db, _place_key(booking.id), place)
@@ -267,24 +276,57 @@ def get_booking(db: Session, *, booking_id: str, account_id: int, channel_id: in
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _visible_place(
-    db: Session, *, slot_id: str, session_id: int | None, now: datetime
-) -> availability.HoldPlace:
-    """Where the hold lands (by session when ``session_id`` is given, else by slot), or
-    404 — an unreleased slot or session does not exist for channels. Recalled when the
-    release-batch check read it earlier in this transaction (``allocation/batches.py::
-    entry_for_hold``), read in one statement otherwise."""
+def _hold_place(
+    db: Session, *, slot_id: str, session_id: int | None
+) -> availability.HoldPlace | None:
+    """Where the hold lands (by session when ``session_id`` is given, else by slot).
+    Recalled when the release-batch check read it earlier in this transaction
+    (``allocation/batches.py::entry_for_hold``), read in one statement otherwise."""
     key = hold_place_key(slot_id=slot_id, session_id=session_id)
     place: availability.HoldPlace | None = recall_in_transaction(db, key)
-    if place is None:
-        place = availability.hold_place(
-            db, slot_id=None if session_id is not None else slot_id, session_id=session_id
-        )
+    return place or availability.hold_place(
+        db, slot_id=None if session_id is not None else slot_id, session_id=session_id
+    )
+
+
+def _visible(
+    place: availability.HoldPlace | None, *, session_id: int | None, now: datetime
+) -> availability.HoldPlace:
+    """``place``, or 404 — an unreleased slot or session does not exist for channels."""
     if place is None or place.session.release_at > now:
         if session_id is not None:
             raise NotFound("No such session is open for booking.", code="session_not_found")
         raise NotFound("No such slot is open for booking.", code="slot_not_found")
     return place
+
+
+def _bound(
+    db: Session,
+    *,
+    account_id: int,
+    patient_id: int,
+    ctx: RequestContext,
+    place: availability.HoldPlace | None,
+    now: datetime,
+    policy: BookingPolicy,
+) -> tuple[Patient, repo.PatientHistory | None]:
+    """The bound patient, read after the patient's lock — with, where the hold lands,
+    what the patient's booking rules count, in the same statement (``book_slot`` then
+    reads nothing more for them) — or the binding check's refusal."""
+    if place is not None:
+        bound = repo.bound_patient_with_history(
+            db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id,
+            now=now, **history_window(place.session, place.timezone, now, policy),
+        )  # fmt: skip
+        if bound is not None:
+            return bound
+    else:
+        patient = repo.bound_patient(
+            db, account_id=account_id, patient_id=patient_id, channel_id=ctx.channel_id
+        )
+        if patient is not None:
+            return patient, None
+    return _binding_refusal(db, account_id=account_id, patient_id=patient_id, ctx=ctx), None
 
 
 def _binding_refusal(
