@@ -49,7 +49,8 @@ DUE_KINDS = (EventKind.RELEASED, EventKind.RE_RELEASED, EventKind.HELD)
 _BOOKINGS = cast(Table, Booking.__table__)
 _EVENTS = cast(Table, SlotEvent.__table__)
 _BOOKING_COLUMNS = tuple(column.key for column in _BOOKINGS.columns)
-_EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
+# A ledger row's columns (every one but ``id``), as the statements bind them.
+EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
 
 
 def parameters(
@@ -64,8 +65,30 @@ def parameters(
     values = dict(claim)
     values.update({f"b_{key}": value for key, value in booking.items() if key != "slot_id"})
     for n, row in enumerate(rows):
-        values.update({f"e{n}_{key}": value for key, value in row.items() if key != "slot_id"})
+        values.update(event_parameters(f"e{n}", row))
     return values
+
+
+def event_parameters(prefix: str, row: dict[str, Any]) -> dict[str, object]:
+    """A ledger row's (``ledger.entry_row``) parameters for :func:`event_values`."""
+    return {f"{prefix}_{key}": value for key, value in row.items() if key != "slot_id"}
+
+
+def event_values(
+    prefix: str, *, slot_id: Any, at: ColumnElement[Any] | None = None
+) -> list[ColumnElement[Any]]:
+    """A ledger row's columns (:data:`EVENT_COLUMNS`) as bound parameters named
+    ``<prefix>_<column>``, labelled; ``slot_id`` (the claimed or moved slot's column) and,
+    if given, ``at`` are expressions instead."""
+    columns: list[ColumnElement[Any]] = []
+    for key in EVENT_COLUMNS:
+        value: ColumnElement[Any] = bindparam(f"{prefix}_{key}", type_=_EVENTS.c[key].type)
+        if key == "slot_id":
+            value = slot_id
+        elif key == "at" and at is not None:
+            value = at
+        columns.append(value.label(key))
+    return columns
 
 
 @cache
@@ -85,8 +108,8 @@ def statement(claim_update: Update) -> Select[Any]:
     logged = (
         insert(_EVENTS)
         .from_select(
-            list(_EVENT_COLUMNS),
-            select(*(due.c[key] for key in _EVENT_COLUMNS)).order_by(due.c.ord),
+            list(EVENT_COLUMNS),
+            select(*(due.c[key] for key in EVENT_COLUMNS)).order_by(due.c.ord),
         )
         .cte("logged")
     )
@@ -100,15 +123,14 @@ def _booking_value(key: str, claim: Any) -> ColumnElement[Any]:
 
 
 def _due_row(n: int, kind: EventKind, claim: Any) -> Select[Any]:
-    columns: list[ColumnElement[Any]] = []
-    for key in _EVENT_COLUMNS:
-        value: ColumnElement[Any] = bindparam(f"e{n}_{key}", type_=_EVENTS.c[key].type)
-        if key == "slot_id":
-            value = claim.c.id
-        elif key == "at" and kind is EventKind.RE_RELEASED:
-            value = func.coalesce(claim.c.reopen_at, value)  # the drawn re-release time
-        columns.append(value.label(key))
-    row = select(*columns, literal(n).label("ord")).select_from(claim)
+    # ``re_released`` is at the drawn time the claim returned.
+    at = (
+        func.coalesce(claim.c.reopen_at, bindparam(f"e{n}_at", type_=_EVENTS.c.at.type))
+        if kind is EventKind.RE_RELEASED
+        else None
+    )
+    row = select(*event_values(f"e{n}", slot_id=claim.c.id, at=at), literal(n).label("ord"))
+    row = row.select_from(claim)
     if kind is EventKind.RELEASED:
         return row.where(claim.c.release_logged.is_(False))
     if kind is EventKind.RE_RELEASED:

@@ -28,7 +28,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from fairslot.availability.repository import session_on_sale, someone_waiting
-from fairslot.bookings import hold_statement
+from fairslot.bookings import confirm_statement, hold_statement
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
 from fairslot.db.core import core_connection
@@ -615,6 +615,51 @@ def claim_and_insert(
     make_transient_to_detached(booking)
     db.add(booking)
     return claimed
+
+
+def confirm_writes(
+    db: Session,
+    *,
+    booking_id: str,
+    slot_id: str,
+    now: datetime,
+    payment: dict[str, str],
+    row: dict[str, Any],
+) -> tuple[bool, bool]:
+    """A confirmation's compare-and-sets and its ledger ``row``: the HELD booking, not
+    expired at ``now``, to BOOKED with its ``payment`` (``payment_account_hash``,
+    ``payment_account_masked``, ``payment_reference``); then its HELD slot to BOOKED; then
+    the row. Says whether the booking moved and whether the slot did; what follows a
+    failed move is not written. On PostgreSQL one statement (``confirm_statement.py``);
+    elsewhere the caller writes the row once both moved."""
+    connection = core_connection(db)
+    if connection.dialect.name == "postgresql":
+        moved, taken = connection.execute(
+            confirm_statement.statement(),
+            {
+                "booking_id": booking_id,
+                "now": now,
+                **payment,
+                **hold_statement.event_parameters("e", row),
+            },
+        ).one()
+        return moved == 1, taken == 1
+    if not move_booking(
+        db,
+        booking_id=booking_id,
+        expected=BookingStatus.HELD,
+        target=BookingStatus.BOOKED,
+        extra_where=[Booking.expires_at > now],
+        booked_at=now,
+        **payment,
+    ):
+        return False, False
+    if not move_slot(
+        db, slot_id=slot_id, expected=[SlotState.HELD], target=SlotState.BOOKED,
+        hold_expires_at=None,
+    ):  # fmt: skip
+        return True, False
+    return True, True
 
 
 def is_postgresql(db: Session) -> bool:

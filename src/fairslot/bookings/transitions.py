@@ -212,38 +212,29 @@ def confirm(
     payment_account_masked: str,
     payment_reference: str,
 ) -> None:
-    if not repo.move_booking(
-        db,
-        booking_id=booking.id,
-        expected=BookingStatus.HELD,
-        target=BookingStatus.BOOKED,
-        extra_where=[Booking.expires_at > now],
-        booked_at=now,
-        payment_account_hash=payment_account_hash,
-        payment_account_masked=payment_account_masked,
-        payment_reference=payment_reference,
-    ):
+    """A hold paid: the booking and its slot to BOOKED and the ``booked`` row, written at
+    once (one statement on PostgreSQL: ``repository.confirm_writes``)."""
+    payment = {
+        "payment_account_hash": payment_account_hash,
+        "payment_account_masked": payment_account_masked,
+        "payment_reference": payment_reference,
+    }
+    row = ledger.entry_row(
+        slot_id=booking.slot_id, kind=EventKind.BOOKED, at=now, recorded_at=now, ctx=ctx,
+        booking_id=booking.id, patient_key=patient_key,
+        data={"payment_reference": payment_reference},
+    )  # fmt: skip
+    moved, taken = repo.confirm_writes(
+        db, booking_id=booking.id, slot_id=booking.slot_id, now=now, payment=payment, row=row
+    )
+    if not moved:
         raise StateConflict(
             "Only a hold that has not expired can be confirmed.", code="hold_not_active"
         )
-    if not repo.move_slot(
-        db,
-        slot_id=booking.slot_id,
-        expected=[SlotState.HELD],
-        target=SlotState.BOOKED,
-        hold_expires_at=None,
-    ):
+    if not taken:
         raise StateConflict("The slot is no longer held for this booking.")
-    _booking_event(
-        db,
-        booking=booking,
-        kind=EventKind.BOOKED,
-        now=now,
-        ctx=ctx,
-        patient_key=patient_key,
-        data={"payment_reference": payment_reference},
-        at_once=True,
-    )
+    if not repo.is_postgresql(db):  # there the statement wrote it
+        ledger.record_rows(db, [row])
     _sync(
         booking,
         status=BookingStatus.BOOKED,
@@ -475,17 +466,14 @@ def _booking_event(
     at: datetime | None = None,
     patient_key: str | None = None,
     data: dict[str, Any] | None = None,
-    at_once: bool = False,
 ) -> None:
     """Append the ledger row of a change to ``booking``'s slot (``at``: when it happened,
-    if not now, e.g. a hold's expiry instant). ``at_once``: one Core INSERT now, after
-    what the session has pending (``ledger.record_rows``; a confirmation, on the release
-    burst's hot path); else an ORM row for the next flush, which batches a sweep's many."""
-    row = ledger.entry_row(
-        slot_id=booking.slot_id, kind=kind, at=at or now, recorded_at=now, ctx=ctx,
-        booking_id=booking.id, patient_key=patient_key, data=data,
+    if not now, e.g. a hold's expiry instant), an ORM row for the next flush, which
+    batches a sweep's many. (A confirmation writes its row at once: ``confirm``.)"""
+    ledger.add_row(
+        db,
+        ledger.entry_row(
+            slot_id=booking.slot_id, kind=kind, at=at or now, recorded_at=now, ctx=ctx,
+            booking_id=booking.id, patient_key=patient_key, data=data,
+        ),
     )  # fmt: skip
-    if at_once:
-        ledger.record_rows(db, [row])
-    else:
-        ledger.add_row(db, row)
