@@ -56,7 +56,7 @@ def test_a_successful_hold_reads_its_session_and_department_once(
     assert lapsed_hold_reads == []  # nobody's lapsed holds are looked for on the hot path
     # After the patient's lock, the binding and what the rules count are one read.
     bound = [s for s in seen if s.startswith("SELECT patients.")]
-    assert len(bound) == 1 and "JOIN bindings" in bound[0] and "JOIN clinic_sessions" in bound[0]
+    assert len(bound) == 1 and "JOIN bindings" in bound[0] and "JOIN bookings" in bound[0]
     claims = [s for s in seen if "UPDATE slots" in s]
     assert len(claims) == 1
     assert [s for s in seen if s.startswith("INSERT INTO request_records")] == []
