@@ -146,7 +146,10 @@ def demo_site(demo_template: DemoTemplate, tmp_path: Path) -> Iterator[DemoSite]
         platform.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API runs an event loop in this thread
+# while it is started, and a later test's ``asyncio.run`` in the same worker would find
+# it running ("cannot be called from a running event loop").
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         reason = f"chromium not found at {CHROMIUM} (install Debian's chromium)"
