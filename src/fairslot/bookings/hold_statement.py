@@ -3,10 +3,13 @@
 instead of four (the ledger's executemany ran one execution per row)::
 
     WITH pick AS (SELECT … FROM slots WHERE <claimable> … FOR UPDATE [SKIP LOCKED]),
-         claim AS (UPDATE slots SET state = 'held', … FROM pick RETURNING …),
-         booked AS (INSERT INTO bookings (…) SELECT …, claim.id, … FROM claim),
-         logged AS (INSERT INTO slot_events (…) SELECT … FROM (<due rows>) ORDER BY ord)
-    SELECT … FROM claim
+         c AS (UPDATE slots SET state = 'held', … FROM pick RETURNING …),       -- the claim
+         bk AS (INSERT INTO bookings (…) SELECT b.id, c.id, …
+                FROM c JOIN json_populate_record(NULL::bookings, :booking) AS b ON true),
+         lg AS (INSERT INTO slot_events (…) SELECT c.id, e.kind, …
+                FROM c JOIN json_populate_recordset(NULL::slot_events, :rows)
+                WITH ORDINALITY AS e ON true WHERE <made due> ORDER BY e.ordinality)
+    SELECT … FROM c
 
 The claim is ``repository.claim_statement``'s, unchanged. The ledger rows are the three a
 claim can make due (``transitions.hold_rows``), all bound; the statement keeps those this
@@ -16,26 +19,39 @@ in that order by the one ``INSERT … SELECT … ORDER BY``. When the claim take
 nothing is written and no row comes back. A unique index's refusal of the booking fails
 the whole statement (``IntegrityError``), as the separate ``INSERT`` did.
 
-SQLite runs the same writes as separate statements (``booking.py::_claim_and_insert``).
+The booking and the rows are bound as one JSON document each, and the names are short:
+psycopg converts a statement's placeholders once and keeps the conversion only for a
+statement under 4 KB with at most 50 parameters (``psycopg._queries``); bound a column a
+parameter, this one was 6 KB with 75 and its conversion took about 9 % of a hold's
+Python. ``tests/unit/test_hold_statement.py`` keeps it under both.
+
+SQLite runs the same writes as separate statements (``repository.claim_and_insert``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
+    LABEL_STYLE_NONE,
     ColumnElement,
     Select,
     Table,
     Update,
+    and_,
     bindparam,
+    case,
+    column,
     func,
     insert,
-    literal,
+    literal_column,
+    or_,
     select,
-    union_all,
+    true,
 )
 
 from fairslot.bookings.models import Booking
@@ -58,15 +74,20 @@ def parameters(
     booking: Mapping[str, object],
     rows: list[dict[str, Any]],
 ) -> dict[str, object]:
-    """The statement's parameters: the claim's, the booking's columns (``b_<column>``;
-    its ``slot_id`` is the claim's) and the three due rows' (``e<n>_<column>``, in
-    :data:`DUE_KINDS` order; their ``slot_id`` is the claim's)."""
+    """The statement's parameters: the claim's, the booking's columns as one JSON record
+    (``booking``; its ``slot_id`` is the claim's) and the three due rows as one JSON array
+    (``rows``, in :data:`DUE_KINDS` order; their ``slot_id`` is the claim's)."""
     assert [row["kind"] for row in rows] == list(DUE_KINDS), rows
-    values = dict(claim)
-    values.update({f"b_{key}": value for key, value in booking.items() if key != "slot_id"})
-    for n, row in enumerate(rows):
-        values.update(event_parameters(f"e{n}", row))
-    return values
+    return {**claim, "booking": _jsonable(booking), "rows": [_jsonable(row) for row in rows]}
+
+
+def _jsonable(values: Mapping[str, object]) -> dict[str, object]:
+    """Dates and times as ISO strings (with their offset), as PostgreSQL reads them into
+    the record's typed columns; the rest as JSON has it."""
+    return {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in values.items()
+    }
 
 
 def event_parameters(prefix: str, row: dict[str, Any]) -> dict[str, object]:
@@ -95,44 +116,57 @@ def event_values(
 def statement(claim_update: Update) -> Select[Any]:
     """Around ``claim_update`` (``repository.claim_statement``'s PostgreSQL form, itself
     built once per form): built once per form, with named parameters."""
-    claim = claim_update.cte("claim")
+    claim = claim_update.cte("c")  # short names: see the module's docstring
+    booking = _record("booking", _BOOKINGS, name="b")
     booked = (
         insert(_BOOKINGS)
         .from_select(
             list(_BOOKING_COLUMNS),
-            select(*(_booking_value(key, claim) for key in _BOOKING_COLUMNS)).select_from(claim),
+            select(
+                *(claim.c.id if key == "slot_id" else booking.c[key] for key in _BOOKING_COLUMNS)
+            )
+            .select_from(claim.join(booking, true()))
+            .set_label_style(LABEL_STYLE_NONE),  # an INSERT's rows need no names
         )
-        .cte("booked")
+        .cte("bk")
     )
-    due = union_all(*(_due_row(n, kind, claim) for n, kind in enumerate(DUE_KINDS))).subquery("due")
+    due = _record("rows", _EVENTS, name="e", many=True)
+    # ``re_released`` is at the drawn time the claim returned.
+    at = case(
+        (due.c.kind == EventKind.RE_RELEASED, func.coalesce(claim.c.reopen_at, due.c.at)),
+        else_=due.c.at,
+    )
+    made_due = or_(
+        and_(due.c.kind == EventKind.RELEASED, claim.c.release_logged.is_(False)),
+        and_(due.c.kind == EventKind.RE_RELEASED, claim.c.state == SlotState.COOLING),
+        due.c.kind == EventKind.HELD,
+    )
     logged = (
         insert(_EVENTS)
         .from_select(
             list(EVENT_COLUMNS),
-            select(*(due.c[key] for key in EVENT_COLUMNS)).order_by(due.c.ord),
+            select(
+                *(
+                    claim.c.id if key == "slot_id" else at if key == "at" else due.c[key]
+                    for key in EVENT_COLUMNS
+                )
+            )
+            .select_from(claim.join(due, true()))
+            .where(made_due)
+            .order_by(due.c.ordinality)
+            .set_label_style(LABEL_STYLE_NONE),
         )
-        .cte("logged")
+        .cte("lg")
     )
     return select(*claim.c).add_cte(booked, logged)
 
 
-def _booking_value(key: str, claim: Any) -> ColumnElement[Any]:
-    if key == "slot_id":
-        return cast(ColumnElement[Any], claim.c.id).label(key)
-    return bindparam(f"b_{key}", type_=_BOOKINGS.c[key].type).label(key)
-
-
-def _due_row(n: int, kind: EventKind, claim: Any) -> Select[Any]:
-    # ``re_released`` is at the drawn time the claim returned.
-    at = (
-        func.coalesce(claim.c.reopen_at, bindparam(f"e{n}_at", type_=_EVENTS.c.at.type))
-        if kind is EventKind.RE_RELEASED
-        else None
-    )
-    row = select(*event_values(f"e{n}", slot_id=claim.c.id, at=at), literal(n).label("ord"))
-    row = row.select_from(claim)
-    if kind is EventKind.RELEASED:
-        return row.where(claim.c.release_logged.is_(False))
-    if kind is EventKind.RE_RELEASED:
-        return row.where(claim.c.state == SlotState.COOLING)
-    return row
+def _record(parameter: str, table: Table, *, name: str, many: bool = False) -> Any:
+    """The JSON parameter as rows of ``table``'s own type (``many``: an array of them,
+    numbered in its order as ``ordinality``)."""
+    columns = [column(c.key, c.type) for c in table.columns]
+    populate = func.json_populate_recordset if many else func.json_populate_record
+    rows = populate(literal_column(f"NULL::{table.name}"), bindparam(parameter, type_=JSON))
+    # No column list after the alias: the row type names the columns (PostgreSQL names
+    # the ordinality column ``ordinality``).
+    return rows.table_valued(*columns, with_ordinality="ordinality" if many else None).alias(name)
