@@ -37,7 +37,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
-    LABEL_STYLE_NONE,
     ColumnElement,
     Select,
     Table,
@@ -124,9 +123,7 @@ def statement(claim_update: Update) -> Select[Any]:
             list(_BOOKING_COLUMNS),
             select(
                 *(claim.c.id if key == "slot_id" else booking.c[key] for key in _BOOKING_COLUMNS)
-            )
-            .select_from(claim.join(booking, true()))
-            .set_label_style(LABEL_STYLE_NONE),  # an INSERT's rows need no names
+            ).select_from(claim.join(booking, true())),
         )
         .cte("bk")
     )
@@ -153,8 +150,7 @@ def statement(claim_update: Update) -> Select[Any]:
             )
             .select_from(claim.join(due, true()))
             .where(made_due)
-            .order_by(due.c.ordinality)
-            .set_label_style(LABEL_STYLE_NONE),
+            .order_by(due.c.ordinality),
         )
         .cte("lg")
     )
