@@ -614,11 +614,22 @@ def test_hold_confirm_cancel_cycles_on_ten_slots_keep_every_slot_and_ledger_soun
     done = threading.Event()
     barrier = threading.Barrier(CYCLERS + 2)
 
+    cooling = dt.timedelta(minutes=booking_policy(platform.settings).cooling_max_minutes)
+
     def cycle(who: Cycler) -> None:
         rng = random.Random(who.seed)
         barrier.wait(timeout=60)
+        cancelled: str | None = None
         for _ in range(3):
-            slot_id = rng.choice(slot_ids)
+            # After a cancellation, wait (on the clock, not for a time) until its slot's
+            # drawn cooling is surely over, and try that slot again: however fast the
+            # cycles run, a cooled slot is asked for again.
+            if cancelled is not None:
+                due = min(clock.now() + cooling, clock_stop)
+                while clock.now() < due and not done.is_set():
+                    time.sleep(0.005)
+            slot_id = cancelled or rng.choice(slot_ids)
+            cancelled = None
             held = Tally()
             one_request(
                 platform,
@@ -639,14 +650,18 @@ def test_hold_confirm_cancel_cycles_on_ten_slots_keep_every_slot_and_ledger_soun
                 tally,
                 lock,
             )
+            cancel = Tally()
             one_request(
                 platform,
                 cancelling(
                     world, account_id=who.account_id, booking_id=booking_id, seed=rng.random()
                 ),
-                tally,
+                cancel,
                 lock,
             )
+            with lock:
+                tally.add(cancel)
+            cancelled = slot_id if cancel.ok else None
 
     def run_clock() -> None:
         barrier.wait(timeout=60)
