@@ -19,14 +19,32 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 
-from fairslot.bookings.hold_statement import EVENT_COLUMNS, event_values
+from fairslot.bookings.hold_statement import EVENT_COLUMNS
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import BookingStatus
 from fairslot.ledger.models import SlotEvent
 from fairslot.schedules.models import Slot
 from fairslot.schedules.states import SlotState
+
+
+def event_parameters(prefix: str, row: dict[str, Any]) -> dict[str, object]:
+    """A ledger row's (``ledger.entry_row``) parameters for :func:`event_values`."""
+    return {f"{prefix}_{key}": value for key, value in row.items() if key != "slot_id"}
+
+
+def event_values(prefix: str, *, slot_id: Any) -> list[ColumnElement[Any]]:
+    """A ledger row's columns (:data:`EVENT_COLUMNS`) as bound parameters named
+    ``<prefix>_<column>``, labelled; ``slot_id`` (the moved slot's column) instead."""
+    return [
+        (
+            slot_id
+            if key == "slot_id"
+            else bindparam(f"{prefix}_{key}", type_=SlotEvent.__table__.c[key].type)
+        ).label(key)
+        for key in EVENT_COLUMNS
+    ]
 
 
 @cache

@@ -37,7 +37,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
-    ColumnElement,
     Select,
     Table,
     Update,
@@ -64,7 +63,7 @@ DUE_KINDS = (EventKind.RELEASED, EventKind.RE_RELEASED, EventKind.HELD)
 _BOOKINGS = cast(Table, Booking.__table__)
 _EVENTS = cast(Table, SlotEvent.__table__)
 _BOOKING_COLUMNS = tuple(column.key for column in _BOOKINGS.columns)
-# A ledger row's columns (every one but ``id``), as the statements bind them.
+# A ledger row's columns (every one but ``id``).
 EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
 
 
@@ -87,28 +86,6 @@ def _jsonable(values: Mapping[str, object]) -> dict[str, object]:
         key: value.isoformat() if isinstance(value, date) else value
         for key, value in values.items()
     }
-
-
-def event_parameters(prefix: str, row: dict[str, Any]) -> dict[str, object]:
-    """A ledger row's (``ledger.entry_row``) parameters for :func:`event_values`."""
-    return {f"{prefix}_{key}": value for key, value in row.items() if key != "slot_id"}
-
-
-def event_values(
-    prefix: str, *, slot_id: Any, at: ColumnElement[Any] | None = None
-) -> list[ColumnElement[Any]]:
-    """A ledger row's columns (:data:`EVENT_COLUMNS`) as bound parameters named
-    ``<prefix>_<column>``, labelled; ``slot_id`` (the claimed or moved slot's column) and,
-    if given, ``at`` are expressions instead."""
-    columns: list[ColumnElement[Any]] = []
-    for key in EVENT_COLUMNS:
-        value: ColumnElement[Any] = bindparam(f"{prefix}_{key}", type_=_EVENTS.c[key].type)
-        if key == "slot_id":
-            value = slot_id
-        elif key == "at" and at is not None:
-            value = at
-        columns.append(value.label(key))
-    return columns
 
 
 @cache

@@ -654,7 +654,7 @@ def confirm_writes(
                 "booking_id": booking_id,
                 "now": now,
                 **payment,
-                **hold_statement.event_parameters("e", row),
+                **confirm_statement.event_parameters("e", row),
             },
         ).one()
         return moved == 1, taken == 1
