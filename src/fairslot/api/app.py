@@ -125,6 +125,7 @@ def create_app(platform: Platform) -> FastAPI:
     """The JSON APIs. The site (``web/site.py``) adds ``/docs`` and ``/redoc``, served from
     assets inside the package instead of FastAPI's default CDN."""
     app = FastAPI(
+        telemetry=metrics.FASTAPI_TELEMETRY,
         lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,

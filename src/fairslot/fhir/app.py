@@ -23,13 +23,14 @@ from fairslot.fhir import (
 )
 from fairslot.fhir.formats import FhirFormats
 from fairslot.fhir.search_post import PostedSearch
-from fairslot.observability.http import count_refusals
+from fairslot.observability.http import FASTAPI_TELEMETRY, count_refusals
 
 PREFIX = "/fhir"
 
 
 def create_fhir_app(platform: Platform) -> FastAPI:
     app = FastAPI(
+        telemetry=FASTAPI_TELEMETRY,
         title="fairslot FHIR",
         version=__version__,
         openapi_url=None,

@@ -22,6 +22,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -35,6 +36,15 @@ from fairslot.observability.errors import MetricsTokenRequired
 from fairslot.observability.scrape import DatabaseFigures
 
 METRICS_PATH = "/metrics"
+# FastAPI's own OpenTelemetry instrumentation, off: the platform measures itself here, and
+# with it on FastAPI asked the OpenTelemetry globals (environment reads) on every request,
+# about 4 % of a hold's CPU in the release burst (py-spy --gil).
+FASTAPI_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 # Where an error handler leaves the code it rendered, for the middleware to count.
 REFUSAL_KEY = "refusal_code"
 
