@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from factories.channel_api import hold, person
-from factories.statements import statements
+from factories.statements import rendered_anew, statements
 from factories.world import World
 from fairslot.api.booking_views import booking_view
 from fairslot.audit.models import RequestRecord
@@ -175,3 +175,29 @@ def test_a_hold_by_session_costs_what_a_hold_by_slot_costs(
     assert not any("LEFT OUTER JOIN slots" in s for s in seen), "\n".join(seen)
     assert len(seen) == (6 if backend == "postgresql" else 9), "\n".join(seen)
     world.platform.records.close()
+
+
+def test_hold_and_confirm_send_statements_whose_text_is_fixed(
+    client: TestClient, world: World, clock: ManualClock
+) -> None:
+    # No statement of a hold (by slot or by session) or of a confirmation is rendered
+    # again per execution: each is converted by the driver once per connection.
+    session = world.session(capacity=3)
+    first, second = person(client, world, "13800138005"), person(client, world, "13800138006")
+    clock.advance(timedelta(seconds=world.platform.settings.velocity_min_first_hold_seconds))
+
+    with rendered_anew(world.platform.engine) as anew:
+        by_slot = hold(client, first, slot_id=world.slots(session)[0].id)
+        by_session = hold(client, second, session_id=session.id, device="dev-2")
+        confirmed = client.post(
+            f"/v1/bookings/{by_slot.json()['booking_id']}/confirm",
+            headers=first.headers,
+            json={
+                "account_id": first.account_id,
+                "payment_account": "6222020000001234",
+                "payment_reference": "T-2",
+            },
+        )
+
+    assert [by_slot.status_code, by_session.status_code, confirmed.status_code] == [201, 201, 200]
+    assert anew == []

@@ -30,8 +30,9 @@ from fairslot.availability.repository import session_on_sale, someone_waiting
 from fairslot.bookings import confirm_statement, hold_statement
 from fairslot.bookings.models import Booking
 from fairslot.bookings.states import OCCUPYING, PENDING, BookingStatus
-from fairslot.db.core import core_connection
+from fairslot.db.core import among, core_connection
 from fairslot.hospitals.models import Department, Doctor, Hospital
+from fairslot.ledger import repository as ledger_repo
 from fairslot.patients.models import Account, Binding, Patient
 from fairslot.schedules.models import ClinicSession, Slot
 from fairslot.schedules.states import SessionStatus, SlotState
@@ -55,44 +56,21 @@ class Claimed:
     ends_at: datetime | None = None
 
 
-def claim_slot(
-    db: Session,
-    *,
-    channel_id: int,
-    now: datetime,
-    hold_until: datetime,
-    slot_id: str | None = None,
-    session_id: int | None = None,
-) -> Claimed | None:
-    """Move a claimable slot to HELD: ``slot_id``, or the lowest-numbered claimable slot
-    of ``session_id``; None when there is none (see :func:`claim_statement`).
-
-    By session, concurrent claims never queue on one row: PostgreSQL skips the rows other
-    claims have locked (``SKIP LOCKED``) and takes the next, so a hold by session fails
-    only when every slot of the session is taken or being taken. SQLite serialises
-    writers (every write transaction begins IMMEDIATE), so reading the candidate and
-    then claiming it with the same compare-and-set cannot be raced there.
-    """
-    params: dict[str, object] = {"channel_id": channel_id, "now": now, "hold_until": hold_until}
-    if session_id is not None:
-        params["in_session"] = session_id
-    else:
-        params["slot_id"] = slot_id
-    return _claim(core_connection(db), params)
-
-
-def _claim(connection: Connection, params: dict[str, object]) -> Claimed | None:
+def _claim_on_sqlite(connection: Connection, params: dict[str, object]) -> Claimed | None:
+    """SQLite's claim: move a claimable slot to HELD — ``params["slot_id"]``, or the
+    lowest-numbered claimable slot of ``params["in_session"]`` — by reading it, then the
+    compare-and-set of :func:`claim_statement`; None when there is none. SQLite
+    serialises writers (every write transaction begins IMMEDIATE), so the read and the
+    compare-and-set cannot be raced. PostgreSQL's claim is one statement inside the
+    hold's (``hold_statement.py``): by session it skips the rows other claims have locked
+    (``SKIP LOCKED``), so a hold by session fails only when every slot is taken or being
+    taken."""
     by_session = "in_session" in params
-    if connection.dialect.name == "postgresql":
-        row = connection.execute(
-            claim_statement(by_session=by_session, old_values=True), params
-        ).one_or_none()
-    else:
-        row = connection.execute(_pick_statement(by_session=by_session), params).one_or_none()
-        if row is not None and not _one(
-            connection.execute(claim_statement(), {**params, "slot_id": row[0]})
-        ):
-            row = None
+    row = connection.execute(_pick_statement(by_session=by_session), params).one_or_none()
+    if row is not None and not _one(
+        connection.execute(claim_statement(), {**params, "slot_id": row[0]})
+    ):
+        row = None
     return None if row is None else _claimed(row)
 
 
@@ -229,7 +207,7 @@ def move_slot(
     # On the session's connection: a compare-and-set needs nothing of the ORM (db/core.py).
     result = core_connection(db).execute(
         update(Slot)
-        .where(Slot.id == slot_id, Slot.state.in_(list(expected)))
+        .where(Slot.id == slot_id, among(Slot.state, expected))
         .values(state=target, version=Slot.version + 1, **values)
     )
     return _one(result)
@@ -441,8 +419,8 @@ def _counted() -> ColumnElement[bool]:
     no_show = and_(
         Booking.status == BookingStatus.NO_SHOW, Booking.session_date >= bindparam("no_show_from")
     )
-    same_day = and_(Booking.session_date == bindparam("day"), Booking.status.in_(list(OCCUPYING)))
-    pending = and_(Booking.status.in_(list(PENDING)), Booking.session_date >= bindparam("today"))
+    same_day = and_(Booking.session_date == bindparam("day"), among(Booking.status, OCCUPYING))
+    pending = and_(among(Booking.status, PENDING), Booking.session_date >= bindparam("today"))
     return or_(no_show, same_day, pending)
 
 
@@ -593,11 +571,11 @@ def claim_and_insert(
     booking: Booking,
     rows: list[dict[str, Any]],
 ) -> Claimed | None:
-    """Claim a slot (``claim``: :func:`claim_slot`'s parameters, ``in_session`` or
-    ``slot_id``) and write the new ``booking`` for it with one Core ``INSERT``; None, with
-    nothing written, when there was no slot to claim. On PostgreSQL the ledger ``rows``
-    the claim made due go in the same statement (``hold_statement.py``); elsewhere the
-    caller writes them (``transitions.due_rows``).
+    """Claim a slot (``claim``: ``channel_id``, ``now``, ``hold_until`` and ``in_session``
+    or ``slot_id``), write the new ``booking`` for it and the ledger ``rows`` (the three a
+    claim can make due) that the claim made due; None, with nothing written, when there
+    was no slot to claim. On PostgreSQL one statement (``hold_statement.py``); on SQLite,
+    whose writers are serialised, the claim, the booking's ``INSERT`` and the rows'.
 
     The booking is made persistent in the session as a flush would have left it (every
     column loaded, its ``slot_id`` the claimed slot's): the unit of work's flush of one
@@ -618,9 +596,17 @@ def claim_and_insert(
         ).one_or_none()
         claimed = None if row is None else _claimed(row)
     else:
-        claimed = _claim(connection, claim)
+        claimed = _claim_on_sqlite(connection, claim)
         if claimed is not None:
             connection.execute(_INSERT_BOOKING, {**values, "slot_id": claimed.slot_id})
+            due = hold_statement.due_rows(
+                rows,
+                slot_id=claimed.slot_id,
+                was=claimed.was,
+                reopen_at=claimed.reopen_at,
+                release_logged=claimed.release_logged,
+            )
+            ledger_repo.append(db, rows=due)
     if claimed is None:
         return None
     values["slot_id"] = claimed.slot_id
@@ -645,7 +631,7 @@ def confirm_writes(
     ``payment_account_masked``, ``payment_reference``); then its HELD slot to BOOKED; then
     the row. Says whether the booking moved and whether the slot did; what follows a
     failed move is not written. On PostgreSQL one statement (``confirm_statement.py``);
-    elsewhere the caller writes the row once both moved."""
+    on SQLite the two compare-and-sets, then the row."""
     connection = core_connection(db)
     if connection.dialect.name == "postgresql":
         moved, taken = connection.execute(
@@ -673,11 +659,8 @@ def confirm_writes(
         hold_expires_at=None,
     ):  # fmt: skip
         return True, False
+    ledger_repo.append(db, rows=[row])
     return True, True
-
-
-def is_postgresql(db: Session) -> bool:
-    return db.get_bind().dialect.name == "postgresql"
 
 
 _BOOKING_COLUMNS = tuple(attr.key for attr in sa_inspect(Booking).column_attrs)

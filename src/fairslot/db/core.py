@@ -3,8 +3,11 @@ work (issue 14's hot path)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, literal
+from sqlalchemy.orm import QueryableAttribute, Session
 
 
 def core_connection(db: Session) -> Connection:
@@ -17,3 +20,14 @@ def core_connection(db: Session) -> Connection:
     session has pending is flushed first, as its own ``execute`` would (autoflush)."""
     db.flush()
     return db.connection()
+
+
+def among(
+    column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any]
+) -> ColumnElement[bool]:
+    """``column IN (:a, :b, …)`` over a fixed set of values (states, actions): one plain
+    bound parameter each. ``column.in_(values)`` binds one *expanding* parameter instead,
+    whose ``IN`` list SQLAlchemy renders into the SQL again on every execution, and the
+    driver then converts that new text again (measured: 2.5 % of a hold's CPU in the
+    release burst). Sorted, so that the same set always makes the same statement."""
+    return column.in_([literal(value, type_=column.type) for value in sorted(values, key=str)])

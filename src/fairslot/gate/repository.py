@@ -35,7 +35,7 @@ from fairslot.blacklist import repository as blacklist_repo
 from fairslot.blacklist.models import Scope
 from fairslot.bookings.models import Booking
 from fairslot.channels.models import Channel
-from fairslot.db.core import core_connection
+from fairslot.db.core import among, core_connection
 from fairslot.patients.models import Account, Patient
 
 
@@ -265,7 +265,7 @@ def _acted_before_if_young(actions: tuple[str, ...]) -> ScalarSelect[Any]:
     ``young_after`` (the signal then does not apply)."""
     account_id: BindParameter[int] = bindparam("f_account")
     acted = exists().where(
-        RequestRecord.account_id == account_id, RequestRecord.action.in_(actions)
+        RequestRecord.account_id == account_id, among(RequestRecord.action, actions)
     )
     return (
         select(acted)
@@ -280,7 +280,7 @@ def _browsed_since(actions: tuple[str, ...]) -> ScalarSelect[Any]:
         exists().where(
             RequestRecord.device_key == bindparam("w_device"),
             RequestRecord.at >= bindparam("w_since"),
-            RequestRecord.action.in_(actions),
+            among(RequestRecord.action, actions),
         )
     ).scalar_subquery()
 
@@ -318,7 +318,7 @@ def fast_requests_since(
         select(RequestRecord.id).where(
             subject,
             RequestRecord.at >= since,
-            RequestRecord.decision.in_(("review", "block")),
+            among(RequestRecord.decision, ("review", "block")),
             or_(*(RequestRecord.reasons.contains(r, autoescape=True) for r in reasons)),
         )
         for subject in subjects
@@ -353,7 +353,7 @@ def review_decisions(db: Session, *, start: datetime, end: datetime) -> list[Fla
     rows = db.scalars(
         select(RequestRecord)
         .where(
-            RequestRecord.decision.in_(("review", "block")),
+            among(RequestRecord.decision, ("review", "block")),
             RequestRecord.at >= start,
             RequestRecord.at < end,
         )
