@@ -6,9 +6,9 @@ memo keeps an answer for a fraction of a second of the platform clock, so one pr
 asks the database once per lifetime instead of once per request.
 
 What a memo may and may not do: it only ever serves **reads** and **refusals**. A claim
-always goes to the database (``bookings/repository.py::claim_slot``), so a stale memo can
-at worst refuse a hold that the database would also have refused a moment before, or show
-a slot that is gone (the claim then answers ``slot_taken``); it can never sell a slot
+always goes to the database (``bookings/repository.py::claim_and_insert``), so a stale
+memo can at worst refuse a hold that the database would also have refused a moment before,
+or show a slot that is gone (the claim then answers ``slot_taken``); it can never sell a slot
 twice. A slot that comes back (a cancellation's or an expired hold's cooling ends, a
 re-release, added capacity) is seen at the latest one lifetime later — two for a radar's
 poll answered while the fresh answer is being read (``api/poll_lane.py``). Memos live in

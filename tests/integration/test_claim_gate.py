@@ -16,7 +16,9 @@ from factories.batches import alike_batch_department, open_batch
 from factories.bookings import hold
 from factories.supply import import_session
 from factories.world import RELEASED_DAY, UNRELEASED_DAY, World, make_world
-from fairslot.bookings import repository as repo
+from fairslot.bookings import transitions
+from fairslot.bookings.models import Booking
+from fairslot.bookings.states import BookingStatus
 from fairslot.schedules.models import ClinicSession
 from fairslot.schedules.states import SessionStatus
 
@@ -45,17 +47,33 @@ def push(world: World, *, day: dt.date = RELEASED_DAY, **spec: object) -> Clinic
 
 
 def claims(world: World, session: ClinicSession) -> tuple[str | None, str | None]:
-    """What a claim by session and a claim of the session's first slot take (each
-    rolled back): the slot's id, or None."""
+    """What a hold's claim by session and one of the session's first slot take
+    (``transitions.claim_and_hold``, each rolled back): the slot's id, or None."""
     first = min(world.slots(session), key=lambda s: s.number).id
+    account, patient = world.patient()
     taken: list[str | None] = []
-    for by in ({"session_id": session.id}, {"slot_id": first}):
-        found = repo.claim_slot(
-            world.db,
+    for by_session in (True, False):
+        now = world.now()
+        booking = Booking(
+            slot_id=None if by_session else first,
+            session_id=session.id,
+            department_id=session.department_id,
+            session_date=session.session_date,
+            patient_id=patient.id,
+            account_id=account.id,
             channel_id=world.channel.id,
-            now=world.now(),
-            hold_until=world.now() + HOLD,
-            **by,  # type: ignore[arg-type]
+            status=BookingStatus.HELD,
+            held_at=now,
+            expires_at=now + HOLD,
+        )
+        found = transitions.claim_and_hold(
+            world.db,
+            booking=booking,
+            session=session,
+            patient_key=patient.id_hash,
+            now=now,
+            ctx=world.ctx(account),
+            by_session=by_session,
         )
         world.db.rollback()
         taken.append(found.slot_id if found else None)

@@ -5,6 +5,8 @@ hold about 9 % of its Python when the hold's statement bound a column a paramete
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from psycopg import _queries
 from sqlalchemy import Select
@@ -12,6 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 from fairslot.bookings import confirm_statement, hold_statement
 from fairslot.bookings.repository import claim_statement
+from fairslot.ledger.events import EventKind
+from fairslot.schedules.states import SlotState
 
 STATEMENTS = {
     "hold by slot": lambda: hold_statement.statement(
@@ -31,3 +35,33 @@ def test_the_statement_is_one_psycopg_keeps_converted(name: str) -> None:
 
     assert len(str(compiled).encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
     assert len(compiled.params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+
+
+def _rows() -> list[dict[str, object]]:
+    return [
+        {"slot_id": None, "kind": kind, "at": f"at-{kind.value}"}
+        for kind in hold_statement.DUE_KINDS
+    ]
+
+
+@pytest.mark.parametrize(
+    ("was", "release_logged", "kinds"),
+    [
+        (SlotState.OPEN, True, ["held"]),
+        (SlotState.OPEN, False, ["released", "held"]),
+        (SlotState.COOLING, True, ["re_released", "held"]),
+        (SlotState.COOLING, False, ["released", "re_released", "held"]),
+    ],
+)
+def test_sqlites_due_rows_are_those_the_statement_keeps(
+    was: SlotState, release_logged: bool, kinds: list[str]
+) -> None:
+    reopen_at = datetime(2026, 12, 7, 1, 2, tzinfo=UTC)
+    due = hold_statement.due_rows(
+        _rows(), slot_id="s-1", was=was, reopen_at=reopen_at, release_logged=release_logged
+    )
+
+    assert [row["kind"].value for row in due] == kinds
+    assert {row["slot_id"] for row in due} == {"s-1"}
+    re_released = [row for row in due if row["kind"] == EventKind.RE_RELEASED]
+    assert all(row["at"] == reopen_at for row in re_released)

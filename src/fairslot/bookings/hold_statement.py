@@ -25,13 +25,14 @@ statement under 4 KB with at most 50 parameters (``psycopg._queries``); bound a 
 parameter, this one was 6 KB with 75 and its conversion took about 9 % of a hold's
 Python. ``tests/unit/test_hold_statement.py`` keeps it under both.
 
-SQLite runs the same writes as separate statements (``repository.claim_and_insert``).
+SQLite runs the same writes as separate statements (``repository.claim_and_insert``),
+the ledger rows by :func:`due_rows`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
 
@@ -65,6 +66,24 @@ _EVENTS = cast(Table, SlotEvent.__table__)
 _BOOKING_COLUMNS = tuple(column.key for column in _BOOKINGS.columns)
 # A ledger row's columns (every one but ``id``).
 EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
+
+
+def due_rows(
+    rows: list[dict[str, Any]],
+    *,
+    slot_id: str,
+    was: SlotState,
+    reopen_at: datetime | None,
+    release_logged: bool,
+) -> list[dict[str, Any]]:
+    """Of the three ``rows`` (:data:`DUE_KINDS` order), those a claim of ``slot_id`` made
+    due, for that slot, by the statement's own conditions: SQLite's writes of them
+    (``repository.claim_and_insert``)."""
+    released, re_released, held = ({**row, "slot_id": slot_id} for row in rows)
+    due = [] if release_logged else [released]
+    if was == SlotState.COOLING:
+        due.append({**re_released, "at": reopen_at or re_released["at"]})
+    return [*due, held]
 
 
 def parameters(

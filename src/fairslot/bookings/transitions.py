@@ -107,8 +107,8 @@ def claim_and_hold(
     COOLING (the claim's due-time predicate let it: nobody was waiting for its session),
     then ``held``. None, with nothing written, when there was no slot to claim.
 
-    On PostgreSQL the three writes are one statement (``hold_statement.py``); on SQLite,
-    whose writers are serialised, the claim, the booking's INSERT and the ledger's."""
+    The writes are the repository's (``repository.claim_and_insert``): one statement on
+    PostgreSQL, three on SQLite."""
     claim = {
         "channel_id": ctx.channel_id or 0,
         "now": now,
@@ -118,10 +118,7 @@ def claim_and_hold(
     if booking.id is None:
         booking.id = new_guid()  # the ``held`` row names it
     rows = hold_rows(booking=booking, session=session, patient_key=patient_key, now=now, ctx=ctx)
-    claimed = repo.claim_and_insert(db, claim=claim, booking=booking, rows=rows)
-    if claimed is not None and not repo.is_postgresql(db):
-        ledger.record_rows(db, due_rows(rows, claimed))
-    return claimed
+    return repo.claim_and_insert(db, claim=claim, booking=booking, rows=rows)
 
 
 def hold_rows(
@@ -146,16 +143,6 @@ def hold_rows(
             data={"expires_at": booking.expires_at.isoformat()},
         ),
     ]  # fmt: skip
-
-
-def due_rows(rows: list[dict[str, Any]], claimed: repo.Claimed) -> list[dict[str, Any]]:
-    """Of :func:`hold_rows`, those ``claimed`` made due, for its slot (what the single
-    PostgreSQL statement keeps by the same conditions)."""
-    released, re_released, held = ({**row, "slot_id": claimed.slot_id} for row in rows)
-    due = [] if claimed.release_logged else [released]
-    if claimed.was == SlotState.COOLING:
-        due.append({**re_released, "at": claimed.reopen_at or re_released["at"]})
-    return [*due, held]
 
 
 def expire_hold(db: Session, *, booking: Booking, now: datetime, cooling: timedelta) -> bool:
@@ -233,8 +220,6 @@ def confirm(
         )
     if not taken:
         raise StateConflict("The slot is no longer held for this booking.")
-    if not repo.is_postgresql(db):  # there the statement wrote it
-        ledger.record_rows(db, [row])
     _sync(
         booking,
         status=BookingStatus.BOOKED,

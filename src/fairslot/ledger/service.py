@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -65,14 +65,6 @@ def entry_row(
         "data": data or {},
         **_who(ctx),
     }
-
-
-def record_rows(db: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Append ``rows`` (:func:`entry_row`) at once, numbered in their order, in one
-    INSERT without an ORM object each (a hold's claim and ``held`` rows, on the release
-    burst's hot path). What the session has pending is written first, so the ledger
-    keeps the order in which its rows were made."""
-    repo.append(db, rows=rows)
 
 
 def record_many(
