@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from factories.channel_api import Person, hold, person
 from factories.statements import statements
 from factories.world import World
+from fairslot.api import sold_out_lane as lane_module
 from fairslot.api.app import create_app
 from fairslot.api.sold_out_lane import SoldOutLane
 from fairslot.audit.models import RequestRecord
@@ -366,3 +367,32 @@ def test_at_zero_seconds_every_refusal_is_screened(world: World, settings: Setti
         assert [a.status_code for a in answers] == [409] * 3
         assert lane_of(client).answered == 0
     assert [r.decision for r in records(world)[-3:]] == ["allow"] * 3
+
+
+def test_the_lanes_reads_end_with_a_commit_even_when_they_return_early(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rollback makes psycopg forget what it prepared on the connection, and the lane
+    # reads on the request pool's connections all through a burst (_reading).
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    hold(client, scalper, session_id=session_id)
+    clock = world.platform.clock
+    assert isinstance(clock, ManualClock)
+    ends: list[str] = []
+    engine = world.platform.engine
+    for kind in ("commit", "rollback"):
+        event.listen(engine, kind, lambda _conn, kind=kind: ends.append(kind))
+
+    clock.advance(ALTERNATIVES_FOR + SOLD_OUT_FOR)
+    lane._read((session_id, world.channel.id))  # reads to the end
+    memos, read = world.platform.memos, lane_module.batches.still_sold_out
+
+    def slots_change_meanwhile(*args: Any, **kwargs: Any) -> bool:
+        memos.generation += 1  # as a hold of this process would
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(lane_module.batches, "still_sold_out", slots_change_meanwhile)
+    assert lane._read((session_id, world.channel.id)) is None  # returns early: slots changed
+
+    assert ends == ["commit", "commit"]
