@@ -25,8 +25,12 @@ def make_engine(settings: Settings) -> Engine:
         url,
         # QueuePool that reports use and waits to /metrics (observability/pool.py)
         poolclass=WatchedQueuePool,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        # Every connection the pool opens stays open: at most 2 x db_pool_size, as a pool
+        # of db_pool_size with as many overflow connections allowed, but an overflow
+        # connection is closed when handed back, and in the release burst the server
+        # opened 10-15 a second — each a new server process with nothing prepared.
+        pool_size=2 * settings.db_pool_size,
+        max_overflow=0,
         pool_timeout=30,
         connect_args={} if settings.db_server_prepares else {"prepare_threshold": None},
     )
