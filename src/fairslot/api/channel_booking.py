@@ -477,7 +477,9 @@ def _with_alternatives(
     return SlotUnavailable(
         exc.detail,
         code=exc.code,
-        keep_changes=exc.keep_changes and not fresh,
+        # Fresh: what followed the commit was only read, and ends with COMMIT too (a
+        # rollback would make psycopg forget the connection's prepared statements).
+        keep_changes=exc.keep_changes,
         **exc.extra,
         alternatives=found,
     )
