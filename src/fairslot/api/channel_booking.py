@@ -477,9 +477,7 @@ def _with_alternatives(
     return SlotUnavailable(
         exc.detail,
         code=exc.code,
-        # Fresh: what followed the commit was only read, and ends with COMMIT too (a
-        # rollback would make psycopg forget the connection's prepared statements).
-        keep_changes=exc.keep_changes,
+        keep_changes=exc.keep_changes and not fresh,
         **exc.extra,
         alternatives=found,
     )

@@ -383,10 +383,5 @@ def first_free_slot(db: Session, *, session_id: int, now: datetime, channel_id: 
     if not released:
         raise NotFound("No such session is open for booking.", code="session_not_found")
     if slot_id is None:
-        # Nothing is written before this on any path that asks (the gate; a release-batch
-        # check that did not enter): the refusal keeps the transaction, which ends with
-        # COMMIT rather than a rollback, after which psycopg would forget every statement
-        # it prepared on the connection — a first-time caller's refusal of a sold-out
-        # session is the commonest answer of a release minute.
-        raise session_full(keep_changes=True)
+        raise session_full()
     return slot_id
