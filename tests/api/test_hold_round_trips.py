@@ -12,7 +12,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from factories.channel_api import hold, person
+from factories.channel_api import confirm, hold, person
 from factories.statements import rendered_anew, statements
 from factories.world import World
 from fairslot.api.booking_views import booking_view
@@ -103,15 +103,7 @@ def test_a_confirmation_reads_its_slots_place_once_for_the_feed_and_its_answer(
     assert held.status_code == 201, held.text
 
     with statements(world.platform.engine) as seen:
-        confirmed = client.post(
-            f"/v1/bookings/{held.json()['booking_id']}/confirm",
-            headers=who.headers,
-            json={
-                "account_id": who.account_id,
-                "payment_account": "6222020000001234",
-                "payment_reference": "T-1",
-            },
-        )
+        confirmed = confirm(client, who, held.json()["booking_id"], reference="T-1")
 
     assert confirmed.status_code == 200, confirmed.text
     assert [s for s in seen if s.startswith("SELECT slots.")] == []
@@ -189,15 +181,7 @@ def test_hold_and_confirm_send_statements_whose_text_is_fixed(
     with rendered_anew(world.platform.engine) as anew:
         by_slot = hold(client, first, slot_id=world.slots(session)[0].id)
         by_session = hold(client, second, session_id=session.id, device="dev-2")
-        confirmed = client.post(
-            f"/v1/bookings/{by_slot.json()['booking_id']}/confirm",
-            headers=first.headers,
-            json={
-                "account_id": first.account_id,
-                "payment_account": "6222020000001234",
-                "payment_reference": "T-2",
-            },
-        )
+        confirmed = confirm(client, first, by_slot.json()["booking_id"], reference="T-2")
 
     assert [by_slot.status_code, by_session.status_code, confirmed.status_code] == [201, 201, 200]
     assert anew == []

@@ -118,3 +118,17 @@ def hold(
         headers=headers,
         json={"account_id": who.account_id, "patient_id": who.patient_id, **place},
     )
+
+
+def confirm(client: TestClient, who: Person, booking_id: str, *, reference: str) -> Response:
+    """``who`` pays their hold ``booking_id`` through the channel API; the answer is the
+    test's to check."""
+    return client.post(
+        f"/v1/bookings/{booking_id}/confirm",
+        headers=who.headers,
+        json={
+            "account_id": who.account_id,
+            "payment_account": "6222020000001234",
+            "payment_reference": reference,
+        },
+    )
