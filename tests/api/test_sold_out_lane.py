@@ -396,3 +396,23 @@ def test_the_lanes_reads_end_with_a_commit_even_when_they_return_early(
     assert lane._read((session_id, world.channel.id)) is None  # returns early: slots changed
 
     assert ends == ["commit", "commit"]
+
+
+def test_a_first_refusal_of_a_sold_out_session_ends_without_a_rollback_on_postgresql(
+    client: TestClient, world: World, backend: str
+) -> None:
+    # The route's own refusal (the caller was never screened) wrote nothing: its
+    # transaction and the alternatives' read after it end with COMMIT on PostgreSQL
+    # (db/core.py::discard), the refusal's record in a transaction of its own.
+    session_id, scalper = sold_out(client, world)
+    ends: list[str] = []
+    for kind in ("commit", "rollback"):
+        event.listen(world.platform.engine, kind, lambda _conn, kind=kind: ends.append(kind))
+
+    refused = hold(client, scalper, session_id=session_id)
+
+    assert refused.status_code == 409 and refused.json()["error"] == "session_full"
+    assert refused.json()["alternatives"] is not None
+    if backend == "postgresql":
+        assert "rollback" not in ends and "commit" in ends
+    assert [r.outcome for r in records(world) if r.action == "hold"][-1] == "session_full"

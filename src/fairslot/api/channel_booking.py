@@ -45,6 +45,7 @@ from fairslot.bookings.schemas import (
 )
 from fairslot.bootstrap import Platform
 from fairslot.context import RequestContext
+from fairslot.db.core import discard
 from fairslot.errors import DomainError
 from fairslot.hospitals.models import DoctorTitle
 from fairslot.notifications import repository as feed
@@ -446,7 +447,7 @@ def _with_alternatives(
         if exc.keep_changes:
             db.commit()
         else:
-            db.rollback()
+            discard(db)
         # Only reads follow: on SQLite, begin deferred so that a burst of refused grabs
         # does not queue on the write lock for them (a no-op on PostgreSQL).
         db.connection(execution_options={"sqlite_begin": "DEFERRED"})

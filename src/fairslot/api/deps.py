@@ -29,6 +29,7 @@ from fairslot.channels import repository as channel_repo
 from fairslot.channels.models import Channel
 from fairslot.context import RequestContext, client_step, edge_context
 from fairslot.crypto import hash_api_key
+from fairslot.db.core import discard
 from fairslot.errors import DomainError, InvalidInput, Unauthorized
 from fairslot.gate import realtime
 from fairslot.gate import repository as gate_repo
@@ -102,11 +103,12 @@ def _end_ok(request: Request, session: Session, platform: Platform) -> None:
 def _end_refused(
     request: Request, session: Session, exc: BaseException, platform: Platform
 ) -> None:
-    """Roll back (unless the refusal keeps its changes) and record a refusal."""
+    """Discard the work (unless the refusal keeps its changes: ``db/core.py::discard``,
+    a rollback unless nothing was written) and record a refusal."""
     try:
         if isinstance(exc, DomainError):
             if not exc.keep_changes:
-                session.rollback()
+                discard(session)
             _record_refusal(request, session, exc, buffer=platform.records)
         else:
             session.rollback()
