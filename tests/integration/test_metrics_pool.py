@@ -56,7 +56,7 @@ def test_the_pool_counts_connections_in_use_timeouts_and_its_capacity(tmp_path: 
 def test_server_side_prepares_can_be_turned_off_for_an_old_transaction_pooler(
     pg_database: str,
 ) -> None:
-    for prepares, threshold in ((True, 5), (False, None)):
+    for prepares, threshold in ((True, 0), (False, None)):
         engine = make_engine(
             load_settings(database_url=pg_database, db_pool_size=1, db_server_prepares=prepares)
         )

@@ -32,7 +32,9 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=2 * settings.db_pool_size,
         max_overflow=0,
         pool_timeout=30,
-        connect_args={} if settings.db_server_prepares else {"prepare_threshold": None},
+        connect_args=(
+            {"prepare_threshold": 0} if settings.db_server_prepares else {"prepare_threshold": None}
+        ),
     )
     _ping_when_idle(engine)
     timeout = int(settings.db_lock_timeout_ms)
@@ -43,9 +45,21 @@ def make_engine(settings: Settings) -> Engine:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = {timeout}")
         dbapi_connection.commit()
+        if settings.db_server_prepares:
+            dbapi_connection.prepared_max = PREPARED_MAX
 
     return engine
 
+
+# Server-side prepared statements (psycopg): every statement is prepared on its first
+# execution on a connection (``prepare_threshold`` 0) rather than its sixth, and a
+# connection keeps up to this many. psycopg forgets them all at any rollback, and a
+# connection then parsed and planned each hot statement five times over before preparing
+# it again: measured in the release burst, PostgreSQL's CPU per hold 3.18 / 3.65 ms
+# (by slot / by session) with the default, 2.75 / 3.16 ms prepared at once, and per
+# confirmation 2.52 -> 2.15 ms. More kept than psycopg's 100, so that statements run
+# once in a while (the console's, the sweeper's) do not push the hot ones out.
+PREPARED_MAX = 256
 
 # A pooled connection idle this long is pinged before use.
 PING_AFTER_IDLE_SECONDS = 10.0
