@@ -45,9 +45,7 @@ def test_no_request_asks_opentelemetry(site: TestClient, asked: list[str]) -> No
     assert asked == []
 
 
-def test_the_check_sees_fastapis_instrumentation_when_it_is_on(
-    platform: Platform, asked: list[str]
-) -> None:
+def test_the_check_sees_fastapis_instrumentation_when_it_is_on(asked: list[str]) -> None:
     # The same probe on an app left at FastAPI's default: the global providers are asked.
     from fastapi import FastAPI
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -13,18 +13,8 @@ from sqlalchemy.engine import Engine
 def statements(engine: Engine) -> Iterator[list[str]]:
     """Every statement ``engine`` sends inside the block, its white space folded, but
     SQLite's own transaction start (``BEGIN``)."""
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        statement = " ".join(str(args[2]).split())
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with _sent(engine, lambda statement, _context: not statement.startswith("BEGIN")) as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @contextmanager
@@ -32,19 +22,30 @@ def rendered_anew(engine: Engine) -> Iterator[list[str]]:
     """The statements ``engine`` sends inside the block whose SQL SQLAlchemy rendered again
     for this execution (an expanding ``IN``, a literal rendered at execution): their text
     is converted by the driver anew each time instead of once (``db/core.py::among``)."""
-    seen: list[str] = []
 
-    def check(*args: object) -> None:
-        context = args[4]
+    def anew(_statement: str, context: object) -> bool:
         compiled = getattr(context, "compiled", None)
-        anew = compiled is not None and (
+        return compiled is not None and bool(
             compiled.post_compile_params or compiled.literal_execute_params
         )
-        if anew:
-            seen.append(" ".join(str(args[2]).split()))
 
-    event.listen(engine, "before_cursor_execute", check)
+    with _sent(engine, anew) as seen:
+        yield seen
+
+
+@contextmanager
+def _sent(engine: Engine, keep: Callable[[str, object], bool]) -> Iterator[list[str]]:
+    """The statements ``engine`` sends inside the block, white space folded, that ``keep``
+    (given the statement and its execution context) keeps."""
+    seen: list[str] = []
+
+    def look(*args: object) -> None:
+        statement = " ".join(str(args[2]).split())
+        if keep(statement, args[4]):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", look)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", check)
+        event.remove(engine, "before_cursor_execute", look)
