@@ -59,3 +59,19 @@ def test_the_open_loop_sends_at_its_fixed_rate_not_as_fast_as_answers_come():
     # the responder could answer tens of thousands a second; the schedule asks for 200
     assert 150 < rate < 260
     assert {s.endpoint for s in done.samples} == {"availability"}
+
+
+def test_a_sold_out_refusal_is_marked_again_once_its_connection_asked_for_every_identity():
+    # figures.py::again_window reads these marks: each connection deals its identities in
+    # turn, so its first len(identities) requests are each caller's first.
+    people = [
+        Who(account_id=n, patient_id=n, channel_key="k", device_id=f"d{n}", ip="10.0.0.1")
+        for n in range(1, 4)
+    ]
+    plan = Plan(flow="sold_out", connections=2, identities=[people, people[:2]],
+                constants={"SOLD_OUT": [7]})  # fmt: skip
+    with running_module("fairslot.bench.responder", workers=1, env=dict(os.environ)) as url:
+        done = wrk.run(plan, url=url, duration_s=1)
+    marks = [s.extra for s in done.samples]
+    assert marks.count("first") == 3 + 2  # one per identity of each connection
+    assert marks.count("again") == len(done.samples) - 5 > 100

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from fairslot.bench.figures import (
+    AGAIN,
     NEW_KEYS,
     Generator,
     OpenLoop,
+    again_window,
     figure,
     phase_figures,
     result_document,
@@ -41,6 +43,34 @@ def test_a_refusal_of_a_sold_out_session_is_what_the_sold_out_phase_counts():
         Sample("sold_out", 403, 5.0, "request_blocked", end_s=2.0),
     ]
     assert figure("sold_out", phase="sold_out", samples=samples).ok == 2
+
+
+def _refusal(end_s: float, mark: str, ms: float = 10.0) -> Sample:
+    return Sample("sold_out", 409, ms, "session_full", end_s=end_s, extra=mark)
+
+
+def test_repeated_refusals_are_measured_from_the_last_first_refusal_on():
+    samples = [
+        *(_refusal(100.0 + k * 0.5, "first") for k in range(5)),  # the last ends at 102.0
+        _refusal(101.5, AGAIN),  # a repeat, but while first refusals were still answered
+        _refusal(102.005, AGAIN, ms=20.0),  # sent before 102.0: not in the window
+        *(_refusal(102.1 + k * 0.1, AGAIN) for k in range(20)),  # 102.1 ... 104.0
+    ]
+    found = again_window(samples)
+    assert found is not None
+    window, seconds = found
+    assert len(window) == 20 and all(s.extra == AGAIN for s in window)
+    assert seconds == pytest.approx(2.0)
+    assert figure("sold_out_again", phase="sold_out", samples=window, seconds=seconds).ok_rps == (
+        pytest.approx(10.0)
+    )
+
+
+def test_no_figure_for_repeated_refusals_without_a_second_of_them():
+    short = [_refusal(100.0, "first"), *(_refusal(100.1 + k * 0.1, AGAIN) for k in range(9))]
+    assert again_window(short) is None  # 0.9 s of repeats
+    assert again_window([_refusal(100.0 + k, AGAIN) for k in range(5)]) is None  # no first
+    assert again_window([]) is None
 
 
 def test_every_endpoint_of_a_phase_is_rated_over_the_whole_phase():

@@ -48,7 +48,7 @@ NEW_KEYS = (
     "per_endpoint",
 )
 WRITES = ("hold", "confirm")  # compared with the anchor claim
-READS = ("availability", "sold_out")  # compared with the ceiling
+READS = ("availability", "sold_out", "sold_out_again")  # compared with the ceiling
 SOLD_OUT_CODES = frozenset({"session_full", "slot_taken"})  # CAPACITY_REFUSALS
 # A figure is a ceiling only if the generator could have gone this many times faster.
 GENERATOR_HEADROOM = 2.0
@@ -58,7 +58,7 @@ def ok_for(name: str) -> Callable[[Sample], bool]:
     """The outcome an endpoint's phase measures."""
     if name in ("hold", "hold_by_slot", "hold_by_session"):
         return lambda s: s.status == 201
-    if name == "sold_out":
+    if name in ("sold_out", "sold_out_again"):
         return lambda s: s.status == 409 and (s.code or "") in SOLD_OUT_CODES
     if name == "anchor_claim":
         return lambda s: s.status == 201
@@ -106,6 +106,30 @@ def figure(
         max_ms=max(latencies, default=0.0),
         outcomes=dict(Counter(outcome_label(s) for s in samples).most_common()),
     )
+
+
+# The sold-out phase's mark on a refusal asked once every identity of its connection had
+# been refused before (bench/lua.py); "first" otherwise.
+AGAIN = "again"
+# The shortest window of repeated refusals worth a figure of its own.
+AGAIN_MIN_S = 1.0
+
+
+def again_window(samples: Sequence[Sample]) -> tuple[list[Sample], float] | None:
+    """The sold-out phase after its last first refusal: the answers to requests sent
+    once every caller had been refused before on the same connection — and so by the same
+    server worker, whose sold-out lane (``api/sold_out_lane.py``) may answer a caller it
+    screened — with that window's seconds. A caller's first refusal in a worker goes
+    through the whole gate. None: no such window of :data:`AGAIN_MIN_S` or more."""
+    firsts = [s.end_s for s in samples if s.extra != AGAIN]
+    if not samples or not firsts:
+        return None
+    start = max(firsts)
+    window = [s for s in samples if s.extra == AGAIN and s.start_s >= start]
+    seconds = max((s.end_s for s in window), default=start) - start
+    if seconds < AGAIN_MIN_S:
+        return None
+    return window, seconds
 
 
 def phase_figures(phase: str, samples: Sequence[Sample], *, prefix: str = "") -> list[Figure]:

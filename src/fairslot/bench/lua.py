@@ -350,15 +350,25 @@ end
 function response(status, headers, body) record(status, body) end
 """,
     # Holds on sessions already sold out: the refusal everybody gets after the release.
+    # Marked "again" when this connection (and so the same server worker) had an answer
+    # for the same caller before (figures.py::again_window). Kept per caller answered, not
+    # per turn: wrk calls request() once more than it sends (the first request is built
+    # twice), so a turn is not always a request sent.
     "sold_out": r"""
 local k = 0
+local asking = nil
+local answered = {}
 function request()
   local who = next_identity()
+  asking = who.a
   k = k % #SOLD_OUT + 1
   return send("sold_out", "POST", "/v1/holds", headers_of(who), string.format(
     '{"account_id":%d,"patient_id":%d,"session_id":%d}', who.a, who.p, SOLD_OUT[k]))
 end
-function response(status, headers, body) record(status, body) end
+function response(status, headers, body)
+  record(status, body, answered[asking] and "again" or "first")
+  answered[asking] = true
+end
 """,
     # The release mix, as grab software plays it: hold (a free slot seen in the last
     # poll, else by session), confirm a hold that succeeded, poll, again.

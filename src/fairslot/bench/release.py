@@ -37,6 +37,7 @@ from fairslot.bench.figures import (
     Figure,
     Generator,
     OpenLoop,
+    again_window,
     figure,
     phase_figures,
     result_document,
@@ -57,6 +58,11 @@ RELEASE_LEAD = timedelta(seconds=3)  # the push, then a warm-up, then the releas
 WARM_UP_S = 1.0
 MAX_CLIENTS = 2_000  # wrk threads, one connection each (bench/lua.py)
 OPEN_LOOP_SHARE = 0.7  # of the closed-loop mix's rate
+# The sold-out phase runs this many phases' time: every caller's first refusal in a worker
+# goes through the whole gate, the later ones may take the sold-out lane, and with the
+# default 2,000 identities the first round alone takes about 4 s on this machine
+# (figures.py::again_window measures what comes after it, ``sold_out_again``).
+SOLD_OUT_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -233,14 +239,14 @@ def _run(
             url=url,
             seconds=phase_s,
         )
-        for name, plan in (
-            ("sold_out", phases.sold_out_plan(targets)),
-            ("availability", phases.availability_plan(targets)),
-            ("hold", phases.hold_plan(targets, by="slot")),
-            ("hold_by_session", phases.hold_plan(targets, by="session")),
+        for name, plan, seconds in (
+            ("sold_out", phases.sold_out_plan(targets), SOLD_OUT_ROUNDS * phase_s),
+            ("availability", phases.availability_plan(targets), phase_s),
+            ("hold", phases.hold_plan(targets, by="slot"), phase_s),
+            ("hold_by_session", phases.hold_plan(targets, by="session"), phase_s),
         ):
             progress(f"phase {name}")
-            played.play(name, plan, url=url, seconds=phase_s)
+            played.play(name, plan, url=url, seconds=seconds)
         progress("phase confirm")
         played.play(
             "confirm",
@@ -353,6 +359,10 @@ def _figures(played: _Phases) -> list[Figure]:
     # "hold" is by slot, one claim per slot like the anchor's; by session apart.
     figures.append(figure("hold", phase="hold", samples=s["hold"]))
     figures.append(figure("hold_by_session", phase="hold_by_session", samples=s["hold_by_session"]))
+    again = again_window(s["sold_out"])
+    if again is not None:
+        window, seconds = again
+        figures.append(figure("sold_out_again", phase="sold_out", samples=window, seconds=seconds))
     figures += phase_figures("mix", s["mix"], prefix="mix:")
     figures += phase_figures("open_loop", s["open_loop"], prefix="open_loop:")
     return figures
