@@ -132,6 +132,23 @@ def test_a_screened_callers_refusal_is_the_lanes_and_the_same_as_the_routes(
     assert lane_record.decision is None  # not screened again: no decision of its own
 
 
+def test_a_refusal_answered_again_from_its_rendered_body_is_still_the_routes(
+    client: TestClient, world: World
+) -> None:
+    session_id, scalper = sold_out(client, world)
+    lane = lane_of(client)
+    by_route = hold(client, scalper, session_id=session_id)
+    rendered, kept = (hold(client, scalper, session_id=session_id) for _ in range(2))
+
+    assert lane.answered == 2
+    for by_lane in (rendered, kept):
+        assert (by_lane.status_code, by_lane.content) == (by_route.status_code, by_route.content)
+        assert {k: v for k, v in by_lane.headers.items() if k not in PER_RESPONSE} == {
+            k: v for k, v in by_route.headers.items() if k not in PER_RESPONSE
+        }
+    assert [r.outcome for r in records(world)[-3:]] == ["session_full"] * 3
+
+
 def test_a_caller_never_screened_or_blacklisted_goes_to_the_route_and_its_gate(
     client: TestClient, world: World
 ) -> None:

@@ -99,13 +99,28 @@ def ranked(
     limit: int = rules.DEFAULT_LIMIT,
 ) -> list[AlternativeView]:
     """The views of ``offers`` ranked for ``booker`` (pure)."""
-    by_id = {o.candidate.session_id: o for o in offers}
-    found = rules.rank(
+    return views(ranking(hood, offers, booker=booker, limit=limit), offers)
+
+
+def ranking(
+    hood: Neighbourhood,
+    offers: list[Offer],
+    *,
+    booker: rules.Booker | None,
+    limit: int = rules.DEFAULT_LIMIT,
+) -> list[rules.Ranked]:
+    """``offers`` ranked for ``booker``, before they are views (pure)."""
+    return rules.rank(
         wanted=hood.wanted,
         candidates=[o.candidate for o in offers],
         booker=booker,
         limit=limit,
     )
+
+
+def views(found: list[rules.Ranked], offers: list[Offer]) -> list[AlternativeView]:
+    """The views of a :func:`ranking` of ``offers`` (pure)."""
+    by_id = {o.candidate.session_id: o for o in offers}
     return [_view(i, r, by_id[r.candidate.session_id]) for i, r in enumerate(found, 1)]
 
 

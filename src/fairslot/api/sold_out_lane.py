@@ -73,6 +73,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairslot.allocation import batches
 from fairslot.alternatives import service as alternatives
+from fairslot.alternatives.rules import Ranked
 from fairslot.alternatives.screened import ScreenedCaller
 from fairslot.api import channel_booking
 from fairslot.api.deps import channel_by_key, count
@@ -159,6 +160,7 @@ class SoldOutLane:
         # again here when they lapse; any other key goes to the route, as in the poll lane.
         self._known: set[str] = set()
         self._reader = reader
+        self._rendered = RenderedRefusals()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -342,14 +344,53 @@ class SoldOutLane:
         booker = alternatives.booker_of(
             caller.patient, limits=booking_policy(platform.settings).limits
         )
-        found = alternatives.ranked(refusal.hood, refusal.offers, booker=booker)
-        return domain_response(
-            SlotUnavailable(
-                full.detail,
-                code=full.code,
-                **full.extra,
-                alternatives=[view.model_dump(mode="json") for view in found],
-            )
+        order = alternatives.ranking(refusal.hood, refusal.offers, booker=booker)
+        return self._rendered.answer(refusal.hood, order, lambda: _rendered(refusal, order))
+
+
+def _rendered(refusal: Refusal, order: list[Ranked]) -> Response:
+    """The route's ``session_full`` refusal with ``order``'s alternatives."""
+    full = session_full()
+    found = alternatives.views(order, refusal.offers)
+    return domain_response(
+        SlotUnavailable(
+            full.detail,
+            code=full.code,
+            **full.extra,
+            alternatives=[view.model_dump(mode="json") for view in found],
+        )
+    )
+
+
+class RenderedRefusals:
+    """The lane's refusals as rendered, by neighbourhood and ranking: callers refused
+    again and again over one neighbourhood are answered with the same few bodies (the
+    same status, headers and bytes as rendering them anew), not a model dump and a JSON
+    encoding each. A new neighbourhood (the memo's next read) starts anew."""
+
+    MAX = 256  # rankings kept for one neighbourhood
+
+    def __init__(self) -> None:
+        self._hood: alternatives.Neighbourhood | None = None
+        self._by_ranking: dict[tuple[tuple[int, int, str], ...], Response] = {}
+
+    def answer(
+        self,
+        hood: alternatives.Neighbourhood,
+        order: list[Ranked],
+        render: Callable[[], Response],
+    ) -> Response:
+        if hood is not self._hood or len(self._by_ranking) >= self.MAX:
+            self._hood, self._by_ranking = hood, {}
+        key = tuple((r.candidate.session_id, int(r.tier), r.reason) for r in order)
+        kept = self._by_ranking.get(key)
+        if kept is None:
+            kept = self._by_ranking[key] = render()
+        return Response(
+            kept.body,
+            status_code=kept.status_code,
+            headers={k: v for k, v in kept.headers.items() if k != "content-length"},
+            media_type=kept.media_type,
         )
 
 
