@@ -47,7 +47,10 @@ def test_a_ranking_is_rendered_once_per_neighbourhood_and_answered_alike() -> No
     first = kept.answer(hood, _ranked(5), lambda: render(5))
     again = kept.answer(hood, _ranked(5), lambda: render(5))
     other = kept.answer(hood, _ranked(6), lambda: render(6))
-    anew = kept.answer(_hood(), _ranked(5), lambda: render(5))  # the memo's next read
+    other_hood = _hood()  # another sold-out session's, or the memo's next read
+    anew = kept.answer(other_hood, _ranked(5), lambda: render(5))
+    back = kept.answer(hood, _ranked(5), lambda: render(5))  # both kept at once
+    kept.answer(other_hood, _ranked(5), lambda: render(5))
 
     assert rendered == [5, 6, 5]
     assert first is not again  # a response of its own each time
@@ -60,4 +63,20 @@ def test_a_ranking_is_rendered_once_per_neighbourhood_and_answered_alike() -> No
             "content-length": str(len(first.body)),
         }
     )
-    assert other.body != first.body and anew.body == first.body
+    assert other.body != first.body and anew.body == back.body == first.body
+
+
+def test_past_its_bound_the_store_starts_anew() -> None:
+    rendered: list[int] = []
+    kept, hood = RenderedRefusals(), _hood()
+
+    def render() -> Response:
+        rendered.append(1)
+        return JSONResponse({"error": "session_full"}, status_code=409)
+
+    hoods = [_hood() for _ in range(RenderedRefusals.MAX)]  # kept alive: distinct ids
+    kept.answer(hood, _ranked(5), render)
+    for other in hoods:
+        kept.answer(other, _ranked(5), render)
+    kept.answer(hood, _ranked(5), render)
+    assert len(rendered) == RenderedRefusals.MAX + 2  # the first was dropped with the rest

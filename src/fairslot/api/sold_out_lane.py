@@ -364,15 +364,21 @@ def _rendered(refusal: Refusal, order: list[Ranked]) -> Response:
 
 class RenderedRefusals:
     """The lane's refusals as rendered, by neighbourhood and ranking: callers refused
-    again and again over one neighbourhood are answered with the same few bodies (the
-    same status, headers and bytes as rendering them anew), not a model dump and a JSON
-    encoding each. A new neighbourhood (the memo's next read) starts anew."""
+    again and again over the same sold-out sessions are answered with the same few
+    bodies (the same status, headers and bytes as rendering them anew), not a model dump
+    and a JSON encoding each. A neighbourhood read anew (the memo's next read) starts
+    anew; past :attr:`MAX` neighbourhoods or rankings the whole store does."""
 
-    MAX = 256  # rankings kept for one neighbourhood
+    MAX = 256
 
     def __init__(self) -> None:
-        self._hood: alternatives.Neighbourhood | None = None
-        self._by_ranking: dict[tuple[tuple[int, int, str], ...], Response] = {}
+        # id(neighbourhood) -> the neighbourhood itself (an id is only unique while its
+        # object lives) and its rendered refusals by ranking.
+        self._by_hood: dict[
+            int,
+            tuple[alternatives.Neighbourhood, dict[tuple[tuple[int, int, str], ...], Response]],
+        ] = {}
+        self._kept = 0
 
     def answer(
         self,
@@ -380,12 +386,17 @@ class RenderedRefusals:
         order: list[Ranked],
         render: Callable[[], Response],
     ) -> Response:
-        if hood is not self._hood or len(self._by_ranking) >= self.MAX:
-            self._hood, self._by_ranking = hood, {}
+        entry = self._by_hood.get(id(hood))
+        if entry is None or entry[0] is not hood:
+            if len(self._by_hood) >= self.MAX or self._kept >= self.MAX:
+                self._by_hood, self._kept = {}, 0
+            entry = self._by_hood[id(hood)] = (hood, {})
+        by_ranking = entry[1]
         key = tuple((r.candidate.session_id, int(r.tier), r.reason) for r in order)
-        kept = self._by_ranking.get(key)
+        kept = by_ranking.get(key)
         if kept is None:
-            kept = self._by_ranking[key] = render()
+            kept = by_ranking[key] = render()
+            self._kept += 1
         return Response(
             kept.body,
             status_code=kept.status_code,
