@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from factories.channel_api import Person, hold, person
-from factories.statements import statements
+from factories.statements import statements, transaction_ends
 from factories.world import World
 from fairslot.api import sold_out_lane as lane_module
 from fairslot.api.app import create_app
@@ -324,16 +324,22 @@ def test_a_callers_own_booking_forgets_it(client: TestClient, world: World) -> N
     assert lane.answered == 1
 
 
-def test_a_lapsed_sold_out_session_is_read_again_by_the_lane_not_the_route(
-    client: TestClient, world: World
-) -> None:
+def screened_then_lapsed(client: TestClient, world: World) -> tuple[int, Person]:
+    """:func:`sold_out`, the scalper refused and screened by the route, then the sold-out
+    and neighbourhood memos lapsed (not the key's)."""
     session_id, scalper = sold_out(client, world)
-    lane = lane_of(client)
     hold(client, scalper, session_id=session_id)
     clock = world.platform.clock
     assert isinstance(clock, ManualClock)
+    clock.advance(ALTERNATIVES_FOR + SOLD_OUT_FOR)
+    return session_id, scalper
 
-    clock.advance(ALTERNATIVES_FOR + SOLD_OUT_FOR)  # both memos lapsed (not the key's)
+
+def test_a_lapsed_sold_out_session_is_read_again_by_the_lane_not_the_route(
+    client: TestClient, world: World
+) -> None:
+    session_id, scalper = screened_then_lapsed(client, world)
+    lane = lane_of(client)
     with statements(world.platform.engine) as seen:
         again = hold(client, scalper, session_id=session_id)
 
@@ -391,26 +397,18 @@ def test_the_lanes_reads_end_with_a_commit_even_when_they_return_early(
 ) -> None:
     # A rollback makes psycopg forget what it prepared on the connection, and the lane
     # reads on the request pool's connections all through a burst (_reading).
-    session_id, scalper = sold_out(client, world)
+    session_id, _ = screened_then_lapsed(client, world)
     lane = lane_of(client)
-    hold(client, scalper, session_id=session_id)
-    clock = world.platform.clock
-    assert isinstance(clock, ManualClock)
-    ends: list[str] = []
-    engine = world.platform.engine
-    for kind in ("commit", "rollback"):
-        event.listen(engine, kind, lambda _conn, kind=kind: ends.append(kind))
-
-    clock.advance(ALTERNATIVES_FOR + SOLD_OUT_FOR)
-    lane._read((session_id, world.channel.id))  # reads to the end
     memos, read = world.platform.memos, lane_module.batches.still_sold_out
 
     def slots_change_meanwhile(*args: Any, **kwargs: Any) -> bool:
         memos.generation += 1  # as a hold of this process would
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(lane_module.batches, "still_sold_out", slots_change_meanwhile)
-    assert lane._read((session_id, world.channel.id)) is None  # returns early: slots changed
+    with transaction_ends(world.platform.engine) as ends:
+        lane._read((session_id, world.channel.id))  # reads to the end
+        monkeypatch.setattr(lane_module.batches, "still_sold_out", slots_change_meanwhile)
+        assert lane._read((session_id, world.channel.id)) is None  # returns early
 
     assert ends == ["commit", "commit"]
 
@@ -422,11 +420,9 @@ def test_a_first_refusal_of_a_sold_out_session_ends_without_a_rollback_on_postgr
     # transaction and the alternatives' read after it end with COMMIT on PostgreSQL
     # (db/core.py::discard), the refusal's record in a transaction of its own.
     session_id, scalper = sold_out(client, world)
-    ends: list[str] = []
-    for kind in ("commit", "rollback"):
-        event.listen(world.platform.engine, kind, lambda _conn, kind=kind: ends.append(kind))
 
-    refused = hold(client, scalper, session_id=session_id)
+    with transaction_ends(world.platform.engine) as ends:
+        refused = hold(client, scalper, session_id=session_id)
 
     assert refused.status_code == 409 and refused.json()["error"] == "session_full"
     assert refused.json()["alternatives"] is not None

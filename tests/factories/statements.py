@@ -49,3 +49,20 @@ def _sent(engine: Engine, keep: Callable[[str, object], bool]) -> Iterator[list[
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", look)
+
+
+@contextmanager
+def transaction_ends(engine: Engine) -> Iterator[list[str]]:
+    """How each transaction on ``engine`` ends inside the block: ``commit`` or
+    ``rollback``, in order (a rollback makes psycopg forget its prepared statements)."""
+    seen: list[str] = []
+    listeners = {
+        kind: (lambda _conn, kind=kind: seen.append(kind)) for kind in ("commit", "rollback")
+    }
+    for kind, listener in listeners.items():
+        event.listen(engine, kind, listener)
+    try:
+        yield seen
+    finally:
+        for kind, listener in listeners.items():
+            event.remove(engine, kind, listener)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from factories.statements import transaction_ends
 from factories.world import World
 from fairslot.bootstrap import Platform
 from fairslot.db.core import discard
@@ -19,15 +20,8 @@ from fairslot.hospitals.models import Hospital
 
 @pytest.fixture
 def ends(platform: Platform) -> Iterator[list[str]]:
-    seen: list[str] = []
-    listeners = {
-        kind: (lambda _conn, kind=kind: seen.append(kind)) for kind in ("commit", "rollback")
-    }
-    for kind, listener in listeners.items():
-        event.listen(platform.engine, kind, listener)
-    yield seen
-    for kind, listener in listeners.items():
-        event.remove(platform.engine, kind, listener)
+    with transaction_ends(platform.engine) as seen:
+        yield seen
 
 
 def _name(world: World) -> str:

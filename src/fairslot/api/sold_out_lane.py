@@ -345,12 +345,11 @@ class SoldOutLane:
             caller.patient, limits=booking_policy(platform.settings).limits
         )
         order = alternatives.ranking(refusal.hood, refusal.offers, booker=booker)
-        return self._rendered.answer(refusal.hood, order, lambda: _rendered(refusal, order))
+        return self._rendered.answer(refusal.hood, order, lambda: _rendered(full, refusal, order))
 
 
-def _rendered(refusal: Refusal, order: list[Ranked]) -> Response:
-    """The route's ``session_full`` refusal with ``order``'s alternatives."""
-    full = session_full()
+def _rendered(full: SlotUnavailable, refusal: Refusal, order: list[Ranked]) -> Response:
+    """The route's ``session_full`` refusal (``full``) with ``order``'s alternatives."""
     found = alternatives.views(order, refusal.offers)
     return domain_response(
         SlotUnavailable(

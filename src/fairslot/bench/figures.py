@@ -122,7 +122,7 @@ def again_window(samples: Sequence[Sample]) -> tuple[list[Sample], float] | None
     screened — with that window's seconds. A caller's first refusal in a worker goes
     through the whole gate. None: no such window of :data:`AGAIN_MIN_S` or more."""
     firsts = [s.end_s for s in samples if s.extra != AGAIN]
-    if not samples or not firsts:
+    if not firsts:
         return None
     start = max(firsts)
     window = [s for s in samples if s.extra == AGAIN and s.start_s >= start]
