@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fairslot import __version__
 from fairslot.api import errors, openapi, routers
 from fairslot.api.access_log import AccessLog
+from fairslot.api.hold_lane import HoldLane
 from fairslot.api.poll_lane import PollLane
 from fairslot.api.sold_out_lane import LaneReader, SoldOutLane
 from fairslot.bootstrap import Platform
@@ -141,7 +142,10 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
     # Innermost: a recalled poll is answered before FastAPI's router (api/poll_lane.py).
     app.add_middleware(PollLane, platform=platform)
-    # So is a recalled caller's hold on a recalled sold-out session (api/sold_out_lane.py).
+    # A plain hold runs beside the router (api/hold_lane.py), after the sold-out lane:
+    app.add_middleware(HoldLane, platform=platform)
+    # a recalled caller's hold on a recalled sold-out session is refused before it
+    # (api/sold_out_lane.py).
     app.state.lane_reader = LaneReader()
     app.add_middleware(SoldOutLane, platform=platform, reader=app.state.lane_reader)
     app.add_middleware(BodyLimit)

@@ -76,17 +76,17 @@ async def get_db(request: Request, platform: PlatformDep) -> AsyncIterator[Sessi
     except BaseException as exc:
         with CancelScope(shield=True):
             await to_thread.run_sync(
-                _end_refused, request, session, exc, platform, limiter=CapacityLimiter(1)
+                end_refused, request, session, exc, platform, limiter=CapacityLimiter(1)
             )
         raise
     if getattr(request.state, "audit", None) is None and not session.in_transaction():
         session.close()
         return
     with CancelScope(shield=True):
-        await to_thread.run_sync(_end_ok, request, session, platform, limiter=CapacityLimiter(1))
+        await to_thread.run_sync(end_ok, request, session, platform, limiter=CapacityLimiter(1))
 
 
-def _end_ok(request: Request, session: Session, platform: Platform) -> None:
+def end_ok(request: Request, session: Session, platform: Platform) -> None:
     """Commit what the endpoint left, with its request record."""
     try:
         pending = getattr(request.state, "audit", None)
@@ -100,9 +100,7 @@ def _end_ok(request: Request, session: Session, platform: Platform) -> None:
         session.close()
 
 
-def _end_refused(
-    request: Request, session: Session, exc: BaseException, platform: Platform
-) -> None:
+def end_refused(request: Request, session: Session, exc: BaseException, platform: Platform) -> None:
     """Discard the work (unless the refusal keeps its changes: ``db/core.py::discard``,
     a rollback unless nothing was written) and record a refusal."""
     try:
@@ -390,7 +388,7 @@ async def request_context(
     except RateLimited:
         # A throttled grab script is evidence too: record the refusal (get_db writes it).
         request.state.audit = PendingRecord(
-            action=_action_of(request), at=platform.clock.now(), ctx=ctx
+            action=action_of(request), at=platform.clock.now(), ctx=ctx
         )
         raise
     return ctx
@@ -459,7 +457,7 @@ def client_ip(request: Request, platform: Platform) -> str | None:
     )
 
 
-def _action_of(request: Request) -> str:
+def action_of(request: Request) -> str:
     route = request.scope.get("route")
     name = getattr(route, "name", None)
     return str(name or request.url.path)[:32]
@@ -485,7 +483,7 @@ def for_account(
         platform.limiter.hit(Subject("account", str(account_id)))
     except RateLimited:
         request.state.audit = PendingRecord(
-            action=_action_of(request), at=platform.clock.now(), ctx=ctx, account_id=account_id
+            action=action_of(request), at=platform.clock.now(), ctx=ctx, account_id=account_id
         )
         raise
     return ctx

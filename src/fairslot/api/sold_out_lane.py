@@ -173,13 +173,13 @@ class SoldOutLane:
             await self.app(scope, receive, send)
             return
         headers = request_headers(scope)
-        if headers is None or not _small_json(headers) or b"x-channel-key" not in headers:
+        if headers is None or not small_json(headers) or b"x-channel-key" not in headers:
             await self.app(scope, receive, send)
             return
-        body = await _body(receive)
+        body = await read_body(receive)
         if body is None:  # the client left before its body came: nobody to answer
             return
-        receive = _replay(body, receive)
+        receive = replay(body, receive)
         refusal = await self._refusal(scope, headers, body)
         if refusal is None:
             await self.app(scope, receive, send)
@@ -432,14 +432,14 @@ def _reading(platform: Platform, what: str) -> Iterator[Session]:
         db.commit()
 
 
-def _small_json(headers: dict[bytes, bytes]) -> bool:
+def small_json(headers: dict[bytes, bytes]) -> bool:
     """A JSON body of a declared length the lane reads (at most ``MAX_BODY``)."""
     length = headers.get(b"content-length", b"")
     kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     return kind == b"application/json" and length.isdigit() and int(length) <= MAX_BODY
 
 
-async def _body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
     """The whole body (None: the client disconnected first)."""
     chunks: list[bytes] = []
     while True:
@@ -451,18 +451,18 @@ async def _body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """``receive`` for the route: the body already read, then the client's messages."""
     sent = False
 
-    async def replay() -> Message:
+    async def replayed() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    return replay
+    return replayed
 
 
 def _hold(body: bytes) -> tuple[int, int, int] | None:
