@@ -162,9 +162,10 @@ class Settings(BaseSettings):
     # lane (api/sold_out_lane.py). Each such refusal is still rate-limited and recorded.
     # 0 turns the lane off: every refusal is screened.
     sold_out_lane_seconds: float = Field(60.0, ge=0, le=600)
-    # A plain hold runs beside FastAPI's router (api/hold_lane.py): the route's work and
-    # answers without its per-request dependency solving. False: every hold takes the route.
-    hold_lane: bool = True
+    # A plain hold or confirmation runs beside FastAPI's router (api/booking_lane.py): the
+    # route's work and answers without its per-request dependency solving. False: every
+    # one takes its route.
+    booking_lane: bool = True
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated or a JSON list).
     # Loopback only by default, like uvicorn's own default: a proxy on this host.
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1/32", "::1/128"]

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fairslot import __version__
 from fairslot.api import errors, openapi, routers
 from fairslot.api.access_log import AccessLog
-from fairslot.api.hold_lane import HoldLane
+from fairslot.api.booking_lane import BookingLane
 from fairslot.api.poll_lane import PollLane
 from fairslot.api.sold_out_lane import LaneReader, SoldOutLane
 from fairslot.bootstrap import Platform
@@ -142,8 +142,9 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
     # Innermost: a recalled poll is answered before FastAPI's router (api/poll_lane.py).
     app.add_middleware(PollLane, platform=platform)
-    # A plain hold runs beside the router (api/hold_lane.py), after the sold-out lane:
-    app.add_middleware(HoldLane, platform=platform)
+    # A plain hold or confirmation runs beside the router (api/booking_lane.py), after
+    # the sold-out lane:
+    app.add_middleware(BookingLane, platform=platform)
     # a recalled caller's hold on a recalled sold-out session is refused before it
     # (api/sold_out_lane.py).
     app.state.lane_reader = LaneReader()

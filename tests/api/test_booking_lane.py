@@ -1,6 +1,7 @@
-"""A plain hold run beside FastAPI's router (``api/hold_lane.py``), on both backends.
+"""A plain hold or confirmation run beside FastAPI's router (``api/booking_lane.py``), on
+both backends.
 
-Each test asks the same kind of request of the route (``hold_lane`` off) and of the lane
+Each test asks the same kind of request of the route (``booking_lane`` off) and of the lane
 (on) and compares what came back — status, headers, body (the new booking's own ids and
 times aside), the request record, the access-log line — and what was written. What the
 lane cannot read plainly goes to the route with its body as it came.
@@ -19,11 +20,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
-from factories.channel_api import Person, hold, person
+from factories.channel_api import Person, confirm, hold, person
+from factories.statements import statements
 from factories.world import World
 from fairslot.api.access_log import ACCESS_LOGGER
 from fairslot.api.app import create_app
-from fairslot.api.hold_lane import HoldLane, plain_hold
+from fairslot.api.booking_lane import BookingLane, confirmed_booking, plain_confirm, plain_hold
 from fairslot.audit.models import RequestRecord
 from fairslot.bookings.models import Booking
 from fairslot.clock import ManualClock
@@ -42,9 +44,9 @@ def client(world: World) -> Iterator[TestClient]:
         yield test_client
 
 
-def lane_of(client: TestClient) -> HoldLane:
+def lane_of(client: TestClient) -> BookingLane:
     layer: Any = client.app.middleware_stack  # type: ignore[attr-defined]
-    while not isinstance(layer, HoldLane):
+    while not isinstance(layer, BookingLane):
         layer = layer.app
     return layer
 
@@ -58,11 +60,11 @@ def people(client: TestClient, world: World, n: int) -> list[Person]:
 
 
 def by_route(client: TestClient, world: World, ask: Any) -> Response:
-    world.platform.settings.hold_lane = False
+    world.platform.settings.booking_lane = False
     try:
         return ask()
     finally:
-        world.platform.settings.hold_lane = True
+        world.platform.settings.booking_lane = True
 
 
 def by_lane(client: TestClient, ask: Any) -> Response:
@@ -94,6 +96,12 @@ def last_record(world: World) -> RequestRecord:
     return found
 
 
+def looked_up_aside(seen: list[str]) -> list[str]:
+    """The statements but a channel key's look-up (the route's, when the recalled key
+    lapsed on the test's clock); the lane runs only with a recalled key."""
+    return [s for s in seen if not s.startswith("SELECT channels.")]
+
+
 def same_record(lane: RequestRecord, route: RequestRecord) -> bool:
     """The lane's request wrote a record of its own, recording what the route's did."""
     return lane.id != route.id and compared(lane) == compared(route)
@@ -111,12 +119,15 @@ def test_a_hold_by_slot_run_by_the_lane_answers_and_records_as_the_route(
     first, second, third = people(client, world, 3)
     hold(client, third, slot_id=slots[3].id)  # the channel key is looked up and recalled
 
-    routed = by_route(client, world, lambda: hold(client, first, slot_id=slots[0].id))
+    with statements(world.platform.engine) as by_routes:
+        routed = by_route(client, world, lambda: hold(client, first, slot_id=slots[0].id))
     route_record = last_record(world)
-    laned = by_lane(client, lambda: hold(client, second, slot_id=slots[1].id))
+    with statements(world.platform.engine) as by_lanes:
+        laned = by_lane(client, lambda: hold(client, second, slot_id=slots[1].id))
     lane_record = last_record(world)
 
     assert (routed.status_code, laned.status_code) == (201, 201)
+    assert by_lanes == looked_up_aside(by_routes), "the same statements, none more"
     assert headers_of(laned) == headers_of(routed)
     assert general(laned.json()) == general(routed.json())
     body = laned.json()
@@ -284,7 +295,7 @@ def test_with_the_lane_off_every_hold_takes_the_route(client: TestClient, world:
     session = world.session(capacity=4)
     slots = world.slots(session)
     first, second = people(client, world, 2)
-    world.platform.settings.hold_lane = False
+    world.platform.settings.booking_lane = False
 
     answers = [
         hold(client, who, slot_id=s.id) for who, s in zip((first, second), slots[:2], strict=True)
@@ -310,3 +321,114 @@ def test_plain_hold_reads_only_the_two_plain_shapes() -> None:
         b"\xff",
     ):
         assert plain_hold(body) is None, body
+
+
+def held(client: TestClient, world: World, n: int) -> tuple[list[Person], list[str]]:
+    """``n`` people each holding a slot of one session, the clock past the gate's
+    fastest human payment."""
+    session = world.session(capacity=n)
+    who = people(client, world, n)
+    bookings = [
+        hold(client, p, slot_id=s.id).json()["booking_id"]
+        for p, s in zip(who, world.slots(session), strict=True)
+    ]
+    clock = world.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(dt.timedelta(seconds=20))
+    return who, bookings
+
+
+def test_a_confirmation_run_by_the_lane_answers_and_records_as_the_route(
+    client: TestClient, world: World
+) -> None:
+    (first, second), (one, two) = held(client, world, 2)
+
+    with statements(world.platform.engine) as by_routes:
+        routed = by_route(client, world, lambda: confirm(client, first, one, reference="PAY-1"))
+    route_record = last_record(world)
+    with statements(world.platform.engine) as by_lanes:
+        laned = by_lane(client, lambda: confirm(client, second, two, reference="PAY-2"))
+    lane_record = last_record(world)
+
+    assert (routed.status_code, laned.status_code) == (200, 200)
+    assert by_lanes == looked_up_aside(by_routes), "the same statements, none more"
+    assert headers_of(laned) == headers_of(routed)
+    assert general(laned.json()) == general(routed.json())
+    assert (laned.json()["booking_id"], laned.json()["status"]) == (two, "booked")
+    assert same_record(lane_record, route_record)
+    assert (lane_record.action, lane_record.booking_id) == ("confirm", two)
+    world.db.rollback()
+    booking = world.db.get(Booking, two)
+    assert booking is not None and booking.payment_reference == "PAY-2"
+
+
+@pytest.mark.parametrize("refusal", ["not_your_booking", "no_such_booking", "paid_twice"])
+def test_a_refused_confirmation_is_refused_by_the_lane_byte_for_byte_as_by_the_route(
+    client: TestClient, world: World, refusal: str
+) -> None:
+    (first, second), (one, _) = held(client, world, 2)
+    if refusal == "not_your_booking":
+
+        def ask() -> Response:
+            return confirm(client, second, one, reference="PAY-X")
+    elif refusal == "no_such_booking":
+
+        def ask() -> Response:
+            return confirm(client, first, "no-such-booking", reference="PAY-X")
+    else:
+        assert confirm(client, first, one, reference="PAY-1").status_code == 200
+
+        def ask() -> Response:
+            return confirm(client, first, one, reference="PAY-2")
+
+    routed = by_route(client, world, ask)
+    route_record = last_record(world)
+    laned = by_lane(client, ask)
+    lane_record = last_record(world)
+
+    assert 400 <= routed.status_code < 500, routed.text
+    assert (laned.status_code, laned.content) == (routed.status_code, routed.content)
+    assert headers_of(laned) == headers_of(routed)
+    assert same_record(lane_record, route_record)
+    assert lane_record.outcome == routed.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"note": "an extra field, which the route's model ignores"}, 200),
+        ({"payment_account": "6222\u0007"}, 422),
+        ({"payment_reference": ""}, 422),
+        ({"account_id": "7"}, 404),  # read as account 7, which does not exist
+        ({"payment_account": 6222020000001234}, 422),
+    ],
+)
+def test_a_confirmation_the_lane_cannot_read_plainly_goes_to_the_route(
+    client: TestClient, world: World, change: dict[str, object], status: int
+) -> None:
+    (first,), (one,) = held(client, world, 1)
+    lane = lane_of(client)
+    before = lane.answered
+    body = {"account_id": first.account_id, "payment_account": "6222020000001234"}
+    body |= {"payment_reference": "PAY-1", **change}
+
+    answer = client.post(f"/v1/bookings/{one}/confirm", headers=first.headers, json=body)
+
+    assert lane.answered == before
+    assert answer.status_code == status, answer.text
+
+
+def test_plain_confirm_and_its_path_read_only_the_plain_forms() -> None:
+    assert confirmed_booking("/v1/bookings/b-1/confirm") == "b-1"
+    for path in ("/v1/bookings//confirm", "/v1/bookings/a/b/confirm", "/v1/bookings/a/cancel"):
+        assert confirmed_booking(path) is None, path
+    ok = b'{"account_id":1,"payment_account":"6222","payment_reference":"P-1"}'
+    assert plain_confirm(ok) is not None
+    for body in (
+        b'{"account_id":1,"payment_account":"6222"}',
+        b'{"account_id":1,"payment_account":"6222","payment_reference":" "}',
+        b'{"account_id":"1","payment_account":"6222","payment_reference":"P-1"}',
+        b'{"account_id":1,"payment_account":"\\u0000","payment_reference":"P-1"}',
+        b"[1]",
+    ):
+        assert plain_confirm(body) is None, body
