@@ -111,6 +111,21 @@ def compared(record: RequestRecord) -> tuple[Any, ...]:
     return (record.action, record.outcome, record.decision, record.reasons, record.channel_id)
 
 
+def refused_alike(client: TestClient, world: World, ask: Any) -> None:
+    """``ask`` refused by the route, then by the lane: the same status, bytes, headers
+    and a record of its own with the same outcome."""
+    routed = by_route(client, world, ask)
+    route_record = last_record(world)
+    laned = by_lane(client, ask)
+    lane_record = last_record(world)
+
+    assert 400 <= routed.status_code < 500, routed.text
+    assert (laned.status_code, laned.content) == (routed.status_code, routed.content)
+    assert headers_of(laned) == headers_of(routed)
+    assert same_record(lane_record, route_record)
+    assert lane_record.outcome == routed.json()["error"]
+
+
 def test_a_hold_by_slot_run_by_the_lane_answers_and_records_as_the_route(
     client: TestClient, world: World
 ) -> None:
@@ -181,16 +196,7 @@ def test_a_refused_hold_is_refused_by_the_lane_byte_for_byte_as_by_the_route(
         def ask() -> Response:
             return hold(client, stranger, slot_id=slots[1].id)
 
-    routed = by_route(client, world, ask)
-    route_record = last_record(world)
-    laned = by_lane(client, ask)
-    lane_record = last_record(world)
-
-    assert 400 <= routed.status_code < 500, routed.text
-    assert (laned.status_code, laned.content) == (routed.status_code, routed.content)
-    assert headers_of(laned) == headers_of(routed)
-    assert same_record(lane_record, route_record)
-    assert lane_record.outcome == routed.json()["error"]
+    refused_alike(client, world, ask)
     world.db.rollback()
     assert world.db.scalar(select(Booking.id).where(Booking.slot_id == slots[1].id)) is None
 
@@ -381,16 +387,7 @@ def test_a_refused_confirmation_is_refused_by_the_lane_byte_for_byte_as_by_the_r
         def ask() -> Response:
             return confirm(client, first, one, reference="PAY-2")
 
-    routed = by_route(client, world, ask)
-    route_record = last_record(world)
-    laned = by_lane(client, ask)
-    lane_record = last_record(world)
-
-    assert 400 <= routed.status_code < 500, routed.text
-    assert (laned.status_code, laned.content) == (routed.status_code, routed.content)
-    assert headers_of(laned) == headers_of(routed)
-    assert same_record(lane_record, route_record)
-    assert lane_record.outcome == routed.json()["error"]
+    refused_alike(client, world, ask)
 
 
 @pytest.mark.parametrize(

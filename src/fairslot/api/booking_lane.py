@@ -54,8 +54,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fairslot.api import channel_booking
 from fairslot.api.deps import action_of, count, end_ok, end_refused
-from fairslot.api.poll_lane import end_user_of, request_headers, route_of
-from fairslot.api.sold_out_lane import read_body, replay, small_json
+from fairslot.api.poll_lane import end_user_of, route_of
+from fairslot.api.sold_out_lane import channel_json_headers, read_body, replay
 from fairslot.audit.service import PendingRecord
 from fairslot.bookings.schemas import MAX_ID, ConfirmRequest, HoldRequest
 from fairslot.bootstrap import Platform
@@ -108,8 +108,8 @@ class BookingLane:
         ):
             await self.app(scope, receive, send)
             return
-        headers = request_headers(scope)
-        if headers is None or not small_json(headers) or b"x-channel-key" not in headers:
+        headers = channel_json_headers(scope)
+        if headers is None:
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)

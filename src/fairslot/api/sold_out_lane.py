@@ -172,8 +172,8 @@ class SoldOutLane:
         ):
             await self.app(scope, receive, send)
             return
-        headers = request_headers(scope)
-        if headers is None or not small_json(headers) or b"x-channel-key" not in headers:
+        headers = channel_json_headers(scope)
+        if headers is None:
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
@@ -430,6 +430,15 @@ def _reading(platform: Platform, what: str) -> Iterator[Session]:
         db.connection(execution_options={"sqlite_begin": "DEFERRED"})
         yield db
         db.commit()
+
+
+def channel_json_headers(scope: Scope) -> dict[bytes, bytes] | None:
+    """The headers of a channel's request with a small JSON body a lane reads (the route
+    reads anything else, ``poll_lane.py::request_headers`` says which); None otherwise."""
+    headers = request_headers(scope)
+    if headers is None or not small_json(headers) or b"x-channel-key" not in headers:
+        return None
+    return headers
 
 
 def small_json(headers: dict[bytes, bytes]) -> bool:
